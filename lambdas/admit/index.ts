@@ -1,0 +1,92 @@
+import type { Context } from 'aws-lambda';
+import { describeError, InvalidStateError } from '../shared/errors';
+import { readChangeCalendar, readKillSwitch } from '../shared/guards';
+import { acquireLease, admitWithinRate, releaseLease } from '../shared/limiter';
+import { actorName, countFor, logger } from '../shared/observability';
+import { record } from '../shared/record';
+import { platformSettings } from '../shared/settings';
+import type { Admission, WorkflowState } from '../shared/types';
+
+export const runbookLeaseKey = (runbook: string): string => `runbook#${runbook}`;
+export const targetLeaseKey = (targetArn: string): string => `target#${targetArn}`;
+
+interface Verdict {
+  readonly admitted: boolean;
+  readonly reason: string;
+  readonly leases: string[];
+  readonly readings: Record<string, unknown>;
+}
+
+/** Evaluates every guard in order; the first that denies (or cannot be evaluated) decides. */
+async function evaluate(state: WorkflowState, limiterTable: string): Promise<Verdict> {
+  const { runbook } = state;
+  const incident = state.incident!;
+  const targetArn = incident.target!.arn;
+  const readings: Record<string, unknown> = {};
+  const leases: string[] = [];
+  const deny = async (reason: string): Promise<Verdict> => {
+    // A denied incident must not keep the leases it took on the way.
+    await Promise.all(leases.map((key) => releaseLease(limiterTable, key, incident.incidentId)));
+    return { admitted: false, reason, leases: [], readings };
+  };
+  try {
+    const killSwitch = await readKillSwitch(runbook);
+    readings.killSwitch = killSwitch.reason;
+    if (killSwitch.engaged) return await deny(killSwitch.reason);
+
+    const calendar = await readChangeCalendar(runbook.changeCalendar);
+    readings.changeCalendar = calendar.reason;
+    if (!calendar.open) return await deny(calendar.reason);
+
+    if (runbook.mode === 'approve') return await deny('mode is "approve" but no approval gate is configured: a human must act');
+    if (runbook.mode !== 'observe' && runbook.mode !== 'auto') return await deny(`unknown mode "${String(runbook.mode)}"`);
+
+    const targetLease = await acquireLease(limiterTable, targetLeaseKey(targetArn), incident.incidentId, 1, runbook.policy.leaseSeconds);
+    readings.targetLease = targetLease;
+    if (!targetLease.acquired) return await deny(`another incident is in flight on ${targetArn}: ${targetLease.holders.join(', ')}`);
+    leases.push(targetLeaseKey(targetArn));
+
+    const runbookLease = await acquireLease(
+      limiterTable, runbookLeaseKey(runbook.name), incident.incidentId, runbook.policy.maxConcurrent, runbook.policy.leaseSeconds,
+    );
+    readings.runbookLease = runbookLease;
+    if (!runbookLease.acquired) {
+      return await deny(`blast-radius cap: ${runbook.policy.maxConcurrent} incident(s) of ${runbook.name} already in flight (${runbookLease.holders.join(', ')})`);
+    }
+    leases.push(runbookLeaseKey(runbook.name));
+
+    const { maxAttempts, windowSeconds } = runbook.policy;
+    const rate = await admitWithinRate(limiterTable, `${runbook.name}#${targetArn}`, incident.incidentId, maxAttempts, windowSeconds);
+    readings.rate = rate;
+    if (!rate.admitted) {
+      return await deny(
+        `rate limit: ${rate.inWindow} admissions for ${targetArn} in the last ${windowSeconds}s (max ${maxAttempts}); ` +
+        'automatic remediation is not fixing this, a human needs to look',
+      );
+    }
+    return { admitted: true, reason: 'all guards passed', leases, readings };
+  } catch (error) {
+    logger.error('guard could not be evaluated', { error: describeError(error) });
+    try {
+      return await deny(`a guard could not be evaluated, failing closed: ${describeError(error)}`);
+    } catch (releaseError) {
+      // Leases we could not release expire on their own after leaseSeconds.
+      return { admitted: false, reason: `a guard could not be evaluated, failing closed: ${describeError(error)}`, leases: [], readings: { ...readings, releaseError: describeError(releaseError) } };
+    }
+  }
+}
+
+/** "Admit": the safety envelope. Records `admitted` or `denied`. */
+export async function handler(state: WorkflowState, context?: Context): Promise<Admission> {
+  if (state.incident?.status !== 'received' || !state.incident.target) {
+    throw new InvalidStateError('Admit needs a received incident with a target');
+  }
+  const verdict = await evaluate(state, platformSettings().limiterTable);
+  countFor(state.runbook.name, verdict.admitted ? 'IncidentsAdmitted' : 'IncidentsDenied');
+  await record(state, verdict.admitted ? 'admitted' : 'denied', actorName(context), {
+    reason: verdict.reason,
+    readings: verdict.readings,
+    policy: state.runbook.policy,
+  });
+  return { admitted: verdict.admitted, reason: verdict.reason, leases: verdict.leases };
+}

@@ -1,0 +1,168 @@
+import {
+  DescribeServicesCommand, ECSClient, ListTasksCommand, StopTaskCommand, UpdateServiceCommand, type Service,
+} from '@aws-sdk/client-ecs';
+import { readTriggerAlarm } from '../shared/alarm-check';
+import { describeError } from '../shared/errors';
+import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { ActResult, Plan, WorkflowState } from '../shared/types';
+
+/**
+ * ECS task restart. Strategy `forceNewDeployment` lets ECS replace the tasks within the
+ * service's own deployment limits; `stopTasks` stops them in batches no larger than
+ * `maxStopPercent` of the desired count, verifying replacements between batches.
+ */
+export interface EcsRestartOptions {
+  readonly strategy: 'forceNewDeployment' | 'stopTasks';
+  readonly maxStopPercent: number;
+}
+
+const ecs = new ECSClient({});
+
+function targetOf(state: WorkflowState): { cluster: string; service: string } {
+  const dims = state.incident!.target!.dimensions;
+  return { cluster: dims.ClusterName, service: dims.ServiceName };
+}
+
+function optionsOf(state: WorkflowState): EcsRestartOptions {
+  const options = state.runbook.options as Partial<EcsRestartOptions>;
+  return { strategy: options.strategy ?? 'forceNewDeployment', maxStopPercent: options.maxStopPercent ?? 25 };
+}
+
+async function describeService(cluster: string, service: string): Promise<{ service?: Service; problem?: string }> {
+  const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+  const found = out.services?.[0];
+  if (!found) return { problem: `service ${cluster}/${service} not found (${out.failures?.[0]?.reason ?? 'no failure reason given'})` };
+  if (found.status !== 'ACTIVE') return { service: found, problem: `service ${cluster}/${service} is ${found.status}` };
+  return { service: found };
+}
+
+async function runningTasks(cluster: string, service: string): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING', nextToken }));
+    arns.push(...(out.taskArns ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return arns;
+}
+
+function serviceReadings(service: Service): Record<string, unknown> {
+  return {
+    desiredCount: service.desiredCount,
+    runningCount: service.runningCount,
+    pendingCount: service.pendingCount,
+    deployments: (service.deployments ?? []).map((d) => ({ id: d.id, status: d.status, rolloutState: d.rolloutState, running: d.runningCount })),
+  };
+}
+
+const decide = (decision: Plan['decision'], reason: string, summary: string, details: Record<string, unknown>): Plan =>
+  ({ decision, reason, summary, details });
+
+export const steps: RunbookSteps = {
+  async plan(state) {
+    const { cluster, service } = targetOf(state);
+    const options = optionsOf(state);
+    const described = await describeService(cluster, service);
+    if (described.problem || !described.service) return decide('escalate', described.problem ?? 'service not found', 'nothing to restart', {});
+    const svc = described.service;
+    const readings = serviceReadings(svc);
+    const deployments = svc.deployments ?? [];
+    const inProgress = deployments.find((d) => d.rolloutState === 'IN_PROGRESS');
+    if (deployments.length > 1 || inProgress) {
+      return decide('defer', `a deployment is already in progress (${deployments.length} deployments${inProgress ? `, ${inProgress.id} IN_PROGRESS` : ''})`,
+        'not piling a restart on top of a running deployment', readings);
+    }
+    const desired = svc.desiredCount ?? 0;
+    if (desired === 0) return decide('escalate', `service ${cluster}/${service} has desiredCount 0: there are no tasks to restart`, 'nothing to restart', readings);
+
+    if (options.strategy === 'forceNewDeployment') {
+      return decide('act', 'service is stable and its alarm fired', `UpdateService forceNewDeployment on ${cluster}/${service} (${desired} desired, ${svc.runningCount} running)`, readings);
+    }
+    const batchSize = Math.floor((desired * options.maxStopPercent) / 100);
+    if (batchSize < 1) {
+      return decide('escalate', `stopping even one of ${desired} task(s) exceeds the cap of ${options.maxStopPercent}% at once; use forceNewDeployment for small services`,
+        'no batch fits the blast-radius cap', readings);
+    }
+    const tasks = await runningTasks(cluster, service);
+    if (tasks.length === 0) return decide('escalate', `service ${cluster}/${service} has no running tasks to stop`, 'nothing to restart', readings);
+    const batches: string[][] = [];
+    for (let i = 0; i < tasks.length; i += batchSize) batches.push(tasks.slice(i, i + batchSize));
+    return decide('act', 'service is stable and its alarm fired',
+      `StopTask on ${tasks.length} task(s) of ${cluster}/${service} in ${batches.length} batch(es) of at most ${batchSize}`, { ...readings, batchSize, batches });
+  },
+
+  async act(state): Promise<ActResult> {
+    const { cluster, service } = targetOf(state);
+    const reason = `medic incident ${state.incident!.incidentId}`.slice(0, 255);
+    if (optionsOf(state).strategy === 'forceNewDeployment') {
+      const parameters = { cluster, service, forceNewDeployment: true };
+      const out = await ecs.send(new UpdateServiceCommand(parameters));
+      const primary = out.service?.deployments?.find((d) => d.status === 'PRIMARY');
+      return {
+        summary: `forced a new deployment of ${cluster}/${service}${primary?.id ? ` (${primary.id})` : ''}`,
+        calls: [{ service: 'ecs', operation: 'UpdateService', parameters, result: { deploymentId: primary?.id } }],
+        batch: 0,
+        moreBatches: false,
+        details: { deploymentId: primary?.id },
+      };
+    }
+    const batches = (state.plan!.details.batches ?? []) as string[][];
+    const batch = (state.act?.batch ?? -1) + 1;
+    const tasks = batches[batch] ?? [];
+    const calls: ActResult['calls'] = [];
+    for (const task of tasks) {
+      const parameters = { cluster, task, reason };
+      await ecs.send(new StopTaskCommand(parameters));
+      calls.push({ service: 'ecs', operation: 'StopTask', parameters });
+    }
+    return {
+      summary: `stopped batch ${batch + 1}/${batches.length} (${tasks.length} task(s)) of ${cluster}/${service}`,
+      calls,
+      batch,
+      moreBatches: batch + 1 < batches.length,
+      details: { stoppedTasks: tasks },
+    };
+  },
+
+  async check(state): Promise<CheckResult> {
+    const { cluster, service } = targetOf(state);
+    const act = state.act!;
+    let readings: Record<string, unknown> = {};
+    const problems: string[] = [];
+    try {
+      const described = await describeService(cluster, service);
+      if (!described.service) return { verdict: 'inconclusive', reason: described.problem ?? 'service not found', readings };
+      const svc = described.service;
+      readings = serviceReadings(svc);
+      const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+      if (primary?.rolloutState === 'FAILED') {
+        return { verdict: 'failure', reason: `deployment ${primary.id} FAILED: ${primary.rolloutStateReason ?? 'no reason given'}`, readings };
+      }
+      const expectedDeployment = act.details.deploymentId as string | undefined;
+      if (expectedDeployment && primary?.id !== expectedDeployment) problems.push(`primary deployment is ${primary?.id}, not ${expectedDeployment}`);
+      if ((svc.deployments?.length ?? 0) !== 1) problems.push(`${svc.deployments?.length ?? 0} deployments`);
+      if (primary?.rolloutState && primary.rolloutState !== 'COMPLETED') problems.push(`rollout ${primary.rolloutState}`);
+      if (svc.runningCount !== svc.desiredCount || (svc.pendingCount ?? 0) > 0) {
+        problems.push(`${svc.runningCount}/${svc.desiredCount} tasks running, ${svc.pendingCount ?? 0} pending`);
+      }
+      const stopped = (act.details.stoppedTasks ?? []) as string[];
+      if (stopped.length > 0) {
+        const running = new Set(await runningTasks(cluster, service));
+        const lingering = stopped.filter((task) => running.has(task));
+        if (lingering.length > 0) problems.push(`${lingering.length} stopped task(s) still running`);
+      }
+    } catch (error) {
+      return { verdict: 'inconclusive', reason: `service could not be read: ${describeError(error)}`, readings };
+    }
+    // Between batches the alarm may legitimately stay in ALARM; only the last batch needs it OK.
+    const alarm = act.moreBatches ? undefined : await readTriggerAlarm(state);
+    readings = { ...readings, alarm: alarm?.state ?? 'not required between batches' };
+    if (problems.length > 0) return { verdict: 'pending', reason: `service not steady: ${problems.join('; ')}`, readings };
+    if (!alarm) return { verdict: 'success', reason: 'service steady after this batch', readings };
+    if (alarm.verdict !== 'success') return { verdict: alarm.verdict, reason: `service steady, but ${alarm.reason}`, readings };
+    return { verdict: 'success', reason: `service steady (${readings.runningCount}/${readings.desiredCount} tasks) and ${alarm.reason}`, readings };
+  },
+};
+
+export const handler = runbookHandler(steps);

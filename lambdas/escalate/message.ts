@@ -1,0 +1,58 @@
+import type { WorkflowState } from '../shared/types';
+
+export interface Escalation {
+  readonly subject: string;
+  readonly headline: string;
+  readonly diagnosis: string;
+  readonly body: string;
+}
+
+/** What went wrong, from the most specific evidence in the state. */
+function diagnose(state: WorkflowState): { headline: string; diagnosis: string } {
+  const { incident, admission, plan, verify, rollback, error } = state;
+  if (error) {
+    if (error.Error === 'Medic.KillSwitchEngaged') return { headline: 'stopped by the kill switch', diagnosis: error.Cause ?? error.Error };
+    return { headline: 'a step failed', diagnosis: `${error.Error}: ${error.Cause ?? 'no cause given'}` };
+  }
+  if (incident?.status === 'rejected') return { headline: 'event rejected', diagnosis: incident.reason ?? 'no reason given' };
+  if (admission && !admission.admitted) return { headline: 'needs a human (not admitted)', diagnosis: admission.reason ?? 'denied' };
+  if (plan?.decision === 'escalate') return { headline: 'needs a human (runbook cannot act)', diagnosis: plan.reason };
+  if (verify?.status === 'failed') {
+    const undo = rollback ? ` Rollback: ${rollback.summary}.` : ' The action is not reversible; nothing was rolled back.';
+    return { headline: 'verification failed', diagnosis: `${verify.reason}.${undo}` };
+  }
+  return { headline: 'escalated', diagnosis: 'the workflow escalated without a recorded reason' };
+}
+
+function consoleUrl(executionArn: string, region: string): string {
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/** A message a tired human can act on: what fired, what medic saw, did, and what failed, and where to look. */
+export function composeEscalation(state: WorkflowState, ledgerTable: string): Escalation {
+  const { runbook, incident, plan, act, verify, execution } = state;
+  const { headline, diagnosis } = diagnose(state);
+  const target = incident?.target ? `${incident.target.type} ${incident.target.id}` : 'unknown target';
+  const trigger = incident?.trigger;
+  const incidentId = incident?.incidentId ?? '(no incident)';
+  const lines = [
+    `medic runbook ${runbook.name}: ${headline}`,
+    '',
+    `WHAT FIRED: ${trigger ? `alarm ${trigger.name} went to ALARM at ${trigger.at}${trigger.reason ? `: ${trigger.reason}` : ''}` : 'an event that could not be read as an incident'}`,
+    `TARGET: ${target}${incident?.target ? ` (${incident.target.arn})` : ''}`,
+    `MODE: ${incident?.mode ?? runbook.mode}`,
+    `WHAT MEDIC SAW: ${plan ? `${plan.reason}; plan: ${plan.summary}` : 'no plan was made'}`,
+    `WHAT MEDIC DID: ${act ? act.summary : 'nothing: no mutating call was made'}`,
+    ...(verify ? [`VERIFICATION: ${verify.status} after ${verify.checks} check(s): ${verify.reason}`] : []),
+    `WHAT FAILED: ${diagnosis}`,
+    '',
+    'LOOK IT UP:',
+    `  incident ${incidentId}`,
+    `  aws dynamodb query --table-name ${ledgerTable} --key-condition-expression "pk = :pk" ` +
+      `--expression-attribute-values '{":pk":{"S":"INCIDENT#${incidentId}"}}'`,
+    `  execution ${execution.id}`,
+    `  ${consoleUrl(execution.id, runbook.region)}`,
+  ];
+  const subject = `[medic] ${runbook.name}: ${headline} (${incident?.target?.id ?? 'no target'})`;
+  return { subject: subject.length > 100 ? `${subject.slice(0, 97)}...` : subject, headline, diagnosis, body: lines.join('\n') };
+}

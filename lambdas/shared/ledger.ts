@@ -1,0 +1,211 @@
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { canonicalJson, sha256Hex } from './canonical-json';
+import { dynamo } from './clients';
+
+/** Phases an entry can record. Each has one meaning; add new ones rather than reuse. */
+export type Phase =
+  | 'received' | 'rejected' | 'duplicate' | 'admitted' | 'denied' | 'planned' | 'deferred'
+  | 'approval-requested' | 'approved' | 'approval-rejected' | 'approval-expired'
+  | 'acted' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'escalated' | 'completed';
+
+export const GENESIS_HASH = '0'.repeat(64);
+const MAX_DETAIL_CHARS = 64 * 1024;
+const MAX_APPEND_ATTEMPTS = 8;
+
+export interface LedgerEntry {
+  readonly pk: string;
+  readonly sk: string;
+  readonly incidentId: string;
+  readonly seq: number;
+  readonly phase: Phase;
+  /** ISO-8601 UTC. */
+  readonly at: string;
+  /** `YYYY-MM-DD` of `at`, the partition key of the by-day index. */
+  readonly day: string;
+  readonly runbook: string;
+  readonly targetArn?: string;
+  readonly mode?: string;
+  readonly actor: string;
+  readonly execution?: string;
+  /** JSON text, stored as a string so the hashed bytes are exactly the stored bytes. */
+  readonly detail: string;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly expiresAt?: number;
+}
+
+export interface AppendInput {
+  readonly table: string;
+  readonly incidentId: string;
+  readonly phase: Phase;
+  readonly runbook: string;
+  readonly targetArn?: string;
+  readonly mode?: string;
+  readonly actor: string;
+  readonly execution?: string;
+  readonly detail: unknown;
+  readonly retentionDays?: number;
+  readonly now?: Date;
+}
+
+export const incidentPk = (incidentId: string): string => `INCIDENT#${incidentId}`;
+const sortKey = (seq: number, phase: Phase): string => `${String(seq).padStart(6, '0')}#${phase}`;
+
+export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
+  return sha256Hex(canonicalJson(entry));
+}
+
+function detailText(detail: unknown): string {
+  const text = canonicalJson(detail ?? {});
+  if (text.length <= MAX_DETAIL_CHARS) return text;
+  return canonicalJson({ truncated: true, originalChars: text.length, preview: text.slice(0, MAX_DETAIL_CHARS - 200) });
+}
+
+async function head(table: string, incidentId: string): Promise<LedgerEntry | undefined> {
+  const out = await dynamo().send(new QueryCommand({
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': incidentPk(incidentId) },
+    ScanIndexForward: false,
+    Limit: 1,
+    ConsistentRead: true,
+  }));
+  return out.Items?.[0] as LedgerEntry | undefined;
+}
+
+/**
+ * Appends one immutable entry to an incident's hash chain. Only the execution that owns an
+ * incident writes to its chain, so appends are sequential; the condition still refuses to
+ * overwrite anything, and a lost race re-reads the head and tries the next sequence number.
+ */
+export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
+  const detail = detailText(input.detail);
+  for (let attempt = 1; ; attempt++) {
+    const previous = await head(input.table, input.incidentId);
+    const at = (input.now ?? new Date()).toISOString();
+    const seq = (previous?.seq ?? 0) + 1;
+    const unhashed: Omit<LedgerEntry, 'hash'> = {
+      pk: incidentPk(input.incidentId),
+      sk: sortKey(seq, input.phase),
+      incidentId: input.incidentId,
+      seq,
+      phase: input.phase,
+      at,
+      day: at.slice(0, 10),
+      runbook: input.runbook,
+      targetArn: input.targetArn,
+      mode: input.mode,
+      actor: input.actor,
+      execution: input.execution,
+      detail,
+      prevHash: previous?.hash ?? GENESIS_HASH,
+      expiresAt: input.retentionDays ? Math.floor(Date.parse(at) / 1000) + input.retentionDays * 86400 : undefined,
+    };
+    const entry: LedgerEntry = { ...unhashed, hash: entryHash(unhashed) };
+    try {
+      await dynamo().send(new PutCommand({
+        TableName: input.table,
+        Item: entry,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+      return entry;
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= MAX_APPEND_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Every entry of one incident, in sequence order. */
+export async function readIncident(table: string, incidentId: string): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await dynamo().send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': incidentPk(incidentId) },
+      ConsistentRead: true,
+      ExclusiveStartKey: startKey,
+    }));
+    entries.push(...((out.Items ?? []) as LedgerEntry[]));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return entries;
+}
+
+export interface BrokenLink {
+  readonly incidentId: string;
+  readonly seq: number;
+  readonly sk: string;
+  readonly reason: string;
+}
+
+export interface ChainReport {
+  readonly ok: boolean;
+  readonly incidents: number;
+  readonly entries: number;
+  readonly firstBroken?: BrokenLink;
+}
+
+/** Checks one incident's entries (sorted by sort key): contiguous sequence, linked and untampered hashes. */
+export function verifyChain(incidentId: string, entries: LedgerEntry[]): BrokenLink | undefined {
+  let previousHash = GENESIS_HASH;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const broken = (reason: string): BrokenLink => ({ incidentId, seq: entry.seq, sk: entry.sk, reason });
+    if (entry.seq !== i + 1) return broken(`expected sequence ${i + 1}, found ${entry.seq} (entry missing or duplicated)`);
+    if (entry.prevHash !== previousHash) return broken('prevHash does not match the previous entry\'s hash');
+    const { hash, ...unhashed } = entry;
+    if (entryHash(unhashed) !== hash) return broken('hash does not match the entry\'s content (entry modified)');
+    previousHash = hash;
+  }
+  return undefined;
+}
+
+export async function verifyIncident(table: string, incidentId: string): Promise<ChainReport> {
+  const entries = await readIncident(table, incidentId);
+  if (entries.length === 0) {
+    return { ok: false, incidents: 1, entries: 0, firstBroken: { incidentId, seq: 0, sk: '', reason: 'no entries for this incident' } };
+  }
+  const firstBroken = verifyChain(incidentId, entries);
+  return { ok: !firstBroken, incidents: 1, entries: entries.length, firstBroken };
+}
+
+function daysBetween(from: Date, to: Date): string[] {
+  const days: string[] = [];
+  const cursor = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
+  while (cursor <= to && days.length < 400) {
+    days.push(cursor.toISOString().slice(0, 10));
+    cursor.setUTCDate(cursor.getUTCDate() + 1);
+  }
+  return days;
+}
+
+/** Verifies every incident that has an entry in [from, to], each over its whole chain. */
+export async function verifyRange(table: string, from: Date, to: Date): Promise<ChainReport> {
+  if (!(from <= to)) throw new Error('verifyRange: "from" must be a date before "to"');
+  const incidentIds = new Set<string>();
+  for (const day of daysBetween(from, to)) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await dynamo().send(new QueryCommand({
+        TableName: table,
+        IndexName: 'byDay',
+        KeyConditionExpression: '#day = :day AND #at BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#day': 'day', '#at': 'at' },
+        ExpressionAttributeValues: { ':day': day, ':from': from.toISOString(), ':to': to.toISOString() },
+        ProjectionExpression: 'incidentId',
+        ExclusiveStartKey: startKey,
+      }));
+      for (const item of out.Items ?? []) incidentIds.add(String(item.incidentId));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+  }
+  let entries = 0;
+  for (const incidentId of [...incidentIds].sort()) {
+    const report = await verifyIncident(table, incidentId);
+    entries += report.entries;
+    if (!report.ok) return { ok: false, incidents: incidentIds.size, entries, firstBroken: report.firstBroken };
+  }
+  return { ok: true, incidents: incidentIds.size, entries };
+}

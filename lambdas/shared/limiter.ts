@@ -1,0 +1,162 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from './clients';
+
+/**
+ * The limiter table holds mutable admission state: incident claims (dedupe), sliding-window
+ * admission logs and leases. Every write is conditional on the version it read (optimistic
+ * concurrency), so decisions are exact under concurrency. Expiry is judged from stored
+ * timestamps, never from DynamoDB TTL, which only keeps the table small.
+ */
+
+const MAX_CONFLICT_RETRIES = 25;
+const TTL_MARGIN_SECONDS = 86400;
+
+interface Versioned {
+  readonly pk: string;
+  readonly version: number;
+}
+
+function isConflict(error: unknown): boolean {
+  return (error as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+async function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(200, 5 * 2 ** attempt);
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
+async function readItem<T extends Versioned>(table: string, pk: string): Promise<T | undefined> {
+  const out = await dynamo().send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }));
+  return out.Item as T | undefined;
+}
+
+/** Writes `next` only if the item is still at the version that was read. */
+async function writeIfUnchanged(table: string, next: Versioned & Record<string, unknown>, readVersion: number | undefined): Promise<void> {
+  await dynamo().send(new PutCommand({
+    TableName: table,
+    Item: next,
+    ConditionExpression: readVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :v',
+    ExpressionAttributeValues: readVersion === undefined ? undefined : { ':v': readVersion },
+  }));
+}
+
+/**
+ * Read-modify-write with optimistic versioning, retried on conflict. `decide` returns the
+ * new item body (or undefined to leave the item as it is) and a result.
+ */
+async function updateVersioned<T extends Versioned, R>(
+  table: string,
+  pk: string,
+  decide: (current: T | undefined) => { next?: Omit<T, 'pk' | 'version'>; result: R },
+): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await readItem<T>(table, pk);
+    const { next, result } = decide(current);
+    if (!next) return result;
+    try {
+      await writeIfUnchanged(table, { ...next, pk, version: (current?.version ?? 0) + 1 }, current?.version);
+      return result;
+    } catch (error) {
+      if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      await backoff(attempt);
+    }
+  }
+}
+
+export interface ClaimResult {
+  readonly owned: boolean;
+  readonly owner: string;
+}
+
+/** Claims an incident for one execution. The same execution re-claiming (a retried step) still owns it. */
+export async function claimIncident(table: string, incidentId: string, executionId: string, ttlSeconds: number, now = Date.now()): Promise<ClaimResult> {
+  const pk = `CLAIM#${incidentId}`;
+  try {
+    await dynamo().send(new PutCommand({
+      TableName: table,
+      Item: { pk, owner: executionId, claimedAt: new Date(now).toISOString(), expiresAt: Math.floor(now / 1000) + ttlSeconds },
+      ConditionExpression: 'attribute_not_exists(pk) OR #owner = :me',
+      ExpressionAttributeNames: { '#owner': 'owner' },
+      ExpressionAttributeValues: { ':me': executionId },
+    }));
+    return { owned: true, owner: executionId };
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    const existing = await dynamo().send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }));
+    return { owned: false, owner: String(existing.Item?.owner ?? 'unknown') };
+  }
+}
+
+interface RateItem extends Versioned {
+  readonly admissions: Array<{ at: number; incidentId: string }>;
+  readonly expiresAt: number;
+}
+
+export interface RateDecision {
+  readonly admitted: boolean;
+  /** Admissions inside the window, including this one when admitted. */
+  readonly inWindow: number;
+  /** When the oldest admission in the window leaves it (epoch ms), if denied. */
+  readonly retryAfter?: number;
+}
+
+/**
+ * Sliding-window limiter: admits when fewer than `maxAttempts` admissions for `key` happened
+ * in the last `windowSeconds`, and records the admission. An incident already admitted (a
+ * retried step) is admitted again without counting twice.
+ */
+export async function admitWithinRate(
+  table: string, key: string, incidentId: string, maxAttempts: number, windowSeconds: number, now = Date.now(),
+): Promise<RateDecision> {
+  return updateVersioned<RateItem, RateDecision>(table, `RATE#${key}`, (current) => {
+    const windowStart = now - windowSeconds * 1000;
+    const recent = (current?.admissions ?? []).filter((a) => a.at > windowStart);
+    if (recent.some((a) => a.incidentId === incidentId)) return { result: { admitted: true, inWindow: recent.length } };
+    if (recent.length >= maxAttempts) {
+      const oldest = Math.min(...recent.map((a) => a.at));
+      return { result: { admitted: false, inWindow: recent.length, retryAfter: oldest + windowSeconds * 1000 } };
+    }
+    const admissions = [...recent, { at: now, incidentId }];
+    return {
+      next: { admissions, expiresAt: Math.floor(now / 1000) + windowSeconds + TTL_MARGIN_SECONDS },
+      result: { admitted: true, inWindow: admissions.length },
+    };
+  });
+}
+
+interface LeaseItem extends Versioned {
+  /** incidentId -> lease expiry (epoch ms). */
+  readonly holders: Record<string, number>;
+  readonly expiresAt: number;
+}
+
+export interface LeaseDecision {
+  readonly acquired: boolean;
+  /** Incidents holding an unexpired lease (other than the caller) when denied. */
+  readonly holders: string[];
+}
+
+/** Acquires one of `max` leases on `key`; expired leases are reclaimed. Re-acquiring one's own lease succeeds. */
+export async function acquireLease(
+  table: string, key: string, incidentId: string, max: number, leaseSeconds: number, now = Date.now(),
+): Promise<LeaseDecision> {
+  return updateVersioned<LeaseItem, LeaseDecision>(table, `LEASE#${key}`, (current) => {
+    const live = Object.fromEntries(Object.entries(current?.holders ?? {}).filter(([, expiry]) => expiry > now));
+    const others = Object.keys(live).filter((id) => id !== incidentId);
+    if (others.length >= max) return { result: { acquired: false, holders: others } };
+    const expiry = now + leaseSeconds * 1000;
+    return {
+      next: { holders: { ...live, [incidentId]: expiry }, expiresAt: Math.floor(expiry / 1000) + TTL_MARGIN_SECONDS },
+      result: { acquired: true, holders: others },
+    };
+  });
+}
+
+/** Releases a lease; releasing one that is not held is a no-op. */
+export async function releaseLease(table: string, key: string, incidentId: string, now = Date.now()): Promise<void> {
+  await updateVersioned<LeaseItem, void>(table, `LEASE#${key}`, (current) => {
+    if (!current || !(incidentId in current.holders)) return { result: undefined };
+    const holders = Object.fromEntries(Object.entries(current.holders).filter(([id, expiry]) => id !== incidentId && expiry > now));
+    return { next: { holders, expiresAt: current.expiresAt }, result: undefined };
+  });
+}

@@ -1,0 +1,25 @@
+/** Deploy-time settings every platform handler reads from its environment. */
+export interface PlatformSettings {
+  readonly ledgerTable: string;
+  readonly limiterTable: string;
+  readonly topicArn: string;
+  readonly stackName: string;
+  /** Ledger entries expire (DynamoDB TTL) after this many days; 0 keeps them forever. */
+  readonly ledgerRetentionDays: number;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function platformSettings(): PlatformSettings {
+  return {
+    ledgerTable: required('MEDIC_LEDGER_TABLE'),
+    limiterTable: required('MEDIC_LIMITER_TABLE'),
+    topicArn: required('MEDIC_TOPIC_ARN'),
+    stackName: required('MEDIC_STACK_NAME'),
+    ledgerRetentionDays: Number(process.env.MEDIC_LEDGER_RETENTION_DAYS ?? '0') || 0,
+  };
+}

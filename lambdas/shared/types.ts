@@ -1,0 +1,154 @@
+/** Contracts shared by every handler and by the CDK constructs that configure them. */
+
+export type Mode = 'observe' | 'approve' | 'auto';
+export const MODES: readonly Mode[] = ['observe', 'approve', 'auto'];
+
+/** How a runbook finds its single target in an alarm event (declarative, set at synth time). */
+export interface TargetSpec {
+  /** Target type recorded on the incident, e.g. `ecs-service`. */
+  readonly type: string;
+  /** Alarm metric dimensions that identify the target, each with the pattern its value must match. */
+  readonly dimensions: Record<string, string>;
+  /** Target id, with `{Dimension}` placeholders. */
+  readonly idTemplate: string;
+  /** Target ARN, with `{region}`, `{account}`, `{partition}` and `{Dimension}` placeholders. */
+  readonly arnTemplate: string;
+  /** Dimension sets this runbook may act on; a target outside this list is rejected. */
+  readonly allowed: Array<Record<string, string>>;
+}
+
+export interface AdmissionPolicy {
+  /** At most this many admissions per (runbook, target) in any sliding window. */
+  readonly maxAttempts: number;
+  readonly windowSeconds: number;
+  /** At most this many incidents of this runbook in flight at once. */
+  readonly maxConcurrent: number;
+  /** A lease not released by then is reclaimed (longer than the workflow's timeout). */
+  readonly leaseSeconds: number;
+}
+
+export interface VerificationPolicy {
+  readonly initialDelaySeconds: number;
+  readonly intervalSeconds: number;
+  readonly maxChecks: number;
+  readonly requiredConsecutiveSuccesses: number;
+}
+
+/** Everything a runbook's workflow tells the shared handlers; injected by the state machine, never taken from the event. */
+export interface RunbookSpec {
+  readonly name: string;
+  readonly kind: string;
+  readonly mode: Mode;
+  readonly account: string;
+  readonly region: string;
+  readonly partition: string;
+  readonly alarmArns: string[];
+  readonly target: TargetSpec;
+  readonly policy: AdmissionPolicy;
+  readonly verification: VerificationPolicy;
+  readonly killSwitch: { readonly global: string; readonly runbook: string };
+  readonly changeCalendar?: string;
+  /** Runbook-specific settings (strategy, caps). */
+  readonly options: Record<string, unknown>;
+}
+
+export interface Trigger {
+  readonly kind: 'alarm' | 'event' | 'schedule' | 'manual';
+  readonly source: string;
+  readonly name: string;
+  readonly at: string;
+  readonly reason?: string;
+}
+
+export interface Target {
+  readonly type: string;
+  readonly id: string;
+  readonly arn: string;
+  readonly region: string;
+  readonly account: string;
+  readonly dimensions: Record<string, string>;
+}
+
+export type IncidentStatus = 'received' | 'rejected' | 'duplicate';
+
+export interface Incident {
+  readonly incidentId: string;
+  readonly status: IncidentStatus;
+  readonly runbook: string;
+  readonly mode: Mode;
+  readonly trigger?: Trigger;
+  readonly target?: Target;
+  /** Why the event was rejected, or which execution owns the incident for a duplicate. */
+  readonly reason?: string;
+}
+
+export interface Admission {
+  readonly admitted: boolean;
+  readonly reason?: string;
+  /** Lease keys held by this incident, released by Finish/Escalate. */
+  readonly leases: string[];
+}
+
+export type PlanDecision = 'act' | 'defer' | 'noop' | 'escalate';
+
+export interface Plan {
+  readonly decision: PlanDecision;
+  readonly reason: string;
+  /** What the action would do, in words a human reads in the ledger and the escalation. */
+  readonly summary: string;
+  readonly details: Record<string, unknown>;
+}
+
+export interface ActResult {
+  readonly summary: string;
+  /** The mutating calls made, with their parameters. */
+  readonly calls: Array<{ service: string; operation: string; parameters: Record<string, unknown>; result?: unknown }>;
+  /** Batched actions: index of the batch just done, and whether more remain. */
+  readonly batch: number;
+  readonly moreBatches: boolean;
+  readonly details: Record<string, unknown>;
+}
+
+export type CheckVerdict = 'success' | 'pending' | 'failure' | 'inconclusive';
+
+export interface VerifyState {
+  readonly status: 'succeeded' | 'pending' | 'failed';
+  /** The act batch this verification belongs to; counters restart with each batch. */
+  readonly batch: number;
+  readonly checks: number;
+  readonly consecutiveSuccesses: number;
+  readonly lastVerdict: CheckVerdict;
+  readonly lastReadings: Record<string, unknown>;
+  readonly reason: string;
+}
+
+export interface RollbackResult {
+  readonly status: 'rolled-back' | 'not-reversible' | 'not-needed';
+  readonly summary: string;
+  readonly calls: ActResult['calls'];
+}
+
+export interface StepError {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+export interface ExecutionInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly startedAt: string;
+}
+
+/** The state a runbook workflow carries from step to step (JSONPath `$`). */
+export interface WorkflowState {
+  readonly event: unknown;
+  readonly runbook: RunbookSpec;
+  readonly execution: ExecutionInfo;
+  readonly incident?: Incident;
+  readonly admission?: Admission;
+  readonly plan?: Plan;
+  readonly act?: ActResult;
+  readonly verify?: VerifyState;
+  readonly rollback?: RollbackResult;
+  readonly error?: StepError;
+}

@@ -1,0 +1,127 @@
+import { sha256Hex } from '../shared/canonical-json';
+import type { RunbookSpec, Target, Trigger } from '../shared/types';
+
+/** Events larger than this are rejected unread: an alarm state change is a few KB. */
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+const ALARM_ARN = /^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.{1,255})$/;
+
+export type ParsedAlarm =
+  | { readonly ok: true; readonly trigger: Trigger; readonly target: Target; readonly incidentId: string }
+  | { readonly ok: false; readonly reason: string };
+
+const reject = (reason: string): ParsedAlarm => ({ ok: false, reason });
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Alarm metric dimensions, merged across the alarm's metrics; undefined values conflict. */
+function alarmDimensions(detail: Record<string, unknown>): { dims: Record<string, string>; conflict?: string } {
+  const dims: Record<string, string> = {};
+  const configuration = isObject(detail.configuration) ? detail.configuration : {};
+  const metrics = Array.isArray(configuration.metrics) ? configuration.metrics : [];
+  for (const metric of metrics) {
+    const stat = isObject(metric) && isObject(metric.metricStat) ? metric.metricStat : undefined;
+    const dimensions = stat && isObject(stat.metric) && isObject(stat.metric.dimensions) ? stat.metric.dimensions : {};
+    for (const [name, value] of Object.entries(dimensions)) {
+      if (typeof value !== 'string') continue;
+      if (dims[name] !== undefined && dims[name] !== value) {
+        return { dims, conflict: `the alarm's metrics disagree on dimension ${name} ("${dims[name]}" vs "${value}")` };
+      }
+      dims[name] = value;
+    }
+  }
+  return { dims };
+}
+
+function render(template: string, values: Record<string, string>): string {
+  return template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, key: string) => {
+    if (values[key] === undefined) throw new Error(`template placeholder {${key}} has no value`);
+    return values[key];
+  });
+}
+
+/** `20261122T031722Z`: sortable, readable, and safe in keys and execution names. */
+function compactTime(iso: string): string {
+  return iso.replace(/[-:]/g, '').replace(/\.\d+/, '').replace(/\+0000$/, 'Z');
+}
+
+/**
+ * Turns an EventBridge "CloudWatch Alarm State Change" event into a trigger and a target, or
+ * says in words why it cannot. The incident id is derived from runbook, alarm and state
+ * timestamp, so redelivery of the same transition yields the same incident.
+ */
+export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAlarm {
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(event) ?? '', 'utf8');
+  } catch {
+    return reject('the event cannot be serialised as JSON');
+  }
+  if (size > MAX_EVENT_BYTES) return reject(`the event is ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit for alarm events`);
+  if (!isObject(event)) return reject('the event is not a JSON object');
+  if (event.source !== 'aws.cloudwatch' || event['detail-type'] !== 'CloudWatch Alarm State Change') {
+    return reject(`not a CloudWatch alarm state change (source "${String(event.source)}", detail-type "${String(event['detail-type'])}")`);
+  }
+  if (!isObject(event.detail)) return reject('the event\'s detail is not a JSON object');
+  const detail = event.detail;
+  const resources = Array.isArray(event.resources) ? event.resources : [];
+  if (resources.length !== 1 || typeof resources[0] !== 'string') return reject('the event must name exactly one alarm ARN in resources');
+  const arnMatch = ALARM_ARN.exec(resources[0]);
+  if (!arnMatch) return reject(`"${resources[0].slice(0, 300)}" is not a CloudWatch alarm ARN`);
+  const [alarmArn, partition, region, account, alarmName] = arnMatch;
+  if (!runbook.alarmArns.includes(alarmArn)) return reject(`alarm ${alarmArn} is not attached to runbook ${runbook.name}`);
+  if (account !== runbook.account || event.account !== runbook.account) {
+    return reject(`the alarm is in account ${String(event.account)}/${account}; runbook ${runbook.name} acts only in account ${runbook.account}`);
+  }
+  if (region !== runbook.region || event.region !== runbook.region) {
+    return reject(`the alarm is in region ${String(event.region)}/${region}; runbook ${runbook.name} acts only in region ${runbook.region}`);
+  }
+  if (partition !== runbook.partition) return reject(`the alarm is in partition ${partition}; expected ${runbook.partition}`);
+  const state = isObject(detail.state) ? detail.state : {};
+  if (state.value !== 'ALARM') return reject(`the alarm's new state is ${String(state.value)}; runbooks act only on ALARM`);
+  const timestamp = typeof state.timestamp === 'string' ? state.timestamp : '';
+  const at = Date.parse(timestamp.replace(/\+0000$/, 'Z'));
+  if (!timestamp || Number.isNaN(at)) return reject(`the alarm state timestamp "${timestamp}" is not a date`);
+
+  const { dims, conflict } = alarmDimensions(detail);
+  if (conflict) return reject(conflict);
+  const spec = runbook.target;
+  const wanted = Object.keys(spec.dimensions);
+  const missing = wanted.filter((name) => dims[name] === undefined);
+  let values: Record<string, string>;
+  if (missing.length === 0) {
+    values = Object.fromEntries(wanted.map((name) => [name, dims[name]]));
+  } else if (missing.length === wanted.length && spec.allowed.length === 1) {
+    values = { ...spec.allowed[0] };
+  } else {
+    return reject(`the alarm has no ${missing.join(', ')} dimension, and runbook ${runbook.name} has no single configured target to fall back on`);
+  }
+  for (const name of wanted) {
+    if (!new RegExp(`^(?:${spec.dimensions[name]})$`).test(values[name])) {
+      return reject(`dimension ${name} "${values[name].slice(0, 300)}" is not a valid ${spec.type} name`);
+    }
+  }
+  if (!spec.allowed.some((allowed) => wanted.every((name) => allowed[name] === values[name]))) {
+    return reject(`${spec.type} ${render(spec.idTemplate, values)} is not in runbook ${runbook.name}'s allow-list`);
+  }
+  const placeholders = { ...values, region, account, partition };
+  const trigger: Trigger = {
+    kind: 'alarm',
+    source: alarmArn,
+    name: alarmName,
+    at: new Date(at).toISOString(),
+    reason: typeof state.reason === 'string' ? state.reason.slice(0, 1000) : undefined,
+  };
+  const target: Target = {
+    type: spec.type,
+    id: render(spec.idTemplate, values),
+    arn: render(spec.arnTemplate, placeholders),
+    region,
+    account,
+    dimensions: values,
+  };
+  const digest = sha256Hex(`${runbook.name}|${alarmArn}|${timestamp}`).slice(0, 12);
+  return { ok: true, trigger, target, incidentId: `${runbook.name}-${compactTime(trigger.at)}-${digest}` };
+}

@@ -1,0 +1,67 @@
+import type { Context } from 'aws-lambda';
+import { claimIncident } from '../shared/limiter';
+import { actorName, countFor, logger } from '../shared/observability';
+import { record } from '../shared/record';
+import { platformSettings } from '../shared/settings';
+import type { Incident, WorkflowState } from '../shared/types';
+import { InvalidStateError } from '../shared/errors';
+import { parseAlarmEvent } from './alarm-event';
+
+/** How long a claimed incident id stays claimed; EventBridge redelivers for at most 24 hours. */
+const CLAIM_SECONDS = 7 * 86400;
+
+/**
+ * "Validate event": normalises the alarm event into an incident, claims it (so a redelivered
+ * event is recognised as a duplicate and acts at most once) and records `received`,
+ * `duplicate` or `rejected`.
+ */
+export async function handler(state: WorkflowState, context?: Context): Promise<Incident> {
+  const { runbook, execution } = state;
+  if (!runbook?.name || !execution?.id) throw new InvalidStateError('the workflow state has no runbook or execution (the state machine injects both)');
+  const settings = platformSettings();
+  const actor = actorName(context);
+  const parsed = parseAlarmEvent(state.event, runbook);
+
+  if (!parsed.ok) {
+    const incident: Incident = {
+      incidentId: `${runbook.name}-rejected-${execution.name}`,
+      status: 'rejected',
+      runbook: runbook.name,
+      mode: runbook.mode,
+      reason: parsed.reason,
+    };
+    logger.warn('event rejected', { reason: parsed.reason });
+    countFor(runbook.name, 'EventsRejected');
+    await record({ ...state, incident }, 'rejected', actor, { reason: parsed.reason, event: state.event });
+    return incident;
+  }
+
+  const claim = await claimIncident(settings.limiterTable, parsed.incidentId, execution.id, CLAIM_SECONDS);
+  if (!claim.owned) {
+    const incident: Incident = {
+      incidentId: `${parsed.incidentId}.duplicate.${execution.name}`,
+      status: 'duplicate',
+      runbook: runbook.name,
+      mode: runbook.mode,
+      trigger: parsed.trigger,
+      target: parsed.target,
+      reason: `incident ${parsed.incidentId} is already handled by execution ${claim.owner}`,
+    };
+    logger.info('duplicate delivery', { incidentId: parsed.incidentId, owner: claim.owner });
+    countFor(runbook.name, 'DuplicateDeliveries');
+    await record({ ...state, incident }, 'duplicate', actor, { incidentId: parsed.incidentId, owner: claim.owner });
+    return incident;
+  }
+
+  const incident: Incident = {
+    incidentId: parsed.incidentId,
+    status: 'received',
+    runbook: runbook.name,
+    mode: runbook.mode,
+    trigger: parsed.trigger,
+    target: parsed.target,
+  };
+  countFor(runbook.name, 'IncidentsReceived');
+  await record({ ...state, incident }, 'received', actor, { trigger: parsed.trigger, target: parsed.target });
+  return incident;
+}

@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import { MODES, type Mode } from '../lambdas/shared/types';
+
+/**
+ * The reference app's configuration: which runbooks to deploy and what they watch. A JSON
+ * file, so attaching a runbook to an existing alarm needs no CDK code. Unknown keys are
+ * errors: a misspelt setting must not silently fall back to a default.
+ */
+export interface MedicConfig {
+  readonly stackName: string;
+  /** Account and region the stack deploys to; runbooks act only there. */
+  readonly env: { readonly account: string; readonly region: string };
+  readonly escalationEmails?: string[];
+  readonly ledgerRetentionDays?: number;
+  readonly runbooks: { readonly ecsTaskRestart?: EcsTaskRestartConfig[] };
+}
+
+export interface PolicyConfig {
+  readonly maxAttempts?: number;
+  readonly windowMinutes?: number;
+  readonly maxConcurrent?: number;
+}
+
+export interface VerificationConfig {
+  readonly initialDelaySeconds?: number;
+  readonly intervalSeconds?: number;
+  readonly maxChecks?: number;
+  readonly requiredConsecutiveSuccesses?: number;
+}
+
+export interface RunbookConfig {
+  readonly name: string;
+  readonly mode?: Mode;
+  /** ARNs of existing CloudWatch alarms that start this runbook. */
+  readonly alarmArns: string[];
+  readonly policy?: PolicyConfig;
+  readonly verification?: VerificationConfig;
+  readonly changeCalendar?: string;
+  readonly timeoutMinutes?: number;
+}
+
+export interface EcsTaskRestartConfig extends RunbookConfig {
+  readonly services: Array<{ readonly clusterName: string; readonly serviceName: string }>;
+  readonly strategy?: 'forceNewDeployment' | 'stopTasks';
+  readonly maxStopPercent?: number;
+}
+
+type Check = (value: unknown, path: string) => void;
+
+class ConfigError extends Error {}
+
+const fail = (path: string, message: string): never => {
+  throw new ConfigError(`${path}: ${message}`);
+};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str: Check = (v, p) => { if (typeof v !== 'string' || v.length === 0) fail(p, 'must be a non-empty string'); };
+const num: Check = (v, p) => { if (typeof v !== 'number' || !Number.isFinite(v)) fail(p, 'must be a number'); };
+const oneOf = (values: readonly string[]): Check => (v, p) => { if (!values.includes(v as string)) fail(p, `must be one of ${values.join(', ')}`); };
+const list = (item: Check): Check => (v, p) => {
+  if (!Array.isArray(v)) fail(p, 'must be a list');
+  (v as unknown[]).forEach((x, i) => item(x, `${p}[${i}]`));
+};
+const object = (required: Record<string, Check>, optional: Record<string, Check> = {}): Check => (v, p) => {
+  if (!isObject(v)) return fail(p, 'must be an object');
+  for (const key of Object.keys(v)) {
+    if (!(key in required) && !(key in optional)) fail(`${p}.${key}`, `unknown setting (known: ${[...Object.keys(required), ...Object.keys(optional)].join(', ')})`);
+  }
+  for (const [key, check] of Object.entries(required)) {
+    if (v[key] === undefined) fail(`${p}.${key}`, 'is required');
+    check(v[key], `${p}.${key}`);
+  }
+  for (const [key, check] of Object.entries(optional)) if (v[key] !== undefined) check(v[key], `${p}.${key}`);
+};
+
+const runbookRequired = { name: str, alarmArns: list(str) };
+const runbookOptional = {
+  mode: oneOf(MODES),
+  policy: object({}, { maxAttempts: num, windowMinutes: num, maxConcurrent: num }),
+  verification: object({}, { initialDelaySeconds: num, intervalSeconds: num, maxChecks: num, requiredConsecutiveSuccesses: num }),
+  changeCalendar: str,
+  timeoutMinutes: num,
+};
+
+const checkConfig = object(
+  {
+    stackName: str,
+    env: object({ account: (v, p) => { if (typeof v !== 'string' || !/^\d{12}$/.test(v)) fail(p, 'must be a 12-digit account id'); }, region: str }),
+    runbooks: object({}, {
+      ecsTaskRestart: list(object(
+        { ...runbookRequired, services: list(object({ clusterName: str, serviceName: str })) },
+        { ...runbookOptional, strategy: oneOf(['forceNewDeployment', 'stopTasks']), maxStopPercent: num },
+      )),
+    }),
+  },
+  { escalationEmails: list(str), ledgerRetentionDays: num, $comment: () => undefined },
+);
+
+/** Parses and checks a configuration; errors name the offending setting. */
+export function parseConfig(text: string, source = 'config'): MedicConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${source}: not valid JSON (${(error as Error).message})`);
+  }
+  checkConfig(value, source);
+  const config = value as MedicConfig;
+  const names = Object.values(config.runbooks).flat().map((r) => r!.name);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated) fail(`${source}.runbooks`, `runbook name "${repeated}" is used twice`);
+  return config;
+}
+
+export function loadConfig(file: string): MedicConfig {
+  if (!fs.existsSync(file)) throw new ConfigError(`configuration file ${file} does not exist`);
+  return parseConfig(fs.readFileSync(file, 'utf8'), file);
+}

@@ -1,0 +1,120 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { MedicFunction } from './function';
+import { acknowledge } from './nag';
+import { Runbook, type RunbookCommonProps } from './runbook';
+
+/** An ECS service this runbook may restart. */
+export interface EcsServiceRef {
+  readonly clusterName: string;
+  readonly serviceName: string;
+}
+
+/** Properties of an {@link EcsTaskRestartRunbook}. */
+export interface EcsTaskRestartRunbookProps extends RunbookCommonProps {
+  /**
+   * The services this runbook may restart (its allow-list and its IAM scope). The target is
+   * taken from the alarm's `ClusterName`/`ServiceName` dimensions; an alarm without them uses
+   * the single service listed here.
+   */
+  readonly services: EcsServiceRef[];
+  /**
+   * `forceNewDeployment` asks ECS to replace every task within the service's own deployment
+   * limits; `stopTasks` stops running tasks in batches of at most `maxStopPercent` of the
+   * desired count, waiting for replacements between batches.
+   * @default 'forceNewDeployment'
+   */
+  readonly strategy?: 'forceNewDeployment' | 'stopTasks';
+  /**
+   * Largest share of the desired tasks stopped at once by the `stopTasks` strategy, 1-50.
+   * @default 25
+   */
+  readonly maxStopPercent?: number;
+}
+
+const NAME_PATTERN = '[A-Za-z0-9_-]{1,255}';
+
+/**
+ * ECS task restart: when an attached alarm fires, restart the service's tasks (unless a
+ * deployment is already in progress, in which case it defers), then verify the service is
+ * steady and the alarm is back to OK. A restart cannot be undone, so a failed verification
+ * escalates straight away.
+ */
+export class EcsTaskRestartRunbook extends Construct {
+  public readonly runbook: Runbook;
+  public readonly stepFunction: MedicFunction;
+
+  constructor(scope: Construct, id: string, props: EcsTaskRestartRunbookProps) {
+    super(scope, id);
+    const strategy = props.strategy ?? 'forceNewDeployment';
+    if (strategy !== 'forceNewDeployment' && strategy !== 'stopTasks') {
+      throw new Error(`runbook ${props.name}: strategy must be "forceNewDeployment" or "stopTasks" (got "${String(strategy)}")`);
+    }
+    const maxStopPercent = props.maxStopPercent ?? 25;
+    if (!Number.isInteger(maxStopPercent) || maxStopPercent < 1 || maxStopPercent > 50) {
+      throw new Error(`runbook ${props.name}: maxStopPercent must be a whole number from 1 to 50 (got ${maxStopPercent}); `
+        + 'above 50% a restart could take most of a service down at once');
+    }
+    if (props.services.length === 0) throw new Error(`runbook ${props.name}: list at least one service it may restart`);
+    const namePattern = new RegExp(`^${NAME_PATTERN}$`);
+    for (const s of props.services) {
+      if (!namePattern.test(s.clusterName) || !namePattern.test(s.serviceName)) {
+        throw new Error(`runbook ${props.name}: "${s.clusterName}/${s.serviceName}" is not a valid ECS cluster/service name`);
+      }
+    }
+
+    this.stepFunction = new MedicFunction(this, 'Steps', {
+      handler: 'ecs-task-restart',
+      description: `medic runbook ${props.name}: ECS task restart (plan, act, verify)`,
+      environment: props.platform.handlerEnvironment(),
+    });
+    this.grantEcs(props.services);
+
+    this.runbook = new Runbook(this, 'Runbook', {
+      ...props,
+      kind: 'ecs-task-restart',
+      stepFunction: this.stepFunction,
+      reversible: false,
+      options: { strategy, maxStopPercent },
+      target: {
+        type: 'ecs-service',
+        dimensions: { ClusterName: NAME_PATTERN, ServiceName: NAME_PATTERN },
+        idTemplate: '{ClusterName}/{ServiceName}',
+        arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
+        allowed: props.services.map((s) => ({ ClusterName: s.clusterName, ServiceName: s.serviceName })),
+      },
+    });
+  }
+
+  /** See {@link Runbook.attachTo}. */
+  public attachTo(...args: Parameters<Runbook['attachTo']>): this {
+    this.runbook.attachTo(...args);
+    return this;
+  }
+
+  /** ECS permissions scoped to the allow-listed services and their clusters' tasks. */
+  private grantEcs(services: EcsServiceRef[]): void {
+    const stack = Stack.of(this);
+    const arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'ecs', resource, resourceName });
+    const serviceArns = services.map((s) => arn('service', `${s.clusterName}/${s.serviceName}`));
+    const clusters = [...new Set(services.map((s) => s.clusterName))];
+    const clusterArns = clusters.map((c) => arn('cluster', c));
+    this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+      resources: serviceArns,
+    }));
+    this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecs:ListTasks'],
+      resources: ['*'], // ListTasks is authorised on the container instance, not the task; the condition pins it to the clusters.
+      conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
+    }));
+    this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecs:StopTask'],
+      resources: clusters.map((c) => arn('task', `${c}/*`)), // task ids are only known at run time
+      conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
+    }));
+    acknowledge(this.stepFunction, clusters.map((c) => `IAM5[Resource::arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:task/${c}/*]`),
+      'StopTask needs task ARNs, known only at run time; the resource is pinned to the allow-listed clusters and the ecs:cluster condition.');
+  }
+}

@@ -1,0 +1,64 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { Construct } from 'constructs';
+import type { MedicConfig, RunbookConfig } from './config';
+import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
+import { MedicPlatform } from './platform';
+import type { RunbookCommonProps } from './runbook';
+
+export interface MedicStackProps extends StackProps {
+  readonly config: MedicConfig;
+}
+
+/** The reference app's stack: the platform plus the runbooks a {@link MedicConfig} lists. */
+export class MedicStack extends Stack {
+  public readonly platform: MedicPlatform;
+  public readonly ecsTaskRestartRunbooks: EcsTaskRestartRunbook[] = [];
+
+  constructor(scope: Construct, id: string, props: MedicStackProps) {
+    super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
+    const { config } = props;
+    this.platform = new MedicPlatform(this, 'Platform', {
+      escalationEmails: config.escalationEmails,
+      ledgerRetentionDays: config.ledgerRetentionDays,
+    });
+
+    for (const rb of config.runbooks.ecsTaskRestart ?? []) {
+      this.ecsTaskRestartRunbooks.push(new EcsTaskRestartRunbook(this, `EcsTaskRestart-${rb.name}`, {
+        ...this.commonProps(rb),
+        services: rb.services,
+        strategy: rb.strategy,
+        maxStopPercent: rb.maxStopPercent,
+      }));
+    }
+
+    new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
+    new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
+    new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
+    new CfnOutput(this, 'GlobalKillSwitchParameter', { value: this.platform.globalKillSwitch.parameterName, description: 'Set to "on" to stop every runbook' });
+    new CfnOutput(this, 'LedgerVerifyFunctionName', { value: this.platform.ledgerVerifyFunction.functionName, description: 'Verifies the ledger hash chain' });
+    for (const rb of this.ecsTaskRestartRunbooks) {
+      new CfnOutput(this, `StateMachine-${rb.runbook.name}`, { value: rb.runbook.stateMachine.stateMachineArn, description: `Workflow of runbook ${rb.runbook.name}` });
+    }
+  }
+
+  private commonProps(rb: RunbookConfig): RunbookCommonProps {
+    const minutes = (m: number | undefined) => (m === undefined ? undefined : Duration.minutes(m));
+    const seconds = (s: number | undefined) => (s === undefined ? undefined : Duration.seconds(s));
+    return {
+      platform: this.platform,
+      name: rb.name,
+      mode: rb.mode,
+      alarms: rb.alarmArns.map((arn, i) => cloudwatch.Alarm.fromAlarmArn(this, `Alarm-${rb.name}-${i}`, arn)),
+      policy: rb.policy && { maxAttempts: rb.policy.maxAttempts, window: minutes(rb.policy.windowMinutes), maxConcurrent: rb.policy.maxConcurrent },
+      verification: rb.verification && {
+        initialDelay: seconds(rb.verification.initialDelaySeconds),
+        interval: seconds(rb.verification.intervalSeconds),
+        maxChecks: rb.verification.maxChecks,
+        requiredConsecutiveSuccesses: rb.verification.requiredConsecutiveSuccesses,
+      },
+      changeCalendar: rb.changeCalendar,
+      timeout: minutes(rb.timeoutMinutes),
+    };
+  }
+}

@@ -1,0 +1,207 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { MedicFunction } from './function';
+import { acknowledge, arnRef } from './nag';
+
+/** Properties of the {@link MedicPlatform}. */
+export interface MedicPlatformProps {
+  /**
+   * Email addresses subscribed to the escalation topic (each confirms by email).
+   * @default - no subscription; subscribe a pager or chat integration to `escalationTopic` yourself
+   */
+  readonly escalationEmails?: string[];
+  /**
+   * Ledger entries get an `expiresAt` this many days after they are written, and DynamoDB TTL
+   * removes them some time after that. Zero keeps entries forever.
+   * @default 0
+   */
+  readonly ledgerRetentionDays?: number;
+  /**
+   * Prefix of the kill-switch SSM parameters.
+   * @default `/medic/<stack name>/kill-switch`
+   */
+  readonly killSwitchPrefix?: string;
+}
+
+/**
+ * The shared core of a medic stack, one per stack: the audit ledger, the limiter table, the
+ * escalation topic, the kill switches and the handlers every runbook workflow shares
+ * (validate, admit, complete, escalate, ledger verifier).
+ */
+export class MedicPlatform extends Construct {
+  /** Customer managed key encrypting the tables and the topic. */
+  public readonly key: kms.Key;
+  /** Append-only audit ledger (hash-chained entries, one partition per incident). */
+  public readonly ledger: dynamodb.Table;
+  /** Claims, sliding-window admission logs and leases. */
+  public readonly limiter: dynamodb.Table;
+  /** Escalations go here. */
+  public readonly escalationTopic: sns.Topic;
+  /** Stack-wide kill switch: any value but `off` stops all runbooks. */
+  public readonly globalKillSwitch: ssm.StringParameter;
+  public readonly killSwitchPrefix: string;
+  public readonly validateFunction: MedicFunction;
+  public readonly admitFunction: MedicFunction;
+  public readonly completeFunction: MedicFunction;
+  public readonly escalateFunction: MedicFunction;
+  public readonly ledgerVerifyFunction: MedicFunction;
+  private readonly ledgerRetentionDays: number;
+
+  constructor(scope: Construct, id: string, props: MedicPlatformProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.ledgerRetentionDays = props.ledgerRetentionDays ?? 0;
+    if (!Number.isInteger(this.ledgerRetentionDays) || this.ledgerRetentionDays < 0) {
+      throw new Error(`ledgerRetentionDays must be a whole number of days >= 0 (got ${props.ledgerRetentionDays})`);
+    }
+    if (this.ledgerRetentionDays > 0 && this.ledgerRetentionDays < 90) {
+      throw new Error(`ledgerRetentionDays ${this.ledgerRetentionDays} is under 90 days: an audit ledger must outlive an incident review`);
+    }
+    this.killSwitchPrefix = props.killSwitchPrefix ?? `/medic/${stack.stackName}/kill-switch`;
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'medic: ledger, limiter and escalation topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      timeToLiveAttribute: 'expiresAt',
+    });
+    this.ledger.addGlobalSecondaryIndex({
+      indexName: 'byTarget',
+      partitionKey: { name: 'targetArn', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'at', type: dynamodb.AttributeType.STRING },
+    });
+    this.ledger.addGlobalSecondaryIndex({
+      indexName: 'byDay',
+      partitionKey: { name: 'day', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'at', type: dynamodb.AttributeType.STRING },
+    });
+
+    this.limiter = new dynamodb.Table(this, 'Limiter', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Only keeps the table small: every decision reads the stored expiry itself.
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.escalationTopic = new sns.Topic(this, 'Escalations', {
+      displayName: 'medic escalations',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const email of props.escalationEmails ?? []) {
+      this.escalationTopic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    this.globalKillSwitch = new ssm.StringParameter(this, 'GlobalKillSwitch', {
+      parameterName: `${this.killSwitchPrefix}/global`,
+      stringValue: 'off',
+      description: 'medic stack-wide kill switch: "off" lets runbooks act; any other value (e.g. "on") stops them at admission and before every mutating call',
+    });
+
+    this.validateFunction = this.platformFunction('ValidateFunction', 'validate', 'medic: validate an event, claim the incident, record it');
+    this.admitFunction = this.platformFunction('AdmitFunction', 'admit', 'medic: admission (kill switch, change freeze, leases, rate limit)');
+    this.completeFunction = this.platformFunction('CompleteFunction', 'finish', 'medic: record the outcome and release leases');
+    this.escalateFunction = this.platformFunction('EscalateFunction', 'escalate', 'medic: record, notify a human, release leases');
+    this.ledgerVerifyFunction = new MedicFunction(this, 'LedgerVerifyFunction', {
+      handler: 'ledger-verify',
+      description: 'medic: verify the ledger hash chain of an incident or a time range',
+      environment: { MEDIC_LEDGER_TABLE: this.ledger.tableName },
+      timeout: Duration.minutes(5),
+    });
+    this.grantLedgerRead(this.ledgerVerifyFunction);
+
+    for (const fn of [this.validateFunction, this.admitFunction, this.completeFunction, this.escalateFunction]) {
+      this.grantLedgerAppend(fn);
+      this.grantLimiter(fn);
+    }
+    this.grantKillSwitchRead(this.admitFunction);
+    this.escalationTopic.grantPublish(this.escalateFunction);
+
+  }
+
+  /** Environment every handler that touches the ledger or limiter reads. */
+  public handlerEnvironment(): Record<string, string> {
+    return {
+      MEDIC_LEDGER_TABLE: this.ledger.tableName,
+      MEDIC_LIMITER_TABLE: this.limiter.tableName,
+      MEDIC_TOPIC_ARN: this.escalationTopic.topicArn,
+      MEDIC_STACK_NAME: Stack.of(this).stackName,
+      MEDIC_LEDGER_RETENTION_DAYS: String(this.ledgerRetentionDays),
+    };
+  }
+
+  /** Name of a runbook's own kill-switch parameter. */
+  public runbookKillSwitchName(runbookName: string): string {
+    return `${this.killSwitchPrefix}/runbook/${runbookName}`;
+  }
+
+  /**
+   * Append-only access to the ledger: PutItem (the handlers always write with
+   * `attribute_not_exists`) and reads. Never UpdateItem, DeleteItem or BatchWriteItem.
+   */
+  public grantLedgerAppend(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem'], resourceArns: [this.ledger.tableArn] });
+    this.grantLedgerRead(grantee);
+    this.key.grant(grantee, 'kms:Encrypt', 'kms:GenerateDataKey*');
+    if (Construct.isConstruct(grantee)) {
+      acknowledge(grantee, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the ledger.');
+    }
+  }
+
+  public grantLedgerRead(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
+      resourceArns: [this.ledger.tableArn, `${this.ledger.tableArn}/index/*`],
+    });
+    this.key.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey');
+    if (Construct.isConstruct(grantee)) {
+      acknowledge(grantee, [`IAM5[Resource::${arnRef(this.ledger)}/index/*]`], 'Covers only the ledger\'s own indexes (byTarget, byDay).');
+    }
+  }
+
+  /** Conditional reads and writes of limiter items (claims, rate logs, leases). */
+  public grantLimiter(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resourceArns: [this.limiter.tableArn] });
+    this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey');
+    if (Construct.isConstruct(grantee)) {
+      acknowledge(grantee, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the limiter.');
+    }
+  }
+
+  /** Read the stack-wide and every runbook's kill switch. */
+  public grantKillSwitchRead(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    const base = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.killSwitchPrefix.replace(/^\//, '') });
+    iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameters'], resourceArns: [`${base}/global`, `${base}/runbook/*`] });
+    if (Construct.isConstruct(grantee)) {
+      acknowledge(grantee, [`IAM5[Resource::arn:<AWS::Partition>:ssm:${stack.region}:${stack.account}:parameter${this.killSwitchPrefix}/runbook/*]`],
+        'Read-only access to the kill-switch parameter path this stack owns; every runbook adds its own switch there.');
+    }
+  }
+
+  private platformFunction(id: string, handler: string, description: string): MedicFunction {
+    return new MedicFunction(this, id, { handler, description, environment: this.handlerEnvironment() });
+  }
+}

@@ -1,0 +1,79 @@
+import { Duration } from 'aws-cdk-lib';
+import { MODES, type AdmissionPolicy, type Mode, type VerificationPolicy } from '../lambdas/shared/types';
+
+/** Admission limits of a runbook. Every guard stays on: a value that would disable one is a synth error. */
+export interface RunbookPolicyProps {
+  /**
+   * At most this many admissions per (runbook, target) in any sliding `window`; the next alarm
+   * is denied and escalated. This is the circuit breaker against remediation loops.
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+  /** @default Duration.hours(1) */
+  readonly window?: Duration;
+  /**
+   * At most this many incidents of the runbook in flight at once (blast radius across targets).
+   * @default 2
+   */
+  readonly maxConcurrent?: number;
+}
+
+/** How a runbook proves its action worked. Success needs positive evidence in consecutive checks. */
+export interface VerificationProps {
+  /** @default Duration.seconds(60) */
+  readonly initialDelay?: Duration;
+  /** @default Duration.seconds(30) */
+  readonly interval?: Duration;
+  /** @default 20 */
+  readonly maxChecks?: number;
+  /** @default 2 */
+  readonly requiredConsecutiveSuccesses?: number;
+}
+
+function wholeNumberIn(name: string, value: number, min: number, max: number, why: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${value}): ${why}`);
+  }
+  return value;
+}
+
+export function resolveMode(runbook: string, mode: Mode | undefined): Mode {
+  const resolved = mode ?? 'observe';
+  if (!MODES.includes(resolved)) throw new Error(`runbook ${runbook}: mode must be one of ${MODES.join(', ')} (got "${String(mode)}")`);
+  return resolved;
+}
+
+export function resolveAdmissionPolicy(runbook: string, props: RunbookPolicyProps = {}, workflowTimeout: Duration): AdmissionPolicy {
+  const windowSeconds = (props.window ?? Duration.hours(1)).toSeconds();
+  return {
+    maxAttempts: wholeNumberIn(`runbook ${runbook}: policy.maxAttempts`, props.maxAttempts ?? 3, 1, 10,
+      'zero would disable the runbook (use its kill switch) and more than 10 defeats the loop breaker'),
+    windowSeconds: wholeNumberIn(`runbook ${runbook}: policy.window (seconds)`, windowSeconds, 60, 7 * 86400,
+      'a window shorter than a minute does not break remediation loops'),
+    maxConcurrent: wholeNumberIn(`runbook ${runbook}: policy.maxConcurrent`, props.maxConcurrent ?? 2, 1, 20,
+      'the blast-radius cap cannot be switched off'),
+    // A lease outlives the longest execution, so a crashed execution's lease is reclaimed, never a live one's.
+    leaseSeconds: workflowTimeout.toSeconds() + 15 * 60,
+  };
+}
+
+export function resolveVerification(runbook: string, props: VerificationProps = {}): VerificationPolicy {
+  const maxChecks = wholeNumberIn(`runbook ${runbook}: verification.maxChecks`, props.maxChecks ?? 20, 1, 200,
+    'each check is a few state transitions; keep the execution history readable');
+  return {
+    initialDelaySeconds: wholeNumberIn(`runbook ${runbook}: verification.initialDelay (seconds)`, (props.initialDelay ?? Duration.seconds(60)).toSeconds(), 0, 3600, 'at most an hour'),
+    intervalSeconds: wholeNumberIn(`runbook ${runbook}: verification.interval (seconds)`, (props.interval ?? Duration.seconds(30)).toSeconds(), 5, 3600,
+      'shorter intervals only burn API calls'),
+    maxChecks,
+    requiredConsecutiveSuccesses: wholeNumberIn(`runbook ${runbook}: verification.requiredConsecutiveSuccesses`, props.requiredConsecutiveSuccesses ?? 2, 1, maxChecks,
+      'success needs at least one positive reading, and no more than maxChecks can be taken'),
+  };
+}
+
+/** Runbook names become parts of ledger keys, SSM parameter names and execution names. */
+export function validateRunbookName(name: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/.test(name)) {
+    throw new Error(`runbook name "${name}" must be 2-40 characters of lowercase letters, digits and hyphens`);
+  }
+  return name;
+}

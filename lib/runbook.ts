@@ -1,0 +1,276 @@
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
+import { acknowledge, arnRef } from './nag';
+import type { MedicPlatform } from './platform';
+import {
+  resolveAdmissionPolicy, resolveMode, resolveVerification, validateRunbookName, type RunbookPolicyProps, type VerificationProps,
+} from './policy';
+
+/** Errors a handler reports when an AWS API throttled it past the SDK's own retries. */
+const THROTTLING_ERRORS = ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'];
+
+/** Properties every runbook shares; built-in runbooks extend these. */
+export interface RunbookCommonProps {
+  /** The platform of this stack. */
+  readonly platform: MedicPlatform;
+  /** Unique name: lowercase letters, digits and hyphens. Appears in ledger keys and the kill-switch parameter. */
+  readonly name: string;
+  /**
+   * `observe` plans and records what it would do without mutating; `approve` needs a human
+   * for each action (until the approval gate exists, it is denied and escalated); `auto` acts.
+   * @default 'observe'
+   */
+  readonly mode?: Mode;
+  /** Alarms whose transition to ALARM starts this runbook. More can be attached with `attachTo`. */
+  readonly alarms?: cloudwatch.IAlarm[];
+  readonly policy?: RunbookPolicyProps;
+  readonly verification?: VerificationProps;
+  /**
+   * Name or ARN of an SSM Change Calendar; while it is CLOSED, admissions are denied.
+   * @default - no change calendar
+   */
+  readonly changeCalendar?: string;
+  /**
+   * Longest an execution may run.
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+}
+
+/** What a specific runbook adds to the generic workflow. */
+export interface RunbookProps extends RunbookCommonProps {
+  /** Kind of runbook, e.g. `ecs-task-restart`. */
+  readonly kind: string;
+  /** How the target is found in the alarm, and which targets are allowed. */
+  readonly target: TargetSpec;
+  /** The runbook's step handler (plan, act, check and, if reversible, rollback). */
+  readonly stepFunction: lambda.IFunction;
+  /** Whether the action can be undone; if not, a failed verification escalates straight away. */
+  readonly reversible: boolean;
+  /** Runbook-specific settings handed to the step handler. */
+  readonly options?: Record<string, unknown>;
+}
+
+/**
+ * The generic runbook workflow every runbook uses: an EventBridge rule on its alarms going to
+ * ALARM starts a Standard state machine
+ * `Validate event -> Admit -> Plan -> Act -> Verify (wait and check) -> Complete`,
+ * with `Roll back` and `Escalate` branches. Every step records to the ledger; every failure
+ * ends in an escalation.
+ */
+export class Runbook extends Construct {
+  public readonly name: string;
+  public readonly mode: Mode;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly rule: events.Rule;
+  /** This runbook's own kill switch: any value but `off` stops it. */
+  public readonly killSwitch: ssm.StringParameter;
+  /** Events EventBridge could not deliver to the state machine. */
+  public readonly deadLetterQueue: sqs.Queue;
+  private readonly alarmArns: string[] = [];
+
+  constructor(scope: Construct, id: string, props: RunbookProps) {
+    super(scope, id);
+    const { platform } = props;
+    const stack = Stack.of(this);
+    this.name = validateRunbookName(props.name);
+    this.mode = resolveMode(this.name, props.mode);
+    const timeout = props.timeout ?? Duration.hours(2);
+    const policy = resolveAdmissionPolicy(this.name, props.policy, timeout);
+    const verification = resolveVerification(this.name, props.verification);
+    if (props.target.allowed.length === 0) throw new Error(`runbook ${this.name}: the target allow-list is empty`);
+
+    this.killSwitch = new ssm.StringParameter(this, 'KillSwitch', {
+      parameterName: platform.runbookKillSwitchName(this.name),
+      stringValue: 'off',
+      description: `medic kill switch of runbook ${this.name}: "off" lets it act; any other value stops it`,
+    });
+    for (const alarm of props.alarms ?? []) this.attachTo(alarm);
+
+    const spec: RunbookSpec = {
+      name: this.name,
+      kind: props.kind,
+      mode: this.mode,
+      account: stack.account,
+      region: stack.region,
+      partition: stack.partition,
+      alarmArns: Lazy.list({ produce: () => this.alarmArns }),
+      target: props.target,
+      policy,
+      verification,
+      killSwitch: { global: platform.globalKillSwitch.parameterName, runbook: this.killSwitch.parameterName },
+      changeCalendar: props.changeCalendar,
+      options: props.options ?? {},
+    };
+    if (props.changeCalendar) {
+      const calendarArn = props.changeCalendar.startsWith('arn:')
+        ? props.changeCalendar
+        : stack.formatArn({ service: 'ssm', resource: 'document', resourceName: props.changeCalendar });
+      platform.admitFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:GetCalendarState'], resources: [calendarArn] }));
+    }
+    platform.grantLedgerAppend(props.stepFunction);
+    platform.grantKillSwitchRead(props.stepFunction);
+    // Verification reads the triggering alarm's state.
+    props.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:DescribeAlarms'],
+      resources: Lazy.list({ produce: () => this.alarmArns }),
+    }));
+
+    const definition = this.buildDefinition(props, spec, verification.initialDelaySeconds, verification.intervalSeconds);
+    this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: `medic runbook ${this.name} (${props.kind}), mode ${this.mode}`,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout,
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'WorkflowLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'UndeliveredEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.rule = new events.Rule(this, 'AlarmRule', {
+      description: `medic: alarms attached to runbook ${this.name} going to ALARM`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        resources: Lazy.list({ produce: () => this.alarmArns }),
+        detail: { state: { value: ['ALARM'] } },
+      },
+      targets: [new targets.SfnStateMachine(this.stateMachine, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(2),
+      })],
+    });
+    acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
+    const invoked = [platform.validateFunction, platform.admitFunction, props.stepFunction, platform.completeFunction, platform.escalateFunction];
+    acknowledge(this.stateMachine, [
+      'IAM5[Resource::*]',
+      ...invoked.map((fn) => `IAM5[Resource::${arnRef(fn)}:*]`),
+    ], 'Resource::* is X-Ray trace submission and log delivery, which have no resource-level permissions; '
+      + '<function>:* lets the workflow invoke the versions of the functions it is built from, and nothing else.');
+    this.node.addValidation({
+      validate: () => (this.alarmArns.length === 0 ? [`runbook ${this.name} is attached to no alarm: pass "alarms" or call attachTo(alarm)`] : []),
+    });
+  }
+
+  /** Runs this runbook when `alarm` goes to ALARM. Alarms imported with `Alarm.fromAlarmArn` work too. */
+  public attachTo(alarm: cloudwatch.IAlarm): this {
+    if (!this.alarmArns.includes(alarm.alarmArn)) this.alarmArns.push(alarm.alarmArn);
+    return this;
+  }
+
+  private buildDefinition(props: RunbookProps, spec: RunbookSpec, initialDelaySeconds: number, intervalSeconds: number): sfn.IChainable {
+    const { platform } = props;
+    const escalationFailed = new sfn.Fail(this, 'Escalation failed', {
+      error: 'Medic.EscalationFailed',
+      cause: 'the escalation could not be published; see the execution history',
+    });
+    const escalated = new sfn.Fail(this, 'Escalated', { error: 'Medic.Escalated', cause: 'a human was notified; see the ledger entry "escalated"' });
+    const escalate = this.invoke('Escalate', platform.escalateFunction, '$.escalation');
+    escalate.addCatch(escalationFailed, { resultPath: '$.escalationError' });
+    escalate.next(escalated);
+
+    const step = (name: string, stepName: string, resultPath: string): tasks.LambdaInvoke => {
+      const task = this.invoke(name, props.stepFunction, resultPath, sfn.TaskInput.fromObject({ step: stepName, state: sfn.JsonPath.entirePayload }));
+      task.addCatch(escalate, { resultPath: '$.error' });
+      return task;
+    };
+    const platformStep = (name: string, fn: lambda.IFunction, resultPath: string): tasks.LambdaInvoke => {
+      const task = this.invoke(name, fn, resultPath);
+      task.addCatch(escalate, { resultPath: '$.error' });
+      return task;
+    };
+
+    const load = new sfn.Pass(this, 'Load runbook settings', {
+      comment: 'The runbook\'s settings come from this definition, never from the event.',
+      parameters: {
+        event: sfn.JsonPath.entirePayload,
+        runbook: spec,
+        execution: {
+          id: sfn.JsonPath.stringAt('$$.Execution.Id'),
+          name: sfn.JsonPath.stringAt('$$.Execution.Name'),
+          startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        },
+      },
+    });
+    const validate = platformStep('Validate event', platform.validateFunction, '$.incident');
+    const admit = platformStep('Admit', platform.admitFunction, '$.admission');
+    const plan = step('Plan', 'plan', '$.plan');
+    const act = step('Act', 'act', '$.act');
+    const check = step('Verify', 'check', '$.verify');
+    const complete = platformStep('Complete', platform.completeFunction, '$.outcome');
+    complete.next(new sfn.Succeed(this, 'Done'));
+
+    const waitBeforeVerifying = new sfn.Wait(this, 'Wait before verifying', { time: sfn.WaitTime.duration(Duration.seconds(initialDelaySeconds)) });
+    const waitBetweenChecks = new sfn.Wait(this, 'Wait between checks', { time: sfn.WaitTime.duration(Duration.seconds(intervalSeconds)) });
+    waitBetweenChecks.next(check);
+
+    let onVerificationFailed: sfn.IChainable = escalate;
+    if (props.reversible) {
+      const rollback = step('Roll back', 'rollback', '$.rollback');
+      rollback.next(escalate);
+      onVerificationFailed = rollback;
+    }
+
+    const verified = new sfn.Choice(this, 'Verified?')
+      .when(sfn.Condition.and(sfn.Condition.stringEquals('$.verify.status', 'succeeded'), sfn.Condition.booleanEquals('$.act.moreBatches', true)), act)
+      .when(sfn.Condition.stringEquals('$.verify.status', 'succeeded'), complete)
+      .when(sfn.Condition.stringEquals('$.verify.status', 'pending'), waitBetweenChecks)
+      .otherwise(onVerificationFailed);
+
+    const actOrObserve = new sfn.Choice(this, 'Act or only observe?')
+      .when(sfn.Condition.stringEquals('$.incident.mode', 'auto'), act)
+      .when(sfn.Condition.stringEquals('$.incident.mode', 'observe'), complete)
+      .otherwise(escalate);
+    const planDecision = new sfn.Choice(this, 'Plan decision?')
+      .when(sfn.Condition.stringEquals('$.plan.decision', 'act'), actOrObserve)
+      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.plan.decision', 'defer'), sfn.Condition.stringEquals('$.plan.decision', 'noop')), complete)
+      .otherwise(escalate);
+    const admitted = new sfn.Choice(this, 'Admitted?')
+      .when(sfn.Condition.booleanEquals('$.admission.admitted', true), plan)
+      .otherwise(escalate);
+    const accepted = new sfn.Choice(this, 'Event accepted?')
+      .when(sfn.Condition.stringEquals('$.incident.status', 'received'), admit)
+      .when(sfn.Condition.stringEquals('$.incident.status', 'duplicate'), new sfn.Succeed(this, 'Duplicate delivery (already handled)'))
+      .otherwise(escalate);
+
+    act.next(waitBeforeVerifying);
+    waitBeforeVerifying.next(check);
+    check.next(verified);
+    plan.next(planDecision);
+    admit.next(admitted);
+    validate.next(accepted);
+    return load.next(validate);
+  }
+
+  private invoke(name: string, fn: lambda.IFunction, resultPath: string, payload?: sfn.TaskInput): tasks.LambdaInvoke {
+    const task = new tasks.LambdaInvoke(this, name, {
+      lambdaFunction: fn,
+      payload,
+      payloadResponseOnly: true,
+      resultPath,
+      retryOnServiceExceptions: true,
+    });
+    task.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+    return task;
+  }
+}

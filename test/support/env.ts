@@ -1,0 +1,23 @@
+// Tests never reach AWS: fixed fake credentials and region, no credential-chain lookups.
+process.env.AWS_ACCESS_KEY_ID = 'AKIDTESTONLY';
+process.env.AWS_SECRET_ACCESS_KEY = 'test-only-secret';
+process.env.AWS_REGION = 'eu-west-1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_METRICS_NAMESPACE = 'Medic';
+process.env.MEDIC_LEDGER_TABLE ??= 'ledger';
+process.env.MEDIC_LIMITER_TABLE ??= 'limiter';
+process.env.MEDIC_TOPIC_ARN ??= 'arn:aws:sns:eu-west-1:111111111111:escalations';
+process.env.MEDIC_STACK_NAME ??= 'MedicTest';
+
+// aws-local-stepfunctions 3 targets Node 22; Node 20 lacks Promise.withResolvers.
+if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
+  (Promise as unknown as { withResolvers: () => unknown }).withResolvers = function withResolvers<T>() {
+    let resolve!: (value: T) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
