@@ -71,7 +71,6 @@ export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAla
   const arnMatch = ALARM_ARN.exec(resources[0]);
   if (!arnMatch) return reject(`"${resources[0].slice(0, 300)}" is not a CloudWatch alarm ARN`);
   const [alarmArn, partition, region, account, alarmName] = arnMatch;
-  if (!runbook.alarmArns.includes(alarmArn)) return reject(`alarm ${alarmArn} is not attached to runbook ${runbook.name}`);
   if (account !== runbook.account || event.account !== runbook.account) {
     return reject(`the alarm is in account ${String(event.account)}/${account}; runbook ${runbook.name} acts only in account ${runbook.account}`);
   }
@@ -79,6 +78,7 @@ export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAla
     return reject(`the alarm is in region ${String(event.region)}/${region}; runbook ${runbook.name} acts only in region ${runbook.region}`);
   }
   if (partition !== runbook.partition) return reject(`the alarm is in partition ${partition}; expected ${runbook.partition}`);
+  if (!runbook.alarmArns.includes(alarmArn)) return reject(`alarm ${alarmArn} is not attached to runbook ${runbook.name}`);
   const state = isObject(detail.state) ? detail.state : {};
   if (state.value !== 'ALARM') return reject(`the alarm's new state is ${String(state.value)}; runbooks act only on ALARM`);
   const timestamp = typeof state.timestamp === 'string' ? state.timestamp : '';

@@ -10,6 +10,17 @@ import { parseAlarmEvent } from './alarm-event';
 /** How long a claimed incident id stays claimed; EventBridge redelivers for at most 24 hours. */
 const CLAIM_SECONDS = 7 * 86400;
 
+/** The start of a rejected event, enough to recognise it without storing an oversized payload. */
+function preview(event: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(event) ?? String(event);
+  } catch {
+    text = String(event);
+  }
+  return text.length > 4000 ? `${text.slice(0, 4000)}... (${text.length} characters)` : text;
+}
+
 /**
  * "Validate event": normalises the alarm event into an incident, claims it (so a redelivered
  * event is recognised as a duplicate and acts at most once) and records `received`,
@@ -32,7 +43,7 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
     };
     logger.warn('event rejected', { reason: parsed.reason });
     countFor(runbook.name, 'EventsRejected');
-    await record({ ...state, incident }, 'rejected', actor, { reason: parsed.reason, event: state.event });
+    await record({ ...state, incident }, 'rejected', actor, { reason: parsed.reason, eventPreview: preview(state.event) });
     return incident;
   }
 

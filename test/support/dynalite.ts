@@ -1,0 +1,55 @@
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
+
+/**
+ * A real DynamoDB API (dynalite, in memory) on loopback. The handlers reach it through the
+ * SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` setting, so their code is unchanged.
+ */
+export class LocalDynamo {
+  private server?: import('node:http').Server;
+  public endpoint = '';
+
+  async start(): Promise<void> {
+    this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
+    this.endpoint = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = this.endpoint;
+  }
+
+  client(): DynamoDBClient {
+    return new DynamoDBClient({ endpoint: this.endpoint });
+  }
+
+  async createTable(input: CreateTableCommandInput): Promise<void> {
+    const client = this.client();
+    await client.send(new CreateTableCommand(input));
+    client.destroy();
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+type CfnTableProps = {
+  KeySchema: CreateTableCommandInput['KeySchema'];
+  AttributeDefinitions: CreateTableCommandInput['AttributeDefinitions'];
+  GlobalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: unknown; Projection: unknown }>;
+};
+
+/** CreateTable input for a table as the synthesized template declares it (keys and indexes). */
+export function tableFromTemplate(name: string, props: CfnTableProps): CreateTableCommandInput {
+  return {
+    TableName: name,
+    KeySchema: props.KeySchema,
+    AttributeDefinitions: props.AttributeDefinitions,
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((gsi) => ({
+      IndexName: gsi.IndexName,
+      KeySchema: gsi.KeySchema as never,
+      Projection: gsi.Projection as never,
+    })),
+  };
+}

@@ -1,0 +1,158 @@
+import * as path from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { CfnResource } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { MedicStack } from '../../lib/medic-stack';
+import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../../lib/function';
+import { ACCOUNT, REGION } from './synth';
+
+type Json = unknown;
+type Resources = Record<string, { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }>;
+
+const LAMBDA_PAYLOAD_LIMIT = 256 * 1024;
+
+/**
+ * Resolves the CloudFormation intrinsics that appear in a synthesized template (Ref, GetAtt,
+ * Join) to the names the offline world uses: a table's name is its logical id, a function's
+ * ARN ends in its logical id.
+ */
+export class TemplateResolver {
+  constructor(private readonly resources: Resources) {}
+
+  resolve(value: Json): Json {
+    if (Array.isArray(value)) return value.map((v) => this.resolve(v));
+    if (value === null || typeof value !== 'object') return value;
+    const obj = value as Record<string, Json>;
+    const keys = Object.keys(obj);
+    if (keys.length === 1 && keys[0] === 'Ref') return this.ref(String(obj.Ref));
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+      const [id, attribute] = obj['Fn::GetAtt'] as [string, string];
+      return this.getAtt(id, attribute);
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Join') {
+      const [separator, parts] = obj['Fn::Join'] as [string, Json[]];
+      return parts.map((p) => this.resolve(p)).join(separator);
+    }
+    if (keys.some((k) => k.startsWith('Fn::'))) throw new Error(`unsupported intrinsic ${keys.join(',')}`);
+    return Object.fromEntries(keys.map((k) => [k, this.resolve(obj[k])]));
+  }
+
+  private ref(id: string): string {
+    switch (id) {
+      case 'AWS::Partition': return 'aws';
+      case 'AWS::Region': return REGION;
+      case 'AWS::AccountId': return ACCOUNT;
+      case 'AWS::URLSuffix': return 'amazonaws.com';
+    }
+    const resource = this.resources[id];
+    if (!resource) throw new Error(`Ref to unknown resource ${id}`);
+    if (resource.Type === 'AWS::SNS::Topic') return `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`;
+    if (resource.Type === 'AWS::SSM::Parameter') return String(resource.Properties?.Name);
+    return id;
+  }
+
+  private getAtt(id: string, attribute: string): string {
+    const resource = this.resources[id];
+    if (!resource) throw new Error(`GetAtt on unknown resource ${id}`);
+    if (attribute !== 'Arn') return `${id}.${attribute}`;
+    switch (resource.Type) {
+      case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
+      default: return `arn:aws:${resource.Type.split('::')[1].toLowerCase()}:${REGION}:${ACCOUNT}:${id}`;
+    }
+  }
+}
+
+export interface LocalExecution {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output?: Record<string, any>;
+  readonly error?: { name: string; message: string };
+  /** Task states entered, in order. */
+  readonly tasks: string[];
+}
+
+type Handler = (event: unknown, context: { functionName: string }) => Promise<unknown>;
+
+/**
+ * Runs a state machine definition exactly as the stack synthesized it, with
+ * aws-local-stepfunctions: every Lambda task runs the function's real handler source
+ * in-process (input and output through JSON, as Lambda does), Wait states and retry
+ * intervals take no time.
+ */
+export class LocalWorkflow {
+  readonly definition: Record<string, any>;
+  private readonly machine: StateMachine;
+  private readonly taskHandlers = new Map<string, { functionName: string; entry: string }>();
+  private executions = 0;
+
+  constructor(private readonly template: Template, readonly stateMachineLogicalId: string) {
+    const resources = template.toJSON().Resources as Resources;
+    const resolver = new TemplateResolver(resources);
+    const machine = resources[stateMachineLogicalId];
+    if (machine?.Type !== 'AWS::StepFunctions::StateMachine') throw new Error(`${stateMachineLogicalId} is not a state machine`);
+    this.definition = JSON.parse(String(resolver.resolve(machine.Properties!.DefinitionString)));
+    for (const [name, state] of Object.entries(this.definition.States as Record<string, any>)) {
+      if (state.Type !== 'Task') continue;
+      const match = /^arn:aws:lambda:[^:]+:\d+:function:([A-Za-z0-9]+)$/.exec(state.Resource);
+      if (!match) throw new Error(`task ${name} uses ${state.Resource}; only Lambda tasks have a local handler`);
+      const entry = resources[match[1]]?.Metadata?.[ENTRY_METADATA_KEY];
+      if (typeof entry !== 'string') throw new Error(`function ${match[1]} has no ${ENTRY_METADATA_KEY} metadata`);
+      this.taskHandlers.set(name, { functionName: match[1], entry });
+    }
+    this.machine = new StateMachine(this.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  }
+
+  /** Environment variables of the functions the workflow invokes (they must agree). */
+  functionEnvironment(): Record<string, string> {
+    const resources = this.template.toJSON().Resources as Resources;
+    const resolver = new TemplateResolver(resources);
+    const env: Record<string, string> = {};
+    for (const { functionName } of this.taskHandlers.values()) {
+      const variables = resolver.resolve((resources[functionName].Properties?.Environment as any)?.Variables ?? {}) as Record<string, string>;
+      for (const [key, value] of Object.entries(variables)) {
+        if (env[key] !== undefined && env[key] !== value) throw new Error(`functions disagree on ${key}`);
+        env[key] = value;
+      }
+    }
+    return env;
+  }
+
+  async run(input: unknown, executionName = `exec-${++this.executions}-${Date.now()}`): Promise<LocalExecution> {
+    const tasks: string[] = [];
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, { functionName, entry }] of this.taskHandlers) {
+      overrides[stateName] = async (payload: unknown) => {
+        tasks.push(stateName);
+        const text = JSON.stringify(payload);
+        if (Buffer.byteLength(text) > LAMBDA_PAYLOAD_LIMIT) throw Object.assign(new Error('payload over 256 KB'), { name: 'States.DataLimitExceeded' });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { handler } = require(path.join(LAMBDAS_DIR, entry)) as { handler: Handler };
+        const result = await handler(JSON.parse(text), { functionName });
+        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      };
+    }
+    const allStates = Object.entries(this.definition.States as Record<string, any>);
+    const zeroWaits = Object.fromEntries(allStates.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
+    const zeroRetries = Object.fromEntries(allStates.filter(([, s]) => s.Retry).map(([n]) => [n, 0]));
+    const executionId = `arn:aws:states:${REGION}:${ACCOUNT}:execution:local:${executionName}`;
+    const execution = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: overrides as never, waitTimeOverrides: zeroWaits, retryIntervalOverrides: zeroRetries },
+      context: { Execution: { Id: executionId, Name: executionName, Input: input, StartTime: new Date().toISOString() } } as never,
+    });
+    try {
+      const output = (await execution.result) as Record<string, any>;
+      return { status: 'SUCCEEDED', output, tasks };
+    } catch (error) {
+      // The runner wraps the failing state's error (a Fail state's Error/Cause) in ExecutionError.
+      const e = ((error as Error).cause ?? error) as Error;
+      return { status: 'FAILED', error: { name: e.name, message: e.message }, tasks };
+    }
+  }
+}
+
+/** Logical id of a runbook's state machine in the stack's template. */
+export function stateMachineId(stack: MedicStack, runbookName: string): string {
+  const runbook = stack.ecsTaskRestartRunbooks.find((r) => r.runbook.name === runbookName);
+  if (!runbook) throw new Error(`no runbook ${runbookName} in the stack`);
+  return stack.resolve((runbook.runbook.stateMachine.node.defaultChild as CfnResource).logicalId) as string;
+}

@@ -1,0 +1,97 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { MedicConfig } from '../../lib/config';
+import { MedicStack } from '../../lib/medic-stack';
+
+/** Synthesizes the reference stack for a config, without bundling (tests run the handler sources). */
+export function synthStack(config: MedicConfig): { stack: MedicStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new MedicStack(app, config.stackName, { config, env: config.env });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+export const ACCOUNT = '111111111111';
+export const REGION = 'eu-west-1';
+export const alarmArn = (name: string): string => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
+
+/** A config with one runbook per mode and strategy the tests exercise. */
+export const testConfig: MedicConfig = {
+  stackName: 'MedicTest',
+  env: { account: ACCOUNT, region: REGION },
+  runbooks: {
+    ecsTaskRestart: [
+      {
+        name: 'api-restart',
+        mode: 'auto',
+        alarmArns: [alarmArn('prod-api-5xx')],
+        services: [{ clusterName: 'prod', serviceName: 'api' }, { clusterName: 'prod', serviceName: 'web' }],
+        policy: { maxAttempts: 3, windowMinutes: 60, maxConcurrent: 2 },
+        verification: { initialDelaySeconds: 60, intervalSeconds: 30, maxChecks: 4, requiredConsecutiveSuccesses: 2 },
+      },
+      {
+        name: 'api-observe',
+        mode: 'observe',
+        alarmArns: [alarmArn('prod-api-latency')],
+        services: [{ clusterName: 'prod', serviceName: 'api' }],
+      },
+      {
+        name: 'api-approve',
+        mode: 'approve',
+        alarmArns: [alarmArn('prod-api-errors')],
+        services: [{ clusterName: 'prod', serviceName: 'api' }],
+      },
+      {
+        name: 'worker-batches',
+        mode: 'auto',
+        alarmArns: [alarmArn('prod-worker-stuck')],
+        services: [{ clusterName: 'prod', serviceName: 'worker' }],
+        strategy: 'stopTasks',
+        maxStopPercent: 25,
+        verification: { initialDelaySeconds: 30, intervalSeconds: 15, maxChecks: 3, requiredConsecutiveSuccesses: 1 },
+      },
+    ],
+  },
+};
+
+/** An EventBridge "CloudWatch Alarm State Change" event, as EventBridge delivers it. */
+export function alarmEvent(options: {
+  alarm: string;
+  timestamp?: string;
+  state?: string;
+  dimensions?: Record<string, string>;
+  account?: string;
+  region?: string;
+}): Record<string, unknown> {
+  const account = options.account ?? ACCOUNT;
+  const region = options.region ?? REGION;
+  return {
+    version: '0',
+    id: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account,
+    time: '2026-11-22T03:17:22Z',
+    region,
+    resources: [`arn:aws:cloudwatch:${region}:${account}:alarm:${options.alarm}`],
+    detail: {
+      alarmName: options.alarm,
+      state: {
+        value: options.state ?? 'ALARM',
+        reason: 'Threshold Crossed: 1 out of the last 1 datapoints [12.0 (22/11/26 03:16:00)] was greater than the threshold (5.0).',
+        timestamp: options.timestamp ?? '2026-11-22T03:17:22.318+0000',
+      },
+      previousState: { value: 'OK', timestamp: '2026-11-21T10:00:00.000+0000' },
+      configuration: {
+        metrics: [{
+          id: 'm1',
+          metricStat: {
+            metric: { namespace: 'AWS/ApplicationELB', name: 'HTTPCode_Target_5XX_Count', dimensions: options.dimensions ?? { ClusterName: 'prod', ServiceName: 'api' } },
+            period: 60,
+            stat: 'Sum',
+          },
+          returnData: true,
+        }],
+      },
+    },
+  };
+}

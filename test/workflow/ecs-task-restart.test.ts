@@ -1,0 +1,221 @@
+import { QueryCommand, PutCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { phases } from '../support/ledger-reader';
+import { alarmEvent } from '../support/synth';
+import { WorkflowHarness } from './harness';
+
+const h = new WorkflowHarness();
+beforeAll(() => h.start());
+afterAll(() => h.stop());
+beforeEach(async () => {
+  await h.freshWorld();
+  h.aws.addService('prod', 'api', 4);
+  h.aws.alarms.set('prod-api-5xx', 'ALARM');
+});
+
+const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
+  const entry = entries.find((e) => e.phase === phase);
+  if (!entry) throw new Error(`no ${phase} entry in ${phases(entries).join(',')}`);
+  return JSON.parse(entry.detail);
+};
+const stamp = (minute: number): string => `2026-11-22T03:${String(minute).padStart(2, '0')}:00.000+0000`;
+
+describe('ECS task restart workflow (synthesized definition, real handlers, dynalite)', () => {
+  test('happy path: restarts once, verifies, completes with a valid hash chain', async () => {
+    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('resolved');
+    expect(h.aws.mutations()).toEqual([{ operation: 'UpdateService', input: { cluster: 'prod', service: 'api', forceNewDeployment: true } }]);
+    const entries = await h.incident('api-restart-20261122T031722Z');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acted', 'checked', 'checked', 'verified', 'completed']);
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+    expect(detailOf(entries, 'acted').result.calls[0]).toMatchObject({ service: 'ecs', operation: 'UpdateService' });
+    expect(h.aws.published()).toHaveLength(0);
+  });
+
+  test('verification never succeeds: escalated, not completed', async () => {
+    h.aws.actionEffect = 'never-steady';
+    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.name).toBe('Medic.Escalated');
+    const entries = await h.incident('api-restart-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acted', 'checked', 'checked', 'checked', 'checked', 'verification-failed', 'escalated']);
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+    const [message] = h.aws.published();
+    expect(message.Subject).toContain('verification failed');
+    expect(message.Message).toContain('3/4 tasks running');
+    expect(message.Message).toContain('not reversible');
+  });
+
+  test('inconclusive verification (CloudWatch errors) is not success', async () => {
+    h.aws.cloudWatch.reset();
+    h.aws.cloudWatch.rejects(Object.assign(new Error('Rate exceeded'), { name: 'InternalServiceFault' }));
+    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    expect(run.status).toBe('FAILED');
+    const entries = await h.incident('api-restart-');
+    expect(phases(entries)).not.toContain('verified');
+    expect(phases(entries)).not.toContain('completed');
+    expect(detailOf(entries, 'verification-failed').reason).toMatch(/inconclusive after 4 check/);
+    expect(h.aws.published()).toHaveLength(1);
+  });
+
+  test('4th alarm inside the window is denied and escalated, with no ECS call', async () => {
+    const wf = h.workflow('api-restart');
+    for (const minute of [0, 10, 20]) {
+      h.aws.alarms.set('prod-api-5xx', 'ALARM');
+      expect((await wf.run(alarmEvent({ alarm: 'prod-api-5xx', timestamp: stamp(minute) }))).status).toBe('SUCCEEDED');
+    }
+    expect(h.aws.mutations()).toHaveLength(3);
+    h.aws.alarms.set('prod-api-5xx', 'ALARM');
+    const fourth = await wf.run(alarmEvent({ alarm: 'prod-api-5xx', timestamp: stamp(30) }));
+    expect(fourth.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(3);
+    const entries = await h.incident('api-restart-20261122T033000Z');
+    expect(phases(entries)).toEqual(['received', 'denied', 'escalated']);
+    expect(detailOf(entries, 'denied').reason).toMatch(/rate limit: 3 admissions/);
+    expect(h.aws.published().at(-1)?.Message).toContain('a human needs to look');
+  });
+
+  test('the same event delivered 5 times concurrently acts exactly once', async () => {
+    const wf = h.workflow('api-restart');
+    const event = alarmEvent({ alarm: 'prod-api-5xx' });
+    const runs = await Promise.all([1, 2, 3, 4, 5].map((i) => wf.run(event, `delivery-${i}`)));
+    expect(h.aws.ecs.commandCalls((await import('@aws-sdk/client-ecs')).UpdateServiceCommand)).toHaveLength(1);
+    expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+    const ledger = await h.ledger();
+    const owners = [...ledger.keys()].filter((id) => !id.includes('.duplicate.'));
+    const duplicates = [...ledger.keys()].filter((id) => id.includes('.duplicate.'));
+    expect(owners).toHaveLength(1);
+    expect(duplicates).toHaveLength(4);
+    for (const id of duplicates) expect(phases(ledger.get(id))).toEqual(['duplicate']);
+    expect(phases(ledger.get(owners[0]))).toContain('completed');
+  });
+
+  test('kill switch on: denied at admission, no ECS call', async () => {
+    h.aws.parameters.set('/medic/MedicTest/kill-switch/global', 'on');
+    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    expect(run.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(0);
+    const entries = await h.incident('api-restart-');
+    expect(phases(entries)).toEqual(['received', 'denied', 'escalated']);
+    expect(detailOf(entries, 'denied').reason).toContain('kill-switch/global is "on"');
+  });
+
+  test('a missing runbook kill switch counts as on', async () => {
+    h.aws.parameters.delete('/medic/MedicTest/kill-switch/runbook/api-restart');
+    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    expect(run.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(0);
+    expect(detailOf(await h.incident('api-restart-'), 'denied').reason).toContain('missing');
+  });
+
+  test('kill switch flipped between Admit and Act: no ECS call, escalated', async () => {
+    // Read 1 is Admit's; read 2 is the re-check right before UpdateService.
+    h.aws.onKillSwitchRead = (call) => {
+      if (call === 2) h.aws.parameters.set('/medic/MedicTest/kill-switch/runbook/api-restart', 'on');
+    };
+    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    expect(run.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(0);
+    const entries = await h.incident('api-restart-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'denied', 'escalated']);
+    expect(detailOf(entries, 'denied').stage).toBe('act');
+    expect(h.aws.published()[0].Subject).toContain('kill switch');
+  });
+
+  test('observe mode: plan recorded as "would act", no mutation', async () => {
+    h.aws.alarms.set('prod-api-latency', 'ALARM');
+    const run = await h.workflow('api-observe').run(alarmEvent({ alarm: 'prod-api-latency' }));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('observed');
+    expect(h.aws.mutations()).toHaveLength(0);
+    const entries = await h.incident('api-observe-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'completed']);
+    expect(detailOf(entries, 'planned').wouldAct).toContain('forceNewDeployment on prod/api');
+  });
+
+  test('approve mode without an approval gate never acts', async () => {
+    const run = await h.workflow('api-approve').run(alarmEvent({ alarm: 'prod-api-errors' }));
+    expect(run.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(0);
+    expect(detailOf(await h.incident('api-approve-'), 'denied').reason).toContain('no approval gate');
+  });
+
+  test('deployment already in progress: deferred, no ECS call', async () => {
+    const service = h.aws.services.get('prod/api')!;
+    service.deployments = [
+      { id: 'ecs-svc/2', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' },
+      { id: 'ecs-svc/1', status: 'ACTIVE', rolloutState: 'COMPLETED' },
+    ];
+    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('deferred');
+    expect(h.aws.mutations()).toHaveLength(0);
+    expect(phases(await h.incident('api-restart-'))).toEqual(['received', 'admitted', 'planned', 'deferred']);
+  });
+
+  test('stopTasks strategy: stops batches within the cap and verifies between them', async () => {
+    h.aws.addService('prod', 'worker', 8);
+    h.aws.alarms.set('prod-worker-stuck', 'ALARM');
+    const run = await h.workflow('worker-batches').run(alarmEvent({ alarm: 'prod-worker-stuck', dimensions: { ClusterName: 'prod', ServiceName: 'worker' } }));
+    expect(run.status).toBe('SUCCEEDED');
+    const stops = h.aws.mutations();
+    expect(stops).toHaveLength(8);
+    expect(stops.every((m) => m.operation === 'StopTask')).toBe(true);
+    const entries = await h.incident('worker-batches-');
+    // 8 tasks at 25% = batches of 2: four act/verify rounds.
+    expect(phases(entries).filter((p) => p === 'acted')).toHaveLength(4);
+    expect(phases(entries).filter((p) => p === 'verified')).toHaveLength(4);
+    expect(phases(entries).at(-1)).toBe('completed');
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+  });
+
+  test('DynamoDB unreachable: no action, escalation attempted, fails closed', async () => {
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { name: 'ECONNREFUSED' });
+    const documentClient = mockClient(DynamoDBDocumentClient);
+    const rawClient = mockClient(DynamoDBClient);
+    documentClient.on(GetCommand).rejects(unreachable).on(PutCommand).rejects(unreachable).on(QueryCommand).rejects(unreachable);
+    rawClient.onAnyCommand().rejects(unreachable);
+    try {
+      const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+      expect(run.status).toBe('FAILED');
+      expect(run.tasks).toEqual(['Validate event', 'Escalate']);
+      expect(h.aws.mutations()).toHaveLength(0);
+      const [message] = h.aws.published();
+      expect(message.Message).toContain('ECONNREFUSED');
+      expect(message.Message).toContain('WHAT MEDIC DID: nothing');
+    } finally {
+      documentClient.restore();
+      rawClient.restore();
+    }
+  });
+});
+
+describe('bad input is rejected with a readable reason and no action', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['not an alarm event', { ...alarmEvent({ alarm: 'prod-api-5xx' }), source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification' }, /not a CloudWatch alarm state change/],
+    ['alarm not attached to this runbook', alarmEvent({ alarm: 'someone-elses-alarm' }), /not attached to runbook api-restart/],
+    ['state OK', alarmEvent({ alarm: 'prod-api-5xx', state: 'OK' }), /new state is OK/],
+    ['state INSUFFICIENT_DATA', alarmEvent({ alarm: 'prod-api-5xx', state: 'INSUFFICIENT_DATA' }), /new state is INSUFFICIENT_DATA/],
+    ['missing dimensions', alarmEvent({ alarm: 'prod-api-5xx', dimensions: { LoadBalancer: 'app/prod/123' } }), /no ClusterName, ServiceName dimension/],
+    ['malformed ARN', { ...alarmEvent({ alarm: 'prod-api-5xx' }), resources: ['arn:aws:cloudwatch:eu-west-1:1111:alarm'] }, /is not a CloudWatch alarm ARN/],
+    ['target in another account', alarmEvent({ alarm: 'prod-api-5xx', account: '222222222222' }), /account 222222222222/],
+    ['target in another region', alarmEvent({ alarm: 'prod-api-5xx', region: 'us-east-1' }), /region us-east-1/],
+    ['service outside the allow-list', alarmEvent({ alarm: 'prod-api-5xx', dimensions: { ClusterName: 'prod', ServiceName: 'payments' } }), /not in runbook api-restart's allow-list/],
+    ['oversized detail', { ...alarmEvent({ alarm: 'prod-api-5xx' }), detail: { ...(alarmEvent({ alarm: 'prod-api-5xx' }).detail as object), padding: 'x'.repeat(70_000) } }, /over the 65536-byte limit/],
+    ['non-JSON detail', { ...alarmEvent({ alarm: 'prod-api-5xx' }), detail: '<alarm>not json</alarm>' }, /detail is not a JSON object/],
+  ];
+
+  test.each(cases)('%s', async (_name, event, reason) => {
+    const run = await h.workflow('api-restart').run(event);
+    expect(run.status).toBe('FAILED');
+    expect(run.tasks).toEqual(['Validate event', 'Escalate']);
+    expect(h.aws.mutations()).toHaveLength(0);
+    const entries = await h.incident('api-restart-rejected-');
+    expect(phases(entries)).toEqual(['rejected', 'escalated']);
+    expect(detailOf(entries, 'rejected').reason).toMatch(reason);
+    expect(h.aws.published()[0].Message).toMatch(reason);
+  });
+});

@@ -1,0 +1,66 @@
+import type { LedgerEntry } from '../../lambdas/shared/ledger';
+import { LocalDynamo, tableFromTemplate } from '../support/dynalite';
+import { FakeAws } from '../support/fake-aws';
+import { readLedger } from '../support/ledger-reader';
+import { LocalWorkflow, stateMachineId } from '../support/local-workflow';
+import { synthStack, testConfig } from '../support/synth';
+
+/**
+ * Everything a workflow test needs: the synthesized test stack, its state machines run
+ * locally, DynamoDB on dynalite (fresh tables per test) and a simulated AWS for the rest.
+ */
+export class WorkflowHarness {
+  readonly synthesized = synthStack(testConfig);
+  readonly dynamo = new LocalDynamo();
+  readonly aws = new FakeAws();
+  private tableCounter = 0;
+  private workflows = new Map<string, LocalWorkflow>();
+  ledgerTable = '';
+  limiterTable = '';
+
+  workflow(runbook: string): LocalWorkflow {
+    let wf = this.workflows.get(runbook);
+    if (!wf) {
+      wf = new LocalWorkflow(this.synthesized.template, stateMachineId(this.synthesized.stack, runbook));
+      this.workflows.set(runbook, wf);
+    }
+    return wf;
+  }
+
+  async start(): Promise<void> {
+    await this.dynamo.start();
+    Object.assign(process.env, this.workflow('api-restart').functionEnvironment());
+  }
+
+  /** New empty tables, shaped as the template declares them, and a fresh simulated world. */
+  async freshWorld(): Promise<void> {
+    const tables = this.synthesized.template.findResources('AWS::DynamoDB::Table');
+    const n = ++this.tableCounter;
+    for (const [id, resource] of Object.entries(tables)) {
+      const name = `${id}-${n}`;
+      await this.dynamo.createTable(tableFromTemplate(name, resource.Properties));
+      if (id.includes('Ledger')) this.ledgerTable = name;
+      if (id.includes('Limiter')) this.limiterTable = name;
+    }
+    process.env.MEDIC_LEDGER_TABLE = this.ledgerTable;
+    process.env.MEDIC_LIMITER_TABLE = this.limiterTable;
+    this.aws.reset();
+    this.aws.killSwitchesOff(testConfig.stackName, Object.values(testConfig.runbooks).flat().map((r) => r!.name));
+  }
+
+  async ledger(): Promise<Map<string, LedgerEntry[]>> {
+    return readLedger(this.dynamo.client(), this.ledgerTable);
+  }
+
+  /** The one incident whose id starts with `prefix`. */
+  async incident(prefix: string): Promise<LedgerEntry[]> {
+    const matches = [...(await this.ledger()).entries()].filter(([id]) => id.startsWith(prefix) && !id.includes('.duplicate.'));
+    if (matches.length !== 1) throw new Error(`expected one incident starting ${prefix}, found ${matches.map(([id]) => id).join(', ') || 'none'}`);
+    return matches[0][1];
+  }
+
+  async stop(): Promise<void> {
+    this.aws.restore();
+    await this.dynamo.stop();
+  }
+}
