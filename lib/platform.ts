@@ -52,6 +52,7 @@ export class MedicPlatform extends Construct {
   public readonly escalateFunction: MedicFunction;
   public readonly ledgerVerifyFunction: MedicFunction;
   private readonly ledgerRetentionDays: number;
+  private eventBridgeMayPublish = false;
 
   constructor(scope: Construct, id: string, props: MedicPlatformProps = {}) {
     super(scope, id);
@@ -138,6 +139,18 @@ export class MedicPlatform extends Construct {
     this.grantKillSwitchRead(this.admitFunction);
     this.escalationTopic.grantPublish(this.escalateFunction);
 
+  }
+
+  /** Lets EventBridge rules publish to the KMS-encrypted escalation topic (the backstop for timed-out executions). */
+  public allowEventBridgeToPublish(): void {
+    if (this.eventBridgeMayPublish) return;
+    this.eventBridgeMayPublish = true;
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'], // in a key policy, "*" means this key
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+    }));
   }
 
   /** Environment every handler that touches the ledger or limiter reads. */

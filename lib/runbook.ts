@@ -89,6 +89,11 @@ export class Runbook extends Construct {
     const timeout = props.timeout ?? Duration.hours(2);
     const policy = resolveAdmissionPolicy(this.name, props.policy, timeout);
     const verification = resolveVerification(this.name, props.verification);
+    const verificationSeconds = verification.initialDelaySeconds + verification.maxChecks * verification.intervalSeconds;
+    if (verificationSeconds + 600 > timeout.toSeconds()) {
+      throw new Error(`runbook ${this.name}: verification can take ${verificationSeconds}s, which with 10 minutes for the other steps `
+        + `does not fit the ${timeout.toSeconds()}s workflow timeout; raise the timeout or shorten verification`);
+    }
     if (props.target.allowed.length === 0) throw new Error(`runbook ${this.name}: the target allow-list is empty`);
 
     this.killSwitch = new ssm.StringParameter(this, 'KillSwitch', {
@@ -160,6 +165,7 @@ export class Runbook extends Construct {
         maxEventAge: Duration.hours(2),
       })],
     });
+    this.addTimeoutBackstop(platform);
     acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
     const invoked = [platform.validateFunction, platform.admitFunction, props.stepFunction, platform.completeFunction, platform.escalateFunction];
     acknowledge(this.stateMachine, [
@@ -176,6 +182,29 @@ export class Runbook extends Construct {
   public attachTo(alarm: cloudwatch.IAlarm): this {
     if (!this.alarmArns.includes(alarm.alarmArn)) this.alarmArns.push(alarm.alarmArn);
     return this;
+  }
+
+  /**
+   * An execution that times out or is aborted never reaches Escalate; EventBridge tells the
+   * escalation topic instead, so that path ends with a human too.
+   */
+  private addTimeoutBackstop(platform: MedicPlatform): void {
+    const rule = new events.Rule(this, 'TimedOutRule', {
+      description: `medic: executions of runbook ${this.name} that timed out or were aborted`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+    });
+    rule.addTarget(new targets.SnsTopic(platform.escalationTopic, {
+      message: events.RuleTargetInput.fromText(
+        `medic runbook ${this.name}: execution ${events.EventField.fromPath('$.detail.name')} ${events.EventField.fromPath('$.detail.status')} `
+        + 'before it could escalate. It may have acted without verification, and its leases stay held until they expire. '
+        + `Look at the execution ${events.EventField.fromPath('$.detail.executionArn')} and the ledger entries of its incident.`,
+      ),
+    }));
+    platform.allowEventBridgeToPublish();
   }
 
   private buildDefinition(props: RunbookProps, spec: RunbookSpec, initialDelaySeconds: number, intervalSeconds: number): sfn.IChainable {

@@ -77,8 +77,8 @@ export class FakeAws {
   /** Mutating calls the runbooks made (UpdateService, StopTask). */
   mutations(): Array<{ operation: string; input: Record<string, unknown> }> {
     return [
-      ...this.ecs.commandCalls(UpdateServiceCommand).map((c) => ({ operation: 'UpdateService', input: c.args[0].input as Record<string, unknown> })),
-      ...this.ecs.commandCalls(StopTaskCommand).map((c) => ({ operation: 'StopTask', input: c.args[0].input as Record<string, unknown> })),
+      ...this.ecs.commandCalls(UpdateServiceCommand).map((c) => ({ operation: 'UpdateService', input: c.args[0].input as unknown as Record<string, unknown> })),
+      ...this.ecs.commandCalls(StopTaskCommand).map((c) => ({ operation: 'StopTask', input: c.args[0].input as unknown as Record<string, unknown> })),
     ];
   }
 
