@@ -132,17 +132,22 @@ export const steps: RunbookSteps = {
     const problems: string[] = [];
     try {
       const described = await describeService(cluster, service);
-      if (!described.service) return { verdict: 'inconclusive', reason: described.problem ?? 'service not found', readings };
+      if (described.service) readings = serviceReadings(described.service);
+      // A service that is gone or draining can look "steady" (0 of 0 tasks): that is no evidence.
+      if (!described.service || described.problem) return { verdict: 'inconclusive', reason: described.problem ?? 'service not found', readings };
       const svc = described.service;
-      readings = serviceReadings(svc);
       const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
       if (primary?.rolloutState === 'FAILED') {
         return { verdict: 'failure', reason: `deployment ${primary.id} FAILED: ${primary.rolloutStateReason ?? 'no reason given'}`, readings };
       }
-      const expectedDeployment = act.details.deploymentId as string | undefined;
-      if (expectedDeployment && primary?.id !== expectedDeployment) problems.push(`primary deployment is ${primary?.id}, not ${expectedDeployment}`);
+      if (optionsOf(state).strategy === 'forceNewDeployment') {
+        const ours = act.details.deploymentId as string | undefined;
+        if (!ours) return { verdict: 'inconclusive', reason: 'UpdateService returned no PRIMARY deployment, so the new deployment cannot be identified', readings };
+        if (primary?.id !== ours) problems.push(`primary deployment is ${primary?.id ?? 'missing'}, not ${ours}`);
+      }
       if ((svc.deployments?.length ?? 0) !== 1) problems.push(`${svc.deployments?.length ?? 0} deployments`);
-      if (primary?.rolloutState && primary.rolloutState !== 'COMPLETED') problems.push(`rollout ${primary.rolloutState}`);
+      // Success needs the rollout reported COMPLETED; services whose controller reports no rollout state never verify.
+      if (primary?.rolloutState !== 'COMPLETED') problems.push(`rollout ${primary?.rolloutState ?? 'state not reported'}`);
       if (svc.runningCount !== svc.desiredCount || (svc.pendingCount ?? 0) > 0) {
         problems.push(`${svc.runningCount}/${svc.desiredCount} tasks running, ${svc.pendingCount ?? 0} pending`);
       }

@@ -7,12 +7,29 @@ export interface Escalation {
   readonly body: string;
 }
 
+/**
+ * Step Functions reports a Lambda error's Cause as the runtime's JSON
+ * (`{"errorType","errorMessage","trace"}`); a human needs the message, not the stack trace.
+ */
+export function causeText(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the cause is already text
+  }
+  return cause;
+}
+
 /** What went wrong, from the most specific evidence in the state. */
 function diagnose(state: WorkflowState): { headline: string; diagnosis: string } {
   const { incident, admission, plan, verify, rollback, error } = state;
   if (error) {
-    if (error.Error === 'Medic.KillSwitchEngaged') return { headline: 'stopped by the kill switch', diagnosis: error.Cause ?? error.Error };
-    return { headline: 'a step failed', diagnosis: `${error.Error}: ${error.Cause ?? 'no cause given'}` };
+    const cause = causeText(error.Cause);
+    if (error.Error === 'Medic.KillSwitchEngaged') return { headline: 'stopped by the kill switch', diagnosis: cause ?? error.Error };
+    if (error.Error === 'Medic.ActOutcomeUnknown') return { headline: 'action outcome unknown', diagnosis: cause ?? error.Error };
+    return { headline: 'a step failed', diagnosis: `${error.Error}: ${cause ?? 'no cause given'}` };
   }
   if (incident?.status === 'rejected') return { headline: 'event rejected', diagnosis: incident.reason ?? 'no reason given' };
   if (admission && !admission.admitted) return { headline: 'needs a human (not admitted)', diagnosis: admission.reason ?? 'denied' };

@@ -30,6 +30,13 @@ export class InvalidStateError extends MedicError {
   }
 }
 
+/** A previous attempt of an action may have mutated without a record of its result: a human must look. */
+export class ActOutcomeUnknownError extends MedicError {
+  constructor(message: string) {
+    super('Medic.ActOutcomeUnknown', message);
+  }
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

@@ -6,7 +6,7 @@ import { dynamo } from './clients';
 export type Phase =
   | 'received' | 'rejected' | 'duplicate' | 'admitted' | 'denied' | 'planned' | 'deferred'
   | 'approval-requested' | 'approved' | 'approval-rejected' | 'approval-expired'
-  | 'acted' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'escalated' | 'completed';
+  | 'acting' | 'acted' | 'act-failed' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'escalated' | 'completed';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const MAX_DETAIL_CHARS = 64 * 1024;

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { describeError, InvalidStateError, KillSwitchEngagedError } from './errors';
+import { ActOutcomeUnknownError, describeError, InvalidStateError, KillSwitchEngagedError } from './errors';
 import { readKillSwitch } from './guards';
 import { readIncident } from './ledger';
 import { actorName, countFor, logger } from './observability';
@@ -55,15 +55,29 @@ async function assertKillSwitchOff(state: WorkflowState, actor: string, stage: s
   throw new KillSwitchEngagedError(`${stage} not performed: ${reason}`);
 }
 
-/** A retried Act step must not mutate twice: reuse the ledger's record of this batch. */
-async function alreadyActed(state: WorkflowState, batch: number): Promise<ActResult | undefined> {
+/** Errors that mean the service refused the call, so the mutation did not happen. */
+const NOT_EXECUTED_ERRORS = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailable']);
+
+type PriorAttempt = { kind: 'none' } | { kind: 'done'; result: ActResult } | { kind: 'unknown' };
+
+/**
+ * What earlier attempts of this Act batch left in the ledger. Act writes `acting` before the
+ * mutation and `acted` (or `act-failed`) after it, so a retried step can tell "done" (reuse the
+ * result), "refused by the service" (safe to try again) and "may have happened" (must not act
+ * twice).
+ */
+async function priorAttempt(state: WorkflowState, batch: number): Promise<PriorAttempt> {
   const entries = await readIncident(platformSettings().ledgerTable, state.incident!.incidentId);
+  let attempt: PriorAttempt = { kind: 'none' };
   for (const entry of entries) {
-    if (entry.phase !== 'acted') continue;
-    const detail = JSON.parse(entry.detail) as { result?: ActResult };
-    if (detail.result?.batch === batch) return detail.result;
+    if (entry.phase !== 'acting' && entry.phase !== 'acted' && entry.phase !== 'act-failed') continue;
+    const detail = JSON.parse(entry.detail) as { batch?: number; result?: ActResult; notExecuted?: boolean };
+    const entryBatch = entry.phase === 'acted' ? detail.result?.batch : detail.batch;
+    if (entryBatch !== batch) continue;
+    if (entry.phase === 'acted') return { kind: 'done', result: detail.result! };
+    attempt = entry.phase === 'acting' || !detail.notExecuted ? { kind: 'unknown' } : { kind: 'none' };
   }
-  return undefined;
+  return attempt;
 }
 
 function nextVerifyState(state: WorkflowState, result: CheckResult): VerifyState {
@@ -101,10 +115,21 @@ export function runbookHandler(steps: RunbookSteps) {
         if (state.incident!.mode !== 'auto') throw new InvalidStateError(`refusing to act in mode "${state.incident!.mode}"`);
         if (state.plan?.decision !== 'act') throw new InvalidStateError('refusing to act without a plan that decided to act');
         const batch = (state.act?.batch ?? -1) + 1;
-        const previous = await alreadyActed(state, batch);
-        if (previous) return previous;
+        const prior = await priorAttempt(state, batch);
+        if (prior.kind === 'done') return prior.result;
+        if (prior.kind === 'unknown') {
+          throw new ActOutcomeUnknownError(`an earlier attempt at batch ${batch} may have acted and its result was not recorded; not acting twice`);
+        }
         await assertKillSwitchOff(state, actor, 'act');
-        const result = await steps.act({ ...state, act: state.act });
+        await record(state, 'acting', actor, { batch, plan: state.plan.summary });
+        let result: ActResult;
+        try {
+          result = await steps.act(state);
+        } catch (error) {
+          const name = (error as Error)?.name;
+          await record(state, 'act-failed', actor, { batch, error: describeError(error), notExecuted: NOT_EXECUTED_ERRORS.has(name) });
+          throw error;
+        }
         countFor(state.runbook.name, 'Actions');
         await record(state, 'acted', actor, { result });
         return result;

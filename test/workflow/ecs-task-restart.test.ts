@@ -29,7 +29,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
     expect(run.output?.outcome.outcome).toBe('resolved');
     expect(h.aws.mutations()).toEqual([{ operation: 'UpdateService', input: { cluster: 'prod', service: 'api', forceNewDeployment: true } }]);
     const entries = await h.incident('api-restart-20261122T031722Z');
-    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acted', 'checked', 'checked', 'verified', 'completed']);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed']);
     expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
     expect(detailOf(entries, 'acted').result.calls[0]).toMatchObject({ service: 'ecs', operation: 'UpdateService' });
     expect(h.aws.published()).toHaveLength(0);
@@ -41,7 +41,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
     expect(run.status).toBe('FAILED');
     expect(run.error?.name).toBe('Medic.Escalated');
     const entries = await h.incident('api-restart-');
-    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acted', 'checked', 'checked', 'checked', 'checked', 'verification-failed', 'escalated']);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'checked', 'verification-failed', 'escalated']);
     expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
     const [message] = h.aws.published();
     expect(message.Subject).toContain('verification failed');

@@ -1,0 +1,294 @@
+import { MAX_EVENT_BYTES, parseAlarmEvent, type ParsedAlarm } from '../../lambdas/validate/alarm-event';
+import type { RunbookSpec } from '../../lambdas/shared/types';
+import { ACCOUNT, REGION, alarmArn, alarmEvent } from '../support/synth';
+
+const ALARM = 'prod-api-5xx';
+const NAME_PATTERN = '[A-Za-z0-9_-]{1,255}';
+
+function spec(overrides: Partial<RunbookSpec> & { allowed?: Array<Record<string, string>> } = {}): RunbookSpec {
+  const { allowed, ...rest } = overrides;
+  return {
+    name: 'api-restart',
+    kind: 'ecs-task-restart',
+    mode: 'auto',
+    account: '111111111111',
+    region: 'eu-west-1',
+    partition: 'aws',
+    alarmArns: [alarmArn(ALARM)],
+    target: {
+      type: 'ecs-service',
+      dimensions: { ClusterName: NAME_PATTERN, ServiceName: NAME_PATTERN },
+      idTemplate: '{ClusterName}/{ServiceName}',
+      arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
+      allowed: allowed ?? [{ ClusterName: 'prod', ServiceName: 'api' }],
+    },
+    policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
+    verification: { initialDelaySeconds: 60, intervalSeconds: 30, maxChecks: 4, requiredConsecutiveSuccesses: 2 },
+    killSwitch: { global: '/medic/kill-switch', runbook: '/medic/api-restart/kill-switch' },
+    options: {},
+    ...rest,
+  };
+}
+
+const TWO_SERVICES = [{ ClusterName: 'prod', ServiceName: 'api' }, { ClusterName: 'prod', ServiceName: 'web' }];
+
+function accepted(result: ParsedAlarm): Extract<ParsedAlarm, { ok: true }> {
+  if (!result.ok) throw new Error(`expected the event to be accepted, got: ${result.reason}`);
+  return result;
+}
+
+function rejection(result: ParsedAlarm): string {
+  if (result.ok) throw new Error(`expected a rejection, got incident ${result.incidentId}`);
+  return result.reason;
+}
+
+/** alarmEvent() with its detail edited in place. */
+function withDetail(edit: (detail: Record<string, any>) => void, options: Parameters<typeof alarmEvent>[0] = { alarm: ALARM }): Record<string, unknown> {
+  const event = alarmEvent(options);
+  edit(event.detail as Record<string, any>);
+  return event;
+}
+
+describe('parseAlarmEvent: a valid alarm event', () => {
+  test('yields the trigger and the target named by the alarm dimensions', () => {
+    const parsed = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
+    expect(parsed.trigger).toMatchObject({
+      kind: 'alarm',
+      source: alarmArn(ALARM),
+      name: ALARM,
+      at: '2026-11-22T03:17:22.318Z',
+    });
+    expect(parsed.trigger.reason).toContain('Threshold Crossed');
+    expect(parsed.target).toEqual({
+      type: 'ecs-service',
+      id: 'prod/api',
+      arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`,
+      region: REGION,
+      account: ACCOUNT,
+      dimensions: { ClusterName: 'prod', ServiceName: 'api' },
+    });
+    expect(parsed.incidentId).toMatch(/^api-restart-20261122T031722Z-[0-9a-f]{12}$/);
+  });
+
+  test('picks the listed service out of a two-service allow-list', () => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { ClusterName: 'prod', ServiceName: 'web' } });
+    const parsed = accepted(parseAlarmEvent(event, spec({ allowed: TWO_SERVICES })));
+    expect(parsed.target.id).toBe('prod/web');
+    expect(parsed.target.arn).toBe(`arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/web`);
+  });
+
+  test('falls back to the single allowed service when the alarm has no dimensions', () => {
+    const parsed = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: {} }), spec()));
+    expect(parsed.target.id).toBe('prod/api');
+    expect(parsed.target.dimensions).toEqual({ ClusterName: 'prod', ServiceName: 'api' });
+  });
+
+  test('accepts several metrics that agree on the dimensions', () => {
+    const event = withDetail((detail) => {
+      const metric = detail.configuration.metrics[0];
+      detail.configuration.metrics.push({ ...metric, id: 'm2' });
+    });
+    expect(accepted(parseAlarmEvent(event, spec())).target.id).toBe('prod/api');
+  });
+});
+
+describe('parseAlarmEvent: the incident id is deterministic', () => {
+  test('the same event delivered twice is the same incident', () => {
+    const first = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
+    const second = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
+    expect(second.incidentId).toBe(first.incidentId);
+  });
+
+  test('another state transition (timestamp) is another incident', () => {
+    const first = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM, timestamp: '2026-11-22T03:17:22.318+0000' }), spec()));
+    const later = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM, timestamp: '2026-11-22T03:17:22.319+0000' }), spec()));
+    expect(later.incidentId).not.toBe(first.incidentId);
+  });
+
+  test('another runbook attached to the same alarm gets another incident', () => {
+    const first = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
+    const other = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec({ name: 'api-restart-2' })));
+    expect(other.incidentId).not.toBe(first.incidentId);
+    // Not just the readable prefix: the digest differs too.
+    expect(other.incidentId.slice(-12)).not.toBe(first.incidentId.slice(-12));
+  });
+});
+
+describe('parseAlarmEvent: rejects what it cannot turn into an incident', () => {
+  test.each([
+    ['null', null],
+    ['an array', [alarmEvent({ alarm: ALARM })]],
+    ['a string', 'CloudWatch Alarm State Change'],
+    ['a number', 42],
+  ])('an event that is %s', (_, event) => {
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/not a JSON object/);
+  });
+
+  test('an event from another source', () => {
+    const event = { ...alarmEvent({ alarm: ALARM }), source: 'aws.ec2' };
+    const reason = rejection(parseAlarmEvent(event, spec()));
+    expect(reason).toMatch(/not a CloudWatch alarm state change/);
+    expect(reason).toContain('aws.ec2');
+  });
+
+  test('an event with another detail-type', () => {
+    const event = { ...alarmEvent({ alarm: ALARM }), 'detail-type': 'EC2 Instance State-change Notification' };
+    const reason = rejection(parseAlarmEvent(event, spec()));
+    expect(reason).toMatch(/not a CloudWatch alarm state change/);
+    expect(reason).toContain('EC2 Instance State-change Notification');
+  });
+
+  test('a detail that is a string instead of an object', () => {
+    const event = { ...alarmEvent({ alarm: ALARM }), detail: JSON.stringify(alarmEvent({ alarm: ALARM }).detail) };
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/detail is not a JSON object/);
+  });
+
+  test('an alarm that is not attached to this runbook', () => {
+    const reason = rejection(parseAlarmEvent(alarmEvent({ alarm: 'someone-elses-alarm' }), spec()));
+    expect(reason).toContain(alarmArn('someone-elses-alarm'));
+    expect(reason).toMatch(/not attached to runbook api-restart/);
+  });
+
+  test.each(['OK', 'INSUFFICIENT_DATA'])('a transition to %s', (state) => {
+    const reason = rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, state }), spec()));
+    expect(reason).toContain(state);
+    expect(reason).toMatch(/only on ALARM/);
+  });
+
+  test('no dimensions when the allow-list has two services', () => {
+    const reason = rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: {} }), spec({ allowed: TWO_SERVICES })));
+    expect(reason).toMatch(/no ClusterName, ServiceName dimension/);
+    expect(reason).toMatch(/no single configured target/);
+  });
+
+  test('only some of the dimensions, even with a single allowed service', () => {
+    const reason = rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: { ClusterName: 'prod' } }), spec()));
+    expect(reason).toMatch(/no ServiceName dimension/);
+  });
+
+  test('metrics that disagree on a dimension', () => {
+    const event = withDetail((detail) => {
+      const metric = detail.configuration.metrics[0];
+      detail.configuration.metrics.push({
+        ...metric,
+        id: 'm2',
+        metricStat: { ...metric.metricStat, metric: { ...metric.metricStat.metric, dimensions: { ClusterName: 'prod', ServiceName: 'web' } } },
+      });
+    });
+    const reason = rejection(parseAlarmEvent(event, spec({ allowed: TWO_SERVICES })));
+    expect(reason).toMatch(/disagree on dimension ServiceName/);
+    expect(reason).toContain('"api" vs "web"');
+  });
+
+  test('a resource that is not an alarm ARN', () => {
+    const event = { ...alarmEvent({ alarm: ALARM }), resources: [`arn:aws:sns:${REGION}:${ACCOUNT}:topic`] };
+    const reason = rejection(parseAlarmEvent(event, spec()));
+    expect(reason).toMatch(/is not a CloudWatch alarm ARN/);
+    expect(reason).toContain(`arn:aws:sns:${REGION}:${ACCOUNT}:topic`);
+  });
+
+  test('an alarm ARN with a malformed account', () => {
+    const event = { ...alarmEvent({ alarm: ALARM }), resources: [`arn:aws:cloudwatch:${REGION}:1111:alarm:${ALARM}`] };
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/is not a CloudWatch alarm ARN/);
+  });
+
+  test.each([
+    ['no resources', []],
+    ['two resources', [alarmArn(ALARM), alarmArn('prod-api-latency')]],
+    ['a non-string resource', [{ arn: alarmArn(ALARM) }]],
+  ])('%s', (_, resources) => {
+    const event = { ...alarmEvent({ alarm: ALARM }), resources };
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/exactly one alarm ARN/);
+  });
+
+  test('an alarm in another account (even when its ARN was attached by mistake)', () => {
+    const foreign = `arn:aws:cloudwatch:${REGION}:222222222222:alarm:${ALARM}`;
+    const event = alarmEvent({ alarm: ALARM, account: '222222222222' });
+    const reason = rejection(parseAlarmEvent(event, spec({ alarmArns: [alarmArn(ALARM), foreign] })));
+    expect(reason).toContain('222222222222');
+    expect(reason).toMatch(/acts only in account 111111111111/);
+  });
+
+  test('an event whose account field differs from the alarm ARN', () => {
+    const event = { ...alarmEvent({ alarm: ALARM }), account: '222222222222' };
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/acts only in account 111111111111/);
+  });
+
+  test('an alarm in another region (even when its ARN was attached by mistake)', () => {
+    const foreign = `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${ALARM}`;
+    const event = alarmEvent({ alarm: ALARM, region: 'us-east-1' });
+    const reason = rejection(parseAlarmEvent(event, spec({ alarmArns: [alarmArn(ALARM), foreign] })));
+    expect(reason).toContain('us-east-1');
+    expect(reason).toMatch(/acts only in region eu-west-1/);
+  });
+
+  test('an attached alarm ARN in another account, in an event from this account', () => {
+    const foreign = `arn:aws:cloudwatch:${REGION}:222222222222:alarm:${ALARM}`;
+    const event = { ...alarmEvent({ alarm: ALARM }), resources: [foreign] };
+    expect(rejection(parseAlarmEvent(event, spec({ alarmArns: [foreign] })))).toMatch(/111111111111\/222222222222.*acts only in account/);
+  });
+
+  test('an attached alarm ARN in another region, in an event from this region', () => {
+    const foreign = `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${ALARM}`;
+    const event = { ...alarmEvent({ alarm: ALARM }), resources: [foreign] };
+    expect(rejection(parseAlarmEvent(event, spec({ alarmArns: [foreign] })))).toMatch(/eu-west-1\/us-east-1.*acts only in region/);
+  });
+
+  test('an attached alarm ARN in another partition', () => {
+    const foreign = `arn:aws-cn:cloudwatch:${REGION}:${ACCOUNT}:alarm:${ALARM}`;
+    const event = { ...alarmEvent({ alarm: ALARM }), resources: [foreign] };
+    expect(rejection(parseAlarmEvent(event, spec({ alarmArns: [foreign] })))).toMatch(/partition aws-cn; expected aws/);
+  });
+
+  test('an event whose region field differs from the alarm ARN', () => {
+    const event = { ...alarmEvent({ alarm: ALARM }), region: 'us-east-1' };
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/acts only in region eu-west-1/);
+  });
+
+  test.each(['../x', 'a b', 'api/../../other', ''])('a dimension value outside the pattern: %j', (value) => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { ClusterName: 'prod', ServiceName: value } });
+    const reason = rejection(parseAlarmEvent(event, spec()));
+    expect(reason).toContain(`dimension ServiceName "${value}" is not a valid ecs-service name`);
+  });
+
+  test('a pattern is anchored: a valid prefix does not make a value valid', () => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { ClusterName: 'prod', ServiceName: 'api\nother' } });
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/is not a valid ecs-service name/);
+  });
+
+  test('a service that is not in the allow-list', () => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { ClusterName: 'prod', ServiceName: 'billing' } });
+    expect(rejection(parseAlarmEvent(event, spec({ allowed: TWO_SERVICES })))).toBe(
+      "ecs-service prod/billing is not in runbook api-restart's allow-list");
+  });
+
+  test('a service whose name matches an allowed one in another cluster', () => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { ClusterName: 'staging', ServiceName: 'api' } });
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/staging\/api is not in .*allow-list/);
+  });
+
+  test('an event over 64 KB', () => {
+    const event = withDetail((detail) => { detail.state.reason = 'x'.repeat(MAX_EVENT_BYTES); });
+    const reason = rejection(parseAlarmEvent(event, spec()));
+    expect(reason).toMatch(/bytes, over the 65536-byte limit/);
+  });
+
+  test('an event just under 64 KB is still read', () => {
+    const empty = withDetail((detail) => { detail.state.reason = ''; });
+    const room = MAX_EVENT_BYTES - Buffer.byteLength(JSON.stringify(empty), 'utf8');
+    const event = withDetail((detail) => { detail.state.reason = 'y'.repeat(room); });
+    expect(Buffer.byteLength(JSON.stringify(event), 'utf8')).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    expect(accepted(parseAlarmEvent(event, spec())).trigger.reason).toHaveLength(1000);
+  });
+
+  test.each(['yesterday', '', '2026-13-45T99:99:99.000+0000'])('an unparseable state timestamp %j', (timestamp) => {
+    const event = withDetail((detail) => { detail.state.timestamp = timestamp; });
+    const reason = rejection(parseAlarmEvent(event, spec()));
+    expect(reason).toContain(`the alarm state timestamp "${timestamp}" is not a date`);
+  });
+
+  test('a missing state timestamp', () => {
+    const event = withDetail((detail) => { delete detail.state.timestamp; });
+    expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/is not a date/);
+  });
+});

@@ -1,0 +1,118 @@
+import { outcomeOf } from '../../lambdas/finish/index';
+import type { ActResult, Mode, Plan, PlanDecision, RunbookSpec, VerifyState, WorkflowState } from '../../lambdas/shared/types';
+import { ACCOUNT, REGION, alarmArn } from '../support/synth';
+
+// ---- builders -------------------------------------------------------------------------------
+
+const RUNBOOK: RunbookSpec = {
+  name: 'worker-batches',
+  kind: 'ecs-task-restart',
+  mode: 'auto',
+  account: ACCOUNT,
+  region: REGION,
+  partition: 'aws',
+  alarmArns: [alarmArn('prod-worker-stuck')],
+  target: {
+    type: 'ecs-service',
+    dimensions: { ClusterName: '[A-Za-z0-9_-]{1,255}', ServiceName: '[A-Za-z0-9_-]{1,255}' },
+    idTemplate: '{ClusterName}/{ServiceName}',
+    arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
+    allowed: [{ ClusterName: 'prod', ServiceName: 'worker' }],
+  },
+  policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
+  verification: { initialDelaySeconds: 30, intervalSeconds: 15, maxChecks: 3, requiredConsecutiveSuccesses: 1 },
+  killSwitch: { global: '/medic/kill-switch', runbook: '/medic/worker-batches/kill-switch' },
+  options: { strategy: 'stopTasks', maxStopPercent: 25 },
+};
+
+const plan = (decision: PlanDecision): Plan => ({ decision, reason: `reason for ${decision}`, summary: 'StopTask on 8 task(s) of prod/worker in 4 batch(es) of at most 2', details: {} });
+const act = (batch: number, moreBatches = false): ActResult =>
+  ({ summary: `stopped batch ${batch + 1}/4 (2 task(s)) of prod/worker`, calls: [], batch, moreBatches, details: {} });
+const verify = (status: VerifyState['status'], batch: number): VerifyState =>
+  ({ status, batch, checks: 1, consecutiveSuccesses: status === 'succeeded' ? 1 : 0, lastVerdict: status === 'succeeded' ? 'success' : 'pending', lastReadings: {}, reason: `verify ${status}` });
+
+function state(parts: { mode?: Mode; plan?: Plan; act?: ActResult; verify?: VerifyState }): WorkflowState {
+  const mode = parts.mode ?? 'auto';
+  return {
+    event: {},
+    runbook: { ...RUNBOOK, mode },
+    execution: { id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:medic-worker-batches:run-1`, name: 'run-1', startedAt: '2026-11-22T03:17:30.000Z' },
+    incident: { incidentId: 'worker-batches-20261122T031722Z-0123456789ab', status: 'received', runbook: RUNBOOK.name, mode },
+    admission: { admitted: true, leases: [] },
+    plan: parts.plan,
+    act: parts.act,
+    verify: parts.verify,
+  };
+}
+
+function expectInvalidState(s: WorkflowState, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    outcomeOf(s);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(Error);
+  expect((thrown as Error).name).toBe('Medic.InvalidState');
+  expect((thrown as Error).message).toMatch(message);
+}
+
+// ---- tests ----------------------------------------------------------------------------------
+
+describe('outcomeOf', () => {
+  test('resolved: a succeeded verification of the last batch', () => {
+    const result = outcomeOf(state({ plan: plan('act'), act: act(3), verify: verify('succeeded', 3) }));
+    expect(result).toEqual({ outcome: 'resolved', phase: 'completed', summary: `${act(3).summary}; verified: verify succeeded` });
+  });
+
+  test('resolved for a single-step action (batch 0)', () => {
+    expect(outcomeOf(state({ plan: plan('act'), act: act(0), verify: verify('succeeded', 0) })).outcome).toBe('resolved');
+  });
+
+  test('an action without a verification is not resolved', () => {
+    expectInvalidState(state({ plan: plan('act'), act: act(3) }), /without a succeeded verification/);
+  });
+
+  test('a failed verification is not resolved', () => {
+    expectInvalidState(state({ plan: plan('act'), act: act(3), verify: verify('failed', 3) }), /without a succeeded verification/);
+  });
+
+  test('a still-pending verification is not resolved', () => {
+    expectInvalidState(state({ plan: plan('act'), act: act(3), verify: verify('pending', 3) }), /without a succeeded verification/);
+  });
+
+  test('batches left to act on are not resolved, even with this batch verified', () => {
+    expectInvalidState(state({ plan: plan('act'), act: act(2, true), verify: verify('succeeded', 2) }), /batches left/);
+  });
+
+  test('a succeeded verification of an earlier batch does not cover the last one', () => {
+    expectInvalidState(state({ plan: plan('act'), act: act(3), verify: verify('succeeded', 2) }), /without a succeeded verification/);
+  });
+
+  test('auto mode with an act plan but no action is not resolved', () => {
+    expectInvalidState(state({ plan: plan('act') }), /without an action/);
+  });
+
+  test('observe mode: observed, saying what it would have done', () => {
+    const result = outcomeOf(state({ mode: 'observe', plan: plan('act') }));
+    expect(result.outcome).toBe('observed');
+    expect(result.phase).toBe('completed');
+    expect(result.summary).toContain(`would ${plan('act').summary}`);
+  });
+
+  test('defer: deferred, with the plan\'s reason', () => {
+    expect(outcomeOf(state({ plan: plan('defer') }))).toEqual({ outcome: 'deferred', phase: 'deferred', summary: 'reason for defer' });
+  });
+
+  test('noop: no action needed', () => {
+    expect(outcomeOf(state({ plan: plan('noop') }))).toMatchObject({ outcome: 'no-action-needed', phase: 'completed' });
+  });
+
+  test('a plan that escalates never finishes as a success', () => {
+    expectInvalidState(state({ plan: plan('escalate') }), /plan decision "escalate"/);
+  });
+
+  test('no plan at all', () => {
+    expectInvalidState(state({}), /without a plan/);
+  });
+});
