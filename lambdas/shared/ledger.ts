@@ -9,7 +9,7 @@ export type Phase =
   | 'acting' | 'acted' | 'act-failed' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'escalated' | 'completed';
 
 export const GENESIS_HASH = '0'.repeat(64);
-const MAX_DETAIL_CHARS = 64 * 1024;
+const MAX_DETAIL_BYTES = 64 * 1024;
 const MAX_APPEND_ATTEMPTS = 8;
 
 export interface LedgerEntry {
@@ -57,8 +57,12 @@ export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
 
 function detailText(detail: unknown): string {
   const text = canonicalJson(detail ?? {});
-  if (text.length <= MAX_DETAIL_CHARS) return text;
-  return canonicalJson({ truncated: true, originalChars: text.length, preview: text.slice(0, MAX_DETAIL_CHARS - 200) });
+  if (Buffer.byteLength(text, 'utf8') <= MAX_DETAIL_BYTES) return text;
+  // The preview is escaped again inside the wrapper, so shrink it until the whole fits.
+  for (let keep = Math.floor(MAX_DETAIL_BYTES / 2); ; keep = Math.floor(keep / 2)) {
+    const wrapped = canonicalJson({ truncated: true, originalBytes: Buffer.byteLength(text, 'utf8'), preview: text.slice(0, keep) });
+    if (Buffer.byteLength(wrapped, 'utf8') <= MAX_DETAIL_BYTES || keep === 0) return wrapped;
+  }
 }
 
 async function head(table: string, incidentId: string): Promise<LedgerEntry | undefined> {
@@ -73,10 +77,36 @@ async function head(table: string, incidentId: string): Promise<LedgerEntry | un
   return out.Items?.[0] as LedgerEntry | undefined;
 }
 
+/** Two writers took the same sequence number with different phases: the chain forked. */
+export class LedgerForkedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Medic.LedgerForked';
+  }
+}
+
+/**
+ * The phase is part of the sort key, so the write condition alone cannot stop two writers from
+ * taking one sequence number with different phases. Such a fork is never silent: the writer
+ * fails (and the workflow escalates), and the verifier reports it.
+ */
+async function assertNoFork(table: string, incidentId: string, seq: number): Promise<void> {
+  const out = await dynamo().send(new QueryCommand({
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
+    ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':seq': `${String(seq).padStart(6, '0')}#` },
+    ConsistentRead: true,
+  }));
+  if ((out.Items?.length ?? 0) > 1) {
+    throw new LedgerForkedError(`ledger of incident ${incidentId} forked at sequence ${seq}: ${out.Items!.map((i) => i.sk).join(', ')}`);
+  }
+}
+
 /**
  * Appends one immutable entry to an incident's hash chain. Only the execution that owns an
- * incident writes to its chain, so appends are sequential; the condition still refuses to
- * overwrite anything, and a lost race re-reads the head and tries the next sequence number.
+ * incident writes to its chain (Validate claims it), so appends are sequential; the condition
+ * refuses to overwrite anything, a lost race on the same key re-reads the head and tries the
+ * next sequence number, and a fork (same number, other phase) fails loudly.
  */
 export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
   const detail = detailText(input.detail);
@@ -108,10 +138,12 @@ export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
         Item: entry,
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
-      return entry;
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= MAX_APPEND_ATTEMPTS) throw error;
+      continue;
     }
+    await assertNoFork(input.table, input.incidentId, seq);
+    return entry;
   }
 }
 
@@ -171,10 +203,14 @@ export async function verifyIncident(table: string, incidentId: string): Promise
   return { ok: !firstBroken, incidents: 1, entries: entries.length, firstBroken };
 }
 
+/** verifyRange walks the by-day index one day at a time; longer ranges are split by the caller. */
+export const MAX_RANGE_DAYS = 400;
+
 function daysBetween(from: Date, to: Date): string[] {
   const days: string[] = [];
   const cursor = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
-  while (cursor <= to && days.length < 400) {
+  while (cursor <= to) {
+    if (days.length >= MAX_RANGE_DAYS) throw new Error(`verifyRange covers at most ${MAX_RANGE_DAYS} days per call; split the range`);
     days.push(cursor.toISOString().slice(0, 10));
     cursor.setUTCDate(cursor.getUTCDate() + 1);
   }

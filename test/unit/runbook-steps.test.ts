@@ -97,6 +97,12 @@ const switches = (values: Record<string, string>): void => {
   ssm.on(GetParametersCommand).resolves({ Parameters: Object.entries(values).map(([Name, Value]) => ({ Name, Value })) });
 };
 
+/** The incident's entries as the ledger returns them; the fork check after each append finds nothing. */
+const ledgerHolds = (items: Array<Partial<LedgerEntry>>): void => {
+  dynamo.on(QueryCommand).resolves({ Items: items });
+  dynamo.on(QueryCommand, { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)' }).resolves({ Items: [] });
+};
+
 /** A ledger entry as it sits in the table (only the fields alreadyActed reads matter). */
 const ledgerEntry = (seq: number, phase: LedgerEntry['phase'], detail: unknown): Partial<LedgerEntry> =>
   ({ pk: `INCIDENT#${INCIDENT_ID}`, sk: `${String(seq).padStart(6, '0')}#${phase}`, incidentId: INCIDENT_ID, seq, phase, detail: JSON.stringify(detail), hash: 'h'.repeat(64) });
@@ -112,7 +118,7 @@ beforeEach(() => {
   jest.resetAllMocks();
   dynamo.reset();
   ssm.reset();
-  dynamo.on(QueryCommand).resolves({ Items: [] });
+  ledgerHolds([]);
   dynamo.on(PutCommand).resolves({});
   switches({ [GLOBAL_SWITCH]: 'off', [RUNBOOK_SWITCH]: 'off' });
 });
@@ -221,9 +227,7 @@ describe('act and the kill switch', () => {
 describe('act is idempotent per batch', () => {
   test('a retry of an acted batch returns the recorded result without acting again', async () => {
     const recorded = actResult(0);
-    dynamo.on(QueryCommand).resolves({
-      Items: [ledgerEntry(1, 'received', {}), ledgerEntry(2, 'planned', ACT_PLAN), ledgerEntry(3, 'acted', { result: recorded })],
-    });
+    ledgerHolds([ledgerEntry(1, 'received', {}), ledgerEntry(2, 'planned', ACT_PLAN), ledgerEntry(3, 'acted', { result: recorded })]);
     fake.act.mockResolvedValue(actResult(0));
     const result = await run('act', state({ plan: ACT_PLAN }));
     expect(result).toEqual(recorded);
@@ -232,7 +236,7 @@ describe('act is idempotent per batch', () => {
   });
 
   test('an acted earlier batch does not stop the next batch', async () => {
-    dynamo.on(QueryCommand).resolves({ Items: [ledgerEntry(3, 'acted', { result: actResult(0, true) })] });
+    ledgerHolds([ledgerEntry(3, 'acted', { result: actResult(0, true) })]);
     fake.act.mockResolvedValue(actResult(1));
     const result = await run('act', state({ plan: ACT_PLAN, act: actResult(0, true) }));
     expect(result).toEqual(actResult(1));
@@ -241,25 +245,21 @@ describe('act is idempotent per batch', () => {
   });
 
   test('an attempt that started but left no result is never repeated: ActOutcomeUnknown', async () => {
-    dynamo.on(QueryCommand).resolves({ Items: [ledgerEntry(3, 'acting', { batch: 0 })] });
+    ledgerHolds([ledgerEntry(3, 'acting', { batch: 0 })]);
     const error = await expectRejection(run('act', state({ plan: ACT_PLAN })), 'Medic.ActOutcomeUnknown');
     expect(error.message).toContain('not acting twice');
     expect(fake.act).not.toHaveBeenCalled();
   });
 
   test('an attempt the service refused (throttled) may be tried again', async () => {
-    dynamo.on(QueryCommand).resolves({
-      Items: [ledgerEntry(3, 'acting', { batch: 0 }), ledgerEntry(4, 'act-failed', { batch: 0, notExecuted: true })],
-    });
+    ledgerHolds([ledgerEntry(3, 'acting', { batch: 0 }), ledgerEntry(4, 'act-failed', { batch: 0, notExecuted: true })]);
     fake.act.mockResolvedValue(actResult(0));
     await run('act', state({ plan: ACT_PLAN }));
     expect(fake.act).toHaveBeenCalledTimes(1);
   });
 
   test('an attempt that failed with an unknown error is not repeated', async () => {
-    dynamo.on(QueryCommand).resolves({
-      Items: [ledgerEntry(3, 'acting', { batch: 0 }), ledgerEntry(4, 'act-failed', { batch: 0, notExecuted: false })],
-    });
+    ledgerHolds([ledgerEntry(3, 'acting', { batch: 0 }), ledgerEntry(4, 'act-failed', { batch: 0, notExecuted: false })]);
     await expectRejection(run('act', state({ plan: ACT_PLAN })), 'Medic.ActOutcomeUnknown');
     expect(fake.act).not.toHaveBeenCalled();
   });

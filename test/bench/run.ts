@@ -1,0 +1,291 @@
+/**
+ * `npm run bench`: ledger and limiter timings against dynalite on loopback. Offline; prints
+ * numbers, judges nothing. The numbers are relative (dynalite in this process's machine), not
+ * DynamoDB service latency.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { dynamo } from '../../lambdas/shared/clients';
+import { appendEntry, verifyIncident, type Phase } from '../../lambdas/shared/ledger';
+import { admitWithinRate } from '../../lambdas/shared/limiter';
+import { LocalDynamo } from '../support/dynalite';
+
+// Never reach AWS: fixed fake credentials and region (test/support/env.ts is a jest setup file,
+// so the same settings are made here). The DynamoDB client is created lazily, after these.
+process.env.AWS_ACCESS_KEY_ID = 'AKIDTESTONLY';
+process.env.AWS_SECRET_ACCESS_KEY = 'test-only-secret';
+process.env.AWS_REGION = 'eu-west-1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+delete process.env.AWS_PROFILE;
+
+// ---- sizes (bounded: the whole run takes seconds) -----------------------------------------
+const SEQUENTIAL_APPENDS = 300;
+const INCIDENTS = 50;
+const APPENDS_PER_INCIDENT = 10;
+const INCIDENT_CONCURRENCY = 10;
+const RATE_CALLERS = 50;
+const RATE_ROUNDS = 5;
+const CHAIN_LENGTH = 100;
+const VERIFY_RUNS = 20;
+
+// ---- measurement helpers --------------------------------------------------------------------
+
+/** Conflicts (ConditionalCheckFailedException) seen by the DynamoDB calls of one logical operation. */
+const tracker = new AsyncLocalStorage<{ conflicts: number }>();
+let totalConflicts = 0;
+
+function countConflicts(): void {
+  dynamo().middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if ((error as Error)?.name === 'ConditionalCheckFailedException') {
+          totalConflicts++;
+          const store = tracker.getStore();
+          if (store) store.conflicts++;
+        }
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'benchConflictCounter' },
+  );
+}
+
+interface Timed<T> { readonly ms: number; readonly conflicts: number; readonly value?: T; readonly error?: unknown }
+
+async function timed<T>(op: () => Promise<T>): Promise<Timed<T>> {
+  const store = { conflicts: 0 };
+  return tracker.run(store, async () => {
+    const start = performance.now();
+    try {
+      const value = await op();
+      return { ms: performance.now() - start, conflicts: store.conflicts, value };
+    } catch (error) {
+      return { ms: performance.now() - start, conflicts: store.conflicts, error };
+    }
+  });
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+}
+
+interface Row {
+  readonly scenario: string;
+  readonly ops: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly perSecond: number;
+  readonly notes: string;
+}
+
+function row(scenario: string, samples: number[], wallMs: number, notes: string): Row {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    scenario,
+    ops: samples.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    perSecond: samples.length / (wallMs / 1000),
+    notes,
+  };
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['scenario', 'ops', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'ops/s', 'notes'];
+  const cells = rows.map((r) => [
+    r.scenario, String(r.ops), r.p50.toFixed(2), r.p95.toFixed(2), r.p99.toFixed(2), r.max.toFixed(2), r.perSecond.toFixed(0), r.notes,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (values: string[]): string =>
+    values.map((v, i) => (i === 0 || i === values.length - 1 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ').trimEnd();
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const c of cells) console.log(line(c));
+}
+
+// ---- tables ---------------------------------------------------------------------------------
+
+const ledgerTable = (name: string): CreateTableCommandInput => ({
+  TableName: name,
+  BillingMode: 'PAY_PER_REQUEST',
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+    { AttributeName: 'targetArn', AttributeType: 'S' },
+    { AttributeName: 'day', AttributeType: 'S' },
+    { AttributeName: 'at', AttributeType: 'S' },
+  ],
+  GlobalSecondaryIndexes: [
+    { IndexName: 'byTarget', KeySchema: [{ AttributeName: 'targetArn', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+    { IndexName: 'byDay', KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+  ],
+});
+
+const limiterTable = (name: string): CreateTableCommandInput => ({
+  TableName: name,
+  BillingMode: 'PAY_PER_REQUEST',
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+});
+
+const PHASES: Phase[] = ['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed'];
+const phaseAt = (i: number): Phase => PHASES[i % PHASES.length];
+
+function append(table: string, incidentId: string, i: number) {
+  return appendEntry({
+    table,
+    incidentId,
+    phase: phaseAt(i),
+    runbook: 'bench-runbook',
+    targetArn: `arn:aws:ecs:eu-west-1:111111111111:service/bench/${incidentId}`,
+    mode: 'auto',
+    actor: 'bench',
+    execution: `arn:aws:states:eu-west-1:111111111111:execution:medic-bench:${incidentId}`,
+    detail: { step: i, readings: { runningCount: 4, desiredCount: 4 }, note: 'a detail of a realistic size '.repeat(8) },
+    retentionDays: 400,
+  });
+}
+
+// ---- scenarios ------------------------------------------------------------------------------
+
+async function sequentialAppends(table: string): Promise<Row> {
+  const samples: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < SEQUENTIAL_APPENDS; i++) {
+    const r = await timed(() => append(table, 'bench-sequential', i));
+    if (r.error) throw r.error;
+    samples.push(r.ms);
+  }
+  const wall = performance.now() - start;
+  const report = await verifyIncident(table, 'bench-sequential');
+  return row('ledger append: sequential, 1 incident', samples, wall, `chain of ${report.entries} verifies: ${report.ok}`);
+}
+
+async function appendsAcrossIncidents(table: string): Promise<Row> {
+  const samples: number[] = [];
+  let conflicts = 0;
+  const incidentIds = Array.from({ length: INCIDENTS }, (_, n) => `bench-multi-${String(n).padStart(2, '0')}`);
+  const start = performance.now();
+  // Each incident's appends are sequential (one owning execution); up to 10 incidents at once.
+  await pool(incidentIds.map((id) => async () => {
+    for (let i = 0; i < APPENDS_PER_INCIDENT; i++) {
+      const r = await timed(() => append(table, id, i));
+      if (r.error) throw r.error;
+      samples.push(r.ms);
+      conflicts += r.conflicts;
+    }
+  }), INCIDENT_CONCURRENCY);
+  const wall = performance.now() - start;
+  let verified = 0;
+  for (const id of incidentIds) if ((await verifyIncident(table, id)).ok) verified++;
+  return row(
+    `ledger append: ${INCIDENTS} incidents, concurrency ${INCIDENT_CONCURRENCY}`,
+    samples, wall, `${verified}/${INCIDENTS} chains verify, ${conflicts} conflicts`,
+  );
+}
+
+async function rateUnderContention(table: string, maxAttempts: number): Promise<Row> {
+  const samples: number[] = [];
+  let admitted = 0;
+  let conflictFree = 0;
+  let conflicts = 0;
+  let failed = 0;
+  let wall = 0;
+  for (let round = 0; round < RATE_ROUNDS; round++) {
+    const key = `bench-runbook#target-${maxAttempts}-${round}`;
+    const start = performance.now();
+    const results = await Promise.all(Array.from({ length: RATE_CALLERS }, (_, n) =>
+      timed(() => admitWithinRate(table, key, `inc-${round}-${n}`, maxAttempts, 3600))));
+    wall += performance.now() - start;
+    for (const r of results) {
+      samples.push(r.ms);
+      conflicts += r.conflicts;
+      if (r.conflicts === 0) conflictFree++;
+      if (r.error) failed++;
+      else if (r.value?.admitted) admitted++;
+    }
+  }
+  const total = RATE_CALLERS * RATE_ROUNDS;
+  return row(
+    `admitWithinRate: ${RATE_CALLERS} concurrent, max ${maxAttempts}`,
+    samples, wall,
+    `${conflictFree}/${total} conflict-free, ${conflicts} conflicts, admitted ${admitted} ` +
+      `(expected ${Math.min(maxAttempts, RATE_CALLERS) * RATE_ROUNDS}), errors ${failed}`,
+  );
+}
+
+async function verifyLongChain(table: string): Promise<Row> {
+  for (let i = 0; i < CHAIN_LENGTH; i++) await append(table, 'bench-chain-100', i);
+  const samples: number[] = [];
+  let ok = true;
+  const start = performance.now();
+  for (let run = 0; run < VERIFY_RUNS; run++) {
+    const r = await timed(() => verifyIncident(table, 'bench-chain-100'));
+    if (r.error) throw r.error;
+    ok &&= r.value!.ok && r.value!.entries === CHAIN_LENGTH;
+    samples.push(r.ms);
+  }
+  return row(`verifyIncident: ${CHAIN_LENGTH}-entry chain`, samples, performance.now() - start, `ok every run: ${ok}`);
+}
+
+async function main(): Promise<void> {
+  const local = new LocalDynamo();
+  await local.start();
+  const started = performance.now();
+  try {
+    await local.createTable(ledgerTable('bench-ledger'));
+    await local.createTable(limiterTable('bench-limiter'));
+    countConflicts();
+    // warm up the client, its connections and dynalite
+    for (let i = 0; i < 20; i++) await append('bench-ledger', 'bench-warmup', i);
+
+    const rows: Row[] = [];
+    rows.push(await sequentialAppends('bench-ledger'));
+    rows.push(await appendsAcrossIncidents('bench-ledger'));
+    rows.push(await rateUnderContention('bench-limiter', 3));
+    rows.push(await rateUnderContention('bench-limiter', RATE_CALLERS));
+    rows.push(await verifyLongChain('bench-ledger'));
+
+    console.log('');
+    console.log(`medic bench: dynalite (in-process, in memory) on loopback ${local.endpoint}, node ${process.version}`);
+    console.log('These are relative numbers for comparing changes, NOT DynamoDB service latency.');
+    console.log('Each ledger append = 1 Query (head) + 1 conditional PutItem; each rate decision = 1 GetItem + 1 conditional PutItem, retried on conflict.');
+    console.log('');
+    printTable(rows);
+    console.log('');
+    console.log(`total conditional-check conflicts: ${totalConflicts}; wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    dynamo().destroy();
+    await local.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
