@@ -69,7 +69,7 @@ export class EcsTaskRestartRunbook extends Construct {
       description: `medic runbook ${props.name}: ECS task restart (plan, act, verify)`,
       environment: props.platform.handlerEnvironment(),
     });
-    this.grantEcs(props.services);
+    this.grantEcs(props.services, strategy, props.mode ?? 'observe');
 
     this.runbook = new Runbook(this, 'Runbook', {
       ...props,
@@ -93,22 +93,28 @@ export class EcsTaskRestartRunbook extends Construct {
     return this;
   }
 
-  /** ECS permissions scoped to the allow-listed services and their clusters' tasks. */
-  private grantEcs(services: EcsServiceRef[]): void {
+  /**
+   * ECS permissions scoped to the allow-listed services and their clusters' tasks. Only the
+   * chosen strategy's mutating action is granted, and none in observe mode.
+   */
+  private grantEcs(services: EcsServiceRef[], strategy: string, mode: string): void {
     const stack = Stack.of(this);
     const arn = (resource: string, resourceName: string) => stack.formatArn({ service: 'ecs', resource, resourceName });
     const serviceArns = services.map((s) => arn('service', `${s.clusterName}/${s.serviceName}`));
     const clusters = [...new Set(services.map((s) => s.clusterName))];
     const clusterArns = clusters.map((c) => arn('cluster', c));
+    const mutates = mode !== 'observe';
     this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+      actions: ['ecs:DescribeServices', ...(mutates && strategy === 'forceNewDeployment' ? ['ecs:UpdateService'] : [])],
       resources: serviceArns,
     }));
+    if (strategy !== 'stopTasks') return;
     this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ecs:ListTasks'],
       resources: ['*'], // ListTasks is authorised on the container instance, not the task; the condition pins it to the clusters.
       conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
     }));
+    if (!mutates) return;
     this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ecs:StopTask'],
       resources: clusters.map((c) => arn('task', `${c}/*`)), // task ids are only known at run time

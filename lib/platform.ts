@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -52,7 +53,7 @@ export class MedicPlatform extends Construct {
   public readonly escalateFunction: MedicFunction;
   public readonly ledgerVerifyFunction: MedicFunction;
   private readonly ledgerRetentionDays: number;
-  private eventBridgeMayPublish = false;
+  private eventBridgeMayUseKey = false;
 
   constructor(scope: Construct, id: string, props: MedicPlatformProps = {}) {
     super(scope, id);
@@ -141,12 +142,23 @@ export class MedicPlatform extends Construct {
 
   }
 
-  /** Lets EventBridge rules publish to the KMS-encrypted escalation topic (the backstop for timed-out executions). */
-  public allowEventBridgeToPublish(): void {
-    if (this.eventBridgeMayPublish) return;
-    this.eventBridgeMayPublish = true;
+  /**
+   * Lets one EventBridge rule of this stack publish to the KMS-encrypted escalation topic (the
+   * backstop for executions that time out). Conditioned on the rule's ARN, so no other rule,
+   * in this account or another, can post fake escalations.
+   */
+  public allowRuleToPublish(rule: events.IRule): void {
+    const eventBridge = new iam.ServicePrincipal('events.amazonaws.com');
+    this.escalationTopic.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [eventBridge],
+      actions: ['sns:Publish'],
+      resources: [this.escalationTopic.topicArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+    }));
+    if (this.eventBridgeMayUseKey) return;
+    this.eventBridgeMayUseKey = true;
     this.key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      principals: [eventBridge],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'], // in a key policy, "*" means this key
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },

@@ -197,14 +197,16 @@ export class Runbook extends Construct {
         detail: { status: ['TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
       },
     });
-    rule.addTarget(new targets.SnsTopic(platform.escalationTopic, {
-      message: events.RuleTargetInput.fromText(
-        `medic runbook ${this.name}: execution ${events.EventField.fromPath('$.detail.name')} ${events.EventField.fromPath('$.detail.status')} `
-        + 'before it could escalate. It may have acted without verification, and its leases stay held until they expire. '
-        + `Look at the execution ${events.EventField.fromPath('$.detail.executionArn')} and the ledger entries of its incident.`,
-      ),
-    }));
-    platform.allowEventBridgeToPublish();
+    const message = events.RuleTargetInput.fromText(
+      `medic runbook ${this.name}: execution ${events.EventField.fromPath('$.detail.name')} ${events.EventField.fromPath('$.detail.status')} `
+      + 'before it could escalate. It may have acted without verification, and its leases stay held until they expire. '
+      + `Look at the execution ${events.EventField.fromPath('$.detail.executionArn')} and the ledger entries of its incident.`,
+    );
+    // Not targets.SnsTopic: it grants every EventBridge rule, in any account, publish on the topic.
+    // The platform grants this rule alone (aws:SourceArn).
+    const topic = platform.escalationTopic;
+    rule.addTarget({ bind: () => ({ arn: topic.topicArn, input: message }) });
+    platform.allowRuleToPublish(rule);
   }
 
   private buildDefinition(props: RunbookProps, spec: RunbookSpec, initialDelaySeconds: number, intervalSeconds: number): sfn.IChainable {

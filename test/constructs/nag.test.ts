@@ -1,0 +1,135 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { loadConfig } from '../../lib/config';
+import { MedicStack } from '../../lib/medic-stack';
+
+/*
+ * How cdk-nag 3.x reports, as read in node_modules (cdk-nag 3.0.2 lib/nag-pack.js, aws-cdk-lib
+ * 2.276 core/lib/private/synthesis-validation.js): the pack is an IPolicyValidationPlugin that
+ * aws-cdk-lib runs at the end of app.synth() with the construct tree. Findings acknowledged with
+ * Validations.of(scope).acknowledge() on the resource or an ancestor are dropped by cdk-nag itself;
+ * the rest go into `validation-report.json` in the cloud assembly (pluginReports[].violations[]
+ * with ruleName, severity and violatingConstructs[].constructPath), and, under jest
+ * (NODE_ENV=test, "inmemory" app mode), app.synth() throws a ValidationError whose message is the
+ * report. With no finding, synth succeeds and pluginReports is empty.
+ */
+
+const EXAMPLE_CONFIG = path.join(__dirname, '..', '..', 'bin', 'medic.config.example.json');
+const outdirs: string[] = [];
+
+interface Report {
+  pluginReports: Array<{
+    pluginName: string;
+    conclusion?: string;
+    violations: Array<{ ruleName: string; severity: string; violatingConstructs: Array<{ constructPath: string }> }>;
+  }>;
+}
+
+interface Synthesized {
+  app: App;
+  stack: Stack;
+  error?: Error;
+  report: Report;
+}
+
+/**
+ * The reference app as bin/medic.ts builds it (bin/medic.ts synthesizes on import, so it is
+ * mirrored here), without bundling; `extra` adds constructs before synthesis.
+ */
+function synthReferenceApp(extra?: (stack: Stack) => void): Synthesized {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-nag-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const config = loadConfig(EXAMPLE_CONFIG);
+  const stack = new MedicStack(app, config.stackName, { config, env: config.env });
+  extra?.(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  let error: Error | undefined;
+  try {
+    app.synth();
+  } catch (e) {
+    error = e as Error;
+  }
+  const reportFile = path.join(outdir, 'validation-report.json');
+  if (!fs.existsSync(reportFile)) throw new Error(`no validation report was written (synth error: ${error?.message})`);
+  return { app, stack, error, report: JSON.parse(fs.readFileSync(reportFile, 'utf8')) as Report };
+}
+
+const findings = (report: Report) => report.pluginReports
+  .filter((p) => p.pluginName === 'AwsSolutions')
+  .flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => ({ rule: v.ruleName, severity: v.severity, path: c.constructPath }))));
+
+const clean = synthReferenceApp();
+const withBadQueue = synthReferenceApp((stack) => {
+  new sqs.Queue(stack, 'NonCompliantQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED, enforceSSL: false });
+});
+
+afterAll(() => {
+  for (const dir of outdirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cdk-nag AwsSolutionsChecks on the reference app (bin/medic.config.example.json)', () => {
+  test('synthesis passes validation', () => {
+    expect(clean.error?.message).toBeUndefined();
+  });
+
+  test('the validation report has no unacknowledged finding, of any severity', () => {
+    expect(findings(clean.report)).toEqual([]);
+  });
+});
+
+describe('the check really runs', () => {
+  test('a non-compliant queue added to the same stack fails synthesis, naming the rules', () => {
+    expect(withBadQueue.error).toBeDefined();
+    expect(withBadQueue.error!.message).toContain('AwsSolutions-SQS2');
+    expect(withBadQueue.error!.message).toContain('AwsSolutions-SQS4');
+  });
+
+  test('the report lists its findings as errors, on that queue only', () => {
+    const found = findings(withBadQueue.report);
+    const queuePath = `${withBadQueue.stack.stackName}/NonCompliantQueue/Resource`;
+    expect(found).toEqual(expect.arrayContaining([
+      { rule: 'AwsSolutions-SQS2', severity: 'error', path: queuePath },
+      { rule: 'AwsSolutions-SQS3', severity: 'error', path: queuePath },
+      { rule: 'AwsSolutions-SQS4', severity: 'error', path: queuePath },
+    ]));
+    expect(found.filter((f) => f.path !== queuePath)).toEqual([]);
+  });
+});
+
+describe('acknowledgements', () => {
+  const ackKey = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
+  const acks: Array<{ path: string; id: string; reason: unknown }> = [];
+  const walk = (node: IConstruct) => {
+    for (const entry of node.node.metadata) {
+      if (entry.type !== ackKey || !entry.data) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) acks.push({ path: node.node.path, id, reason });
+    }
+    node.node.children.forEach(walk);
+  };
+  walk(clean.app);
+
+  test('there are acknowledgements to inspect', () => {
+    expect(acks.length).toBeGreaterThan(0);
+  });
+
+  test('every acknowledgement carries a reason a reviewer can read', () => {
+    const unjustified = acks.filter((a) => typeof a.reason !== 'string' || a.reason.trim().length < 20);
+    expect(unjustified).toEqual([]);
+  });
+
+  test('every acknowledgement names one AwsSolutions finding', () => {
+    const ids = acks.map((a) => a.id.replace(/^annotation::/i, ''));
+    expect(ids.filter((id) => !/^AwsSolutions-[A-Z]+\d+(\[.+\])?$/.test(id))).toEqual([]);
+  });
+
+  test('nothing is acknowledged for the whole app or stack: each sits on the construct that causes it', () => {
+    const broad = acks.filter((a) => a.path === '' || a.path === clean.stack.node.path);
+    expect(broad).toEqual([]);
+  });
+});

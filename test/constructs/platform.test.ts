@@ -1,0 +1,292 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { MedicConfig } from '../../lib/config';
+import { synthStack, testConfig } from '../support/synth';
+
+// One synthesis per distinct stack, shared by every test in this file.
+const { template } = synthStack(testConfig);
+const resources = template.toJSON().Resources as Record<string, CfnResource>;
+const runbookNames = testConfig.runbooks.ecsTaskRestart!.map((r) => r.name);
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, any>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Metadata?: Record<string, unknown>;
+}
+
+/** The logical id of the single resource of `type` whose properties match `props`. */
+function logicalIdOf(t: Template, type: string, props?: Record<string, unknown>): string {
+  const found = Object.keys(t.findResources(type, props ? { Properties: props } : undefined));
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}: ${found.join(', ')}`);
+  return found[0];
+}
+
+const keyId = logicalIdOf(template, 'AWS::KMS::Key');
+const topicId = logicalIdOf(template, 'AWS::SNS::Topic');
+const tables = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
+const ledgerId = tables.find(([, r]) => r.Properties?.KeySchema?.some((k: { AttributeName: string }) => k.AttributeName === 'sk'))?.[0] ?? 'no ledger';
+const limiterId = tables.find(([id]) => id !== ledgerId)?.[0] ?? 'no limiter';
+const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+
+// ---------------------------------------------------------------------------------------------
+// Identity-policy walker: every Allow statement of every AWS::IAM::Policy, AWS::IAM::ManagedPolicy
+// and inline role policy, with its actions and resources.
+
+interface Grant {
+  /** Logical id of the policy (or role, for inline policies). */
+  readonly source: string;
+  readonly actions: string[];
+  readonly notActions: string[];
+  readonly resources: unknown[];
+  readonly notResource: boolean;
+  readonly condition?: unknown;
+}
+
+const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function allowGrants(templateJson: { Resources?: Record<string, CfnResource> }): Grant[] {
+  const grants: Grant[] = [];
+  const addDocument = (source: string, document: { Statement?: unknown } | undefined) => {
+    for (const s of asList(document?.Statement) as Array<Record<string, unknown>>) {
+      if (s.Effect !== 'Allow') continue;
+      grants.push({
+        source,
+        actions: asList(s.Action) as string[],
+        notActions: asList(s.NotAction) as string[],
+        resources: asList(s.Resource),
+        notResource: s.NotResource !== undefined,
+        condition: s.Condition,
+      });
+    }
+  };
+  for (const [id, r] of Object.entries(templateJson.Resources ?? {})) {
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') addDocument(id, r.Properties?.PolicyDocument);
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const p of asList(r.Properties?.Policies) as Array<{ PolicyDocument?: { Statement?: unknown } }>) addDocument(id, p.PolicyDocument);
+    }
+  }
+  return grants;
+}
+
+/** Does an IAM action pattern (`dynamodb:*`, `*`, `dynamodb:Update*`) cover `action`? */
+function actionCovers(pattern: string, action: string): boolean {
+  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return regex.test(action);
+}
+
+/** Ledger actions that would let a principal change or remove an entry, or the table's protections. */
+const LEDGER_FORBIDDEN = [
+  'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete', 'dynamodb:PartiQLSelect',
+  // Turning off deletion protection, PITR or TTL, or opening the table with a resource policy.
+  'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:UpdateContinuousBackups', 'dynamodb:UpdateTimeToLive',
+  'dynamodb:PutResourcePolicy',
+];
+
+/** A resource that is (or contains) the ledger: a reference to its logical id, or a wildcard over tables. */
+function coversLedger(resource: unknown, ledger: string): boolean {
+  if (typeof resource === 'string') return resource === '*' || /:dynamodb:[^:]*:[^:]*:(\*|table\/[^/]*\*)/.test(resource) || /^arn:[^:]*:\*/.test(resource);
+  return JSON.stringify(resource).includes(`"${ledger}"`);
+}
+
+/** Statements that break the ledger's append-only guarantee, as readable strings. */
+function ledgerViolations(templateJson: { Resources?: Record<string, CfnResource> }, ledger: string): string[] {
+  const violations: string[] = [];
+  for (const g of allowGrants(templateJson)) {
+    if (g.notActions.length > 0) {
+      violations.push(`${g.source}: Allow with NotAction ${JSON.stringify(g.notActions)} grants everything else`);
+      continue;
+    }
+    if (!g.notResource && !g.resources.some((r) => coversLedger(r, ledger))) continue;
+    for (const action of g.actions) {
+      const hits = LEDGER_FORBIDDEN.filter((f) => actionCovers(action, f));
+      if (hits.length > 0) violations.push(`${g.source}: ${action} on ${JSON.stringify(g.notResource ? 'NotResource' : g.resources)} covers ${hits.join(', ')}`);
+    }
+  }
+  return violations;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('audit ledger table', () => {
+  test('keys are pk (hash) and sk (range)', () => {
+    expect(resources[ledgerId].Properties?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+  });
+
+  test('GSIs byTarget (targetArn, at) and byDay (day, at)', () => {
+    const gsis = resources[ledgerId].Properties?.GlobalSecondaryIndexes as Array<{ IndexName: string; KeySchema: unknown }>;
+    expect(Object.fromEntries(gsis.map((g) => [g.IndexName, g.KeySchema]))).toEqual({
+      byTarget: [{ AttributeName: 'targetArn', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }],
+      byDay: [{ AttributeName: 'day', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }],
+    });
+  });
+
+  test('point-in-time recovery and deletion protection are on', () => {
+    expect(resources[ledgerId].Properties).toMatchObject({
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  test('the table is retained on stack delete and on replacement', () => {
+    expect(resources[ledgerId].DeletionPolicy).toBe('Retain');
+    expect(resources[ledgerId].UpdateReplacePolicy).toBe('Retain');
+  });
+
+  test('encrypted with the customer managed key of the stack', () => {
+    expect(resources[ledgerId].Properties?.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn });
+  });
+
+  test('TTL attribute is expiresAt', () => {
+    expect(resources[ledgerId].Properties?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  });
+});
+
+describe('limiter table', () => {
+  test('point-in-time recovery on, encrypted with the customer managed key', () => {
+    expect(limiterId).not.toBe(ledgerId);
+    expect(resources[limiterId].Properties).toMatchObject({
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+    });
+  });
+});
+
+describe('KMS key', () => {
+  test('key rotation is enabled', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
+
+describe('escalation topic', () => {
+  test('encrypted with the customer managed key', () => {
+    expect(resources[topicId].Properties?.KmsMasterKeyId).toEqual(keyArn);
+  });
+
+  test('its policy denies publishing without TLS', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Effect: 'Deny',
+          Action: Match.anyValue(),
+          Principal: Match.anyValue(),
+          Resource: { Ref: topicId },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        })]),
+      },
+    });
+  });
+
+  // Security hardening, see the report: aws-events-targets' SnsTopic grants the EventBridge service
+  // principal sns:Publish on the topic and kms:Decrypt/GenerateDataKey* on the key WITHOUT a source
+  // condition, so any account's rule could push messages to on-call through this topic.
+  test('only this stack\'s EventBridge rules may publish to the topic and use the key (confused deputy)', () => {
+    const servicePrincipalGrants: Array<{ where: string; statement: Record<string, any> }> = [];
+    for (const [id, r] of Object.entries(resources)) {
+      const document = r.Type === 'AWS::SNS::TopicPolicy' ? r.Properties?.PolicyDocument : r.Type === 'AWS::KMS::Key' ? r.Properties?.KeyPolicy : undefined;
+      for (const s of asList(document?.Statement) as Array<Record<string, any>>) {
+        if (s.Effect === 'Allow' && asList(s.Principal?.Service).includes('events.amazonaws.com')) servicePrincipalGrants.push({ where: id, statement: s });
+      }
+    }
+    expect(servicePrincipalGrants.length).toBeGreaterThan(0); // the timed-out backstop rules publish to the topic
+    const unconditioned = servicePrincipalGrants
+      .filter(({ statement }) => !/"aws:Source(Account|Arn)"/.test(JSON.stringify(statement.Condition ?? {})))
+      .map(({ where, statement }) => `${where}: ${JSON.stringify(statement)}`);
+    expect(unconditioned).toEqual([]);
+  });
+});
+
+describe('kill switches', () => {
+  test('the global switch is /medic/MedicTest/kill-switch/global and starts "off"', () => {
+    template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/medic/MedicTest/kill-switch/global', Value: 'off', Type: 'String' });
+  });
+
+  test('every runbook has its own switch under /runbook/<name>, starting "off", and there are no others', () => {
+    for (const name of runbookNames) {
+      template.hasResourceProperties('AWS::SSM::Parameter', { Name: `/medic/MedicTest/kill-switch/runbook/${name}`, Value: 'off', Type: 'String' });
+    }
+    const names = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name).sort();
+    expect(names).toEqual(['/medic/MedicTest/kill-switch/global', ...runbookNames.map((n) => `/medic/MedicTest/kill-switch/runbook/${n}`)].sort());
+  });
+});
+
+describe('Lambda functions', () => {
+  const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+
+  test('the five platform handlers and one step handler per runbook exist', () => {
+    expect(functions.length).toBeGreaterThanOrEqual(5 + runbookNames.length);
+  });
+
+  test('every function runs nodejs22.x with active X-Ray tracing', () => {
+    const wrong = functions
+      .filter(([, f]) => f.Properties.Runtime !== 'nodejs22.x' || f.Properties.TracingConfig?.Mode !== 'Active')
+      .map(([id, f]) => `${id}: ${f.Properties.Runtime}, tracing ${JSON.stringify(f.Properties.TracingConfig)}`);
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('ledger is append-only in IAM', () => {
+  test('the walker sees every ledger writer (PutItem) and reader, so it is not vacuous', () => {
+    const onLedger = allowGrants(template.toJSON()).filter((g) => g.resources.some((r) => coversLedger(r, ledgerId)));
+    const putters = new Set(onLedger.filter((g) => g.actions.includes('dynamodb:PutItem')).map((g) => g.source));
+    // validate, admit, complete, escalate, and every runbook's step handler append to the ledger.
+    expect(putters.size).toBe(4 + runbookNames.length);
+  });
+
+  test('the walker flags forbidden grants: wildcards, updates, deletes and PartiQL, in managed and inline policies', () => {
+    const ledgerArn = { 'Fn::GetAtt': [ledgerId, 'Arn'] };
+    const bad = {
+      Resources: {
+        P1: { Type: 'AWS::IAM::Policy', Properties: { PolicyDocument: { Statement: [
+          { Effect: 'Allow', Action: 'dynamodb:*', Resource: ledgerArn },
+          { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PartiQL*'], Resource: [{ 'Fn::Join': ['', [ledgerArn, '/index/*']] }] },
+          { Effect: 'Deny', Action: 'dynamodb:DeleteItem', Resource: ledgerArn },
+          { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: { 'Fn::GetAtt': ['SomeOtherTable', 'Arn'] } },
+        ] } } },
+        R1: { Type: 'AWS::IAM::Role', Properties: { Policies: [{ PolicyDocument: { Statement: [
+          { Effect: 'Allow', Action: 'dynamodb:BatchWriteItem', Resource: '*' },
+        ] } }] } },
+        M1: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: { Statement: [
+          { Effect: 'Allow', Action: '*', Resource: 'arn:aws:dynamodb:eu-west-1:111111111111:table/*' },
+        ] } } },
+      },
+    };
+    const found = ledgerViolations(bad, ledgerId);
+    expect(found).toHaveLength(4);
+    expect(found.join('\n')).toMatch(/P1: dynamodb:\*/);
+    expect(found.join('\n')).toMatch(/P1: dynamodb:PartiQL\*/);
+    expect(found.join('\n')).toMatch(/R1: dynamodb:BatchWriteItem/);
+    expect(found.join('\n')).toMatch(/M1: \*/);
+  });
+
+  test('no principal is granted UpdateItem, DeleteItem, BatchWriteItem, PartiQL* or a wildcard on the ledger', () => {
+    expect(ledgerViolations(template.toJSON(), ledgerId)).toEqual([]);
+  });
+});
+
+describe('escalation e-mails', () => {
+  const withEmails: MedicConfig = {
+    ...testConfig,
+    stackName: 'MedicEmails',
+    escalationEmails: ['oncall@example.com', 'backup@example.com'],
+    runbooks: { ecsTaskRestart: [testConfig.runbooks.ecsTaskRestart![0]] },
+  };
+  const emails = synthStack(withEmails).template;
+
+  test('each configured address is an email subscription of the escalation topic', () => {
+    const emailTopic = logicalIdOf(emails, 'AWS::SNS::Topic');
+    emails.resourceCountIs('AWS::SNS::Subscription', 2);
+    for (const address of withEmails.escalationEmails!) {
+      emails.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: address, TopicArn: { Ref: emailTopic } });
+    }
+  });
+
+  test('without configured addresses there is no subscription', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
