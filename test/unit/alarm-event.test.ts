@@ -1,33 +1,12 @@
 import { MAX_EVENT_BYTES, parseAlarmEvent, type ParsedAlarm } from '../../lambdas/validate/alarm-event';
 import type { RunbookSpec } from '../../lambdas/shared/types';
+import { ALARM, ecsRunbookSpec, ecsTargetSpec } from '../support/fixtures';
 import { ACCOUNT, REGION, alarmArn, alarmEvent } from '../support/synth';
 
-const ALARM = 'prod-api-5xx';
-const NAME_PATTERN = '[A-Za-z0-9_-]{1,255}';
-
+/** The default ECS runbook spec, with `allowed` replacing its allow-list. */
 function spec(overrides: Partial<RunbookSpec> & { allowed?: Array<Record<string, string>> } = {}): RunbookSpec {
   const { allowed, ...rest } = overrides;
-  return {
-    name: 'api-restart',
-    kind: 'ecs-task-restart',
-    mode: 'auto',
-    account: '111111111111',
-    region: 'eu-west-1',
-    partition: 'aws',
-    alarmArns: [alarmArn(ALARM)],
-    target: {
-      type: 'ecs-service',
-      dimensions: { ClusterName: NAME_PATTERN, ServiceName: NAME_PATTERN },
-      idTemplate: '{ClusterName}/{ServiceName}',
-      arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
-      allowed: allowed ?? [{ ClusterName: 'prod', ServiceName: 'api' }],
-    },
-    policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
-    verification: { initialDelaySeconds: 60, intervalSeconds: 30, maxChecks: 4, requiredConsecutiveSuccesses: 2 },
-    killSwitch: { global: '/medic/kill-switch', runbook: '/medic/api-restart/kill-switch' },
-    options: {},
-    ...rest,
-  };
+  return ecsRunbookSpec({ target: ecsTargetSpec(allowed), ...rest });
 }
 
 const TWO_SERVICES = [{ ClusterName: 'prod', ServiceName: 'api' }, { ClusterName: 'prod', ServiceName: 'web' }];

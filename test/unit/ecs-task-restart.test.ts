@@ -5,14 +5,12 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps } from '../../lambdas/ecs-task-restart/index';
-import type { ActResult, Plan, RunbookSpec, WorkflowState } from '../../lambdas/shared/types';
-import { ACCOUNT, REGION, alarmArn } from '../support/synth';
+import type { ActResult, Plan, WorkflowState } from '../../lambdas/shared/types';
+import { ALARM, INCIDENT_ID, ecsRunbookSpec, workflowState } from '../support/fixtures';
+import { ACCOUNT, REGION } from '../support/synth';
 
 const ecs = mockClient(ECSClient);
 const cloudWatch = mockClient(CloudWatchClient);
-
-const ALARM = 'prod-api-5xx';
-const INCIDENT_ID = 'api-restart-20261122T031722Z-0123456789ab';
 
 beforeEach(() => {
   ecs.reset();
@@ -25,54 +23,13 @@ afterAll(() => {
 
 // ---- builders -------------------------------------------------------------------------------
 
-function runbook(options: Record<string, unknown>): RunbookSpec {
-  return {
-    name: 'api-restart',
-    kind: 'ecs-task-restart',
-    mode: 'auto',
-    account: ACCOUNT,
-    region: REGION,
-    partition: 'aws',
-    alarmArns: [alarmArn(ALARM)],
-    target: {
-      type: 'ecs-service',
-      dimensions: { ClusterName: '[A-Za-z0-9_-]{1,255}', ServiceName: '[A-Za-z0-9_-]{1,255}' },
-      idTemplate: '{ClusterName}/{ServiceName}',
-      arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
-      allowed: [{ ClusterName: 'prod', ServiceName: 'api' }],
-    },
-    policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
-    verification: { initialDelaySeconds: 60, intervalSeconds: 30, maxChecks: 4, requiredConsecutiveSuccesses: 2 },
-    killSwitch: { global: '/medic/kill-switch', runbook: '/medic/api-restart/kill-switch' },
-    options,
-  };
-}
-
 function state(options: { strategy?: string; maxStopPercent?: number; plan?: Plan; act?: ActResult } = {}): WorkflowState {
   const { plan, act, ...runbookOptions } = options;
-  return {
-    event: {},
-    runbook: runbook({ strategy: 'forceNewDeployment', maxStopPercent: 25, ...runbookOptions }),
-    execution: { id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:medic-api-restart:run-1`, name: 'run-1', startedAt: '2026-11-22T03:17:30.000Z' },
-    incident: {
-      incidentId: INCIDENT_ID,
-      status: 'received',
-      runbook: 'api-restart',
-      mode: 'auto',
-      trigger: { kind: 'alarm', source: alarmArn(ALARM), name: ALARM, at: '2026-11-22T03:17:22.318Z' },
-      target: {
-        type: 'ecs-service',
-        id: 'prod/api',
-        arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`,
-        region: REGION,
-        account: ACCOUNT,
-        dimensions: { ClusterName: 'prod', ServiceName: 'api' },
-      },
-    },
-    admission: { admitted: true, leases: [] },
+  return workflowState({
+    runbook: ecsRunbookSpec({ options: { strategy: 'forceNewDeployment', maxStopPercent: 25, ...runbookOptions } }),
     plan,
     act,
-  };
+  });
 }
 
 const deployment = (id: string, status: string, rolloutState: Deployment['rolloutState'], extra: Partial<Deployment> = {}): Deployment =>

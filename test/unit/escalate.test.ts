@@ -5,71 +5,25 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/escalate/index';
 import { composeEscalation } from '../../lambdas/escalate/message';
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
-import type { ActResult, Incident, Plan, RunbookSpec, VerifyState, WorkflowState } from '../../lambdas/shared/types';
-import { ACCOUNT, REGION, alarmArn } from '../support/synth';
+import type { ActResult, Incident, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
+import {
+  ALARM, INCIDENT_ID, alarmTrigger, ecsRunbookSpec, ecsTarget, executionInfo, receivedIncident, workflowState,
+} from '../support/fixtures';
+import { ACCOUNT, REGION } from '../support/synth';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
 
 const LEDGER = 'medic-ledger';
-const ALARM = 'prod-api-5xx';
-const INCIDENT_ID = 'api-restart-20261122T031722Z-0123456789ab';
 const EXECUTION_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:execution:medic-api-restart:${INCIDENT_ID}`;
 const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`;
 
 // ---- builders -------------------------------------------------------------------------------
 
-function runbook(name = 'api-restart'): RunbookSpec {
-  return {
-    name,
-    kind: 'ecs-task-restart',
-    mode: 'auto',
-    account: ACCOUNT,
-    region: REGION,
-    partition: 'aws',
-    alarmArns: [alarmArn(ALARM)],
-    target: {
-      type: 'ecs-service',
-      dimensions: { ClusterName: '[A-Za-z0-9_-]{1,255}', ServiceName: '[A-Za-z0-9_-]{1,255}' },
-      idTemplate: '{ClusterName}/{ServiceName}',
-      arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
-      allowed: [{ ClusterName: 'prod', ServiceName: 'api' }],
-    },
-    policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
-    verification: { initialDelaySeconds: 60, intervalSeconds: 30, maxChecks: 4, requiredConsecutiveSuccesses: 2 },
-    killSwitch: { global: '/medic/kill-switch', runbook: `/medic/${name}/kill-switch` },
-    options: {},
-  };
-}
-
-const receivedIncident = (clusterService = 'prod/api'): Incident => {
-  const [cluster, service] = clusterService.split('/');
-  return {
-    incidentId: INCIDENT_ID,
-    status: 'received',
-    runbook: 'api-restart',
-    mode: 'auto',
-    trigger: { kind: 'alarm', source: alarmArn(ALARM), name: ALARM, at: '2026-11-22T03:17:22.318Z', reason: 'Threshold Crossed: 12 > 5' },
-    target: {
-      type: 'ecs-service',
-      id: clusterService,
-      arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${clusterService}`,
-      region: REGION,
-      account: ACCOUNT,
-      dimensions: { ClusterName: cluster, ServiceName: service },
-    },
-  };
-};
+const TRIGGER = alarmTrigger({ reason: 'Threshold Crossed: 12 > 5' });
 
 function state(overrides: Partial<WorkflowState> = {}): WorkflowState {
-  return {
-    event: {},
-    runbook: runbook(),
-    execution: { id: EXECUTION_ARN, name: INCIDENT_ID, startedAt: '2026-11-22T03:17:30.000Z' },
-    incident: receivedIncident(),
-    admission: { admitted: true, leases: [] },
-    ...overrides,
-  };
+  return workflowState({ execution: executionInfo(INCIDENT_ID), incident: receivedIncident({ trigger: TRIGGER }), ...overrides });
 }
 
 const ACT_PLAN: Plan = { decision: 'act', reason: 'service is stable and its alarm fired', summary: 'UpdateService forceNewDeployment on prod/api', details: {} };
@@ -180,8 +134,8 @@ describe('composeEscalation', () => {
 
   test('the subject stays within SNS\'s 100 characters', () => {
     const longName = `restart-${'x'.repeat(80)}`;
-    const incident = receivedIncident(`${'c'.repeat(60)}/${'s'.repeat(60)}`);
-    const message = compose(state({ runbook: runbook(longName), incident, plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY }));
+    const incident = receivedIncident({ trigger: TRIGGER, target: ecsTarget('c'.repeat(60), 's'.repeat(60)) });
+    const message = compose(state({ runbook: ecsRunbookSpec({ name: longName }), incident, plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY }));
     expect(message.subject.length).toBeLessThanOrEqual(100);
     expect(message.subject.startsWith(`[medic] ${longName}`)).toBe(true);
     expect(message.subject.endsWith('...')).toBe(true);

@@ -1,29 +1,17 @@
 import { outcomeOf } from '../../lambdas/finish/index';
 import type { ActResult, Mode, Plan, PlanDecision, RunbookSpec, VerifyState, WorkflowState } from '../../lambdas/shared/types';
-import { ACCOUNT, REGION, alarmArn } from '../support/synth';
+import { ecsRunbookSpec, ecsTargetSpec, executionInfo, workflowState } from '../support/fixtures';
+import { alarmArn } from '../support/synth';
 
 // ---- builders -------------------------------------------------------------------------------
 
-const RUNBOOK: RunbookSpec = {
+const RUNBOOK: RunbookSpec = ecsRunbookSpec({
   name: 'worker-batches',
-  kind: 'ecs-task-restart',
-  mode: 'auto',
-  account: ACCOUNT,
-  region: REGION,
-  partition: 'aws',
   alarmArns: [alarmArn('prod-worker-stuck')],
-  target: {
-    type: 'ecs-service',
-    dimensions: { ClusterName: '[A-Za-z0-9_-]{1,255}', ServiceName: '[A-Za-z0-9_-]{1,255}' },
-    idTemplate: '{ClusterName}/{ServiceName}',
-    arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
-    allowed: [{ ClusterName: 'prod', ServiceName: 'worker' }],
-  },
-  policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
+  target: ecsTargetSpec([{ ClusterName: 'prod', ServiceName: 'worker' }]),
   verification: { initialDelaySeconds: 30, intervalSeconds: 15, maxChecks: 3, requiredConsecutiveSuccesses: 1 },
-  killSwitch: { global: '/medic/kill-switch', runbook: '/medic/worker-batches/kill-switch' },
   options: { strategy: 'stopTasks', maxStopPercent: 25 },
-};
+});
 
 const plan = (decision: PlanDecision): Plan => ({ decision, reason: `reason for ${decision}`, summary: 'StopTask on 8 task(s) of prod/worker in 4 batch(es) of at most 2', details: {} });
 const act = (batch: number, moreBatches = false): ActResult =>
@@ -32,17 +20,15 @@ const verify = (status: VerifyState['status'], batch: number): VerifyState =>
   ({ status, batch, checks: 1, consecutiveSuccesses: status === 'succeeded' ? 1 : 0, lastVerdict: status === 'succeeded' ? 'success' : 'pending', lastReadings: {}, reason: `verify ${status}` });
 
 function state(parts: { mode?: Mode; plan?: Plan; act?: ActResult; verify?: VerifyState }): WorkflowState {
-  const mode = parts.mode ?? 'auto';
-  return {
-    event: {},
-    runbook: { ...RUNBOOK, mode },
-    execution: { id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:medic-worker-batches:run-1`, name: 'run-1', startedAt: '2026-11-22T03:17:30.000Z' },
-    incident: { incidentId: 'worker-batches-20261122T031722Z-0123456789ab', status: 'received', runbook: RUNBOOK.name, mode },
-    admission: { admitted: true, leases: [] },
+  return workflowState({
+    mode: parts.mode,
+    runbook: RUNBOOK,
+    execution: executionInfo('run-1', 'medic-worker-batches'),
+    incident: { incidentId: 'worker-batches-20261122T031722Z-0123456789ab', status: 'received', runbook: RUNBOOK.name, mode: 'auto' },
     plan: parts.plan,
     act: parts.act,
     verify: parts.verify,
-  };
+  });
 }
 
 function expectInvalidState(s: WorkflowState, message: RegExp): void {

@@ -4,15 +4,14 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
 import { runbookHandler, type CheckResult, type RunbookSteps, type StepName } from '../../lambdas/shared/runbook-steps';
-import type { ActResult, Admission, CheckVerdict, Mode, Plan, RunbookSpec, VerifyState, WorkflowState } from '../../lambdas/shared/types';
-import { ACCOUNT, REGION, alarmArn } from '../support/synth';
+import type { ActResult, Admission, CheckVerdict, Mode, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
+import { INCIDENT_ID, ecsRunbookSpec, workflowState } from '../support/fixtures';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const ssm = mockClient(SSMClient);
 
 const GLOBAL_SWITCH = '/medic/kill-switch';
 const RUNBOOK_SWITCH = '/medic/api-restart/kill-switch';
-const INCIDENT_ID = 'api-restart-20261122T031722Z-0123456789ab';
 
 // ---- fakes and builders ---------------------------------------------------------------------
 
@@ -28,29 +27,6 @@ const ACT_PLAN: Plan = { decision: 'act', reason: 'service is stable', summary: 
 const actResult = (batch: number, moreBatches = false): ActResult =>
   ({ summary: `did batch ${batch}`, calls: [{ service: 'ecs', operation: 'UpdateService', parameters: {} }], batch, moreBatches, details: {} });
 
-function runbook(verification: Partial<RunbookSpec['verification']> = {}): RunbookSpec {
-  return {
-    name: 'api-restart',
-    kind: 'ecs-task-restart',
-    mode: 'auto',
-    account: ACCOUNT,
-    region: REGION,
-    partition: 'aws',
-    alarmArns: [alarmArn('prod-api-5xx')],
-    target: {
-      type: 'ecs-service',
-      dimensions: { ClusterName: '[A-Za-z0-9_-]{1,255}', ServiceName: '[A-Za-z0-9_-]{1,255}' },
-      idTemplate: '{ClusterName}/{ServiceName}',
-      arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
-      allowed: [{ ClusterName: 'prod', ServiceName: 'api' }],
-    },
-    policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
-    verification: { initialDelaySeconds: 0, intervalSeconds: 0, maxChecks: 3, requiredConsecutiveSuccesses: 2, ...verification },
-    killSwitch: { global: GLOBAL_SWITCH, runbook: RUNBOOK_SWITCH },
-    options: {},
-  };
-}
-
 interface StateOptions {
   mode?: Mode;
   admission?: Admission | null;
@@ -59,32 +35,19 @@ interface StateOptions {
   verify?: VerifyState;
 }
 
+/** The default state, with a runbook that verifies without delays and reads the kill switches above. */
 function state(options: StateOptions = {}): WorkflowState {
-  const mode = options.mode ?? 'auto';
-  return {
-    event: {},
-    runbook: { ...runbook(), mode },
-    execution: { id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:medic-api-restart:run-1`, name: 'run-1', startedAt: '2026-11-22T03:17:30.000Z' },
-    incident: {
-      incidentId: INCIDENT_ID,
-      status: 'received',
-      runbook: 'api-restart',
-      mode,
-      trigger: { kind: 'alarm', source: alarmArn('prod-api-5xx'), name: 'prod-api-5xx', at: '2026-11-22T03:17:22.318Z' },
-      target: {
-        type: 'ecs-service',
-        id: 'prod/api',
-        arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`,
-        region: REGION,
-        account: ACCOUNT,
-        dimensions: { ClusterName: 'prod', ServiceName: 'api' },
-      },
-    },
+  return workflowState({
+    mode: options.mode,
+    runbook: ecsRunbookSpec({
+      verification: { initialDelaySeconds: 0, intervalSeconds: 0, maxChecks: 3, requiredConsecutiveSuccesses: 2 },
+      killSwitch: { global: GLOBAL_SWITCH, runbook: RUNBOOK_SWITCH },
+    }),
     admission: options.admission === null ? undefined : options.admission ?? { admitted: true, leases: [] },
     plan: options.plan,
     act: options.act,
     verify: options.verify,
-  };
+  });
 }
 
 const run = (step: StepName, s: WorkflowState) => handler({ step, state: s });
