@@ -5,11 +5,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { dynamo } from '../../lambdas/shared/clients';
 import { appendEntry, verifyIncident, type Phase } from '../../lambdas/shared/ledger';
 import { admitWithinRate } from '../../lambdas/shared/limiter';
-import { LocalDynamo } from '../support/dynalite';
+import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../support/dynalite';
 
 // Never reach AWS: fixed fake credentials and region (test/support/env.ts is a jest setup file,
 // so the same settings are made here). The DynamoDB client is created lazily, after these.
@@ -129,30 +128,6 @@ function printTable(rows: Row[]): void {
 
 // ---- tables ---------------------------------------------------------------------------------
 
-const ledgerTable = (name: string): CreateTableCommandInput => ({
-  TableName: name,
-  BillingMode: 'PAY_PER_REQUEST',
-  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'S' },
-    { AttributeName: 'targetArn', AttributeType: 'S' },
-    { AttributeName: 'day', AttributeType: 'S' },
-    { AttributeName: 'at', AttributeType: 'S' },
-  ],
-  GlobalSecondaryIndexes: [
-    { IndexName: 'byTarget', KeySchema: [{ AttributeName: 'targetArn', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-    { IndexName: 'byDay', KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-  ],
-});
-
-const limiterTable = (name: string): CreateTableCommandInput => ({
-  TableName: name,
-  BillingMode: 'PAY_PER_REQUEST',
-  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-});
-
 const PHASES: Phase[] = ['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed'];
 const phaseAt = (i: number): Phase => PHASES[i % PHASES.length];
 
@@ -258,8 +233,8 @@ async function main(): Promise<void> {
   await local.start();
   const started = performance.now();
   try {
-    await local.createTable(ledgerTable('bench-ledger'));
-    await local.createTable(limiterTable('bench-limiter'));
+    await local.createTable(ledgerTableInput('bench-ledger'));
+    await local.createTable(limiterTableInput('bench-limiter'));
     countConflicts();
     // warm up the client, its connections and dynalite
     for (let i = 0; i < 20; i++) await append('bench-ledger', 'bench-warmup', i);
@@ -274,7 +249,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`medic bench: dynalite (in-process, in memory) on loopback ${local.endpoint}, node ${process.version}`);
     console.log('These are relative numbers for comparing changes, NOT DynamoDB service latency.');
-    console.log('Each ledger append = 1 Query (head) + 1 conditional PutItem; each rate decision = 1 GetItem + 1 conditional PutItem, retried on conflict.');
+    console.log('Each ledger append = 1 Query (head) + 1 conditional PutItem + 1 Query (fork check); each rate decision = 1 GetItem + 1 conditional PutItem, retried on conflict.');
     console.log('');
     printTable(rows);
     console.log('');

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { MedicConfig } from '../../lib/config';
+import { ledgerTableInput, limiterTableInput, tableFromTemplate } from '../support/dynalite';
 import { synthStack, testConfig } from '../support/synth';
 
 // One synthesis per distinct stack, shared by every test in this file.
@@ -143,6 +144,20 @@ describe('audit ledger table', () => {
 
   test('TTL attribute is expiresAt', () => {
     expect(resources[ledgerId].Properties?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  });
+});
+
+describe('table shapes used by tests that do not synthesize', () => {
+  const normalise = (input: ReturnType<typeof ledgerTableInput>) => ({
+    KeySchema: input.KeySchema,
+    AttributeDefinitions: [...(input.AttributeDefinitions ?? [])].sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName))),
+    GlobalSecondaryIndexes: [...(input.GlobalSecondaryIndexes ?? [])].sort((a, b) => String(a.IndexName).localeCompare(String(b.IndexName))),
+  });
+  test.each([
+    ['ledger', () => ledgerId, ledgerTableInput],
+    ['limiter', () => limiterId, limiterTableInput],
+  ] as const)('the %s shape equals the template\'s', (_name, id, shape) => {
+    expect(normalise(tableFromTemplate('t', resources[id()].Properties as never))).toEqual(normalise(shape('t')));
   });
 });
 

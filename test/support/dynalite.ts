@@ -53,3 +53,31 @@ export function tableFromTemplate(name: string, props: CfnTableProps): CreateTab
     })),
   };
 }
+
+/**
+ * The ledger and limiter tables' shapes, for tests that do not synthesize the stack; a template
+ * test (test/constructs/platform.test.ts) keeps them equal to what the platform declares.
+ */
+export function ledgerTableInput(name: string): CreateTableCommandInput {
+  const index = (indexName: string, hash: string) => ({
+    IndexName: indexName,
+    KeySchema: [{ AttributeName: hash, KeyType: 'HASH' as const }, { AttributeName: 'at', KeyType: 'RANGE' as const }],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+    AttributeDefinitions: ['pk', 'sk', 'targetArn', 'day', 'at'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+    GlobalSecondaryIndexes: [index('byTarget', 'targetArn'), index('byDay', 'day')],
+  };
+}
+
+export function limiterTableInput(name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+  };
+}

@@ -6,7 +6,7 @@ import {
   appendEntry, entryHash, readIncident, verifyIncident, verifyRange,
   type AppendInput, type LedgerEntry, type Phase,
 } from '../../lambdas/shared/ledger';
-import { LocalDynamo } from '../support/dynalite';
+import { LocalDynamo, ledgerTableInput } from '../support/dynalite';
 
 /**
  * The audit ledger against a real DynamoDB API (dynalite on loopback). Tampering is done with
@@ -26,30 +26,7 @@ const PHASES: Phase[] = ['received', 'admitted', 'planned', 'acting', 'acted', '
 
 async function freshLedgerTable(): Promise<string> {
   const name = `ledger-${++tableCounter}`;
-  await local.createTable({
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'targetArn', AttributeType: 'S' },
-      { AttributeName: 'day', AttributeType: 'S' },
-      { AttributeName: 'at', AttributeType: 'S' },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: 'byTarget',
-        KeySchema: [{ AttributeName: 'targetArn', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }],
-        Projection: { ProjectionType: 'ALL' },
-      },
-      {
-        IndexName: 'byDay',
-        KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
-  });
+  await local.createTable(ledgerTableInput(name));
   return name;
 }
 

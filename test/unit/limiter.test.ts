@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../lambdas/shared/clients';
 import { acquireLease, admitWithinRate, claimIncident, releaseLease } from '../../lambdas/shared/limiter';
-import { LocalDynamo } from '../support/dynalite';
+import { LocalDynamo, limiterTableInput } from '../support/dynalite';
 
 /** The limiter (dedupe claims, sliding-window rate, leases) against dynalite, under real concurrency. */
 
@@ -15,12 +15,7 @@ const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
 
 async function freshLimiterTable(): Promise<string> {
   const name = `limiter-${++tableCounter}`;
-  await local.createTable({
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-  });
+  await local.createTable(limiterTableInput(name));
   return name;
 }
 
