@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -53,7 +52,7 @@ export class MedicPlatform extends Construct {
   public readonly escalateFunction: MedicFunction;
   public readonly ledgerVerifyFunction: MedicFunction;
   private readonly ledgerRetentionDays: number;
-  private eventBridgeMayUseKey = false;
+  private readonly servicesUsingKey = new Set<string>();
 
   constructor(scope: Construct, id: string, props: MedicPlatformProps = {}) {
     super(scope, id);
@@ -143,22 +142,22 @@ export class MedicPlatform extends Construct {
   }
 
   /**
-   * Lets one EventBridge rule of this stack publish to the KMS-encrypted escalation topic (the
-   * backstop for executions that time out). Conditioned on the rule's ARN, so no other rule,
-   * in this account or another, can post fake escalations.
+   * Lets one AWS service resource of this stack (an EventBridge rule, a CloudWatch alarm)
+   * publish to the KMS-encrypted escalation topic. Conditioned on that resource's ARN, so nothing
+   * else, in this account or another, can post fake escalations.
    */
-  public allowRuleToPublish(rule: events.IRule): void {
-    const eventBridge = new iam.ServicePrincipal('events.amazonaws.com');
+  public allowToPublish(service: 'events.amazonaws.com' | 'cloudwatch.amazonaws.com', sourceArn: string): void {
+    const principal = new iam.ServicePrincipal(service);
     this.escalationTopic.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [eventBridge],
+      principals: [principal],
       actions: ['sns:Publish'],
       resources: [this.escalationTopic.topicArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+      conditions: { ArnEquals: { 'aws:SourceArn': sourceArn } },
     }));
-    if (this.eventBridgeMayUseKey) return;
-    this.eventBridgeMayUseKey = true;
+    if (this.servicesUsingKey.has(service)) return;
+    this.servicesUsingKey.add(service);
     this.key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [eventBridge],
+      principals: [principal],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'], // in a key policy, "*" means this key
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },

@@ -1,5 +1,6 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -166,6 +167,7 @@ export class Runbook extends Construct {
       })],
     });
     this.addTimeoutBackstop(platform);
+    this.alarmOnUndeliveredEvents(platform);
     acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
     const invoked = [platform.validateFunction, platform.admitFunction, props.stepFunction, platform.completeFunction, platform.escalateFunction];
     acknowledge(this.stateMachine, [
@@ -206,7 +208,22 @@ export class Runbook extends Construct {
     // The platform grants this rule alone (aws:SourceArn).
     const topic = platform.escalationTopic;
     rule.addTarget({ bind: () => ({ arn: topic.topicArn, input: message }) });
-    platform.allowRuleToPublish(rule);
+    platform.allowToPublish('events.amazonaws.com', rule.ruleArn);
+  }
+
+  /** An event in the dead-letter queue is an alarm no runbook ran for: tell a human. */
+  private alarmOnUndeliveredEvents(platform: MedicPlatform): void {
+    const alarm = new cloudwatch.Alarm(this, 'UndeliveredEventsAlarm', {
+      alarmDescription: `medic: an alarm event for runbook ${this.name} could not start its workflow; `
+        + 'the event is in the dead-letter queue and no remediation ran',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(platform.escalationTopic));
+    platform.allowToPublish('cloudwatch.amazonaws.com', alarm.alarmArn);
   }
 
   private buildDefinition(props: RunbookProps, spec: RunbookSpec, initialDelaySeconds: number, intervalSeconds: number): sfn.IChainable {

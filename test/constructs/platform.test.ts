@@ -197,22 +197,46 @@ describe('escalation topic', () => {
     });
   });
 
-  // Security hardening, see the report: aws-events-targets' SnsTopic grants the EventBridge service
-  // principal sns:Publish on the topic and kms:Decrypt/GenerateDataKey* on the key WITHOUT a source
-  // condition, so any account's rule could push messages to on-call through this topic.
-  test('only this stack\'s EventBridge rules may publish to the topic and use the key (confused deputy)', () => {
+  // aws-events-targets' SnsTopic would grant the service principal publish and key use without a
+  // source condition, letting any account's rule push messages to on-call through this topic.
+  test.each(['events.amazonaws.com', 'cloudwatch.amazonaws.com'])('only this stack\'s resources may publish via %s (confused deputy)', (service) => {
     const servicePrincipalGrants: Array<{ where: string; statement: Record<string, any> }> = [];
     for (const [id, r] of Object.entries(resources)) {
       const document = r.Type === 'AWS::SNS::TopicPolicy' ? r.Properties?.PolicyDocument : r.Type === 'AWS::KMS::Key' ? r.Properties?.KeyPolicy : undefined;
       for (const s of asList(document?.Statement) as Array<Record<string, any>>) {
-        if (s.Effect === 'Allow' && asList(s.Principal?.Service).includes('events.amazonaws.com')) servicePrincipalGrants.push({ where: id, statement: s });
+        if (s.Effect === 'Allow' && asList(s.Principal?.Service).includes(service)) servicePrincipalGrants.push({ where: id, statement: s });
       }
     }
-    expect(servicePrincipalGrants.length).toBeGreaterThan(0); // the timed-out backstop rules publish to the topic
+    // the timed-out backstop rules (events) and the dead-letter alarms (cloudwatch) publish to the topic
+    expect(servicePrincipalGrants.length).toBeGreaterThan(0);
     const unconditioned = servicePrincipalGrants
       .filter(({ statement }) => !/"aws:Source(Account|Arn)"/.test(JSON.stringify(statement.Condition ?? {})))
       .map(({ where, statement }) => `${where}: ${JSON.stringify(statement)}`);
     expect(unconditioned).toEqual([]);
+    const topicGrants = servicePrincipalGrants.filter(({ where }) => resources[where].Type === 'AWS::SNS::TopicPolicy');
+    expect(topicGrants.length).toBe(runbookNames.length); // one per runbook, each pinned to its own rule or alarm
+    for (const { statement } of topicGrants) expect(Object.keys(statement.Condition.ArnEquals)).toEqual(['aws:SourceArn']);
+  });
+});
+
+describe('backstops: paths that never reach the Escalate state still reach a human', () => {
+  test('each runbook has a rule for TIMED_OUT/ABORTED executions of its own state machine, targeting the topic', () => {
+    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.states'] } } });
+    expect(Object.keys(rules)).toHaveLength(runbookNames.length);
+    for (const rule of Object.values(rules)) {
+      expect(rule.Properties.EventPattern.detail.status).toEqual(['TIMED_OUT', 'ABORTED']);
+      expect(rule.Properties.EventPattern.detail.stateMachineArn).toEqual([{ Ref: expect.stringMatching(/Workflow/) }]);
+      expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { Ref: topicId } })]);
+    }
+  });
+
+  test('each runbook\'s dead-letter queue has an alarm that notifies the topic', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const dlqAlarms = Object.values(alarms).filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(dlqAlarms).toHaveLength(runbookNames.length);
+    for (const alarm of dlqAlarms) {
+      expect(alarm.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: topicId }] });
+    }
   });
 });
 
