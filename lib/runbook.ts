@@ -4,22 +4,20 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
 import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';
+import { buildRunbookWorkflow } from './runbook-workflow';
 import {
   resolveAdmissionPolicy, resolveMode, resolveVerification, validateRunbookName, type RunbookPolicyProps, type VerificationProps,
 } from './policy';
 
-/** Errors a handler reports when an AWS API throttled it past the SDK's own retries. */
-const THROTTLING_ERRORS = ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'];
 
 /** Properties every runbook shares; built-in runbooks extend these. */
 export interface RunbookCommonProps {
@@ -133,7 +131,10 @@ export class Runbook extends Construct {
       resources: Lazy.list({ produce: () => this.alarmArns }),
     }));
 
-    const definition = this.buildDefinition(props, spec, verification.initialDelaySeconds, verification.intervalSeconds);
+    const definition = buildRunbookWorkflow(this, {
+      platform, stepFunction: props.stepFunction, reversible: props.reversible, spec,
+      initialDelaySeconds: verification.initialDelaySeconds, intervalSeconds: verification.intervalSeconds,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: `medic runbook ${this.name} (${props.kind}), mode ${this.mode}`,
@@ -224,101 +225,5 @@ export class Runbook extends Construct {
     });
     alarm.addAlarmAction(new cloudwatchActions.SnsAction(platform.escalationTopic));
     platform.allowToPublish('cloudwatch.amazonaws.com', alarm.alarmArn);
-  }
-
-  private buildDefinition(props: RunbookProps, spec: RunbookSpec, initialDelaySeconds: number, intervalSeconds: number): sfn.IChainable {
-    const { platform } = props;
-    const escalationFailed = new sfn.Fail(this, 'Escalation failed', {
-      error: 'Medic.EscalationFailed',
-      cause: 'the escalation could not be published; see the execution history',
-    });
-    const escalated = new sfn.Fail(this, 'Escalated', { error: 'Medic.Escalated', cause: 'a human was notified; see the ledger entry "escalated"' });
-    const escalate = this.invoke('Escalate', platform.escalateFunction, '$.escalation');
-    escalate.addCatch(escalationFailed, { resultPath: '$.escalationError' });
-    escalate.next(escalated);
-
-    const step = (name: string, stepName: string, resultPath: string): tasks.LambdaInvoke => {
-      const task = this.invoke(name, props.stepFunction, resultPath, sfn.TaskInput.fromObject({ step: stepName, state: sfn.JsonPath.entirePayload }));
-      task.addCatch(escalate, { resultPath: '$.error' });
-      return task;
-    };
-    const platformStep = (name: string, fn: lambda.IFunction, resultPath: string): tasks.LambdaInvoke => {
-      const task = this.invoke(name, fn, resultPath);
-      task.addCatch(escalate, { resultPath: '$.error' });
-      return task;
-    };
-
-    const load = new sfn.Pass(this, 'Load runbook settings', {
-      comment: 'The runbook\'s settings come from this definition, never from the event.',
-      parameters: {
-        event: sfn.JsonPath.entirePayload,
-        runbook: spec,
-        execution: {
-          id: sfn.JsonPath.stringAt('$$.Execution.Id'),
-          name: sfn.JsonPath.stringAt('$$.Execution.Name'),
-          startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        },
-      },
-    });
-    const validate = platformStep('Validate event', platform.validateFunction, '$.incident');
-    const admit = platformStep('Admit', platform.admitFunction, '$.admission');
-    const plan = step('Plan', 'plan', '$.plan');
-    const act = step('Act', 'act', '$.act');
-    const check = step('Verify', 'check', '$.verify');
-    const complete = platformStep('Complete', platform.completeFunction, '$.outcome');
-    complete.next(new sfn.Succeed(this, 'Done'));
-
-    const waitBeforeVerifying = new sfn.Wait(this, 'Wait before verifying', { time: sfn.WaitTime.duration(Duration.seconds(initialDelaySeconds)) });
-    const waitBetweenChecks = new sfn.Wait(this, 'Wait between checks', { time: sfn.WaitTime.duration(Duration.seconds(intervalSeconds)) });
-    waitBetweenChecks.next(check);
-
-    let onVerificationFailed: sfn.IChainable = escalate;
-    if (props.reversible) {
-      const rollback = step('Roll back', 'rollback', '$.rollback');
-      rollback.next(escalate);
-      onVerificationFailed = rollback;
-    }
-
-    const verified = new sfn.Choice(this, 'Verified?')
-      .when(sfn.Condition.and(sfn.Condition.stringEquals('$.verify.status', 'succeeded'), sfn.Condition.booleanEquals('$.act.moreBatches', true)), act)
-      .when(sfn.Condition.stringEquals('$.verify.status', 'succeeded'), complete)
-      .when(sfn.Condition.stringEquals('$.verify.status', 'pending'), waitBetweenChecks)
-      .otherwise(onVerificationFailed);
-
-    const actOrObserve = new sfn.Choice(this, 'Act or only observe?')
-      .when(sfn.Condition.stringEquals('$.incident.mode', 'auto'), act)
-      .when(sfn.Condition.stringEquals('$.incident.mode', 'observe'), complete)
-      .otherwise(escalate);
-    const planDecision = new sfn.Choice(this, 'Plan decision?')
-      .when(sfn.Condition.stringEquals('$.plan.decision', 'act'), actOrObserve)
-      .when(sfn.Condition.or(sfn.Condition.stringEquals('$.plan.decision', 'defer'), sfn.Condition.stringEquals('$.plan.decision', 'noop')), complete)
-      .otherwise(escalate);
-    const admitted = new sfn.Choice(this, 'Admitted?')
-      .when(sfn.Condition.booleanEquals('$.admission.admitted', true), plan)
-      .otherwise(escalate);
-    const accepted = new sfn.Choice(this, 'Event accepted?')
-      .when(sfn.Condition.stringEquals('$.incident.status', 'received'), admit)
-      .when(sfn.Condition.stringEquals('$.incident.status', 'duplicate'), new sfn.Succeed(this, 'Duplicate delivery (already handled)'))
-      .otherwise(escalate);
-
-    act.next(waitBeforeVerifying);
-    waitBeforeVerifying.next(check);
-    check.next(verified);
-    plan.next(planDecision);
-    admit.next(admitted);
-    validate.next(accepted);
-    return load.next(validate);
-  }
-
-  private invoke(name: string, fn: lambda.IFunction, resultPath: string, payload?: sfn.TaskInput): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, name, {
-      lambdaFunction: fn,
-      payload,
-      payloadResponseOnly: true,
-      resultPath,
-      retryOnServiceExceptions: true,
-    });
-    task.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
-    return task;
   }
 }

@@ -1,0 +1,124 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { RunbookSpec } from '../lambdas/shared/types';
+import type { MedicPlatform } from './platform';
+
+/** Errors a handler reports when an AWS API throttled it past the SDK's own retries. */
+const THROTTLING_ERRORS = ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'];
+
+export interface RunbookWorkflowProps {
+  readonly platform: MedicPlatform;
+  /** The runbook's step handler (plan, act, check, rollback). */
+  readonly stepFunction: lambda.IFunction;
+  /** Adds the Roll back state between a failed verification and Escalate. */
+  readonly reversible: boolean;
+  /** Injected into the execution state by the first state; never taken from the event. */
+  readonly spec: RunbookSpec;
+  readonly initialDelaySeconds: number;
+  readonly intervalSeconds: number;
+}
+
+/**
+ * The runbook state machine, in JSONPath, with states named for an operator reading the console:
+ * `Load runbook settings -> Validate event -> Admit -> Plan -> Act -> Wait before verifying ->
+ * Verify (-> Wait between checks) -> Complete`, and the `Roll back` and `Escalate` branches.
+ * Every task retries throttling with backoff and jitter, and catches everything into Escalate.
+ */
+export function buildRunbookWorkflow(scope: Construct, props: RunbookWorkflowProps): sfn.IChainable {
+  const { platform, spec, initialDelaySeconds, intervalSeconds } = props;
+  const escalationFailed = new sfn.Fail(scope, 'Escalation failed', {
+    error: 'Medic.EscalationFailed',
+    cause: 'the escalation could not be published; see the execution history',
+  });
+  const escalated = new sfn.Fail(scope, 'Escalated', { error: 'Medic.Escalated', cause: 'a human was notified; see the ledger entry "escalated"' });
+  const escalate = invoke(scope, 'Escalate', platform.escalateFunction, '$.escalation');
+  escalate.addCatch(escalationFailed, { resultPath: '$.escalationError' });
+  escalate.next(escalated);
+
+  const step = (name: string, stepName: string, resultPath: string): tasks.LambdaInvoke => {
+    const task = invoke(scope, name, props.stepFunction, resultPath, sfn.TaskInput.fromObject({ step: stepName, state: sfn.JsonPath.entirePayload }));
+    task.addCatch(escalate, { resultPath: '$.error' });
+    return task;
+  };
+  const platformStep = (name: string, fn: lambda.IFunction, resultPath: string): tasks.LambdaInvoke => {
+    const task = invoke(scope, name, fn, resultPath);
+    task.addCatch(escalate, { resultPath: '$.error' });
+    return task;
+  };
+
+  const load = new sfn.Pass(scope, 'Load runbook settings', {
+    comment: 'The runbook\'s settings come from this definition, never from the event.',
+    parameters: {
+      event: sfn.JsonPath.entirePayload,
+      runbook: spec,
+      execution: {
+        id: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        name: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      },
+    },
+  });
+  const validate = platformStep('Validate event', platform.validateFunction, '$.incident');
+  const admit = platformStep('Admit', platform.admitFunction, '$.admission');
+  const plan = step('Plan', 'plan', '$.plan');
+  const act = step('Act', 'act', '$.act');
+  const check = step('Verify', 'check', '$.verify');
+  const complete = platformStep('Complete', platform.completeFunction, '$.outcome');
+  complete.next(new sfn.Succeed(scope, 'Done'));
+
+  const waitBeforeVerifying = new sfn.Wait(scope, 'Wait before verifying', { time: sfn.WaitTime.duration(Duration.seconds(initialDelaySeconds)) });
+  const waitBetweenChecks = new sfn.Wait(scope, 'Wait between checks', { time: sfn.WaitTime.duration(Duration.seconds(intervalSeconds)) });
+  waitBetweenChecks.next(check);
+
+  let onVerificationFailed: sfn.IChainable = escalate;
+  if (props.reversible) {
+    const rollback = step('Roll back', 'rollback', '$.rollback');
+    rollback.next(escalate);
+    onVerificationFailed = rollback;
+  }
+
+  const verified = new sfn.Choice(scope, 'Verified?')
+    .when(sfn.Condition.and(sfn.Condition.stringEquals('$.verify.status', 'succeeded'), sfn.Condition.booleanEquals('$.act.moreBatches', true)), act)
+    .when(sfn.Condition.stringEquals('$.verify.status', 'succeeded'), complete)
+    .when(sfn.Condition.stringEquals('$.verify.status', 'pending'), waitBetweenChecks)
+    .otherwise(onVerificationFailed);
+
+  const actOrObserve = new sfn.Choice(scope, 'Act or only observe?')
+    .when(sfn.Condition.stringEquals('$.incident.mode', 'auto'), act)
+    .when(sfn.Condition.stringEquals('$.incident.mode', 'observe'), complete)
+    .otherwise(escalate);
+  const planDecision = new sfn.Choice(scope, 'Plan decision?')
+    .when(sfn.Condition.stringEquals('$.plan.decision', 'act'), actOrObserve)
+    .when(sfn.Condition.or(sfn.Condition.stringEquals('$.plan.decision', 'defer'), sfn.Condition.stringEquals('$.plan.decision', 'noop')), complete)
+    .otherwise(escalate);
+  const admitted = new sfn.Choice(scope, 'Admitted?')
+    .when(sfn.Condition.booleanEquals('$.admission.admitted', true), plan)
+    .otherwise(escalate);
+  const accepted = new sfn.Choice(scope, 'Event accepted?')
+    .when(sfn.Condition.stringEquals('$.incident.status', 'received'), admit)
+    .when(sfn.Condition.stringEquals('$.incident.status', 'duplicate'), new sfn.Succeed(scope, 'Duplicate delivery (already handled)'))
+    .otherwise(escalate);
+
+  act.next(waitBeforeVerifying);
+  waitBeforeVerifying.next(check);
+  check.next(verified);
+  plan.next(planDecision);
+  admit.next(admitted);
+  validate.next(accepted);
+  return load.next(validate);
+}
+
+function invoke(scope: Construct, name: string, fn: lambda.IFunction, resultPath: string, payload?: sfn.TaskInput): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, name, {
+    lambdaFunction: fn,
+    payload,
+    payloadResponseOnly: true,
+    resultPath,
+    retryOnServiceExceptions: true,
+  });
+  task.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+  return task;
+}
