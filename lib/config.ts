@@ -12,7 +12,10 @@ export interface MedicConfig {
   readonly env: { readonly account: string; readonly region: string };
   readonly escalationEmails?: string[];
   readonly ledgerRetentionDays?: number;
-  readonly runbooks: { readonly ecsTaskRestart?: EcsTaskRestartConfig[] };
+  readonly runbooks: {
+    readonly ecsTaskRestart?: EcsTaskRestartConfig[];
+    readonly rdsFailoverDrill?: RdsFailoverDrillConfig[];
+  };
 }
 
 export interface PolicyConfig {
@@ -43,6 +46,23 @@ export interface EcsTaskRestartConfig extends RunbookConfig {
   readonly services: Array<{ readonly clusterName: string; readonly serviceName: string }>;
   readonly strategy?: 'forceNewDeployment' | 'stopTasks';
   readonly maxStopPercent?: number;
+}
+
+/** An RDS failover drill: started from the Step Functions console, or by its schedules. */
+export interface RdsFailoverDrillConfig extends Omit<RunbookConfig, 'alarmArns' | 'name'> {
+  /** @default 'rds-failover-drill' (state machine `medic-rds-failover-drill`) */
+  readonly name?: string;
+  readonly dbInstances?: string[];
+  readonly dbClusters?: string[];
+  readonly targetReaders?: Record<string, string>;
+  /** Application alarms that must be OK before the drill and again after it. */
+  readonly guardAlarmArns?: string[];
+  readonly schedules?: Array<{ readonly dbInstanceIdentifier?: string; readonly dbClusterIdentifier?: string; readonly expression: string }>;
+  readonly window?: { readonly days: string[]; readonly startHourUtc: number; readonly endHourUtc: number };
+  /** @default 15 */
+  readonly failoverTimeoutMinutes?: number;
+  /** @default 5 */
+  readonly guardRecoveryMinutes?: number;
 }
 
 type Check = (value: unknown, path: string) => void;
@@ -81,6 +101,11 @@ const runbookOptional = {
   timeoutMinutes: num,
 };
 
+const stringMap: Check = (v, p) => {
+  if (!isObject(v)) return fail(p, 'must be an object of names to names');
+  for (const [k, x] of Object.entries(v)) str(x, `${p}.${k}`);
+};
+
 const checkConfig = object(
   {
     stackName: str,
@@ -90,10 +115,30 @@ const checkConfig = object(
         { ...runbookRequired, services: list(object({ clusterName: str, serviceName: str })) },
         { ...runbookOptional, strategy: oneOf(['forceNewDeployment', 'stopTasks']), maxStopPercent: num },
       )),
+      rdsFailoverDrill: list(object({}, {
+        ...runbookOptional,
+        name: str,
+        dbInstances: list(str),
+        dbClusters: list(str),
+        targetReaders: stringMap,
+        guardAlarmArns: list(str),
+        schedules: list(object({ expression: str }, { dbInstanceIdentifier: str, dbClusterIdentifier: str })),
+        window: object({ days: list(str), startHourUtc: num, endHourUtc: num }),
+        failoverTimeoutMinutes: num,
+        guardRecoveryMinutes: num,
+      })),
     }),
   },
   { escalationEmails: list(str), ledgerRetentionDays: num, $comment: () => undefined },
 );
+
+/** Names of every runbook a configuration deploys. */
+export function runbookNames(config: MedicConfig): string[] {
+  return [
+    ...(config.runbooks.ecsTaskRestart ?? []).map((r) => r.name),
+    ...(config.runbooks.rdsFailoverDrill ?? []).map((r) => r.name ?? 'rds-failover-drill'),
+  ];
+}
 
 /** Parses and checks a configuration; errors name the offending setting. */
 export function parseConfig(text: string, source = 'config'): MedicConfig {
@@ -105,7 +150,7 @@ export function parseConfig(text: string, source = 'config'): MedicConfig {
   }
   checkConfig(value, source);
   const config = value as MedicConfig;
-  const names = Object.values(config.runbooks).flat().map((r) => r!.name);
+  const names = runbookNames(config);
   const repeated = names.find((n, i) => names.indexOf(n) !== i);
   if (repeated) fail(`${source}.runbooks`, `runbook name "${repeated}" is used twice`);
   return config;

@@ -4,7 +4,8 @@ import type { Construct } from 'constructs';
 import type { MedicConfig, RunbookConfig } from './config';
 import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
 import { MedicPlatform } from './platform';
-import type { RunbookCommonProps } from './runbook';
+import { RdsFailoverDrill } from './rds-failover-drill';
+import type { Runbook, RunbookCommonProps } from './runbook';
 
 export interface MedicStackProps extends StackProps {
   readonly config: MedicConfig;
@@ -14,6 +15,7 @@ export interface MedicStackProps extends StackProps {
 export class MedicStack extends Stack {
   public readonly platform: MedicPlatform;
   public readonly ecsTaskRestartRunbooks: EcsTaskRestartRunbook[] = [];
+  public readonly rdsFailoverDrills: RdsFailoverDrill[] = [];
 
   constructor(scope: Construct, id: string, props: MedicStackProps) {
     super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
@@ -32,14 +34,34 @@ export class MedicStack extends Stack {
       }));
     }
 
+    for (const drill of config.runbooks.rdsFailoverDrill ?? []) {
+      const name = drill.name ?? 'rds-failover-drill';
+      this.rdsFailoverDrills.push(new RdsFailoverDrill(this, `RdsFailoverDrill-${name}`, {
+        ...this.commonProps({ ...drill, name, alarmArns: [] }),
+        dbInstances: drill.dbInstances,
+        dbClusters: drill.dbClusters,
+        targetReaders: drill.targetReaders,
+        guardAlarms: (drill.guardAlarmArns ?? []).map((arn, i) => cloudwatch.Alarm.fromAlarmArn(this, `GuardAlarm-${name}-${i}`, arn)),
+        schedules: drill.schedules,
+        window: drill.window,
+        failoverTimeout: drill.failoverTimeoutMinutes === undefined ? undefined : Duration.minutes(drill.failoverTimeoutMinutes),
+        guardRecoveryTime: drill.guardRecoveryMinutes === undefined ? undefined : Duration.minutes(drill.guardRecoveryMinutes),
+      }));
+    }
+
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
     new CfnOutput(this, 'GlobalKillSwitchParameter', { value: this.platform.globalKillSwitch.parameterName, description: 'Set to "on" to stop every runbook' });
     new CfnOutput(this, 'LedgerVerifyFunctionName', { value: this.platform.ledgerVerifyFunction.functionName, description: 'Verifies the ledger hash chain' });
-    for (const rb of this.ecsTaskRestartRunbooks) {
-      new CfnOutput(this, `StateMachine-${rb.runbook.name}`, { value: rb.runbook.stateMachine.stateMachineArn, description: `Workflow of runbook ${rb.runbook.name}` });
+    for (const runbook of this.runbooks()) {
+      new CfnOutput(this, `StateMachine-${runbook.name}`, { value: runbook.stateMachine.stateMachineArn, description: `Workflow of runbook ${runbook.name}` });
     }
+  }
+
+  /** Every runbook of the stack, whatever its kind. */
+  public runbooks(): Runbook[] {
+    return [...this.ecsTaskRestartRunbooks.map((r) => r.runbook), ...this.rdsFailoverDrills.map((r) => r.runbook)];
   }
 
   private commonProps(rb: RunbookConfig): RunbookCommonProps {

@@ -138,6 +138,7 @@ export class MedicPlatform extends Construct {
     }
     this.grantKillSwitchRead(this.admitFunction);
     this.escalationTopic.grantPublish(this.escalateFunction);
+    this.escalationTopic.grantPublish(this.completeFunction); // runbook reports (drill results)
 
   }
 

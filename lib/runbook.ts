@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
+import type { ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
 import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow } from './runbook-workflow';
@@ -51,8 +51,24 @@ export interface RunbookCommonProps {
 export interface RunbookProps extends RunbookCommonProps {
   /** Kind of runbook, e.g. `ecs-task-restart`. */
   readonly kind: string;
-  /** How the target is found in the alarm, and which targets are allowed. */
-  readonly target: TargetSpec;
+  /**
+   * How the target is found in the alarm, and which targets are allowed. Give this for a runbook
+   * started by alarms, or `manualTargets` for one started by hand.
+   */
+  readonly target?: TargetSpec;
+  /**
+   * Input fields naming the target of a runbook started by hand (Step Functions console,
+   * `aws stepfunctions start-execution`, a schedule), with their allow-lists. Such a runbook has
+   * no alarm rule.
+   */
+  readonly manualTargets?: Record<string, ManualTargetField>;
+  /**
+   * Name of the state machine, for runbooks operators start by hand.
+   * @default - generated
+   */
+  readonly stateMachineName?: string;
+  /** Documentation of the execution input, shown as the state machine's comment. */
+  readonly inputDescription?: string;
   /** The runbook's step handler (plan, act, check and, if reversible, rollback). */
   readonly stepFunction: lambda.IFunction;
   /** Whether the action can be undone; if not, a failed verification escalates straight away. */
@@ -72,11 +88,14 @@ export class Runbook extends Construct {
   public readonly name: string;
   public readonly mode: Mode;
   public readonly stateMachine: sfn.StateMachine;
-  public readonly rule: events.Rule;
+  /** The alarm rule (runbooks started by alarms). */
+  public readonly rule?: events.Rule;
   /** This runbook's own kill switch: any value but `off` stops it. */
   public readonly killSwitch: ssm.StringParameter;
-  /** Events EventBridge could not deliver to the state machine. */
-  public readonly deadLetterQueue: sqs.Queue;
+  /** Alarm events EventBridge could not deliver to the state machine (runbooks started by alarms). */
+  public readonly deadLetterQueue?: sqs.Queue;
+  /** How the runbook is started. */
+  public readonly trigger: 'alarm' | 'manual';
   private readonly alarmArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: RunbookProps) {
@@ -93,7 +112,10 @@ export class Runbook extends Construct {
       throw new Error(`runbook ${this.name}: verification can take ${verificationSeconds}s, which with 10 minutes for the other steps `
         + `does not fit the ${timeout.toSeconds()}s workflow timeout; raise the timeout or shorten verification`);
     }
-    if (props.target.allowed.length === 0) throw new Error(`runbook ${this.name}: the target allow-list is empty`);
+    if (!!props.target === !!props.manualTargets) throw new Error(`runbook ${this.name}: give exactly one of "target" (alarm runbooks) and "manualTargets"`);
+    this.trigger = props.target ? 'alarm' : 'manual';
+    const allowLists = props.target ? [props.target.allowed] : Object.values(props.manualTargets!).map((f) => f.allowed);
+    if (allowLists.every((list) => list.length === 0)) throw new Error(`runbook ${this.name}: the target allow-list is empty`);
 
     this.killSwitch = new ssm.StringParameter(this, 'KillSwitch', {
       parameterName: platform.runbookKillSwitchName(this.name),
@@ -109,8 +131,10 @@ export class Runbook extends Construct {
       account: stack.account,
       region: stack.region,
       partition: stack.partition,
+      trigger: this.trigger,
       alarmArns: Lazy.list({ produce: () => this.alarmArns }),
       target: props.target,
+      manualTargets: props.manualTargets,
       policy,
       verification,
       killSwitch: { global: platform.globalKillSwitch.parameterName, runbook: this.killSwitch.parameterName },
@@ -125,11 +149,13 @@ export class Runbook extends Construct {
     }
     platform.grantLedgerAppend(props.stepFunction);
     platform.grantKillSwitchRead(props.stepFunction);
-    // Verification reads the triggering alarm's state.
-    props.stepFunction.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['cloudwatch:DescribeAlarms'],
-      resources: Lazy.list({ produce: () => this.alarmArns }),
-    }));
+    if (this.trigger === 'alarm') {
+      // Verification reads the triggering alarm's state.
+      props.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: Lazy.list({ produce: () => this.alarmArns }),
+      }));
+    }
 
     const definition = buildRunbookWorkflow(this, {
       platform, stepFunction: props.stepFunction, reversible: props.reversible, spec,
@@ -137,7 +163,8 @@ export class Runbook extends Construct {
     });
     this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: `medic runbook ${this.name} (${props.kind}), mode ${this.mode}`,
+      stateMachineName: props.stateMachineName,
+      comment: `medic runbook ${this.name} (${props.kind}), mode ${this.mode}${props.inputDescription ? `. Input: ${props.inputDescription}` : ''}`,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout,
       tracingEnabled: true,
@@ -148,41 +175,44 @@ export class Runbook extends Construct {
       },
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'UndeliveredEvents', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.rule = new events.Rule(this, 'AlarmRule', {
-      description: `medic: alarms attached to runbook ${this.name} going to ALARM`,
-      eventPattern: {
-        source: ['aws.cloudwatch'],
-        detailType: ['CloudWatch Alarm State Change'],
-        resources: Lazy.list({ produce: () => this.alarmArns }),
-        detail: { state: { value: ['ALARM'] } },
-      },
-      targets: [new targets.SfnStateMachine(this.stateMachine, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 10,
-        maxEventAge: Duration.hours(2),
-      })],
-    });
     this.addTimeoutBackstop(platform);
-    this.alarmOnUndeliveredEvents(platform);
-    acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
+    if (this.trigger === 'alarm') {
+      this.deadLetterQueue = new sqs.Queue(this, 'UndeliveredEvents', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      this.rule = new events.Rule(this, 'AlarmRule', {
+        description: `medic: alarms attached to runbook ${this.name} going to ALARM`,
+        eventPattern: {
+          source: ['aws.cloudwatch'],
+          detailType: ['CloudWatch Alarm State Change'],
+          resources: Lazy.list({ produce: () => this.alarmArns }),
+          detail: { state: { value: ['ALARM'] } },
+        },
+        targets: [new targets.SfnStateMachine(this.stateMachine, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 10,
+          maxEventAge: Duration.hours(2),
+        })],
+      });
+      this.alarmOnUndeliveredEvents(platform, this.deadLetterQueue);
+      acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
+      this.node.addValidation({
+        validate: () => (this.alarmArns.length === 0 ? [`runbook ${this.name} is attached to no alarm: pass "alarms" or call attachTo(alarm)`] : []),
+      });
+    }
     const invoked = [platform.validateFunction, platform.admitFunction, props.stepFunction, platform.completeFunction, platform.escalateFunction];
     acknowledge(this.stateMachine, [
       'IAM5[Resource::*]',
       ...invoked.map((fn) => `IAM5[Resource::${arnRef(fn)}:*]`),
     ], 'Resource::* is X-Ray trace submission and log delivery, which have no resource-level permissions; '
       + '<function>:* lets the workflow invoke the versions of the functions it is built from, and nothing else.');
-    this.node.addValidation({
-      validate: () => (this.alarmArns.length === 0 ? [`runbook ${this.name} is attached to no alarm: pass "alarms" or call attachTo(alarm)`] : []),
-    });
   }
 
   /** Runs this runbook when `alarm` goes to ALARM. Alarms imported with `Alarm.fromAlarmArn` work too. */
   public attachTo(alarm: cloudwatch.IAlarm): this {
+    if (this.trigger !== 'alarm') throw new Error(`runbook ${this.name} is started by hand, not by alarms`);
     if (!this.alarmArns.includes(alarm.alarmArn)) this.alarmArns.push(alarm.alarmArn);
     return this;
   }
@@ -213,11 +243,11 @@ export class Runbook extends Construct {
   }
 
   /** An event in the dead-letter queue is an alarm no runbook ran for: tell a human. */
-  private alarmOnUndeliveredEvents(platform: MedicPlatform): void {
+  private alarmOnUndeliveredEvents(platform: MedicPlatform, deadLetterQueue: sqs.Queue): void {
     const alarm = new cloudwatch.Alarm(this, 'UndeliveredEventsAlarm', {
       alarmDescription: `medic: an alarm event for runbook ${this.name} could not start its workflow; `
         + 'the event is in the dead-letter queue and no remediation ran',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

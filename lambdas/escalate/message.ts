@@ -1,3 +1,4 @@
+import { describeTrigger } from '../shared/trigger';
 import type { WorkflowState } from '../shared/types';
 
 export interface Escalation {
@@ -41,6 +42,8 @@ function diagnose(state: WorkflowState): { headline: string; diagnosis: string }
   return { headline: 'escalated', diagnosis: 'the workflow escalated without a recorded reason' };
 }
 
+const MAX_MEASURED_CHARS = 1500;
+
 function consoleUrl(executionArn: string, region: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
@@ -55,12 +58,14 @@ export function composeEscalation(state: WorkflowState, ledgerTable: string): Es
   const lines = [
     `medic runbook ${runbook.name}: ${headline}`,
     '',
-    `WHAT FIRED: ${trigger ? `alarm ${trigger.name} went to ALARM at ${trigger.at}${trigger.reason ? `: ${trigger.reason}` : ''}` : 'an event that could not be read as an incident'}`,
+    `WHAT FIRED: ${describeTrigger(trigger)}`,
     `TARGET: ${target}${incident?.target ? ` (${incident.target.arn})` : ''}`,
     `MODE: ${incident?.mode ?? runbook.mode}`,
     `WHAT MEDIC SAW: ${plan ? `${plan.reason}; plan: ${plan.summary}` : 'no plan was made'}`,
     `WHAT MEDIC DID: ${act ? act.summary : 'nothing: no mutating call was made'}`,
     ...(verify ? [`VERIFICATION: ${verify.status} after ${verify.checks} check(s): ${verify.reason}`] : []),
+    ...(verify?.lastReadings && Object.keys(verify.lastReadings).length > 0
+      ? [`MEASURED: ${JSON.stringify(verify.lastReadings).slice(0, MAX_MEASURED_CHARS)}`] : []),
     `WHAT FAILED: ${diagnosis}`,
     '',
     'LOOK IT UP:',

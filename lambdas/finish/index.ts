@@ -1,17 +1,45 @@
 import type { Context } from 'aws-lambda';
-import { InvalidStateError } from '../shared/errors';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { describeTrigger } from '../shared/trigger';
+import { sns } from '../shared/clients';
+import { describeError, InvalidStateError } from '../shared/errors';
 import type { Phase } from '../shared/ledger';
 import { releaseIncidentLeases } from '../shared/leases';
-import { actorName, countFor } from '../shared/observability';
+import { actorName, countFor, logger } from '../shared/observability';
 import { record } from '../shared/record';
 import { platformSettings } from '../shared/settings';
-import type { WorkflowState } from '../shared/types';
+import type { Report, WorkflowState } from '../shared/types';
 
 export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed';
 
 export interface FinishResult {
   readonly outcome: Outcome;
   readonly summary: string;
+  /** Whether a runbook report was sent to the escalation topic (absent when there was none). */
+  readonly reportPublished?: boolean;
+}
+
+/** The report a runbook made for this outcome: its verification's, or its plan's for a dry run. */
+export function reportOf(state: WorkflowState, outcome: Outcome): Report | undefined {
+  if (outcome === 'resolved') return state.verify?.report;
+  if (outcome === 'observed') return state.plan?.report;
+  return undefined;
+}
+
+export function composeReport(state: WorkflowState, report: Report, ledgerTable: string): { subject: string; body: string } {
+  const incidentId = state.incident?.incidentId ?? '(no incident)';
+  const subject = `[medic] ${report.title}: ${report.verdict}`;
+  const body = [
+    `${report.title}: ${report.verdict}`,
+    '',
+    `STARTED: ${describeTrigger(state.incident?.trigger)}`,
+    ...report.lines,
+    '',
+    `FIGURES: ${JSON.stringify(report.figures)}`,
+    '',
+    `LOOK IT UP: incident ${incidentId}, ledger table ${ledgerTable}, execution ${state.execution.id}`,
+  ].join('\n');
+  return { subject: subject.length > 100 ? `${subject.slice(0, 97)}...` : subject, body };
 }
 
 /**
@@ -31,11 +59,25 @@ export function outcomeOf(state: WorkflowState): { outcome: Outcome; phase: Phas
   return { outcome: 'resolved', phase: 'completed', summary: `${act.summary}; verified: ${verify.reason}` };
 }
 
-/** "Complete": records the outcome and releases the incident's leases. */
+/** "Complete": records the outcome (with the runbook's report, also sent to the topic) and releases the incident's leases. */
 export async function handler(state: WorkflowState, context?: Context): Promise<FinishResult> {
+  const settings = platformSettings();
   const { outcome, phase, summary } = outcomeOf(state);
-  await record(state, phase, actorName(context), { outcome, summary });
-  await releaseIncidentLeases(state, platformSettings().limiterTable);
+  const report = reportOf(state, outcome);
+  let reportPublished: boolean | undefined;
+  if (report) {
+    // A lost report is not a failed outcome: the ledger entry below holds it either way.
+    const message = composeReport(state, report, settings.ledgerTable);
+    try {
+      await sns().send(new PublishCommand({ TopicArn: settings.topicArn, Subject: message.subject, Message: message.body }));
+      reportPublished = true;
+    } catch (error) {
+      logger.warn('report not published', { error: describeError(error) });
+      reportPublished = false;
+    }
+  }
+  await record(state, phase, actorName(context), { outcome, summary, ...(report ? { report, reportPublished } : {}) });
+  await releaseIncidentLeases(state, settings.limiterTable);
   countFor(state.runbook.name, outcome === 'resolved' ? 'IncidentsResolved' : 'IncidentsClosedWithoutAction');
-  return { outcome, summary };
+  return { outcome, summary, ...(report ? { reportPublished } : {}) };
 }

@@ -34,6 +34,18 @@ export interface VerificationPolicy {
   readonly requiredConsecutiveSuccesses: number;
 }
 
+/** One input field of a manually started runbook that names its target (e.g. `dbInstanceIdentifier`). */
+export interface ManualTargetField {
+  /** Target type recorded on the incident, e.g. `rds-instance`. */
+  readonly type: string;
+  /** Pattern the identifier must match. */
+  readonly pattern: string;
+  /** Target ARN with `{id}`, `{region}`, `{account}` and `{partition}` placeholders. */
+  readonly arnTemplate: string;
+  /** Identifiers this runbook may act on. */
+  readonly allowed: string[];
+}
+
 /** Everything a runbook's workflow tells the shared handlers; injected by the state machine, never taken from the event. */
 export interface RunbookSpec {
   readonly name: string;
@@ -42,8 +54,13 @@ export interface RunbookSpec {
   readonly account: string;
   readonly region: string;
   readonly partition: string;
+  /** `alarm`: started by an EventBridge alarm event; `manual`: started by hand or by a schedule with a typed input. */
+  readonly trigger: 'alarm' | 'manual';
   readonly alarmArns: string[];
-  readonly target: TargetSpec;
+  /** How an alarm names the target (alarm runbooks). */
+  readonly target?: TargetSpec;
+  /** Input fields that name the target (manual runbooks); exactly one must be given. */
+  readonly manualTargets?: Record<string, ManualTargetField>;
   readonly policy: AdmissionPolicy;
   readonly verification: VerificationPolicy;
   readonly killSwitch: { readonly global: string; readonly runbook: string };
@@ -58,6 +75,8 @@ export interface Trigger {
   readonly name: string;
   readonly at: string;
   readonly reason?: string;
+  /** Who started a manual run: `schedule`, or the principal where known. */
+  readonly startedBy?: string;
 }
 
 export interface Target {
@@ -78,6 +97,8 @@ export interface Incident {
   readonly mode: Mode;
   readonly trigger?: Trigger;
   readonly target?: Target;
+  /** A manual run asked to only rehearse: the incident runs in `observe` mode. */
+  readonly dryRun?: boolean;
   /** Why the event was rejected, or which execution owns the incident for a duplicate. */
   readonly reason?: string;
 }
@@ -89,6 +110,16 @@ export interface Admission {
   readonly leases: string[];
 }
 
+/** A runbook's report of what it measured, recorded with the outcome and sent to the escalation topic. */
+export interface Report {
+  readonly title: string;
+  /** e.g. `PASSED`, `FAILED`, `DRY RUN`. */
+  readonly verdict: string;
+  readonly figures: Record<string, unknown>;
+  /** Human-readable lines, one fact each. */
+  readonly lines: string[];
+}
+
 export type PlanDecision = 'act' | 'defer' | 'noop' | 'escalate';
 
 export interface Plan {
@@ -97,6 +128,8 @@ export interface Plan {
   /** What the action would do, in words a human reads in the ledger and the escalation. */
   readonly summary: string;
   readonly details: Record<string, unknown>;
+  /** What a dry run would report. */
+  readonly report?: Report;
 }
 
 export interface ActResult {
@@ -120,6 +153,7 @@ export interface VerifyState {
   readonly lastVerdict: CheckVerdict;
   readonly lastReadings: Record<string, unknown>;
   readonly reason: string;
+  readonly report?: Report;
 }
 
 export interface RollbackResult {

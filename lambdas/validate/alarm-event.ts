@@ -88,6 +88,7 @@ export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAla
   const { dims, conflict } = alarmDimensions(detail);
   if (conflict) return reject(conflict);
   const spec = runbook.target;
+  if (!spec) return reject(`runbook ${runbook.name} is not started by alarms`);
   const wanted = Object.keys(spec.dimensions);
   const missing = wanted.filter((name) => dims[name] === undefined);
   let values: Record<string, string>;

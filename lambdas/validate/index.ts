@@ -6,6 +6,7 @@ import { platformSettings } from '../shared/settings';
 import type { Incident, WorkflowState } from '../shared/types';
 import { InvalidStateError } from '../shared/errors';
 import { parseAlarmEvent } from './alarm-event';
+import { parseManualInput } from './manual-input';
 
 /** How long a claimed incident id stays claimed; EventBridge redelivers for at most 24 hours. */
 const CLAIM_SECONDS = 7 * 86400;
@@ -22,7 +23,7 @@ function preview(event: unknown): string {
 }
 
 /**
- * "Validate event": normalises the alarm event into an incident, claims it (so a redelivered
+ * "Validate event": normalises the alarm event (or a manual run's input) into an incident, claims it (so a redelivered
  * event is recognised as a duplicate and acts at most once) and records `received`,
  * `duplicate` or `rejected`.
  */
@@ -31,7 +32,7 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
   if (!runbook?.name || !execution?.id) throw new InvalidStateError('the workflow state has no runbook or execution (the state machine injects both)');
   const settings = platformSettings();
   const actor = actorName(context);
-  const parsed = parseAlarmEvent(state.event, runbook);
+  const parsed = runbook.trigger === 'manual' ? parseManualInput(state.event, runbook, execution) : parseAlarmEvent(state.event, runbook);
 
   if (!parsed.ok) {
     const incident: Incident = {
@@ -64,15 +65,18 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
     return incident;
   }
 
+  const dryRun = 'dryRun' in parsed && parsed.dryRun === true;
   const incident: Incident = {
     incidentId: parsed.incidentId,
     status: 'received',
     runbook: runbook.name,
-    mode: runbook.mode,
+    // A dry run is an observe-mode incident: every check runs, nothing mutates.
+    mode: dryRun ? 'observe' : runbook.mode,
     trigger: parsed.trigger,
     target: parsed.target,
+    ...(dryRun ? { dryRun } : {}),
   };
   countFor(runbook.name, 'IncidentsReceived');
-  await record({ ...state, incident }, 'received', actor, { trigger: parsed.trigger, target: parsed.target });
+  await record({ ...state, incident }, 'received', actor, { trigger: parsed.trigger, target: parsed.target, ...(dryRun ? { dryRun } : {}) });
   return incident;
 }

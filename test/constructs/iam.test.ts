@@ -5,6 +5,7 @@ const { template } = synthStack(testConfig);
 const templateJson = template.toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, any>; Metadata?: Record<string, unknown> }> };
 const resources = templateJson.Resources;
 const runbooks = testConfig.runbooks.ecsTaskRestart!;
+const drill = testConfig.runbooks.rdsFailoverDrill![0];
 const STACK = testConfig.stackName;
 
 const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -82,7 +83,9 @@ function roleOfFunction(entry: string, descriptionContains = ''): string {
   return found[0].Properties!.Role['Fn::GetAtt'][0] as string;
 }
 const stepRoles = Object.fromEntries(runbooks.map((rb) => [rb.name, roleOfFunction('ecs-task-restart/index.ts', `runbook ${rb.name}:`)]));
+const drillRole = roleOfFunction('rds-failover-drill/index.ts', `runbook ${drill.name}:`);
 const escalateRole = roleOfFunction('escalate/index.ts');
+const completeRole = roleOfFunction('finish/index.ts');
 const admitRole = roleOfFunction('admit/index.ts');
 const grantsOfRole = (role: string) => grants.filter((g) => g.roles.includes(role));
 
@@ -228,7 +231,7 @@ describe('across the whole template', () => {
 
   test('cloudwatch:DescribeAlarms is never granted on "*"', () => {
     const found = grantsOf('cloudwatch:DescribeAlarms');
-    expect(found.length).toBe(runbooks.length);
+    expect(found.length).toBe(runbooks.length + 1); // each ECS runbook's alarms, the drill's guard alarms
     expect(found.filter((g) => g.resources.some((r) => r.includes('*')))).toEqual([]);
   });
 
@@ -236,7 +239,7 @@ describe('across the whole template', () => {
     const prefix = arn('ssm', `parameter/medic/${STACK}/kill-switch/`);
     const found = [...new Set([...grantsOf('ssm:GetParameters'), ...grantsOf('ssm:GetParameter')])];
     // The admission handler and every step handler read the switches.
-    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, ...Object.values(stepRoles)]));
+    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, drillRole, ...Object.values(stepRoles)]));
     expect(found.flatMap((g) => g.resources).filter((r) => !r.startsWith(prefix))).toEqual([]);
   });
 
@@ -246,11 +249,59 @@ describe('across the whole template', () => {
     expect(writers).toEqual([]);
   });
 
-  test('sns:Publish only for the escalate handler, only on the escalation topic', () => {
+  test('sns:Publish only for the escalate and complete (reports) handlers, only on the escalation topic', () => {
     const found = grantsOf('sns:Publish');
     expect(found.length).toBeGreaterThan(0);
-    expect([...new Set(found.flatMap((g) => g.roles))]).toEqual([escalateRole]);
+    expect([...new Set(found.flatMap((g) => g.roles))].sort()).toEqual([completeRole, escalateRole].sort());
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     expect([...new Set(found.flatMap((g) => g.resources))]).toEqual([`\${Ref:${topicId}}`]);
+  });
+});
+
+describe('the orders-drill step handler (RDS failover drill)', () => {
+  const own = grantsOfRole(drillRole);
+  const instanceArn = arn('rds', 'db:orders-db');
+  const clusterArn = arn('rds', 'cluster:orders-aurora');
+  const MUTATING_RDS = ['rds:RebootDBInstance', 'rds:FailoverDBCluster', 'rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:StopDBInstance'];
+
+  test.each([
+    ['rds:DescribeDBInstances', instanceArn], ['rds:RebootDBInstance', instanceArn],
+    ['rds:DescribeDBClusters', clusterArn], ['rds:FailoverDBCluster', clusterArn],
+  ])('%s only on %s', (action, resource) => {
+    const found = grantsOf(action, own);
+    expect(found.length).toBeGreaterThan(0);
+    expect([...new Set(found.flatMap((g) => g.resources))]).toEqual([resource]);
+  });
+
+  test('only the drill may call a mutating RDS action, and nowhere on "*"', () => {
+    const holders = grants.filter((g) => g.actions.some((a) => MUTATING_RDS.some((m) => actionCovers(a, m))));
+    expect([...new Set(holders.flatMap((g) => g.roles))]).toEqual([drillRole]);
+    expect(holders.filter((g) => g.resources.some((r) => r.includes('*')))).toEqual([]);
+  });
+
+  test('cloudwatch:DescribeAlarms only on its guard alarms', () => {
+    expect([...new Set(grantsOf('cloudwatch:DescribeAlarms', own).flatMap((g) => g.resources))].sort()).toEqual([...drill.guardAlarmArns!].sort());
+  });
+
+  test('the schedule role may only start the drill\'s own state machine', () => {
+    const schedules = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(drill.schedules!.length);
+    const scheduleRole = (schedules[0].Properties!.Target.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const starts = grantsOfRole(scheduleRole);
+    expect(starts.flatMap((g) => g.actions)).toEqual(['states:StartExecution']);
+    const machine = Object.entries(resources).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties?.StateMachineName === `medic-${drill.name}`);
+    expect(starts.flatMap((g) => g.resources)).toEqual([`\${Ref:${machine![0]}}`]);
+  });
+});
+
+describe('an observe-mode drill', () => {
+  test('may describe its databases but holds neither RebootDBInstance nor FailoverDBCluster', () => {
+    const observe = synthStack({ ...testConfig, runbooks: { rdsFailoverDrill: [{ ...drill, mode: 'observe', schedules: [] }] } }).template.toJSON();
+    const statements = Object.values(observe.Resources as Record<string, { Type: string; Properties?: Record<string, any> }>)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => asList(r.Properties!.PolicyDocument.Statement) as Array<{ Action: string | string[] }>);
+    const actions = statements.flatMap((st) => asList(st.Action) as string[]);
+    expect(actions).toEqual(expect.arrayContaining(['rds:DescribeDBInstances', 'rds:DescribeDBClusters']));
+    expect(actions.filter((a) => /^rds:(Reboot|Failover)/.test(a))).toEqual([]);
   });
 });

@@ -43,6 +43,7 @@ export function ecsRunbookSpec(overrides: Partial<RunbookSpec> = {}): RunbookSpe
     account: ACCOUNT,
     region: REGION,
     partition: 'aws',
+    trigger: 'alarm',
     alarmArns: [alarmArn(ALARM)],
     target: ecsTargetSpec(),
     policy: { maxAttempts: 3, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 },
@@ -105,4 +106,38 @@ export function workflowState(overrides: Partial<WorkflowState> & { mode?: Mode 
   };
   if (mode === undefined) return state;
   return { ...state, runbook: { ...state.runbook, mode }, incident: state.incident && { ...state.incident, mode } };
+}
+
+/**
+ * An `rds-failover-drill` runbook spec: started by hand, auto mode, allowed to fail over the
+ * instance `orders-db` and the cluster `orders-aurora`, with one guard alarm and the given options.
+ */
+export function drillRunbookSpec(options: Record<string, unknown> = {}, overrides: Partial<RunbookSpec> = {}): RunbookSpec {
+  return ecsRunbookSpec({
+    name: 'rds-failover-drill',
+    kind: 'rds-failover-drill',
+    trigger: 'manual',
+    alarmArns: [],
+    target: undefined,
+    manualTargets: {
+      dbInstanceIdentifier: { type: 'rds-instance', pattern: '[a-zA-Z][a-zA-Z0-9-]{0,62}', arnTemplate: 'arn:{partition}:rds:{region}:{account}:db:{id}', allowed: ['orders-db'] },
+      dbClusterIdentifier: { type: 'rds-cluster', pattern: '[a-zA-Z][a-zA-Z0-9-]{0,62}', arnTemplate: 'arn:{partition}:rds:{region}:{account}:cluster:{id}', allowed: ['orders-aurora'] },
+    },
+    verification: { initialDelaySeconds: 30, intervalSeconds: 15, maxChecks: 90, requiredConsecutiveSuccesses: 2 },
+    options: { guardAlarmNames: ['prod-api-5xx'], targetReaders: {}, failoverTimeoutSeconds: 900, guardRecoverySeconds: 300, ...options },
+    ...overrides,
+  });
+}
+
+/** The incident target of a drill: DB instance `orders-db`, or cluster `orders-aurora` with `kind: 'cluster'`. */
+export function drillTarget(kind: 'instance' | 'cluster' = 'instance', id = kind === 'instance' ? 'orders-db' : 'orders-aurora'): Target {
+  const field = kind === 'instance' ? 'dbInstanceIdentifier' : 'dbClusterIdentifier';
+  return {
+    type: `rds-${kind}`,
+    id,
+    arn: `arn:aws:rds:${REGION}:${ACCOUNT}:${kind === 'instance' ? 'db' : 'cluster'}:${id}`,
+    region: REGION,
+    account: ACCOUNT,
+    dimensions: { [field]: id },
+  };
 }

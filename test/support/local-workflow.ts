@@ -152,7 +152,7 @@ export class LocalWorkflow {
 
 /** Logical id of a runbook's state machine in the stack's template. */
 export function stateMachineId(stack: MedicStack, runbookName: string): string {
-  const runbook = stack.ecsTaskRestartRunbooks.find((r) => r.runbook.name === runbookName);
+  const runbook = stack.runbooks().find((r) => r.name === runbookName);
   if (!runbook) throw new Error(`no runbook ${runbookName} in the stack`);
-  return stack.resolve((runbook.runbook.stateMachine.node.defaultChild as CfnResource).logicalId) as string;
+  return stack.resolve((runbook.stateMachine.node.defaultChild as CfnResource).logicalId) as string;
 }

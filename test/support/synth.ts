@@ -50,6 +50,19 @@ export const testConfig: MedicConfig = {
         verification: { initialDelaySeconds: 30, intervalSeconds: 15, maxChecks: 3, requiredConsecutiveSuccesses: 1 },
       },
     ],
+    rdsFailoverDrill: [
+      {
+        name: 'orders-drill',
+        mode: 'auto',
+        dbInstances: ['orders-db'],
+        dbClusters: ['orders-aurora'],
+        targetReaders: { 'orders-aurora': 'orders-aurora-2' },
+        guardAlarmArns: [alarmArn('prod-api-5xx'), alarmArn('prod-db-connection-errors')],
+        schedules: [{ dbInstanceIdentifier: 'orders-db', expression: 'cron(0 10 ? * TUE *)' }],
+        window: { days: ['TUE'], startHourUtc: 9, endHourUtc: 12 },
+        verification: { initialDelaySeconds: 30, intervalSeconds: 15, maxChecks: 6, requiredConsecutiveSuccesses: 2 },
+      },
+    ],
   },
 };
 

@@ -1,5 +1,5 @@
-import { outcomeOf } from '../../lambdas/finish/index';
-import type { ActResult, Mode, Plan, PlanDecision, RunbookSpec, VerifyState, WorkflowState } from '../../lambdas/shared/types';
+import { composeReport, outcomeOf, reportOf } from '../../lambdas/finish/index';
+import type { ActResult, Mode, Plan, PlanDecision, Report, RunbookSpec, VerifyState, WorkflowState } from '../../lambdas/shared/types';
 import { ecsRunbookSpec, ecsTargetSpec, executionInfo, workflowState } from '../support/fixtures';
 import { alarmArn } from '../support/synth';
 
@@ -100,5 +100,24 @@ describe('outcomeOf', () => {
 
   test('no plan at all', () => {
     expectInvalidState(state({}), /without a plan/);
+  });
+});
+
+describe('runbook reports', () => {
+  const report: Report = { title: 'RDS failover drill: orders-db', verdict: 'PASSED', figures: { failoverSeconds: 41 }, lines: ['primary moved from eu-west-1a to eu-west-1b'] };
+
+  test('a resolved outcome reports its verification\'s report; an observed one its plan\'s; others none', () => {
+    const verified = { ...verify('succeeded', 0), report };
+    expect(reportOf(state({ plan: plan('act'), act: act(0), verify: verified }), 'resolved')).toEqual(report);
+    expect(reportOf(state({ mode: 'observe', plan: { ...plan('act'), report: { ...report, verdict: 'DRY RUN' } } }), 'observed')?.verdict).toBe('DRY RUN');
+    expect(reportOf(state({ plan: plan('defer'), verify: verified }), 'deferred')).toBeUndefined();
+  });
+
+  test('the report message names the verdict, the facts, the figures and where to look', () => {
+    const message = composeReport(state({ plan: plan('act') }), report, 'ledger-table');
+    expect(message.subject).toBe('[medic] RDS failover drill: orders-db: PASSED');
+    expect(message.body).toContain('primary moved from eu-west-1a to eu-west-1b');
+    expect(message.body).toContain('"failoverSeconds":41');
+    expect(message.body).toContain('ledger table ledger-table');
   });
 });

@@ -1,4 +1,5 @@
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
+import { runbookNames } from '../../lib/config';
 import { LocalDynamo, tableFromTemplate } from '../support/dynalite';
 import { FakeAws } from '../support/fake-aws';
 import { readLedger } from '../support/ledger-reader';
@@ -45,7 +46,7 @@ export class WorkflowHarness {
     process.env.MEDIC_LEDGER_TABLE = this.ledgerTable;
     process.env.MEDIC_LIMITER_TABLE = this.limiterTable;
     this.aws.reset();
-    this.aws.killSwitchesOff(testConfig.stackName, Object.values(testConfig.runbooks).flat().map((r) => r!.name));
+    this.aws.killSwitchesOff(testConfig.stackName, runbookNames(testConfig));
   }
 
   async ledger(): Promise<Map<string, LedgerEntry[]>> {

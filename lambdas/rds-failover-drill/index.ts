@@ -1,0 +1,292 @@
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBClusterCommand, RDSClient, RebootDBInstanceCommand,
+  type DBCluster, type DBInstance,
+} from '@aws-sdk/client-rds';
+import { cloudWatch } from '../shared/clients';
+import { describeError } from '../shared/errors';
+import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { ActResult, Plan, Report, WorkflowState } from '../shared/types';
+
+/** Settings the construct puts in the runbook's options. */
+export interface DrillOptions {
+  readonly guardAlarmNames: string[];
+  /** Cluster -> reader to promote. */
+  readonly targetReaders: Record<string, string>;
+  /** When scheduled drills may start (UTC). */
+  readonly window?: { readonly days: string[]; readonly startHourUtc: number; readonly endHourUtc: number };
+  /** The database must be available with a new primary/writer within this long of the request. */
+  readonly failoverTimeoutSeconds: number;
+  /** Guard alarms must be OK within this long of the database being available again. */
+  readonly guardRecoverySeconds: number;
+}
+
+/** Where the primary was before the drill: recorded by Plan, carried by Act, compared by Verify. */
+export type PreState =
+  | { readonly kind: 'instance'; readonly primaryAz: string; readonly secondaryAz?: string }
+  | { readonly kind: 'cluster'; readonly writer: string; readonly readers: string[]; readonly targetReader?: string };
+
+/** What Verify carries from one check to the next (in the check's readings). */
+interface Carried {
+  readonly sawFailoverInProgress?: boolean;
+  readonly availableAt?: string;
+  readonly guardTimeline?: Array<{ at: string; states: Record<string, string> }>;
+}
+
+const rds = new RDSClient({});
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const MAX_TIMELINE = 40;
+
+function optionsOf(state: WorkflowState): DrillOptions {
+  const o = state.runbook.options as Partial<DrillOptions>;
+  return {
+    guardAlarmNames: o.guardAlarmNames ?? [],
+    targetReaders: o.targetReaders ?? {},
+    window: o.window,
+    failoverTimeoutSeconds: o.failoverTimeoutSeconds ?? 900,
+    guardRecoverySeconds: o.guardRecoverySeconds ?? 300,
+  };
+}
+
+function targetOf(state: WorkflowState): { kind: 'instance' | 'cluster'; id: string } {
+  const target = state.incident!.target!;
+  return { kind: target.type === 'rds-cluster' ? 'cluster' : 'instance', id: target.id };
+}
+
+const isNotFound = (error: unknown): boolean => ['DBInstanceNotFoundFault', 'DBClusterNotFoundFault'].includes((error as Error)?.name);
+
+async function describeInstance(id: string): Promise<DBInstance | undefined> {
+  try {
+    return (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function describeCluster(id: string): Promise<DBCluster | undefined> {
+  try {
+    return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Names of pending modifications (RDS returns an object whose set fields are the pending changes). */
+function pendingModifications(pending: object | undefined): string[] {
+  return Object.entries(pending ?? {}).filter(([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)).map(([k]) => k);
+}
+
+const writerOf = (cluster: DBCluster): string | undefined => cluster.DBClusterMembers?.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
+const readersOf = (cluster: DBCluster): string[] =>
+  (cluster.DBClusterMembers ?? []).filter((m) => !m.IsClusterWriter && m.DBInstanceIdentifier).map((m) => m.DBInstanceIdentifier!);
+
+/** Every guard alarm's state; any alarm not found reads as `MISSING`. */
+async function readGuards(names: string[]): Promise<Record<string, string>> {
+  if (names.length === 0) return {};
+  const out = await cloudWatch().send(new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+  const found = new Map([...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].map((a) => [a.AlarmName, a.StateValue ?? 'UNKNOWN']));
+  return Object.fromEntries(names.map((n) => [n, found.get(n) ?? 'MISSING']));
+}
+
+const notOk = (states: Record<string, string>): string[] => Object.entries(states).filter(([, s]) => s !== 'OK').map(([n, s]) => `${n} is ${s}`);
+
+/** A scheduled drill runs only inside its window; a drill started by hand is the operator's call. */
+export function windowRefusal(state: WorkflowState, now: Date): string | undefined {
+  if (state.incident!.trigger?.kind !== 'schedule') return undefined;
+  const window = optionsOf(state).window;
+  if (!window) return 'a scheduled drill needs a configured window, and none is configured';
+  const day = DAYS[now.getUTCDay()];
+  const hour = now.getUTCHours();
+  if (window.days.includes(day) && hour >= window.startHourUtc && hour < window.endHourUtc) return undefined;
+  return `it is ${day} ${String(hour).padStart(2, '0')}:xx UTC, outside the drill window (${window.days.join(',')} ${window.startHourUtc}:00-${window.endHourUtc}:00 UTC)`;
+}
+
+function describePre(pre: PreState): string {
+  return pre.kind === 'instance'
+    ? `primary in ${pre.primaryAz}, standby in ${pre.secondaryAz ?? 'an unreported AZ'}`
+    : `writer ${pre.writer}, readers ${pre.readers.join(', ')}`;
+}
+
+function describeAction(id: string, pre: PreState): string {
+  if (pre.kind === 'instance') return `RebootDBInstance ForceFailover=true on ${id} (${describePre(pre)})`;
+  return `FailoverDBCluster on ${id} (${describePre(pre)}), promoting ${pre.targetReader ?? 'a reader RDS chooses'}`;
+}
+
+const refuse = (reason: string, details: Record<string, unknown> = {}): Plan =>
+  ({ decision: 'escalate', reason: `drill refused: ${reason}`, summary: 'no failover: the database is not safe to fail over now', details });
+
+async function preflightInstance(id: string): Promise<{ pre?: PreState; refusal?: string; readings: Record<string, unknown> }> {
+  const db = await describeInstance(id);
+  if (!db) return { refusal: `DB instance ${id} not found`, readings: {} };
+  const readings = { status: db.DBInstanceStatus, multiAZ: db.MultiAZ, availabilityZone: db.AvailabilityZone, secondaryAvailabilityZone: db.SecondaryAvailabilityZone };
+  if (db.DBClusterIdentifier) return { refusal: `${id} is a member of cluster ${db.DBClusterIdentifier}: drill the cluster (dbClusterIdentifier)`, readings };
+  if (db.MultiAZ !== true) return { refusal: `${id} is a single-AZ instance: there is no standby to fail over to`, readings };
+  if (db.DBInstanceStatus !== 'available') return { refusal: `${id} is ${db.DBInstanceStatus ?? 'in an unreported state'}, not available`, readings };
+  const pending = pendingModifications(db.PendingModifiedValues);
+  if (pending.length > 0) return { refusal: `${id} has pending modifications (${pending.join(', ')}) that a reboot would apply`, readings };
+  if (!db.AvailabilityZone) return { refusal: `${id} reports no availability zone, so a failover could not be verified`, readings };
+  return { pre: { kind: 'instance', primaryAz: db.AvailabilityZone, secondaryAz: db.SecondaryAvailabilityZone }, readings };
+}
+
+async function preflightCluster(id: string, targetReader: string | undefined): Promise<{ pre?: PreState; refusal?: string; readings: Record<string, unknown> }> {
+  const cluster = await describeCluster(id);
+  if (!cluster) return { refusal: `DB cluster ${id} not found`, readings: {} };
+  const writer = writerOf(cluster);
+  const readers = readersOf(cluster);
+  const readings = { status: cluster.Status, multiAZ: cluster.MultiAZ, writer, readers };
+  if (cluster.Status !== 'available') return { refusal: `cluster ${id} is ${cluster.Status ?? 'in an unreported state'}, not available`, readings };
+  const pending = pendingModifications(cluster.PendingModifiedValues);
+  if (pending.length > 0) return { refusal: `cluster ${id} has pending modifications (${pending.join(', ')})`, readings };
+  if (!writer) return { refusal: `cluster ${id} reports no writer instance`, readings };
+  if (readers.length === 0) return { refusal: `cluster ${id} has no reader to fail over to`, readings };
+  if (targetReader && !readers.includes(targetReader)) {
+    return { refusal: `the configured target reader ${targetReader} is not a reader of cluster ${id} (readers: ${readers.join(', ')})`, readings };
+  }
+  return { pre: { kind: 'cluster', writer, readers, ...(targetReader ? { targetReader } : {}) }, readings };
+}
+
+const seconds = (from: string, to: string): number => Math.round((Date.parse(to) - Date.parse(from)) / 1000);
+
+export const steps: RunbookSteps = {
+  async plan(state) {
+    const { kind, id } = targetOf(state);
+    const options = optionsOf(state);
+    const outsideWindow = windowRefusal(state, new Date());
+    if (outsideWindow) return refuse(outsideWindow);
+    const preflight = kind === 'instance' ? await preflightInstance(id) : await preflightCluster(id, options.targetReaders[id]);
+    if (!preflight.pre) return refuse(preflight.refusal!, preflight.readings);
+    let guards: Record<string, string>;
+    try {
+      guards = await readGuards(options.guardAlarmNames);
+    } catch (error) {
+      return refuse(`the guard alarms could not be read (failing closed): ${describeError(error)}`, preflight.readings);
+    }
+    const unhealthy = notOk(guards);
+    if (unhealthy.length > 0) return refuse(`guard alarm(s) not OK before the drill: ${unhealthy.join('; ')}`, { ...preflight.readings, guards });
+
+    const summary = describeAction(id, preflight.pre);
+    const guardText = options.guardAlarmNames.length > 0 ? `guard alarms OK (${options.guardAlarmNames.join(', ')})` : 'no guard alarms configured';
+    const report: Report = {
+      title: `RDS failover drill of ${id}`,
+      verdict: 'DRY RUN: every preflight passed',
+      figures: { database: id, kind, before: preflight.pre, guards },
+      lines: [`DATABASE: ${id} (${kind})`, `BEFORE: ${describePre(preflight.pre)}`, `WOULD DO: ${summary}`, `GUARDS: ${guardText}`],
+    };
+    return { decision: 'act', reason: `${id} is available, has a failover target and no pending changes; ${guardText}`, summary, details: { preState: preflight.pre, guards }, report };
+  },
+
+  async act(state): Promise<ActResult> {
+    const { id } = targetOf(state);
+    const pre = state.plan!.details.preState as PreState;
+    const requestedAt = new Date().toISOString();
+    if (pre.kind === 'instance') {
+      const parameters = { DBInstanceIdentifier: id, ForceFailover: true };
+      const out = await rds.send(new RebootDBInstanceCommand(parameters));
+      return {
+        summary: `requested a reboot with failover of ${id} at ${requestedAt}`,
+        calls: [{ service: 'rds', operation: 'RebootDBInstance', parameters, result: { status: out.DBInstance?.DBInstanceStatus } }],
+        batch: 0,
+        moreBatches: false,
+        details: { requestedAt, preState: pre },
+      };
+    }
+    const parameters = { DBClusterIdentifier: id, ...(pre.targetReader ? { TargetDBInstanceIdentifier: pre.targetReader } : {}) };
+    const out = await rds.send(new FailoverDBClusterCommand(parameters));
+    return {
+      summary: `requested a failover of cluster ${id}${pre.targetReader ? ` to ${pre.targetReader}` : ''} at ${requestedAt}`,
+      calls: [{ service: 'rds', operation: 'FailoverDBCluster', parameters, result: { status: out.DBCluster?.Status } }],
+      batch: 0,
+      moreBatches: false,
+      details: { requestedAt, preState: pre },
+    };
+  },
+
+  async check(state): Promise<CheckResult> {
+    const { kind, id } = targetOf(state);
+    const options = optionsOf(state);
+    const { requestedAt, preState: pre } = state.act!.details as { requestedAt: string; preState: PreState };
+    const carried: Carried = state.verify?.batch === 0 ? (state.verify.lastReadings as Carried) : {};
+    const now = new Date().toISOString();
+    let readings: Record<string, unknown> = { requestedAt, ...carried };
+    const failoverTimedOut = seconds(requestedAt, now) > options.failoverTimeoutSeconds;
+
+    // 1. The database: available again, with the primary/writer moved.
+    let status: string | undefined;
+    let moved: boolean;
+    let after: string;
+    try {
+      if (kind === 'instance') {
+        const db = await describeInstance(id);
+        status = db?.DBInstanceStatus;
+        after = db?.AvailabilityZone ?? 'unknown';
+        moved = !!db?.AvailabilityZone && pre.kind === 'instance' && db.AvailabilityZone !== pre.primaryAz;
+        readings = { ...readings, status: status ?? 'not found', availabilityZone: after };
+      } else {
+        const cluster = await describeCluster(id);
+        status = cluster?.Status;
+        after = (cluster && writerOf(cluster)) ?? 'unknown';
+        moved = pre.kind === 'cluster' && after !== 'unknown' && after !== pre.writer;
+        readings = { ...readings, status: status ?? 'not found', writer: after };
+      }
+    } catch (error) {
+      return { verdict: 'inconclusive', reason: `${id} could not be read: ${describeError(error)}`, readings };
+    }
+    const sawFailoverInProgress = carried.sawFailoverInProgress === true || (status !== undefined && status !== 'available');
+    readings = { ...readings, sawFailoverInProgress };
+
+    if (!(status === 'available' && moved)) {
+      if (status === 'available' && sawFailoverInProgress) {
+        return { verdict: 'failure', reason: `${id} is available again but did not fail over: ${kind === 'instance' ? 'primary AZ' : 'writer'} is still ${after}`, readings };
+      }
+      const waiting = `${id} is ${status ?? 'not found'}, ${moved ? 'primary moved' : `primary still ${after}`}`;
+      if (failoverTimedOut) return { verdict: 'failure', reason: `${waiting} ${options.failoverTimeoutSeconds}s after the failover request (timeout)`, readings };
+      return { verdict: 'pending', reason: `waiting: ${waiting}`, readings };
+    }
+    if (pre.kind === 'cluster' && pre.targetReader && after !== pre.targetReader) {
+      return { verdict: 'failure', reason: `cluster ${id} failed over to ${after}, not to the requested reader ${pre.targetReader}`, readings };
+    }
+    const availableAt = carried.availableAt ?? now;
+    readings = { ...readings, availableAt };
+
+    // 2. The application: the guard alarms OK again within the recovery time.
+    let guards: Record<string, string>;
+    try {
+      guards = await readGuards(options.guardAlarmNames);
+    } catch (error) {
+      return { verdict: 'inconclusive', reason: `database failed over, but the guard alarms could not be read: ${describeError(error)}`, readings };
+    }
+    const timeline = [...(carried.guardTimeline ?? [])];
+    const last = timeline[timeline.length - 1];
+    if (!last || JSON.stringify(last.states) !== JSON.stringify(guards)) timeline.push({ at: now, states: guards });
+    readings = { ...readings, guardTimeline: timeline.slice(-MAX_TIMELINE) };
+    const unhealthy = notOk(guards);
+    if (unhealthy.length > 0) {
+      const waited = seconds(availableAt, now);
+      if (waited > options.guardRecoverySeconds) {
+        return { verdict: 'failure', reason: `failed over, but guard alarm(s) not OK ${waited}s after the database was available: ${unhealthy.join('; ')}`, readings };
+      }
+      return { verdict: 'pending', reason: `failed over; waiting for guard alarm(s): ${unhealthy.join('; ')}`, readings };
+    }
+
+    const failoverSeconds = seconds(requestedAt, availableAt);
+    const recoverySeconds = seconds(requestedAt, now);
+    const before = pre.kind === 'instance' ? pre.primaryAz : pre.writer;
+    const report: Report = {
+      title: `RDS failover drill of ${id}`,
+      verdict: 'PASSED',
+      figures: { database: id, kind, before: pre, after, requestedAt, availableAt, failoverSeconds, recoverySeconds, guardTimeline: readings.guardTimeline },
+      lines: [
+        `DATABASE: ${id} (${kind})`,
+        `${kind === 'instance' ? 'PRIMARY AZ' : 'WRITER'}: ${before} -> ${after}`,
+        `FAILOVER: ${failoverSeconds}s from the request to available (measured at the verification interval, ${state.runbook.verification.intervalSeconds}s)`,
+        `APPLICATION: guard alarms OK ${recoverySeconds}s after the request${options.guardAlarmNames.length === 0 ? ' (no guard alarms configured)' : ''}`,
+        `GUARD TIMELINE: ${timeline.map((t) => `${t.at} ${Object.entries(t.states).map(([n, s]) => `${n}=${s}`).join(',') || '-'}`).join(' | ')}`,
+      ],
+    };
+    return { verdict: 'success', reason: `${id} failed over (${before} -> ${after}) in ${failoverSeconds}s and the guard alarms are OK`, readings, report };
+  },
+};
+
+export const handler = runbookHandler(steps);

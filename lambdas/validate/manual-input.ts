@@ -1,0 +1,76 @@
+import { sha256Hex } from '../shared/canonical-json';
+import type { ExecutionInfo, RunbookSpec, Target, Trigger } from '../shared/types';
+
+/** A hand-typed input is a few hundred bytes; anything larger is not one. */
+export const MAX_INPUT_BYTES = 8 * 1024;
+const MAX_REASON_CHARS = 500;
+/** Set by the runbook's own schedule; any other value is refused. */
+const SCHEDULE_MARKER = 'schedule';
+
+export type ParsedManualInput =
+  | { readonly ok: true; readonly trigger: Trigger; readonly target: Target; readonly incidentId: string; readonly dryRun: boolean }
+  | { readonly ok: false; readonly reason: string };
+
+const reject = (reason: string): ParsedManualInput => ({ ok: false, reason });
+
+/**
+ * Reads the input of a runbook started by hand or by its schedule, e.g.
+ * `{ "dbInstanceIdentifier": "orders-db", "reason": "quarterly drill", "dryRun": true }`.
+ * Exactly one target field, from the runbook's allow-list; unknown keys are refused so a typo
+ * (`"dryrun"`) cannot silently turn a rehearsal into the real thing.
+ */
+export function parseManualInput(input: unknown, runbook: RunbookSpec, execution: ExecutionInfo): ParsedManualInput {
+  const fields = runbook.manualTargets ?? {};
+  const fieldNames = Object.keys(fields);
+  const usage = `give exactly one of ${fieldNames.map((f) => `"${f}"`).join(' or ')}, optionally "reason" (text) and "dryRun" (true/false)`;
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
+  } catch {
+    return reject('the input cannot be serialised as JSON');
+  }
+  if (size > MAX_INPUT_BYTES) return reject(`the input is ${size} bytes, over the ${MAX_INPUT_BYTES}-byte limit`);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return reject(`the input must be a JSON object: ${usage}`);
+  const values = input as Record<string, unknown>;
+  const known = new Set([...fieldNames, 'reason', 'dryRun', 'trigger']);
+  const unknown = Object.keys(values).filter((k) => !known.has(k));
+  if (unknown.length > 0) return reject(`unknown input key(s) ${unknown.map((k) => `"${k}"`).join(', ')}: ${usage}`);
+
+  const given = fieldNames.filter((f) => values[f] !== undefined);
+  if (given.length !== 1) return reject(given.length === 0 ? `no target: ${usage}` : `more than one target (${given.join(', ')}): ${usage}`);
+  const field = given[0];
+  const spec = fields[field];
+  const id = values[field];
+  if (typeof id !== 'string' || !new RegExp(`^(?:${spec.pattern})$`).test(id)) {
+    return reject(`"${field}" must be a ${spec.type} identifier (got ${JSON.stringify(id)?.slice(0, 100)})`);
+  }
+  if (!spec.allowed.includes(id)) return reject(`${spec.type} ${id} is not in runbook ${runbook.name}'s allow-list (${spec.allowed.join(', ') || 'empty'})`);
+  if (values.dryRun !== undefined && typeof values.dryRun !== 'boolean') return reject('"dryRun" must be true or false (without quotes)');
+  if (values.reason !== undefined && (typeof values.reason !== 'string' || values.reason.length > MAX_REASON_CHARS)) {
+    return reject(`"reason" must be text of at most ${MAX_REASON_CHARS} characters`);
+  }
+  if (values.trigger !== undefined && values.trigger !== SCHEDULE_MARKER) return reject(`"trigger" may only be "${SCHEDULE_MARKER}" (set by the runbook's schedule)`);
+
+  const scheduled = values.trigger === SCHEDULE_MARKER;
+  const at = new Date(Date.parse(execution.startedAt) || Date.now()).toISOString();
+  const trigger: Trigger = {
+    kind: scheduled ? 'schedule' : 'manual',
+    source: execution.id,
+    name: scheduled ? 'schedule' : 'manual start',
+    at,
+    reason: values.reason as string | undefined,
+    // Step Functions does not tell a task who started the execution; CloudTrail's StartExecution event does.
+    startedBy: scheduled ? 'schedule' : `an operator (see the StartExecution event of ${execution.name} in CloudTrail)`,
+  };
+  const target: Target = {
+    type: spec.type,
+    id,
+    arn: spec.arnTemplate.replace('{id}', id).replace('{region}', runbook.region).replace('{account}', runbook.account).replace('{partition}', runbook.partition),
+    region: runbook.region,
+    account: runbook.account,
+    dimensions: { [field]: id },
+  };
+  const compact = at.replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const incidentId = `${runbook.name}-${compact}-${sha256Hex(execution.id).slice(0, 12)}`;
+  return { ok: true, trigger, target, incidentId, dryRun: values.dryRun === true };
+}

@@ -1,0 +1,196 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { MedicFunction } from './function';
+import { Runbook, type RunbookCommonProps } from './runbook';
+
+/** When scheduled drills may run (UTC). A scheduled drill outside it is refused at preflight. */
+export interface DrillWindow {
+  /** Days of the week, `MON` to `SUN`. */
+  readonly days: string[];
+  /** First hour (0-23, UTC) a drill may start. */
+  readonly startHourUtc: number;
+  /** Hour (1-24, UTC) by which a drill must have started. */
+  readonly endHourUtc: number;
+}
+
+/** A recurring drill of one database, through EventBridge Scheduler. */
+export interface DrillSchedule {
+  readonly dbInstanceIdentifier?: string;
+  readonly dbClusterIdentifier?: string;
+  /** A Scheduler expression in UTC, e.g. `cron(0 10 ? * TUE *)`. Must fall inside `window`. */
+  readonly expression: string;
+}
+
+/** Properties of an {@link RdsFailoverDrill}. */
+export interface RdsFailoverDrillProps extends Omit<RunbookCommonProps, 'alarms' | 'name'> {
+  /**
+   * Runbook name; the state machine is called `medic-<name>`.
+   * @default 'rds-failover-drill'
+   */
+  readonly name?: string;
+  /** Multi-AZ DB instances (identifiers) this drill may fail over. */
+  readonly dbInstances?: string[];
+  /** Aurora / Multi-AZ DB clusters (identifiers) this drill may fail over. */
+  readonly dbClusters?: string[];
+  /** For clusters: the reader to promote (`FailoverDBCluster` TargetDBInstanceIdentifier), by cluster. */
+  readonly targetReaders?: Record<string, string>;
+  /**
+   * Application alarms (error rate, connection errors) that must be OK before the drill starts,
+   * and OK again within the verification budget after the failover.
+   */
+  readonly guardAlarms?: cloudwatch.IAlarm[];
+  /** Recurring drills. @default - none: drills run only when started by hand */
+  readonly schedules?: DrillSchedule[];
+  /** Required with `schedules`. */
+  readonly window?: DrillWindow;
+  /**
+   * The database must be available again, with a new primary AZ or writer, within this long of
+   * the failover request; otherwise the drill fails and escalates with what it measured.
+   * At most 30 minutes.
+   * @default Duration.minutes(15)
+   */
+  readonly failoverTimeout?: Duration;
+  /**
+   * The guard alarms must be OK again within this long of the database being available.
+   * At most 15 minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly guardRecoveryTime?: Duration;
+}
+
+const INSTANCE_ID = '[a-zA-Z][a-zA-Z0-9-]{0,62}';
+const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
+
+/** The execution input, shown in the console as the state machine's comment. */
+export const DRILL_INPUT_HELP = '{"dbInstanceIdentifier": "orders-db"} or {"dbClusterIdentifier": "orders-aurora"}, '
+  + 'optionally "reason": "why" and "dryRun": true (every preflight, no failover)';
+
+/**
+ * RDS Multi-AZ failover drill: an operator starts it from the Step Functions console (or a
+ * schedule does), it refuses unless the database is safe to fail over, then reboots with
+ * failover (instance) or fails the cluster over, waits with Wait states until the database is
+ * available again, verifies the primary AZ or writer changed and the application's guard alarms
+ * are OK, and reports the measured failover time to the ledger and the escalation topic.
+ */
+export class RdsFailoverDrill extends Construct {
+  public readonly runbook: Runbook;
+  public readonly stepFunction: MedicFunction;
+  public readonly schedules: scheduler.Schedule[] = [];
+
+  constructor(scope: Construct, id: string, props: RdsFailoverDrillProps) {
+    super(scope, id);
+    const name = props.name ?? 'rds-failover-drill';
+    const dbInstances = props.dbInstances ?? [];
+    const dbClusters = props.dbClusters ?? [];
+    const pattern = new RegExp(`^${INSTANCE_ID}$`);
+    if (dbInstances.length + dbClusters.length === 0) throw new Error(`runbook ${name}: list at least one database in dbInstances or dbClusters`);
+    for (const db of [...dbInstances, ...dbClusters]) {
+      if (!pattern.test(db)) throw new Error(`runbook ${name}: "${db}" is not a valid RDS identifier`);
+    }
+    for (const [cluster, reader] of Object.entries(props.targetReaders ?? {})) {
+      if (!dbClusters.includes(cluster)) throw new Error(`runbook ${name}: targetReaders names cluster "${cluster}", which is not in dbClusters`);
+      if (!pattern.test(reader)) throw new Error(`runbook ${name}: target reader "${reader}" is not a valid RDS identifier`);
+    }
+    validateSchedules(name, props.schedules ?? [], props.window, dbInstances, dbClusters);
+    const mode = props.mode ?? 'observe';
+    const failoverTimeout = props.failoverTimeout ?? Duration.minutes(15);
+    const guardRecoveryTime = props.guardRecoveryTime ?? Duration.minutes(5);
+    const interval = props.verification?.interval ?? Duration.seconds(15);
+    // RDS failovers take one to a few minutes; these bounds keep the verification loop under its 200-check cap.
+    if (failoverTimeout.toSeconds() < 60 || failoverTimeout.toSeconds() > 1800) throw new Error(`runbook ${name}: failoverTimeout must be between 1 and 30 minutes`);
+    if (guardRecoveryTime.toSeconds() > 900) throw new Error(`runbook ${name}: guardRecoveryTime must be at most 15 minutes`);
+    // Enough checks to cover both budgets (the handler enforces each one by the clock), plus the confirming reading.
+    const maxChecks = Math.ceil((failoverTimeout.toSeconds() + guardRecoveryTime.toSeconds()) / interval.toSeconds()) + 2;
+
+    this.stepFunction = new MedicFunction(this, 'Steps', {
+      handler: 'rds-failover-drill',
+      description: `medic runbook ${name}: RDS failover drill (preflight, failover, verify)`,
+      environment: props.platform.handlerEnvironment(),
+    });
+    this.grantRds(dbInstances, dbClusters, mode !== 'observe');
+    const guardAlarmArns = (props.guardAlarms ?? []).map((a) => a.alarmArn);
+    if (guardAlarmArns.length > 0) {
+      this.stepFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: guardAlarmArns }));
+    }
+
+    this.runbook = new Runbook(this, 'Runbook', {
+      ...props,
+      name,
+      kind: 'rds-failover-drill',
+      stateMachineName: `medic-${name}`,
+      inputDescription: DRILL_INPUT_HELP,
+      stepFunction: this.stepFunction,
+      reversible: false,
+      policy: { maxAttempts: 2, window: Duration.days(1), maxConcurrent: 1, ...props.policy },
+      verification: { initialDelay: Duration.seconds(30), interval, maxChecks, requiredConsecutiveSuccesses: 2, ...props.verification },
+      options: {
+        guardAlarmNames: (props.guardAlarms ?? []).map((a) => a.alarmName),
+        targetReaders: props.targetReaders ?? {},
+        failoverTimeoutSeconds: failoverTimeout.toSeconds(),
+        guardRecoverySeconds: guardRecoveryTime.toSeconds(),
+        ...(props.window ? { window: props.window } : {}),
+      },
+      manualTargets: {
+        dbInstanceIdentifier: { type: 'rds-instance', pattern: INSTANCE_ID, arnTemplate: 'arn:{partition}:rds:{region}:{account}:db:{id}', allowed: dbInstances },
+        dbClusterIdentifier: { type: 'rds-cluster', pattern: INSTANCE_ID, arnTemplate: 'arn:{partition}:rds:{region}:{account}:cluster:{id}', allowed: dbClusters },
+      },
+    });
+
+    (props.schedules ?? []).forEach((schedule, i) => {
+      const input = schedule.dbInstanceIdentifier
+        ? { dbInstanceIdentifier: schedule.dbInstanceIdentifier }
+        : { dbClusterIdentifier: schedule.dbClusterIdentifier };
+      this.schedules.push(new scheduler.Schedule(this, `Schedule${i}`, {
+        description: `medic: scheduled failover drill of ${Object.values(input)[0]}`,
+        schedule: scheduler.ScheduleExpression.expression(schedule.expression),
+        target: new schedulerTargets.StepFunctionsStartExecution(this.runbook.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({ ...input, trigger: 'schedule', reason: 'scheduled drill' }),
+          retryAttempts: 0,
+        }),
+      }));
+    });
+  }
+
+  /** Describe on the allow-listed databases; reboot/failover on them only when the drill may act. */
+  private grantRds(dbInstances: string[], dbClusters: string[], mayAct: boolean): void {
+    const stack = Stack.of(this);
+    const arn = (resource: string, id: string) => stack.formatArn({ service: 'rds', resource, resourceName: id, arnFormat: 'arn:aws:service:region:account:resource:resourceName' as never });
+    const instanceArns = dbInstances.map((db) => arn('db', db));
+    const clusterArns = dbClusters.map((db) => arn('cluster', db));
+    if (instanceArns.length > 0) {
+      this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['rds:DescribeDBInstances', ...(mayAct ? ['rds:RebootDBInstance'] : [])],
+        resources: instanceArns,
+      }));
+    }
+    if (clusterArns.length > 0) {
+      this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['rds:DescribeDBClusters', ...(mayAct ? ['rds:FailoverDBCluster'] : [])],
+        resources: clusterArns,
+      }));
+    }
+  }
+}
+
+function validateSchedules(name: string, schedules: DrillSchedule[], window: DrillWindow | undefined, instances: string[], clusters: string[]): void {
+  if (window) {
+    const badDay = window.days.find((d) => !DAYS.includes(d));
+    if (window.days.length === 0 || badDay) throw new Error(`runbook ${name}: window.days must list days from ${DAYS.join(', ')}`);
+    const { startHourUtc: start, endHourUtc: end } = window;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > 24 || start >= end) {
+      throw new Error(`runbook ${name}: window hours must be whole numbers with 0 <= startHourUtc < endHourUtc <= 24`);
+    }
+  }
+  if (schedules.length === 0) return;
+  if (!window) throw new Error(`runbook ${name}: schedules need a window, so a scheduled drill cannot run at a bad time`);
+  for (const s of schedules) {
+    if (!!s.dbInstanceIdentifier === !!s.dbClusterIdentifier) throw new Error(`runbook ${name}: each schedule names exactly one of dbInstanceIdentifier and dbClusterIdentifier`);
+    if (s.dbInstanceIdentifier && !instances.includes(s.dbInstanceIdentifier)) throw new Error(`runbook ${name}: scheduled instance ${s.dbInstanceIdentifier} is not in dbInstances`);
+    if (s.dbClusterIdentifier && !clusters.includes(s.dbClusterIdentifier)) throw new Error(`runbook ${name}: scheduled cluster ${s.dbClusterIdentifier} is not in dbClusters`);
+    if (!/^(cron|rate|at)\(.+\)$/.test(s.expression)) throw new Error(`runbook ${name}: schedule expression "${s.expression}" is not cron(...), rate(...) or at(...)`);
+  }
+}

@@ -1,0 +1,67 @@
+import { parseManualInput } from '../../lambdas/validate/manual-input';
+import type { ExecutionInfo, RunbookSpec } from '../../lambdas/shared/types';
+import { drillRunbookSpec } from '../support/fixtures';
+import { ACCOUNT, REGION } from '../support/synth';
+
+const drill: RunbookSpec = drillRunbookSpec();
+const execution: ExecutionInfo = {
+  id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:medic-rds-failover-drill:drill-1`,
+  name: 'drill-1',
+  startedAt: '2026-11-22T10:00:05.123Z',
+};
+
+const accepted = (input: unknown) => {
+  const parsed = parseManualInput(input, drill, execution);
+  if (!parsed.ok) throw new Error(`rejected: ${parsed.reason}`);
+  return parsed;
+};
+const reason = (input: unknown): string => {
+  const parsed = parseManualInput(input, drill, execution);
+  if (parsed.ok) throw new Error('accepted');
+  return parsed.reason;
+};
+
+describe('parseManualInput (a drill started from the console or a schedule)', () => {
+  test('an instance identifier becomes an rds-instance target with its ARN', () => {
+    const parsed = accepted({ dbInstanceIdentifier: 'orders-db', reason: 'quarterly drill' });
+    expect(parsed.target).toEqual({
+      type: 'rds-instance', id: 'orders-db', arn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:orders-db`,
+      region: REGION, account: ACCOUNT, dimensions: { dbInstanceIdentifier: 'orders-db' },
+    });
+    expect(parsed.trigger).toMatchObject({ kind: 'manual', source: execution.id, at: execution.startedAt, reason: 'quarterly drill' });
+    expect(parsed.trigger.startedBy).toContain('CloudTrail');
+    expect(parsed.dryRun).toBe(false);
+    expect(parsed.incidentId).toMatch(/^rds-failover-drill-20261122T100005Z-[0-9a-f]{12}$/);
+  });
+
+  test('a cluster identifier becomes an rds-cluster target', () => {
+    expect(accepted({ dbClusterIdentifier: 'orders-aurora' }).target.arn).toBe(`arn:aws:rds:${REGION}:${ACCOUNT}:cluster:orders-aurora`);
+  });
+
+  test('dryRun: true is read; the schedule marker makes a schedule trigger', () => {
+    expect(accepted({ dbInstanceIdentifier: 'orders-db', dryRun: true }).dryRun).toBe(true);
+    const scheduled = accepted({ dbInstanceIdentifier: 'orders-db', trigger: 'schedule' });
+    expect(scheduled.trigger).toMatchObject({ kind: 'schedule', startedBy: 'schedule' });
+  });
+
+  test('different executions are different incidents', () => {
+    const other = parseManualInput({ dbInstanceIdentifier: 'orders-db' }, drill, { ...execution, id: `${execution.id}-2` });
+    expect(other.ok && other.incidentId).not.toBe(accepted({ dbInstanceIdentifier: 'orders-db' }).incidentId);
+  });
+
+  test.each([
+    ['no target', {}, /no target: give exactly one of "dbInstanceIdentifier" or "dbClusterIdentifier"/],
+    ['two targets', { dbInstanceIdentifier: 'orders-db', dbClusterIdentifier: 'orders-aurora' }, /more than one target/],
+    ['a database outside the allow-list', { dbInstanceIdentifier: 'payments-db' }, /rds-instance payments-db is not in runbook rds-failover-drill's allow-list \(orders-db\)/],
+    ['an identifier that is not one', { dbInstanceIdentifier: 'orders db; drop' }, /must be a rds-instance identifier/],
+    ['a non-string identifier', { dbInstanceIdentifier: 42 }, /must be a rds-instance identifier/],
+    ['a misspelt key', { dbInstanceIdentifier: 'orders-db', dryrun: true }, /unknown input key\(s\) "dryrun"/],
+    ['dryRun as a string', { dbInstanceIdentifier: 'orders-db', dryRun: 'true' }, /"dryRun" must be true or false/],
+    ['a reason that is too long', { dbInstanceIdentifier: 'orders-db', reason: 'x'.repeat(501) }, /"reason" must be text of at most 500/],
+    ['a forged trigger', { dbInstanceIdentifier: 'orders-db', trigger: 'alarm' }, /"trigger" may only be "schedule"/],
+    ['not an object', ['orders-db'], /the input must be a JSON object/],
+    ['an oversized input', { dbInstanceIdentifier: 'orders-db', reason: 'x'.repeat(9000) }, /over the 8192-byte limit/],
+  ])('refuses %s', (_name, input, expected) => {
+    expect(reason(input)).toMatch(expected);
+  });
+});
