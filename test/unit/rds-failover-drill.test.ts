@@ -170,6 +170,17 @@ describe('preflight', () => {
     expect((await steps.plan(state({ kind: 'cluster' }))).reason).toMatch(/pending modifications \(EngineVersion\)/);
   });
 
+  test('a scheduled drill outside its window is refused before the database is read', async () => {
+    const today = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'][new Date().getUTCDay()];
+    const otherDays = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].filter((d) => d !== today);
+    const plan = await steps.plan(state({ scheduled: true, options: { window: { days: otherDays, startHourUtc: 0, endHourUtc: 24 } } }));
+    expect(plan.decision).toBe('escalate');
+    expect(plan.reason).toMatch(new RegExp(`^drill refused: it is ${today} \\d\\d:xx UTC, outside the drill window`));
+    expect(rds.calls()).toHaveLength(0);
+    instanceIs(instance());
+    expect((await steps.plan(state({ scheduled: true, options: { window: { days: [today], startHourUtc: 0, endHourUtc: 24 } } }))).decision).toBe('act');
+  });
+
   test('the window: a scheduled drill only inside it, a drill started by hand at any time', async () => {
     const window = { days: ['TUE'], startHourUtc: 9, endHourUtc: 12 };
     const scheduled = state({ scheduled: true, options: { window } });

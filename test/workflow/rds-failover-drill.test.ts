@@ -1,0 +1,134 @@
+import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { FakeRds } from '../support/fake-rds';
+import { phases } from '../support/ledger-reader';
+import { WorkflowHarness } from './harness';
+
+const h = new WorkflowHarness();
+const rds = new FakeRds();
+const GUARDS = ['prod-api-5xx', 'prod-db-connection-errors'];
+
+beforeAll(() => h.start());
+afterAll(async () => {
+  rds.restore();
+  await h.stop();
+});
+beforeEach(async () => {
+  await h.freshWorld();
+  rds.reset();
+  rds.addInstance('orders-db');
+  rds.addCluster('orders-aurora', 'orders-aurora-1', ['orders-aurora-2', 'orders-aurora-3']);
+  for (const guard of GUARDS) h.aws.alarms.set(guard, 'OK');
+});
+
+const drill = () => h.workflow('orders-drill');
+const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
+  const entry = entries.find((e) => e.phase === phase);
+  if (!entry) throw new Error(`no ${phase} entry in ${phases(entries).join(',')}`);
+  return JSON.parse(entry.detail);
+};
+
+describe('RDS failover drill workflow (synthesized definition, real handlers, dynalite)', () => {
+  test('happy path, instance: one reboot with failover, measured, verified, reported', async () => {
+    const run = await drill().run({ dbInstanceIdentifier: 'orders-db', reason: 'quarterly drill' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome).toMatchObject({ outcome: 'resolved', reportPublished: true });
+    expect(rds.failovers()).toEqual([{ operation: 'RebootDBInstance', input: { DBInstanceIdentifier: 'orders-db', ForceFailover: true } }]);
+
+    const entries = await h.incident('orders-drill-');
+    // two describes still rebooting, then two consecutive healthy readings
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'checked', 'verified', 'completed']);
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+    expect(detailOf(entries, 'planned').details.preState).toEqual({ kind: 'instance', primaryAz: 'eu-west-1a', secondaryAz: 'eu-west-1b' });
+    const report = detailOf(entries, 'completed').report;
+    expect(report).toMatchObject({ verdict: 'PASSED', figures: { database: 'orders-db', after: 'eu-west-1b', failoverSeconds: expect.any(Number) } });
+
+    const [message] = h.aws.published();
+    expect(message.Subject).toBe('[medic] RDS failover drill of orders-db: PASSED');
+    expect(message.Message).toContain('PRIMARY AZ: eu-west-1a -> eu-west-1b');
+    expect(message.Message).toContain('(reason: quarterly drill)');
+    expect(message.Message).toMatch(/STARTED: a manual start by an operator \(see the StartExecution event of .* in CloudTrail\)/);
+    expect(message.Message).toContain('GUARD TIMELINE: ');
+  });
+
+  test('happy path, cluster: FailoverDBCluster to the configured reader, writer change verified', async () => {
+    const run = await drill().run({ dbClusterIdentifier: 'orders-aurora' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(rds.failovers()).toEqual([{ operation: 'FailoverDBCluster', input: { DBClusterIdentifier: 'orders-aurora', TargetDBInstanceIdentifier: 'orders-aurora-2' } }]);
+    const report = detailOf(await h.incident('orders-drill-'), 'completed').report;
+    expect(report.figures).toMatchObject({ kind: 'cluster', after: 'orders-aurora-2', before: { writer: 'orders-aurora-1' } });
+    expect(h.aws.published()[0].Message).toContain('WRITER: orders-aurora-1 -> orders-aurora-2');
+  });
+
+  test('the database never comes back: verification fails after its checks, escalated with what was measured', async () => {
+    rds.behaviour = 'never-available';
+    const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.name).toBe('Medic.Escalated');
+    const entries = await h.incident('orders-drill-');
+    expect(phases(entries)).not.toContain('completed');
+    expect(detailOf(entries, 'verification-failed').reason).toMatch(/^not verified after 6 check\(s\): waiting: orders-db is rebooting, primary still eu-west-1a$/);
+    const [message] = h.aws.published();
+    expect(message.Subject).toContain('verification failed');
+    expect(message.Message).toMatch(/MEASURED: \{.*"requestedAt":"[^"]+".*"status":"rebooting"/);
+    expect(message.Message).toContain('The action is not reversible');
+  });
+
+  test('rebooted without failing over: verification failed, escalated', async () => {
+    rds.behaviour = 'reboots-in-place';
+    const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
+    expect(run.status).toBe('FAILED');
+    expect(detailOf(await h.incident('orders-drill-'), 'verification-failed').reason).toBe('orders-db is available again but did not fail over: primary AZ is still eu-west-1a');
+  });
+
+  test('two drills of one database started together: one runs, the other is refused, one reboot', async () => {
+    const [a, b] = await Promise.all([
+      drill().run({ dbInstanceIdentifier: 'orders-db' }, 'drill-a'),
+      drill().run({ dbInstanceIdentifier: 'orders-db' }, 'drill-b'),
+    ]);
+    expect([a.status, b.status].sort()).toEqual(['FAILED', 'SUCCEEDED']);
+    expect(rds.failovers()).toHaveLength(1);
+    const incidents = [...(await h.ledger()).values()];
+    expect(incidents).toHaveLength(2);
+    const refused = incidents.find((entries) => phases(entries).includes('denied'))!;
+    expect(phases(refused)).toEqual(['received', 'denied', 'escalated']);
+    // The target lease, not the rate limit (2 a day) or the runbook's cap (also 1), refuses it: the database is busy.
+    expect(detailOf(refused, 'denied').reason).toMatch(/^another incident is in flight on arn:aws:rds:eu-west-1:111111111111:db:orders-db: orders-drill-/);
+  });
+
+  test('dryRun: every preflight runs, the report says what would happen, no reboot', async () => {
+    const run = await drill().run({ dbInstanceIdentifier: 'orders-db', dryRun: true });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('observed');
+    expect(rds.failovers()).toEqual([]);
+    const entries = await h.incident('orders-drill-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'completed']);
+    expect(detailOf(entries, 'received').dryRun).toBe(true);
+    expect(detailOf(entries, 'planned').wouldAct).toMatch(/^RebootDBInstance ForceFailover=true on orders-db/);
+    const [message] = h.aws.published();
+    expect(message.Subject).toBe('[medic] RDS failover drill of orders-db: DRY RUN: every preflight passed');
+    expect(message.Message).toContain('WOULD DO: RebootDBInstance ForceFailover=true on orders-db');
+  });
+
+  test('a guard alarm in ALARM: refused before anything is touched, with the reason', async () => {
+    h.aws.alarms.set('prod-db-connection-errors', 'ALARM');
+    const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
+    expect(run.status).toBe('FAILED');
+    expect(rds.failovers()).toEqual([]);
+    const entries = await h.incident('orders-drill-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'escalated']);
+    expect(h.aws.published()[0].Message).toContain('drill refused: guard alarm(s) not OK before the drill: prod-db-connection-errors is ALARM');
+  });
+
+  test('a database outside the allow-list, or a mistyped key: rejected at validation, recorded, no RDS call at all', async () => {
+    for (const input of [{ dbInstanceIdentifier: 'billing-db' }, { dbInstanceIdentifier: 'orders-db', dryrun: true }]) {
+      const run = await drill().run(input);
+      expect(run.status).toBe('FAILED');
+    }
+    expect(rds.client.calls()).toHaveLength(0);
+    const rejected = [...(await h.ledger()).values()].map((entries) => detailOf(entries, 'rejected').reason as string);
+    expect(rejected.sort()).toEqual([
+      expect.stringMatching(/rds-instance billing-db is not in runbook orders-drill's allow-list/),
+      expect.stringMatching(/unknown input key\(s\) "dryrun"/),
+    ].sort());
+  });
+});
