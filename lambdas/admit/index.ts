@@ -38,8 +38,9 @@ async function evaluate(state: WorkflowState, limiterTable: string): Promise<Ver
     readings.changeCalendar = calendar.reason;
     if (!calendar.open) return await deny(calendar.reason);
 
-    if (runbook.mode === 'approve') return await deny('mode is "approve" but no approval gate is configured: a human must act');
-    if (runbook.mode !== 'observe' && runbook.mode !== 'auto') return await deny(`unknown mode "${String(runbook.mode)}"`);
+    // The incident's mode: the runbook's, or observe for a dry run.
+    if (incident.mode === 'approve') return await deny('mode is "approve" but no approval gate is configured: a human must act');
+    if (incident.mode !== 'observe' && incident.mode !== 'auto') return await deny(`unknown mode "${String(incident.mode)}"`);
 
     const targetLease = await acquireLease(limiterTable, targetLeaseKey(targetArn), incident.incidentId, 1, runbook.policy.leaseSeconds);
     readings.targetLease = targetLease;
@@ -56,8 +57,10 @@ async function evaluate(state: WorkflowState, limiterTable: string): Promise<Ver
     leases.push(runbookLeaseKey(runbook.name));
 
     const { maxAttempts, windowSeconds } = runbook.policy;
-    const rate = await admitWithinRate(limiterTable, `${runbook.name}#${targetArn}`, incident.incidentId, maxAttempts, windowSeconds);
-    readings.rate = rate;
+    // A dry run is told whether the real run would be admitted, without using up one of its attempts.
+    const counted = incident.dryRun !== true;
+    const rate = await admitWithinRate(limiterTable, `${runbook.name}#${targetArn}`, incident.incidentId, maxAttempts, windowSeconds, Date.now(), counted);
+    readings.rate = { ...rate, counted };
     if (!rate.admitted) {
       return await deny(
         `rate limit: ${rate.inWindow} admissions for ${targetArn} in the last ${windowSeconds}s (max ${maxAttempts}); ` +

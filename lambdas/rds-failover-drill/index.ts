@@ -55,23 +55,20 @@ function targetOf(state: WorkflowState): { kind: 'instance' | 'cluster'; id: str
 
 const isNotFound = (error: unknown): boolean => ['DBInstanceNotFoundFault', 'DBClusterNotFoundFault'].includes((error as Error)?.name);
 
-async function describeInstance(id: string): Promise<DBInstance | undefined> {
+/** A database that does not exist reads as undefined; any other error propagates. */
+async function unlessNotFound<T>(describe: () => Promise<T | undefined>): Promise<T | undefined> {
   try {
-    return (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+    return await describe();
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
 }
 
-async function describeCluster(id: string): Promise<DBCluster | undefined> {
-  try {
-    return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
+const describeInstance = (id: string): Promise<DBInstance | undefined> =>
+  unlessNotFound(async () => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]);
+const describeCluster = (id: string): Promise<DBCluster | undefined> =>
+  unlessNotFound(async () => (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0]);
 
 /** Names of pending modifications (RDS returns an object whose set fields are the pending changes). */
 function pendingModifications(pending: object | undefined): string[] {

@@ -103,10 +103,11 @@ export interface RateDecision {
 /**
  * Sliding-window limiter: admits when fewer than `maxAttempts` admissions for `key` happened
  * in the last `windowSeconds`, and records the admission. An incident already admitted (a
- * retried step) is admitted again without counting twice.
+ * retried step) is admitted again without counting twice. With `count: false` (a dry run) the
+ * decision is the same but nothing is recorded.
  */
 export async function admitWithinRate(
-  table: string, key: string, incidentId: string, maxAttempts: number, windowSeconds: number, now = Date.now(),
+  table: string, key: string, incidentId: string, maxAttempts: number, windowSeconds: number, now = Date.now(), count = true,
 ): Promise<RateDecision> {
   return updateVersioned<RateItem, RateDecision>(table, `RATE#${key}`, (current) => {
     const windowStart = now - windowSeconds * 1000;
@@ -117,6 +118,7 @@ export async function admitWithinRate(
       return { result: { admitted: false, inWindow: recent.length, retryAfter: oldest + windowSeconds * 1000 } };
     }
     const admissions = [...recent, { at: now, incidentId }];
+    if (!count) return { result: { admitted: true, inWindow: admissions.length } };
     return {
       next: { admissions, expiresAt: Math.floor(now / 1000) + windowSeconds + TTL_MARGIN_SECONDS },
       result: { admitted: true, inWindow: admissions.length },

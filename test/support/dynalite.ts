@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
 
@@ -22,10 +22,20 @@ export class LocalDynamo {
     return new DynamoDBClient({ endpoint: this.endpoint });
   }
 
+  /** Creates a table and returns once it is ACTIVE (dynalite answers CreateTable while the table is still CREATING). */
   async createTable(input: CreateTableCommandInput): Promise<void> {
     const client = this.client();
-    await client.send(new CreateTableCommand(input));
-    client.destroy();
+    try {
+      await client.send(new CreateTableCommand(input));
+      for (let attempt = 0; ; attempt++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+        if (Table?.TableStatus === 'ACTIVE') return;
+        if (attempt >= 200) throw new Error(`table ${input.TableName} still ${Table?.TableStatus} after 200 polls`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      client.destroy();
+    }
   }
 
   async stop(): Promise<void> {

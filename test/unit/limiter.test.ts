@@ -82,6 +82,15 @@ describe('admitWithinRate', () => {
     await expect(admitWithinRate(table, 'k', 'later', 1, HOUR, T0 + HOUR * 1000 + 1)).resolves.toEqual({ admitted: true, inWindow: 1 });
   });
 
+  test('count: false (a dry run) gets the real decision but records nothing', async () => {
+    const table = await freshLimiterTable();
+    await expect(admitWithinRate(table, 'k', 'dry-1', 1, HOUR, T0, false)).resolves.toEqual({ admitted: true, inWindow: 1 });
+    await expect(admitWithinRate(table, 'k', 'dry-2', 1, HOUR, T0 + 1, false)).resolves.toEqual({ admitted: true, inWindow: 1 });
+    await expect(admitWithinRate(table, 'k', 'real', 1, HOUR, T0 + 2)).resolves.toEqual({ admitted: true, inWindow: 1 });
+    // the window is now full: a dry run is told the real run would be refused
+    await expect(admitWithinRate(table, 'k', 'dry-3', 1, HOUR, T0 + 3, false)).resolves.toMatchObject({ admitted: false, inWindow: 1 });
+  });
+
   test('the same incident re-admitted (a retried step) does not count twice', async () => {
     const table = await freshLimiterTable();
     const key = 'api#svc';

@@ -109,6 +109,19 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
     expect(message.Message).toContain('WOULD DO: RebootDBInstance ForceFailover=true on orders-db');
   });
 
+  test('dry runs do not use up the daily attempts: two rehearsals, then both real drills are admitted', async () => {
+    for (let i = 0; i < 2; i++) expect((await drill().run({ dbInstanceIdentifier: 'orders-db', dryRun: true })).status).toBe('SUCCEEDED');
+    rds.addInstance('orders-db');
+    expect((await drill().run({ dbInstanceIdentifier: 'orders-db' })).status).toBe('SUCCEEDED');
+    expect((await drill().run({ dbInstanceIdentifier: 'orders-db' })).status).toBe('SUCCEEDED');
+    expect(rds.failovers()).toHaveLength(2);
+    // the third real drill of the day is over maxAttempts (2)
+    const third = await drill().run({ dbInstanceIdentifier: 'orders-db' });
+    expect(third.status).toBe('FAILED');
+    expect(rds.failovers()).toHaveLength(2);
+    expect(h.aws.published().at(-1)?.Message).toMatch(/rate limit: 2 admissions for arn:aws:rds:eu-west-1:111111111111:db:orders-db/);
+  });
+
   test('a guard alarm in ALARM: refused before anything is touched, with the reason', async () => {
     h.aws.alarms.set('prod-db-connection-errors', 'ALARM');
     const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
