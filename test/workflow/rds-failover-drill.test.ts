@@ -1,6 +1,8 @@
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { FakeRds } from '../support/fake-rds';
 import { phases } from '../support/ledger-reader';
+import { LocalWorkflow, stateMachineId } from '../support/local-workflow';
+import { synthStack, testConfig } from '../support/synth';
 import { WorkflowHarness } from './harness';
 
 const h = new WorkflowHarness();
@@ -120,6 +122,22 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
     expect(third.status).toBe('FAILED');
     expect(rds.failovers()).toHaveLength(2);
     expect(h.aws.published().at(-1)?.Message).toMatch(/rate limit: 2 admissions for arn:aws:rds:eu-west-1:111111111111:db:orders-db/);
+  });
+
+  test('approve mode (no approval gate yet): a dry run is admitted and rehearses, a real drill is denied', async () => {
+    const approveConfig = { ...testConfig, runbooks: { rdsFailoverDrill: [{ ...testConfig.runbooks.rdsFailoverDrill![0], name: 'approve-drill', mode: 'approve' as const }] } };
+    const { stack, template } = synthStack(approveConfig);
+    const approveDrill = new LocalWorkflow(template, stateMachineId(stack, 'approve-drill'));
+    h.aws.parameters.set('/medic/MedicTest/kill-switch/runbook/approve-drill', 'off');
+
+    const rehearsal = await approveDrill.run({ dbInstanceIdentifier: 'orders-db', dryRun: true });
+    expect(rehearsal.status).toBe('SUCCEEDED');
+    expect(rehearsal.output?.outcome.outcome).toBe('observed');
+    const real = await approveDrill.run({ dbInstanceIdentifier: 'orders-db' });
+    expect(real.status).toBe('FAILED');
+    expect(rds.failovers()).toEqual([]);
+    const denied = [...(await h.ledger()).values()].find((entries) => phases(entries).includes('denied'))!;
+    expect(detailOf(denied, 'denied').reason).toMatch(/no approval gate is configured/);
   });
 
   test('a guard alarm in ALARM: refused before anything is touched, with the reason', async () => {
