@@ -69,6 +69,8 @@ export interface LocalExecution {
   readonly error?: { name: string; message: string };
   /** Task states entered, in order. */
   readonly tasks: string[];
+  /** Every state entered, in order: each is one billed Step Functions state transition. */
+  readonly statesEntered: string[];
 }
 
 type Handler = (event: unknown, context: { functionName: string }) => Promise<unknown>;
@@ -139,13 +141,19 @@ export class LocalWorkflow {
       overrides: { taskResourceLocalHandlers: overrides as never, waitTimeOverrides: zeroWaits, retryIntervalOverrides: zeroRetries },
       context: { Execution: { Id: executionId, Name: executionName, Input: input, StartTime: new Date().toISOString() } } as never,
     });
+    const statesEntered: string[] = [];
+    const logged = (async () => {
+      for await (const event of execution.eventLogs) if (event.type === 'StateEntered') statesEntered.push(event.state.name);
+    })();
     try {
       const output = (await execution.result) as Record<string, any>;
-      return { status: 'SUCCEEDED', output, tasks };
+      await logged;
+      return { status: 'SUCCEEDED', output, tasks, statesEntered };
     } catch (error) {
+      await logged.catch(() => undefined);
       // The runner wraps the failing state's error (a Fail state's Error/Cause) in ExecutionError.
       const e = ((error as Error).cause ?? error) as Error;
-      return { status: 'FAILED', error: { name: e.name, message: e.message }, tasks };
+      return { status: 'FAILED', error: { name: e.name, message: e.message }, tasks, statesEntered };
     }
   }
 }

@@ -35,6 +35,12 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome).toMatchObject({ outcome: 'resolved', reportPublished: true });
     expect(rds.failovers()).toEqual([{ operation: 'RebootDBInstance', input: { DBInstanceIdentifier: 'orders-db', ForceFailover: true } }]);
+    // Its Step Functions cost: 11 transitions up to the first check, 3 per further check, 3 to finish (3k + 11 for k checks).
+    const loop = ['Verified?', 'Wait between checks', 'Verify'];
+    expect(run.statesEntered).toEqual([
+      'Load runbook settings', 'Validate event', 'Event accepted?', 'Admit', 'Admitted?', 'Plan', 'Plan decision?',
+      'Act or only observe?', 'Act', 'Wait before verifying', 'Verify', ...loop, ...loop, ...loop, 'Verified?', 'Complete', 'Done',
+    ]);
 
     const entries = await h.incident('orders-drill-');
     // two describes still rebooting, then two consecutive healthy readings
