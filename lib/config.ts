@@ -15,6 +15,7 @@ export interface MedicConfig {
   readonly runbooks: {
     readonly ecsTaskRestart?: EcsTaskRestartConfig[];
     readonly rdsFailoverDrill?: RdsFailoverDrillConfig[];
+    readonly asgElbHealthCheck?: AsgElbHealthCheckConfig[];
   };
 }
 
@@ -46,6 +47,24 @@ export interface EcsTaskRestartConfig extends RunbookConfig {
   readonly services: Array<{ readonly clusterName: string; readonly serviceName: string }>;
   readonly strategy?: 'forceNewDeployment' | 'stopTasks';
   readonly maxStopPercent?: number;
+}
+
+/** ASG ELB health-check enforcement: from alarms, a periodic sweep of tagged groups, or by hand. */
+export interface AsgElbHealthCheckConfig extends Omit<RunbookConfig, 'alarmArns'> {
+  /** Alarms (target group UnHealthyHostCount, ELB 5xx) that start it. @default none */
+  readonly alarmArns?: string[];
+  readonly autoScalingGroups?: string[];
+  /** `TargetGroup` dimension value -> Auto Scaling group name. */
+  readonly targetGroups?: Record<string, string>;
+  /** @default { key: 'medic:enforce-elb-health-check', value: 'true' } with a sweep */
+  readonly optInTag?: { readonly key: string; readonly value: string };
+  /** Sweep the opted-in groups this often. @default no sweep */
+  readonly sweepMinutes?: number;
+  /** @default 5 */
+  readonly maxPerSweep?: number;
+  /** @default 300 */
+  readonly healthCheckGracePeriodSeconds?: number;
+  readonly allowShortGracePeriod?: boolean;
 }
 
 /** An RDS failover drill: started from the Step Functions console, or by its schedules. */
@@ -127,6 +146,17 @@ const checkConfig = object(
         failoverTimeoutMinutes: num,
         guardRecoveryMinutes: num,
       })),
+      asgElbHealthCheck: list(object({ name: str }, {
+        ...runbookOptional,
+        alarmArns: list(str),
+        autoScalingGroups: list(str),
+        targetGroups: stringMap,
+        optInTag: object({ key: str, value: str }),
+        sweepMinutes: num,
+        maxPerSweep: num,
+        healthCheckGracePeriodSeconds: num,
+        allowShortGracePeriod: (v, p) => { if (typeof v !== 'boolean') fail(p, 'must be true or false'); },
+      })),
     }),
   },
   { escalationEmails: list(str), ledgerRetentionDays: num, $comment: () => undefined },
@@ -137,6 +167,7 @@ export function runbookNames(config: MedicConfig): string[] {
   return [
     ...(config.runbooks.ecsTaskRestart ?? []).map((r) => r.name),
     ...(config.runbooks.rdsFailoverDrill ?? []).map((r) => r.name ?? 'rds-failover-drill'),
+    ...(config.runbooks.asgElbHealthCheck ?? []).map((r) => r.name),
   ];
 }
 

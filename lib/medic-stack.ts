@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { MedicConfig, RunbookConfig } from './config';
+import { AsgElbHealthCheckRunbook } from './asg-elb-health-check-runbook';
 import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
 import { MedicPlatform } from './platform';
 import { RdsFailoverDrill } from './rds-failover-drill';
@@ -16,6 +17,7 @@ export class MedicStack extends Stack {
   public readonly platform: MedicPlatform;
   public readonly ecsTaskRestartRunbooks: EcsTaskRestartRunbook[] = [];
   public readonly rdsFailoverDrills: RdsFailoverDrill[] = [];
+  public readonly asgElbHealthCheckRunbooks: AsgElbHealthCheckRunbook[] = [];
 
   constructor(scope: Construct, id: string, props: MedicStackProps) {
     super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
@@ -49,6 +51,19 @@ export class MedicStack extends Stack {
       }));
     }
 
+    for (const rb of config.runbooks.asgElbHealthCheck ?? []) {
+      this.asgElbHealthCheckRunbooks.push(new AsgElbHealthCheckRunbook(this, `AsgElbHealthCheck-${rb.name}`, {
+        ...this.commonProps({ ...rb, alarmArns: rb.alarmArns ?? [] }),
+        autoScalingGroups: rb.autoScalingGroups,
+        targetGroups: rb.targetGroups,
+        optInTag: rb.optInTag,
+        sweep: rb.sweepMinutes === undefined ? undefined : Duration.minutes(rb.sweepMinutes),
+        maxPerSweep: rb.maxPerSweep,
+        healthCheckGracePeriod: rb.healthCheckGracePeriodSeconds === undefined ? undefined : Duration.seconds(rb.healthCheckGracePeriodSeconds),
+        allowShortGracePeriod: rb.allowShortGracePeriod,
+      }));
+    }
+
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
@@ -61,7 +76,11 @@ export class MedicStack extends Stack {
 
   /** Every runbook of the stack, whatever its kind. */
   public runbooks(): Runbook[] {
-    return [...this.ecsTaskRestartRunbooks.map((r) => r.runbook), ...this.rdsFailoverDrills.map((r) => r.runbook)];
+    return [
+      ...this.ecsTaskRestartRunbooks.map((r) => r.runbook),
+      ...this.rdsFailoverDrills.map((r) => r.runbook),
+      ...this.asgElbHealthCheckRunbooks.map((r) => r.runbook),
+    ];
   }
 
   private commonProps(rb: RunbookConfig): RunbookCommonProps {

@@ -51,15 +51,12 @@ export interface RunbookCommonProps {
 export interface RunbookProps extends RunbookCommonProps {
   /** Kind of runbook, e.g. `ecs-task-restart`. */
   readonly kind: string;
-  /**
-   * How the target is found in the alarm, and which targets are allowed. Give this for a runbook
-   * started by alarms, or `manualTargets` for one started by hand.
-   */
+  /** How the target is found in the alarm, and which targets are allowed (runbooks started by alarms). */
   readonly target?: TargetSpec;
   /**
    * Input fields naming the target of a runbook started by hand (Step Functions console,
-   * `aws stepfunctions start-execution`, a schedule), with their allow-lists. Such a runbook has
-   * no alarm rule.
+   * `aws stepfunctions start-execution`, a schedule or a sweep), with their allow-lists. A runbook
+   * with only these has no alarm rule; one with `target` too can be started both ways.
    */
   readonly manualTargets?: Record<string, ManualTargetField>;
   /**
@@ -88,15 +85,17 @@ export class Runbook extends Construct {
   public readonly name: string;
   public readonly mode: Mode;
   public readonly stateMachine: sfn.StateMachine;
-  /** The alarm rule (runbooks started by alarms). */
-  public readonly rule?: events.Rule;
+  /** The alarm rule, made when the first alarm is attached. */
+  public rule?: events.Rule;
   /** This runbook's own kill switch: any value but `off` stops it. */
   public readonly killSwitch: ssm.StringParameter;
-  /** Alarm events EventBridge could not deliver to the state machine (runbooks started by alarms). */
-  public readonly deadLetterQueue?: sqs.Queue;
+  /** Alarm events EventBridge could not deliver to the state machine (made with the alarm rule). */
+  public deadLetterQueue?: sqs.Queue;
   /** How the runbook is started. */
   public readonly trigger: 'alarm' | 'manual';
   private readonly alarmArns: string[] = [];
+  private readonly platform: MedicPlatform;
+  private readonly stepFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: RunbookProps) {
     super(scope, id);
@@ -112,18 +111,21 @@ export class Runbook extends Construct {
       throw new Error(`runbook ${this.name}: verification can take ${verificationSeconds}s, which with 10 minutes for the other steps `
         + `does not fit the ${timeout.toSeconds()}s workflow timeout; raise the timeout or shorten verification`);
     }
-    if (!!props.target === !!props.manualTargets) throw new Error(`runbook ${this.name}: give exactly one of "target" (alarm runbooks) and "manualTargets"`);
+    if (!props.target && !props.manualTargets) throw new Error(`runbook ${this.name}: give "target" (alarm runbooks), "manualTargets" (started by hand), or both`);
     this.trigger = props.target ? 'alarm' : 'manual';
-    const allowLists = props.target ? [props.target.allowed] : Object.values(props.manualTargets!).map((f) => f.allowed);
-    if (allowLists.every((list) => list.length === 0)) throw new Error(`runbook ${this.name}: the target allow-list is empty`);
+    const manualFields = Object.values(props.manualTargets ?? {});
+    const allowLists = [...(props.target ? [props.target.allowed] : []), ...manualFields.map((f) => f.allowed)];
+    if (allowLists.every((list) => list.length === 0) && !manualFields.some((f) => f.allowedByTag)) {
+      throw new Error(`runbook ${this.name}: the target allow-list is empty`);
+    }
+    this.platform = platform;
+    this.stepFunction = props.stepFunction;
 
     this.killSwitch = new ssm.StringParameter(this, 'KillSwitch', {
       parameterName: platform.runbookKillSwitchName(this.name),
       stringValue: 'off',
       description: `medic kill switch of runbook ${this.name}: "off" lets it act; any other value stops it`,
     });
-    for (const alarm of props.alarms ?? []) this.attachTo(alarm);
-
     const spec: RunbookSpec = {
       name: this.name,
       kind: props.kind,
@@ -149,13 +151,6 @@ export class Runbook extends Construct {
     }
     platform.grantLedgerAppend(props.stepFunction);
     platform.grantKillSwitchRead(props.stepFunction);
-    if (this.trigger === 'alarm') {
-      // Verification reads the triggering alarm's state.
-      props.stepFunction.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: Lazy.list({ produce: () => this.alarmArns }),
-      }));
-    }
 
     const definition = buildRunbookWorkflow(this, {
       platform, stepFunction: props.stepFunction, reversible: props.reversible, spec,
@@ -176,28 +171,8 @@ export class Runbook extends Construct {
     });
 
     this.addTimeoutBackstop(platform);
-    if (this.trigger === 'alarm') {
-      this.deadLetterQueue = new sqs.Queue(this, 'UndeliveredEvents', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-      this.rule = new events.Rule(this, 'AlarmRule', {
-        description: `medic: alarms attached to runbook ${this.name} going to ALARM`,
-        eventPattern: {
-          source: ['aws.cloudwatch'],
-          detailType: ['CloudWatch Alarm State Change'],
-          resources: Lazy.list({ produce: () => this.alarmArns }),
-          detail: { state: { value: ['ALARM'] } },
-        },
-        targets: [new targets.SfnStateMachine(this.stateMachine, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 10,
-          maxEventAge: Duration.hours(2),
-        })],
-      });
-      this.alarmOnUndeliveredEvents(platform, this.deadLetterQueue);
-      acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
+    for (const alarm of props.alarms ?? []) this.attachTo(alarm);
+    if (this.trigger === 'alarm' && !props.manualTargets) {
       this.node.addValidation({
         validate: () => (this.alarmArns.length === 0 ? [`runbook ${this.name} is attached to no alarm: pass "alarms" or call attachTo(alarm)`] : []),
       });
@@ -214,7 +189,42 @@ export class Runbook extends Construct {
   public attachTo(alarm: cloudwatch.IAlarm): this {
     if (this.trigger !== 'alarm') throw new Error(`runbook ${this.name} is started by hand, not by alarms`);
     if (!this.alarmArns.includes(alarm.alarmArn)) this.alarmArns.push(alarm.alarmArn);
+    this.ensureAlarmRule();
     return this;
+  }
+
+  /**
+   * The alarm rule, its dead-letter queue and the alarm-read grant, made with the first attached
+   * alarm: a rule with no alarm ARNs would match every alarm in the account.
+   */
+  private ensureAlarmRule(): void {
+    if (this.rule) return;
+    // Verification reads the triggering alarm's state.
+    this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:DescribeAlarms'],
+      resources: Lazy.list({ produce: () => this.alarmArns }),
+    }));
+    this.deadLetterQueue = new sqs.Queue(this, 'UndeliveredEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.rule = new events.Rule(this, 'AlarmRule', {
+      description: `medic: alarms attached to runbook ${this.name} going to ALARM`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        resources: Lazy.list({ produce: () => this.alarmArns }),
+        detail: { state: { value: ['ALARM'] } },
+      },
+      targets: [new targets.SfnStateMachine(this.stateMachine, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 10,
+        maxEventAge: Duration.hours(2),
+      })],
+    });
+    this.alarmOnUndeliveredEvents(this.platform, this.deadLetterQueue);
+    acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
   }
 
   /**

@@ -13,7 +13,7 @@ export interface KillSwitchState {
  * `off` lets work proceed: a missing parameter or any other value counts as on.
  * Throws GuardUnavailableError when SSM cannot be read, so callers fail closed.
  */
-export async function readKillSwitch(runbook: RunbookSpec): Promise<KillSwitchState> {
+export async function readKillSwitch(runbook: Pick<RunbookSpec, 'killSwitch'>): Promise<KillSwitchState> {
   const names = [runbook.killSwitch.global, runbook.killSwitch.runbook];
   let out;
   try {

@@ -6,7 +6,9 @@ import { dynamo } from './clients';
 export type Phase =
   | 'received' | 'rejected' | 'duplicate' | 'admitted' | 'denied' | 'planned' | 'deferred'
   | 'approval-requested' | 'approved' | 'approval-rejected' | 'approval-expired'
-  | 'acting' | 'acted' | 'act-failed' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'escalated' | 'completed';
+  | 'acting' | 'acted' | 'act-failed' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'escalated' | 'completed'
+  /** A periodic sweep: what it found, which incidents it started and which it deferred. */
+  | 'swept';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const MAX_DETAIL_BYTES = 64 * 1024;

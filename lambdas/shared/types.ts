@@ -15,6 +15,12 @@ export interface TargetSpec {
   readonly arnTemplate: string;
   /** Dimension sets this runbook may act on; a target outside this list is rejected. */
   readonly allowed: Array<Record<string, string>>;
+  /**
+   * Alarms that name the target indirectly, e.g. a target group's alarm for the Auto Scaling
+   * group behind it: when an alarm carries all of `dimensions` with exactly these values, the
+   * target is `target` (which must still be in `allowed`).
+   */
+  readonly aliases?: Array<{ readonly dimensions: Record<string, string>; readonly target: Record<string, string> }>;
 }
 
 export interface AdmissionPolicy {
@@ -44,6 +50,11 @@ export interface ManualTargetField {
   readonly arnTemplate: string;
   /** Identifiers this runbook may act on. */
   readonly allowed: string[];
+  /**
+   * Also accept any identifier whose resource carries this tag. Validation cannot see tags, so
+   * the runbook's plan must check it, and its IAM must be conditioned on it.
+   */
+  readonly allowedByTag?: { readonly key: string; readonly value: string };
 }
 
 /** Everything a runbook's workflow tells the shared handlers; injected by the state machine, never taken from the event. */

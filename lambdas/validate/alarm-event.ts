@@ -91,8 +91,11 @@ export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAla
   if (!spec) return reject(`runbook ${runbook.name} is not started by alarms`);
   const wanted = Object.keys(spec.dimensions);
   const missing = wanted.filter((name) => dims[name] === undefined);
+  const alias = spec.aliases?.find((a) => Object.entries(a.dimensions).every(([name, value]) => dims[name] === value));
   let values: Record<string, string>;
-  if (missing.length === 0) {
+  if (missing.length > 0 && alias) {
+    values = { ...alias.target };
+  } else if (missing.length === 0) {
     values = Object.fromEntries(wanted.map((name) => [name, dims[name]]));
   } else if (missing.length === wanted.length && spec.allowed.length === 1) {
     values = { ...spec.allowed[0] };

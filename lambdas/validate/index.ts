@@ -23,6 +23,17 @@ function preview(event: unknown): string {
 }
 
 /**
+ * A runbook started by hand reads every input as manual input. An alarm runbook that can also be
+ * started by hand or by its sweep (it has `manualTargets`) reads anything that is not an
+ * EventBridge event (no `detail-type`) that way; EventBridge events always go to the alarm parser.
+ */
+function readsAsManualInput(event: unknown, runbook: WorkflowState['runbook']): boolean {
+  if (runbook.trigger === 'manual') return true;
+  if (!runbook.manualTargets) return false;
+  return typeof event === 'object' && event !== null && !Array.isArray(event) && !('detail-type' in event);
+}
+
+/**
  * "Validate event": normalises the alarm event (or a manual run's input) into an incident, claims it (so a redelivered
  * event is recognised as a duplicate and acts at most once) and records `received`,
  * `duplicate` or `rejected`.
@@ -32,7 +43,7 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
   if (!runbook?.name || !execution?.id) throw new InvalidStateError('the workflow state has no runbook or execution (the state machine injects both)');
   const settings = platformSettings();
   const actor = actorName(context);
-  const parsed = runbook.trigger === 'manual' ? parseManualInput(state.event, runbook, execution) : parseAlarmEvent(state.event, runbook);
+  const parsed = readsAsManualInput(state.event, runbook) ? parseManualInput(state.event, runbook, execution) : parseAlarmEvent(state.event, runbook);
 
   if (!parsed.ok) {
     const incident: Incident = {

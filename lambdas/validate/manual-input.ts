@@ -44,7 +44,7 @@ export function parseManualInput(input: unknown, runbook: RunbookSpec, execution
   if (typeof id !== 'string' || !new RegExp(`^(?:${spec.pattern})$`).test(id)) {
     return reject(`"${field}" must be a ${spec.type} identifier (got ${JSON.stringify(id)?.slice(0, 100)})`);
   }
-  if (!spec.allowed.includes(id)) return reject(`${spec.type} ${id} is not in runbook ${runbook.name}'s allow-list (${spec.allowed.join(', ') || 'empty'})`);
+  if (!spec.allowed.includes(id) && !spec.allowedByTag) return reject(`${spec.type} ${id} is not in runbook ${runbook.name}'s allow-list (${spec.allowed.join(', ') || 'empty'})`);
   if (values.dryRun !== undefined && typeof values.dryRun !== 'boolean') return reject('"dryRun" must be true or false (without quotes)');
   if (values.reason !== undefined && (typeof values.reason !== 'string' || values.reason.length > MAX_REASON_CHARS)) {
     return reject(`"reason" must be text of at most ${MAX_REASON_CHARS} characters`);

@@ -6,6 +6,7 @@ const templateJson = template.toJSON() as { Resources: Record<string, { Type: st
 const resources = templateJson.Resources;
 const runbooks = testConfig.runbooks.ecsTaskRestart!;
 const drill = testConfig.runbooks.rdsFailoverDrill![0];
+const asgRunbooks = testConfig.runbooks.asgElbHealthCheck!;
 const STACK = testConfig.stackName;
 
 const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -84,6 +85,10 @@ function roleOfFunction(entry: string, descriptionContains = ''): string {
 }
 const stepRoles = Object.fromEntries(runbooks.map((rb) => [rb.name, roleOfFunction('ecs-task-restart/index.ts', `runbook ${rb.name}:`)]));
 const drillRole = roleOfFunction('rds-failover-drill/index.ts', `runbook ${drill.name}:`);
+const asgRoles = [
+  ...asgRunbooks.map((rb) => roleOfFunction('asg-elb-health-check/index.ts', `runbook ${rb.name}:`)),
+  ...asgRunbooks.filter((rb) => rb.sweepMinutes !== undefined).map((rb) => roleOfFunction('asg-elb-sweep/index.ts', `runbook ${rb.name}:`)),
+];
 const escalateRole = roleOfFunction('escalate/index.ts');
 const completeRole = roleOfFunction('finish/index.ts');
 const admitRole = roleOfFunction('admit/index.ts');
@@ -194,7 +199,7 @@ describe.each(runbooks.map((rb) => [rb.name, rb] as const))('the %s step handler
 describe('across the whole template', () => {
   test('Resource "*" appears only for services without resource-level permissions, or under a condition', () => {
     // cdk-nag's IAM5 is acknowledged per function for X-Ray; this keeps any other wildcard from hiding behind it.
-    const noResourceLevel = /^(xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     const offending = grants
       .filter((g) => g.resources.includes('*') && g.condition === undefined)
       .flatMap((g) => g.actions.filter((a) => !noResourceLevel.test(a)).map((a) => `${g.source}: ${a}`));
@@ -231,7 +236,7 @@ describe('across the whole template', () => {
 
   test('cloudwatch:DescribeAlarms is never granted on "*"', () => {
     const found = grantsOf('cloudwatch:DescribeAlarms');
-    expect(found.length).toBe(runbooks.length + 1); // each ECS runbook's alarms, the drill's guard alarms
+    expect(found.length).toBe(runbooks.length + 1 + asgRunbooks.length); // each alarm runbook's alarms, the drill's guard alarms
     expect(found.filter((g) => g.resources.some((r) => r.includes('*')))).toEqual([]);
   });
 
@@ -239,7 +244,7 @@ describe('across the whole template', () => {
     const prefix = arn('ssm', `parameter/medic/${STACK}/kill-switch/`);
     const found = [...new Set([...grantsOf('ssm:GetParameters'), ...grantsOf('ssm:GetParameter')])];
     // The admission handler and every step handler read the switches.
-    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, drillRole, ...Object.values(stepRoles)]));
+    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, drillRole, ...asgRoles, ...Object.values(stepRoles)]));
     expect(found.flatMap((g) => g.resources).filter((r) => !r.startsWith(prefix))).toEqual([]);
   });
 

@@ -8,7 +8,9 @@ const { template } = synthStack(testConfig);
 const resources = template.toJSON().Resources as Record<string, CfnResource>;
 const runbookNames = namesOf(testConfig);
 /** Runbooks started by alarms (the others are started by hand or by a schedule). */
-const alarmRunbookNames = testConfig.runbooks.ecsTaskRestart!.map((r) => r.name);
+const alarmRunbookNames = [...testConfig.runbooks.ecsTaskRestart!, ...testConfig.runbooks.asgElbHealthCheck!].map((r) => r.name);
+/** Runbooks with a periodic sweep (a function of its own, alarmed on errors). */
+const sweeps = testConfig.runbooks.asgElbHealthCheck!.filter((r) => r.sweepMinutes !== undefined).length;
 
 interface CfnResource {
   Type: string;
@@ -216,8 +218,8 @@ describe('escalation topic', () => {
       .map(({ where, statement }) => `${where}: ${JSON.stringify(statement)}`);
     expect(unconditioned).toEqual([]);
     const topicGrants = servicePrincipalGrants.filter(({ where }) => resources[where].Type === 'AWS::SNS::TopicPolicy');
-    // one per timed-out rule (every runbook) or dead-letter alarm (alarm runbooks), each pinned to its own source
-    expect(topicGrants.length).toBe(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length);
+    // one per timed-out rule (every runbook), dead-letter alarm (alarm runbooks) or sweep-errors alarm, each pinned to its own source
+    expect(topicGrants.length).toBe(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps);
     for (const { statement } of topicGrants) expect(Object.keys(statement.Condition.ArnEquals)).toEqual(['aws:SourceArn']);
   });
 });
@@ -276,8 +278,8 @@ describe('ledger is append-only in IAM', () => {
   test('the walker sees every ledger writer (PutItem) and reader, so it is not vacuous', () => {
     const onLedger = allowGrants(template.toJSON()).filter((g) => g.resources.some((r) => coversLedger(r, ledgerId)));
     const putters = new Set(onLedger.filter((g) => g.actions.includes('dynamodb:PutItem')).map((g) => g.source));
-    // validate, admit, complete, escalate, and every runbook's step handler append to the ledger.
-    expect(putters.size).toBe(4 + runbookNames.length);
+    // validate, admit, complete, escalate, every runbook's step handler and every sweep append to the ledger.
+    expect(putters.size).toBe(4 + runbookNames.length + sweeps);
   });
 
   test('the walker flags forbidden grants: wildcards, updates, deletes and PartiQL, in managed and inline policies', () => {

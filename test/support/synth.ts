@@ -63,6 +63,25 @@ export const testConfig: MedicConfig = {
         verification: { initialDelaySeconds: 30, intervalSeconds: 15, maxChecks: 6, requiredConsecutiveSuccesses: 2 },
       },
     ],
+    asgElbHealthCheck: [
+      {
+        name: 'web-elb-health',
+        mode: 'auto',
+        alarmArns: [alarmArn('web-tg-unhealthy-hosts')],
+        autoScalingGroups: ['web-asg'],
+        targetGroups: { 'targetgroup/web/0123456789abcdef': 'web-asg' },
+        sweepMinutes: 60,
+        maxPerSweep: 5,
+        policy: { maxAttempts: 2, windowMinutes: 60, maxConcurrent: 10 },
+        verification: { initialDelaySeconds: 60, intervalSeconds: 60, maxChecks: 5, requiredConsecutiveSuccesses: 3 },
+      },
+      {
+        name: 'web-elb-observe',
+        mode: 'observe',
+        alarmArns: [alarmArn('web-5xx')],
+        autoScalingGroups: ['web-asg'],
+      },
+    ],
   },
 };
 

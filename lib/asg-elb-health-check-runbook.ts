@@ -1,0 +1,226 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { MedicFunction } from './function';
+import { acknowledge } from './nag';
+import { Runbook, type RunbookCommonProps } from './runbook';
+
+/** The tag that opts an Auto Scaling group into the sweep (and into the runbook's allow-list). */
+export interface OptInTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Properties of an {@link AsgElbHealthCheckRunbook}. */
+export interface AsgElbHealthCheckRunbookProps extends RunbookCommonProps {
+  /**
+   * Auto Scaling groups (names) this runbook may change. An alarm's `AutoScalingGroupName`
+   * dimension picks one; an alarm without it uses the single group listed here.
+   * @default - none: only groups from `targetGroups` or opted in by tag
+   */
+  readonly autoScalingGroups?: string[];
+  /**
+   * Target group alarms (`UnHealthyHostCount`, 5xx) name a target group, not a group: map the
+   * alarm's `TargetGroup` dimension (e.g. `targetgroup/web/0123456789abcdef`) to the Auto Scaling
+   * group behind it. Mapped groups join the allow-list.
+   */
+  readonly targetGroups?: Record<string, string>;
+  /**
+   * The opt-in tag. Tagged groups are swept, and may be changed when named by the sweep or by
+   * hand; IAM allows the update only on groups carrying the tag.
+   * @default - { key: 'medic:enforce-elb-health-check', value: 'true' } when `sweep` is set; otherwise no tag opt-in
+   */
+  readonly optInTag?: OptInTag;
+  /**
+   * Run a sweep this often over the opted-in groups; each non-compliant group becomes its own
+   * incident through the same workflow and admission.
+   * @default - no sweep
+   */
+  readonly sweep?: Duration;
+  /**
+   * At most this many groups changed per sweep (1-20); the rest wait for the next sweep.
+   * @default 5
+   */
+  readonly maxPerSweep?: number;
+  /**
+   * `HealthCheckGracePeriod` set with `HealthCheckType=ELB`.
+   * @default Duration.seconds(300)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+  /**
+   * A grace period under 60 s makes new instances fail ELB checks while they boot; it is
+   * refused unless this is true.
+   * @default false
+   */
+  readonly allowShortGracePeriod?: boolean;
+}
+
+/** Auto Scaling group names this runbook accepts (a subset of what AWS allows: no `:` or `/`, which ARNs use). */
+const GROUP_PATTERN = '[A-Za-z0-9._ -]{1,255}';
+const TARGET_GROUP_PATTERN = /^targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/;
+export const DEFAULT_OPT_IN_TAG: OptInTag = { key: 'medic:enforce-elb-health-check', value: 'true' };
+
+/**
+ * ASG ELB health-check enforcement: an Auto Scaling group behind a load balancer that uses only
+ * EC2 health checks keeps instances whose application fails. From an attached alarm, a periodic
+ * sweep of opted-in groups, or by hand, this sets `HealthCheckType=ELB` with a grace period,
+ * verifies the setting took and the group's healthy capacity stayed at or above its minimum
+ * through the verification window, and otherwise rolls back to the recorded previous values.
+ */
+export class AsgElbHealthCheckRunbook extends Construct {
+  public readonly runbook: Runbook;
+  public readonly stepFunction: MedicFunction;
+  /** The sweep's function, when `sweep` is set. */
+  public readonly sweepFunction?: MedicFunction;
+  /** The sweep's schedule, when `sweep` is set. */
+  public readonly sweepRule?: events.Rule;
+
+  constructor(scope: Construct, id: string, props: AsgElbHealthCheckRunbookProps) {
+    super(scope, id);
+    const name = props.name;
+    const configured = [...new Set([...(props.autoScalingGroups ?? []), ...Object.values(props.targetGroups ?? {})])];
+    const optInTag = props.optInTag ?? (props.sweep ? DEFAULT_OPT_IN_TAG : undefined);
+    const grace = props.healthCheckGracePeriod ?? Duration.seconds(300);
+    const maxPerSweep = props.maxPerSweep ?? 5;
+    validate(name, props, configured, optInTag, grace, maxPerSweep);
+
+    this.stepFunction = new MedicFunction(this, 'Steps', {
+      handler: 'asg-elb-health-check',
+      description: `medic runbook ${name}: ASG ELB health-check enforcement (plan, act, verify, roll back)`,
+      environment: props.platform.handlerEnvironment(),
+    });
+    this.grantAutoScaling(this.stepFunction, configured, optInTag, (props.mode ?? 'observe') !== 'observe');
+
+    this.runbook = new Runbook(this, 'Runbook', {
+      ...props,
+      kind: 'asg-elb-health-check',
+      stepFunction: this.stepFunction,
+      reversible: true,
+      // Enforcement must hold through a whole window: 5 healthy readings a minute apart.
+      verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 8, requiredConsecutiveSuccesses: 5, ...props.verification },
+      options: { healthCheckGracePeriod: grace.toSeconds(), autoScalingGroups: configured, ...(optInTag ? { optInTag } : {}) },
+      target: {
+        type: 'autoscaling-group',
+        dimensions: { AutoScalingGroupName: GROUP_PATTERN },
+        idTemplate: '{AutoScalingGroupName}',
+        arnTemplate: 'arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{AutoScalingGroupName}',
+        allowed: configured.map((group) => ({ AutoScalingGroupName: group })),
+        aliases: Object.entries(props.targetGroups ?? {}).map(([targetGroup, group]) => ({ dimensions: { TargetGroup: targetGroup }, target: { AutoScalingGroupName: group } })),
+      },
+      manualTargets: {
+        autoScalingGroupName: {
+          type: 'autoscaling-group',
+          pattern: GROUP_PATTERN,
+          arnTemplate: 'arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{id}',
+          allowed: configured,
+          ...(optInTag ? { allowedByTag: optInTag } : {}),
+        },
+      },
+    });
+
+    this.node.addValidation({
+      validate: () => (this.runbook.rule && configured.length === 0
+        ? [`runbook ${name} has alarms attached but no autoScalingGroups or targetGroups, so every alarm would be rejected`] : []),
+    });
+
+    if (props.sweep) {
+      this.sweepFunction = new MedicFunction(this, 'Sweep', {
+        handler: 'asg-elb-sweep',
+        description: `medic runbook ${name}: sweep of Auto Scaling groups tagged ${optInTag!.key}=${optInTag!.value}`,
+        timeout: Duration.minutes(2),
+        environment: {
+          ...props.platform.handlerEnvironment(),
+          MEDIC_SWEEP_RUNBOOK: name,
+          MEDIC_SWEEP_STATE_MACHINE_ARN: this.runbook.stateMachine.stateMachineArn,
+          MEDIC_SWEEP_TAG_KEY: optInTag!.key,
+          MEDIC_SWEEP_TAG_VALUE: optInTag!.value,
+          MEDIC_SWEEP_MAX_PER_SWEEP: String(maxPerSweep),
+          MEDIC_SWEEP_KILL_SWITCH_GLOBAL: props.platform.globalKillSwitch.parameterName,
+          MEDIC_SWEEP_KILL_SWITCH_RUNBOOK: this.runbook.killSwitch.parameterName,
+        },
+      });
+      this.grantAutoScaling(this.sweepFunction, [], undefined, false);
+      this.runbook.stateMachine.grantStartExecution(this.sweepFunction);
+      props.platform.grantLedgerAppend(this.sweepFunction);
+      props.platform.grantKillSwitchRead(this.sweepFunction);
+      this.sweepRule = new events.Rule(this, 'SweepSchedule', {
+        description: `medic: sweep for runbook ${name}`,
+        schedule: events.Schedule.rate(props.sweep),
+        targets: [new targets.LambdaFunction(this.sweepFunction, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+      });
+      this.alarmOnSweepErrors(props, this.sweepFunction);
+    }
+  }
+
+  /** See {@link Runbook.attachTo}. */
+  public attachTo(...args: Parameters<Runbook['attachTo']>): this {
+    this.runbook.attachTo(...args);
+    return this;
+  }
+
+  /**
+   * Describe on `*` (Auto Scaling has no resource-level permissions for Describe*); the update
+   * only on the configured groups' ARNs and on groups carrying the opt-in tag, and never in
+   * observe mode.
+   */
+  private grantAutoScaling(fn: MedicFunction, groups: string[], optInTag: OptInTag | undefined, mayUpdate: boolean): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));
+    acknowledge(fn, ['IAM5[Resource::*]'], 'autoscaling:DescribeAutoScalingGroups supports no resource-level permissions.');
+    if (!mayUpdate) return;
+    const stack = Stack.of(this);
+    const groupArn = (group: string) => `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${group}`;
+    if (groups.length > 0) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['autoscaling:UpdateAutoScalingGroup'], resources: groups.map(groupArn) }));
+    }
+    if (optInTag) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['autoscaling:UpdateAutoScalingGroup'],
+        resources: [groupArn('*')], // opted-in groups are only known by their tag, which the condition requires
+        conditions: { StringEquals: { [`autoscaling:ResourceTag/${optInTag.key}`]: optInTag.value } },
+      }));
+    }
+    acknowledge(fn, [
+      'IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]',
+      `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/*]`,
+      ...groups.map((g) => `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${g}]`),
+    ], 'Auto Scaling group ARNs contain a generated id, so the id is a wildcard; the group name (or the opt-in tag condition) pins the resource.');
+  }
+
+  /** A sweep that fails (after EventBridge's retries) must reach a human, not vanish. */
+  private alarmOnSweepErrors(props: AsgElbHealthCheckRunbookProps, fn: MedicFunction): void {
+    const alarm = new cloudwatch.Alarm(this, 'SweepErrorsAlarm', {
+      alarmDescription: `medic: the sweep of runbook ${props.name} failed; some non-compliant groups were not looked at`,
+      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.platform.escalationTopic));
+    props.platform.allowToPublish('cloudwatch.amazonaws.com', alarm.alarmArn);
+  }
+}
+
+function validate(name: string, props: AsgElbHealthCheckRunbookProps, configured: string[], optInTag: OptInTag | undefined, grace: Duration, maxPerSweep: number): void {
+  const groupPattern = new RegExp(`^${GROUP_PATTERN}$`);
+  for (const group of configured) {
+    if (!groupPattern.test(group)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts (${GROUP_PATTERN})`);
+  }
+  for (const targetGroup of Object.keys(props.targetGroups ?? {})) {
+    if (!TARGET_GROUP_PATTERN.test(targetGroup)) throw new Error(`runbook ${name}: "${targetGroup}" is not a TargetGroup dimension value (targetgroup/<name>/<16 hex digits>)`);
+  }
+  if (configured.length === 0 && !optInTag) throw new Error(`runbook ${name}: list autoScalingGroups or targetGroups, or set sweep / optInTag to opt groups in by tag`);
+  const seconds = grace.toSeconds();
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 7200) throw new Error(`runbook ${name}: healthCheckGracePeriod must be 0 to 7200 whole seconds (got ${seconds})`);
+  if (seconds < 60 && !props.allowShortGracePeriod) {
+    throw new Error(`runbook ${name}: healthCheckGracePeriod ${seconds}s is under 60 s, so booting instances would fail ELB checks and be replaced; `
+      + 'set allowShortGracePeriod to insist');
+  }
+  if (!Number.isInteger(maxPerSweep) || maxPerSweep < 1 || maxPerSweep > 20) throw new Error(`runbook ${name}: maxPerSweep must be a whole number from 1 to 20 (got ${maxPerSweep})`);
+  if (props.sweep && (props.sweep.toSeconds() < 300 || props.sweep.toSeconds() > 7 * 86400)) throw new Error(`runbook ${name}: sweep must be between 5 minutes and 7 days`);
+  if (optInTag && (!optInTag.key || !optInTag.value)) throw new Error(`runbook ${name}: optInTag needs a key and a value`);
+}

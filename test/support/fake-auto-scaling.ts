@@ -1,0 +1,93 @@
+import {
+  AutoScalingClient, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import { mockClient } from 'aws-sdk-client-mock';
+
+interface FakeGroup {
+  healthCheckType: string;
+  gracePeriod: number;
+  minSize: number;
+  healthy: number;
+  targetGroups: string[];
+  tags: Record<string, string>;
+}
+
+/**
+ * Simulated EC2 Auto Scaling for workflow tests: groups that take UpdateAutoScalingGroup, and
+ * whose healthy capacity holds or collapses after ELB health checks are enforced.
+ */
+export class FakeAutoScaling {
+  readonly client = mockClient(AutoScalingClient);
+  readonly groups = new Map<string, FakeGroup>();
+  /** What enforcing ELB checks does: `holds`, or `collapses` (a broken health check path: instances replaced). */
+  afterEnforcing: 'holds' | 'collapses' = 'holds';
+  /** The next this-many UpdateAutoScalingGroup calls are throttled. */
+  throttledUpdates = 0;
+
+  constructor() {
+    this.install();
+  }
+
+  reset(): void {
+    this.client.reset();
+    this.groups.clear();
+    this.afterEnforcing = 'holds';
+    this.throttledUpdates = 0;
+    this.updates.length = 0;
+    this.install();
+  }
+
+  restore(): void {
+    this.client.restore();
+  }
+
+  /** A group behind a target group, with EC2-only health checks, 2 of 2 healthy, MinSize 2. */
+  addGroup(name: string, overrides: Partial<FakeGroup> = {}): FakeGroup {
+    const group: FakeGroup = {
+      healthCheckType: 'EC2', gracePeriod: 0, minSize: 2, healthy: 2,
+      targetGroups: [`arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/${name}/0123456789abcdef`], tags: {}, ...overrides,
+    };
+    this.groups.set(name, group);
+    return group;
+  }
+
+  /** UpdateAutoScalingGroup calls that went through (throttled ones excluded). */
+  readonly updates: Array<Record<string, unknown>> = [];
+
+  private describe(name: string, g: FakeGroup): AutoScalingGroup {
+    return {
+      AutoScalingGroupName: name, HealthCheckType: g.healthCheckType, HealthCheckGracePeriod: g.gracePeriod,
+      MinSize: g.minSize, MaxSize: 10, DesiredCapacity: g.minSize, DefaultCooldown: 300, AvailabilityZones: ['eu-west-1a'], CreatedTime: new Date(0),
+      TargetGroupARNs: g.targetGroups, LoadBalancerNames: [],
+      Tags: Object.entries(g.tags).map(([Key, Value]) => ({ Key, Value, ResourceId: name, ResourceType: 'auto-scaling-group', PropagateAtLaunch: false })),
+      Instances: Array.from({ length: g.minSize }, (_, i) => ({
+        InstanceId: `i-${name}-${i}`, LifecycleState: 'InService', HealthStatus: i < g.healthy ? 'Healthy' : 'Unhealthy',
+        AvailabilityZone: 'eu-west-1a', ProtectedFromScaleIn: false,
+      })),
+    } as AutoScalingGroup;
+  }
+
+  private install(): void {
+    this.client.on(DescribeAutoScalingGroupsCommand).callsFake((input) => {
+      const tagFilter = (input.Filters ?? []).find((f: { Name: string }) => f.Name.startsWith('tag:'));
+      const entries = [...this.groups.entries()].filter(([name, g]) => {
+        if (input.AutoScalingGroupNames && !input.AutoScalingGroupNames.includes(name)) return false;
+        if (tagFilter && !tagFilter.Values.includes(g.tags[tagFilter.Name.slice(4)])) return false;
+        return true;
+      });
+      return { AutoScalingGroups: entries.map(([name, g]) => this.describe(name, g)) };
+    });
+    this.client.on(UpdateAutoScalingGroupCommand).callsFake((input) => {
+      if (this.throttledUpdates > 0) {
+        this.throttledUpdates -= 1;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      }
+      this.updates.push({ ...input });
+      const group = this.groups.get(input.AutoScalingGroupName)!;
+      if (input.HealthCheckType) group.healthCheckType = input.HealthCheckType;
+      if (input.HealthCheckGracePeriod !== undefined) group.gracePeriod = input.HealthCheckGracePeriod;
+      if (group.healthCheckType === 'ELB' && this.afterEnforcing === 'collapses') group.healthy = 0;
+      return {};
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { handler as sweep } from '../../lambdas/asg-elb-sweep/index';
+import { FakeAutoScaling } from '../support/fake-auto-scaling';
+import { phases } from '../support/ledger-reader';
+import { TemplateResolver } from '../support/local-workflow';
+import { alarmEvent } from '../support/synth';
+import { WorkflowHarness } from './harness';
+
+const h = new WorkflowHarness();
+const asg = new FakeAutoScaling();
+const sfn = mockClient(SFNClient);
+const TARGET_GROUP = 'targetgroup/web/0123456789abcdef';
+const OPT_IN = { 'medic:enforce-elb-health-check': 'true' };
+
+beforeAll(() => h.start());
+afterAll(async () => {
+  asg.restore();
+  sfn.restore();
+  await h.stop();
+});
+beforeEach(async () => {
+  await h.freshWorld();
+  asg.reset();
+  sfn.reset();
+  asg.addGroup('web-asg');
+  h.aws.alarms.set('web-tg-unhealthy-hosts', 'ALARM');
+});
+
+const enforce = () => h.workflow('web-elb-health');
+const unhealthyHostsAlarm = () => alarmEvent({ alarm: 'web-tg-unhealthy-hosts', dimensions: { TargetGroup: TARGET_GROUP, LoadBalancer: 'app/web/0123456789abcdef' } });
+const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
+  const entry = entries.find((e) => e.phase === phase);
+  if (!entry) throw new Error(`no ${phase} entry in ${phases(entries).join(',')}`);
+  return JSON.parse(entry.detail);
+};
+
+/** The sweep function's environment, as the template sets it. */
+function sweepEnvironment(): Record<string, string> {
+  const resources = h.synthesized.template.toJSON().Resources as Record<string, any>;
+  const fn = Object.values(resources).find((r) => r.Metadata?.['medic:entry'] === 'asg-elb-sweep/index.ts');
+  return new TemplateResolver(resources).resolve(fn.Properties.Environment.Variables) as Record<string, string>;
+}
+
+describe('ASG ELB health-check workflow (synthesized definition, real handlers, dynalite)', () => {
+  test('alarm path: a target group alarm maps to its group; ELB checks enforced, verified, previous values recorded', async () => {
+    const run = await enforce().run(unhealthyHostsAlarm());
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('resolved');
+    expect(asg.updates).toEqual([{ AutoScalingGroupName: 'web-asg', HealthCheckType: 'ELB', HealthCheckGracePeriod: 300 }]);
+    const entries = await h.incident('web-elb-health-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'verified', 'completed']);
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+    expect(detailOf(entries, 'received').target).toMatchObject({ type: 'autoscaling-group', id: 'web-asg' });
+    expect(detailOf(entries, 'acted').result.details.previous).toEqual({ HealthCheckType: 'EC2', HealthCheckGracePeriod: 0 });
+  });
+
+  test('capacity collapses after enforcing: rolled back to the recorded values, then escalated', async () => {
+    asg.afterEnforcing = 'collapses';
+    const run = await enforce().run(unhealthyHostsAlarm());
+    expect(run.status).toBe('FAILED');
+    expect(asg.updates).toEqual([
+      { AutoScalingGroupName: 'web-asg', HealthCheckType: 'ELB', HealthCheckGracePeriod: 300 },
+      { AutoScalingGroupName: 'web-asg', HealthCheckType: 'EC2', HealthCheckGracePeriod: 0 },
+    ]);
+    const entries = await h.incident('web-elb-health-');
+    expect(phases(entries).slice(-3)).toEqual(['verification-failed', 'rolled-back', 'escalated']);
+    expect(detailOf(entries, 'verification-failed').reason).toMatch(/fell below MinSize 2/);
+    expect(h.aws.published()[0].Message).toMatch(/Rollback: /);
+  });
+
+  test('the update throttled once: the workflow retries it and it succeeds, acting exactly once', async () => {
+    asg.throttledUpdates = 1;
+    const run = await enforce().run(unhealthyHostsAlarm());
+    expect(run.status).toBe('SUCCEEDED');
+    expect(asg.updates).toHaveLength(1);
+    const entries = await h.incident('web-elb-health-');
+    expect(phases(entries).slice(3, 7)).toEqual(['acting', 'act-failed', 'acting', 'acted']);
+    expect(detailOf(entries, 'act-failed')).toMatchObject({ notExecuted: true });
+  });
+
+  test('already compliant, or no load balancer: recorded as such, no update', async () => {
+    asg.addGroup('web-asg', { healthCheckType: 'ELB', gracePeriod: 300 });
+    expect((await enforce().run(unhealthyHostsAlarm())).output?.outcome.outcome).toBe('no-action-needed');
+    asg.addGroup('web-asg', { targetGroups: [] });
+    h.aws.alarms.set('web-tg-unhealthy-hosts', 'ALARM');
+    const second = await enforce().run(alarmEvent({ alarm: 'web-tg-unhealthy-hosts', dimensions: { TargetGroup: TARGET_GROUP }, timestamp: '2026-11-22T04:00:00.000+0000' }));
+    expect(second.output?.outcome.outcome).toBe('no-action-needed');
+    expect(asg.updates).toEqual([]);
+    const plans = [...(await h.ledger()).values()].map((entries) => detailOf(entries, 'planned').reason as string).sort();
+    expect(plans).toEqual([expect.stringMatching(/^already compliant: /), expect.stringMatching(/^nothing to enforce: /)]);
+  });
+
+  test('observe mode: the plan is recorded as "would act", nothing is updated', async () => {
+    h.aws.alarms.set('web-5xx', 'ALARM');
+    const run = await h.workflow('web-elb-observe').run(alarmEvent({ alarm: 'web-5xx', dimensions: { LoadBalancer: 'app/web/0123456789abcdef' } }));
+    expect(run.output?.outcome.outcome).toBe('observed');
+    expect(asg.updates).toEqual([]);
+    expect(detailOf(await h.incident('web-elb-observe-'), 'planned').wouldAct).toMatch(/^UpdateAutoScalingGroup web-asg/);
+  });
+
+  test('sweep path: 8 non-compliant opted-in groups, cap 5: five incidents through the workflow, three deferred in the ledger', async () => {
+    asg.groups.clear();
+    const names = Array.from({ length: 8 }, (_, i) => `shop-${i + 1}`);
+    for (const name of names) asg.addGroup(name, { tags: OPT_IN });
+    asg.addGroup('not-opted-in');
+    const sweepOnly = Object.entries(sweepEnvironment()).filter(([key]) => key.startsWith('MEDIC_SWEEP_'));
+    Object.assign(process.env, Object.fromEntries(sweepOnly));
+    sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `arn:aws:states:eu-west-1:111111111111:execution:x:${input.name}` }));
+
+    const result = await sweep({ time: '2026-11-24T14:00:00Z' });
+    expect(result.deferred).toEqual(['shop-6', 'shop-7', 'shop-8']);
+    const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    const runs = await Promise.all(starts.map((s) => enforce().run(JSON.parse(s.input!), s.name)));
+    expect(runs.map((r) => r.status)).toEqual(Array(5).fill('SUCCEEDED'));
+    expect(asg.updates.map((u) => u.AutoScalingGroupName).sort()).toEqual(names.slice(0, 5));
+    expect(asg.groups.get('shop-6')!.healthCheckType).toBe('EC2');
+
+    const ledger = await h.ledger();
+    const sweepEntries = ledger.get('web-elb-health-sweep-20261124T140000Z')!;
+    expect(phases(sweepEntries)).toEqual(['swept']);
+    expect(detailOf(sweepEntries, 'swept')).toMatchObject({ scanned: 8, deferred: { count: 3, names: ['shop-6', 'shop-7', 'shop-8'] } });
+    const incidents = [...ledger.keys()].filter((id) => !id.includes('-sweep-'));
+    expect(incidents).toHaveLength(5);
+    for (const id of incidents) expect(detailOf(ledger.get(id)!, 'received').trigger).toMatchObject({ kind: 'schedule' });
+  });
+
+  test('by hand or by sweep, a group that is neither configured nor opted in is refused at plan, not updated', async () => {
+    asg.addGroup('rogue');
+    const run = await enforce().run({ autoScalingGroupName: 'rogue' });
+    expect(run.status).toBe('FAILED');
+    expect(asg.updates).toEqual([]);
+    expect(detailOf(await h.incident('web-elb-health-'), 'planned').decision).toBe('escalate');
+  });
+});
