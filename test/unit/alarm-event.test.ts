@@ -271,3 +271,27 @@ describe('parseAlarmEvent: rejects what it cannot turn into an incident', () => 
     expect(rejection(parseAlarmEvent(event, spec()))).toMatch(/is not a date/);
   });
 });
+
+describe('parseAlarmEvent: target aliases (a target group alarm names the group behind it)', () => {
+  const aliased = (allowed: Array<Record<string, string>>) => spec({
+    target: {
+      ...ecsTargetSpec(allowed),
+      aliases: [{ dimensions: { TargetGroup: 'targetgroup/api/0123456789abcdef' }, target: { ClusterName: 'prod', ServiceName: 'api' } }],
+    },
+  });
+
+  test('an alarm carrying the alias dimension resolves to the aliased target', () => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/api/0123456789abcdef', LoadBalancer: 'app/web/1' } });
+    expect(accepted(parseAlarmEvent(event, aliased(TWO_SERVICES))).target.id).toBe('prod/api');
+  });
+
+  test('another target group does not match the alias, and with two allowed targets there is no fallback', () => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/other/0123456789abcdef' } });
+    expect(rejection(parseAlarmEvent(event, aliased(TWO_SERVICES)))).toMatch(/has no ClusterName, ServiceName dimension/);
+  });
+
+  test('the aliased target must still be in the allow-list', () => {
+    const event = alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/api/0123456789abcdef' } });
+    expect(rejection(parseAlarmEvent(event, aliased([{ ClusterName: 'prod', ServiceName: 'web' }])))).toMatch(/ecs-service prod\/api is not in runbook api-restart's allow-list/);
+  });
+});

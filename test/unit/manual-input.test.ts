@@ -65,3 +65,20 @@ describe('parseManualInput (a drill started from the console or a schedule)', ()
     expect(reason(input)).toMatch(expected);
   });
 });
+
+describe('parseManualInput: an allow-list by tag', () => {
+  const byTag: RunbookSpec = drillRunbookSpec({}, {
+    manualTargets: { autoScalingGroupName: { type: 'autoscaling-group', pattern: '[A-Za-z0-9._ -]{1,255}', arnTemplate: 'arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{id}', allowed: ['web-asg'], allowedByTag: { key: 'medic:enforce-elb-health-check', value: 'true' } } },
+  });
+  const withoutTag: RunbookSpec = { ...byTag, manualTargets: { autoScalingGroupName: { ...byTag.manualTargets!.autoScalingGroupName, allowedByTag: undefined } } };
+
+  test('accepts a group outside the static list (the runbook checks the tag before acting)', () => {
+    const parsed = parseManualInput({ autoScalingGroupName: 'shop-1' }, byTag, execution);
+    expect(parsed.ok && parsed.target.arn).toBe(`arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/shop-1`);
+  });
+
+  test('without the tag allow-list the same group is rejected, and the pattern applies either way', () => {
+    expect(parseManualInput({ autoScalingGroupName: 'shop-1' }, withoutTag, execution)).toMatchObject({ ok: false, reason: expect.stringMatching(/not in runbook .* allow-list \(web-asg\)/) });
+    expect(parseManualInput({ autoScalingGroupName: 'shop:1' }, byTag, execution)).toMatchObject({ ok: false, reason: expect.stringMatching(/must be a autoscaling-group identifier/) });
+  });
+});

@@ -126,6 +126,14 @@ describe('ASG ELB health-check workflow (synthesized definition, real handlers, 
     for (const id of incidents) expect(detailOf(ledger.get(id)!, 'received').trigger).toMatchObject({ kind: 'schedule' });
   });
 
+  test('an EventBridge-shaped input is never read as a typed target: rejected by the alarm parser', async () => {
+    const run = await enforce().run({ 'detail-type': 'Scheduled Event', source: 'aws.events', autoScalingGroupName: 'web-asg' });
+    expect(run.status).toBe('FAILED');
+    expect(asg.updates).toEqual([]);
+    const [entries] = [...(await h.ledger()).values()];
+    expect(detailOf(entries, 'rejected').reason).toMatch(/^not a CloudWatch alarm state change/);
+  });
+
   test('by hand or by sweep, a group that is neither configured nor opted in is refused at plan, not updated', async () => {
     asg.addGroup('rogue');
     const run = await enforce().run({ autoScalingGroupName: 'rogue' });

@@ -1,0 +1,150 @@
+import 'aws-sdk-client-mock-jest';
+import {
+  AutoScalingClient, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import { mockClient } from 'aws-sdk-client-mock';
+import { steps } from '../../lambdas/asg-elb-health-check/index';
+import type { ActResult, Plan, WorkflowState } from '../../lambdas/shared/types';
+import { ecsRunbookSpec, receivedIncident, workflowState } from '../support/fixtures';
+import { ACCOUNT, REGION } from '../support/synth';
+
+const autoScaling = mockClient(AutoScalingClient);
+beforeEach(() => autoScaling.reset());
+afterAll(() => autoScaling.restore());
+
+const OPT_IN = { key: 'medic:enforce-elb-health-check', value: 'true' };
+
+/** A state for the group `name` of runbook `web-elb-health` (configured groups: web-asg; opt-in tag set). */
+function state(name = 'web-asg', extra: { plan?: Plan; act?: ActResult } = {}): WorkflowState {
+  return workflowState({
+    runbook: ecsRunbookSpec({ name: 'web-elb-health', kind: 'asg-elb-health-check', options: { healthCheckGracePeriod: 300, autoScalingGroups: ['web-asg'], optInTag: OPT_IN } }),
+    incident: receivedIncident({
+      runbook: 'web-elb-health',
+      target: {
+        type: 'autoscaling-group', id: name, region: REGION, account: ACCOUNT, dimensions: { AutoScalingGroupName: name },
+        arn: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/${name}`,
+      },
+    }),
+    ...extra,
+  });
+}
+
+/** A group behind one target group, EC2 health checks, MinSize 2 with 2 healthy in service. */
+function group(overrides: Partial<AutoScalingGroup> & { healthy?: number } = {}): AutoScalingGroup {
+  const { healthy = 2, ...rest } = overrides;
+  return {
+    AutoScalingGroupName: 'web-asg', HealthCheckType: 'EC2', HealthCheckGracePeriod: 0, MinSize: 2, MaxSize: 4, DesiredCapacity: 2,
+    TargetGroupARNs: [`arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web/0123456789abcdef`], LoadBalancerNames: [], Tags: [],
+    Instances: [0, 1].map((i) => ({ InstanceId: `i-${i}`, LifecycleState: 'InService', HealthStatus: i < healthy ? 'Healthy' : 'Unhealthy', AvailabilityZone: 'eu-west-1a', ProtectedFromScaleIn: false })),
+    ...rest,
+  } as AutoScalingGroup;
+}
+const describes = (...groups: AutoScalingGroup[]): void => { autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: groups }); };
+
+const PREVIOUS = { HealthCheckType: 'EC2', HealthCheckGracePeriod: 0 };
+const APPLIED = { HealthCheckType: 'ELB', HealthCheckGracePeriod: 300 };
+const acted: ActResult = { summary: 'set', calls: [], batch: 0, moreBatches: false, details: { previous: PREVIOUS, applied: APPLIED } };
+const actPlan: Plan = { decision: 'act', reason: '', summary: '', details: { previous: PREVIOUS } };
+
+describe('plan', () => {
+  test('a configured group behind a target group with EC2 checks: act, recording the previous values', async () => {
+    describes(group());
+    const plan = await steps.plan(state());
+    expect(plan.decision).toBe('act');
+    expect(plan.summary).toBe('UpdateAutoScalingGroup web-asg: HealthCheckType EC2 -> ELB, HealthCheckGracePeriod 0 -> 300s');
+    expect(plan.details.previous).toEqual(PREVIOUS);
+    expect(autoScaling).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: ['web-asg'] });
+  });
+
+  test('group not found: escalated, nothing updated', async () => {
+    describes();
+    const plan = await steps.plan(state());
+    expect(plan).toMatchObject({ decision: 'escalate', reason: 'Auto Scaling group web-asg not found' });
+    expect(autoScaling).not.toHaveReceivedCommand(UpdateAutoScalingGroupCommand);
+  });
+
+  test('no load balancer or target group: nothing to enforce (not an error, not an action)', async () => {
+    describes(group({ TargetGroupARNs: [] }));
+    const plan = await steps.plan(state());
+    expect(plan.decision).toBe('noop');
+    expect(plan.reason).toMatch(/^nothing to enforce: /);
+  });
+
+  test('a classic load balancer counts as a load balancer', async () => {
+    describes(group({ TargetGroupARNs: [], LoadBalancerNames: ['web-clb'] }));
+    expect((await steps.plan(state())).decision).toBe('act');
+  });
+
+  test('already ELB: compliant, no call', async () => {
+    describes(group({ HealthCheckType: 'ELB', HealthCheckGracePeriod: 120 }));
+    const plan = await steps.plan(state());
+    expect(plan).toMatchObject({ decision: 'noop', reason: 'already compliant: HealthCheckType ELB, grace period 120s' });
+    expect(autoScaling).not.toHaveReceivedCommand(UpdateAutoScalingGroupCommand);
+  });
+
+  test('a group neither configured nor tagged is refused; the same group with the opt-in tag is acted on', async () => {
+    describes(group({ AutoScalingGroupName: 'other-asg' }));
+    const refused = await steps.plan(state('other-asg'));
+    expect(refused).toMatchObject({ decision: 'escalate', reason: 'Auto Scaling group other-asg is neither configured nor tagged medic:enforce-elb-health-check=true' });
+    describes(group({ AutoScalingGroupName: 'other-asg', Tags: [{ Key: OPT_IN.key, Value: 'false' }] }));
+    expect((await steps.plan(state('other-asg'))).decision).toBe('escalate');
+    describes(group({ AutoScalingGroupName: 'other-asg', Tags: [{ Key: OPT_IN.key, Value: 'true' }] }));
+    expect((await steps.plan(state('other-asg'))).decision).toBe('act');
+  });
+});
+
+describe('act and rollback', () => {
+  test('act sends exactly HealthCheckType ELB with the grace period, keeping the previous values', async () => {
+    autoScaling.on(UpdateAutoScalingGroupCommand).resolves({});
+    const result = await steps.act(state('web-asg', { plan: actPlan }));
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'web-asg', ...APPLIED }]);
+    expect(result.details).toEqual({ previous: PREVIOUS, applied: APPLIED });
+  });
+
+  test('a throttled update propagates as Throttling, so the workflow retries it', async () => {
+    autoScaling.on(UpdateAutoScalingGroupCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    await expect(steps.act(state('web-asg', { plan: actPlan }))).rejects.toMatchObject({ name: 'Throttling' });
+  });
+
+  test('rollback restores exactly the original values, with one call', async () => {
+    autoScaling.on(UpdateAutoScalingGroupCommand).resolves({});
+    const result = await steps.rollback!(state('web-asg', { act: acted }));
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'web-asg', ...PREVIOUS }]);
+    expect(result.status).toBe('rolled-back');
+  });
+
+  test('rollback without recorded previous values refuses to guess', async () => {
+    await expect(steps.rollback!(state('web-asg', { act: { ...acted, details: { applied: APPLIED } } }))).rejects.toThrow(/not guessing/);
+    expect(autoScaling).not.toHaveReceivedCommand(UpdateAutoScalingGroupCommand);
+  });
+});
+
+describe('check', () => {
+  test('values not visible yet: pending', async () => {
+    describes(group());
+    expect((await steps.check(state('web-asg', { act: acted }))).verdict).toBe('pending');
+  });
+
+  test('values in effect and capacity at MinSize: success', async () => {
+    describes(group({ HealthCheckType: 'ELB', HealthCheckGracePeriod: 300 }));
+    const result = await steps.check(state('web-asg', { act: acted }));
+    expect(result.verdict).toBe('success');
+    expect(result.readings).toMatchObject({ healthyInService: 2, minSize: 2 });
+  });
+
+  test('healthy capacity below MinSize: failure, even before the values are visible', async () => {
+    describes(group({ HealthCheckType: 'ELB', HealthCheckGracePeriod: 300, healthy: 1 }));
+    const result = await steps.check(state('web-asg', { act: acted }));
+    expect(result.verdict).toBe('failure');
+    expect(result.reason).toMatch(/^healthy in-service capacity 1 fell below MinSize 2/);
+    describes(group({ healthy: 0 }));
+    expect((await steps.check(state('web-asg', { act: acted }))).verdict).toBe('failure');
+  });
+
+  test('describe errors or a vanished group: inconclusive, never success', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).rejects(new Error('socket hang up'));
+    expect((await steps.check(state('web-asg', { act: acted }))).verdict).toBe('inconclusive');
+    describes();
+    expect((await steps.check(state('web-asg', { act: acted }))).verdict).toBe('inconclusive');
+  });
+});
