@@ -100,6 +100,8 @@ export class AsgElbHealthCheckRunbook extends Construct {
       kind: 'asg-elb-health-check',
       stepFunction: this.stepFunction,
       reversible: true,
+      // A sweep starts up to maxPerSweep incidents at once; a lower cap would deny (and escalate) the rest.
+      policy: { ...(props.sweep ? { maxConcurrent: maxPerSweep } : {}), ...props.policy },
       // Enforcement must hold through a whole window: 5 healthy readings a minute apart.
       verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 8, requiredConsecutiveSuccesses: 5, ...props.verification },
       options: { healthCheckGracePeriod: grace.toSeconds(), autoScalingGroups: configured, ...(optInTag ? { optInTag } : {}) },
@@ -222,5 +224,9 @@ function validate(name: string, props: AsgElbHealthCheckRunbookProps, configured
   }
   if (!Number.isInteger(maxPerSweep) || maxPerSweep < 1 || maxPerSweep > 20) throw new Error(`runbook ${name}: maxPerSweep must be a whole number from 1 to 20 (got ${maxPerSweep})`);
   if (props.sweep && (props.sweep.toSeconds() < 300 || props.sweep.toSeconds() > 7 * 86400)) throw new Error(`runbook ${name}: sweep must be between 5 minutes and 7 days`);
+  const maxConcurrent = props.policy?.maxConcurrent;
+  if (props.sweep && maxConcurrent !== undefined && maxConcurrent < maxPerSweep) {
+    throw new Error(`runbook ${name}: policy.maxConcurrent (${maxConcurrent}) is below maxPerSweep (${maxPerSweep}), so a sweep's extra incidents would be denied and escalated`);
+  }
   if (optInTag && (!optInTag.key || !optInTag.value)) throw new Error(`runbook ${name}: optInTag needs a key and a value`);
 }

@@ -60,6 +60,14 @@ describe('the sweep', () => {
     expect(withAction(statements, 'autoscaling:UpdateAutoScalingGroup')).toEqual([]);
   });
 
+  test('the runbook\'s concurrency cap defaults to the sweep\'s cap, so a sweep\'s incidents are not denied by it', () => {
+    const { template: swept } = synthStack({ ...testConfig, runbooks: { asgElbHealthCheck: [{ name: 'sweeper', autoScalingGroups: ['web-asg'], sweepMinutes: 60, maxPerSweep: 7 }] } });
+    const machine = Object.values(swept.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const join = machine.Properties.DefinitionString['Fn::Join'];
+    const definition = JSON.parse(join[1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join(join[0]));
+    expect(definition.States['Load runbook settings'].Parameters.runbook.policy.maxConcurrent).toBe(7);
+  });
+
   test('its failures alarm to the escalation topic', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmDescription).startsWith('medic: the sweep of runbook web-elb-health'));
     expect(alarms).toHaveLength(1);
@@ -96,6 +104,7 @@ describe('synth-time guards', () => {
     ['a malformed TargetGroup value', { targetGroups: { 'web-tg': 'web-asg' } }, /"web-tg" is not a TargetGroup dimension value/],
     ['maxPerSweep 0', { sweep: Duration.hours(1), maxPerSweep: 0 }, /maxPerSweep must be a whole number from 1 to 20/],
     ['a sweep every minute', { sweep: Duration.minutes(1) }, /sweep must be between 5 minutes and 7 days/],
+    ['a runbook cap below the sweep cap', { sweep: Duration.hours(1), maxPerSweep: 5, policy: { maxConcurrent: 2 } }, /policy\.maxConcurrent \(2\) is below maxPerSweep \(5\)/],
     ['a group name with a colon', { autoScalingGroups: ['web:asg'] }, /"web:asg" is not an Auto Scaling group name this runbook accepts/],
   ])('%s is a synth error', (_, overrides, message) => {
     expect(build(overrides)).toThrow(message);
