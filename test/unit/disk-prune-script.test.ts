@@ -1,0 +1,184 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadDocument, renderScript } from '../support/ssm-document';
+
+/** The SSM document's script, run by bash on a real directory tree the test builds. */
+
+interface Summary {
+  dryRun: boolean; roots: string[]; refusedRoots: string[]; considered: number; deleted: number; wouldDelete: number;
+  bytesFreed: number; skippedOpen: number; limitReached: boolean; journal: string; errors: string[]; files: string[];
+}
+
+let base: string;
+const OLD = 10; // days: older than the default 7-day cut-off
+const at = (...parts: string[]) => path.join(base, ...parts);
+
+function file(relative: string, options: { days?: number; bytes?: number } = {}): string {
+  const full = at(relative);
+  mkdirSync(path.dirname(full), { recursive: true });
+  writeFileSync(full, Buffer.alloc(options.bytes ?? 100, 'x'));
+  const when = new Date(Date.now() - (options.days ?? 0) * 86400_000);
+  utimesSync(full, when, when);
+  return full;
+}
+
+/** Runs the rendered script; the last stdout line is the JSON summary. */
+function prune(values: Record<string, string>): { status: number | null; summary: Summary; stdout: string } {
+  const script = at('prune.sh');
+  writeFileSync(script, renderScript({ journalVacuumSize: 'none', tmpRoots: 'none', ...values }));
+  const run = spawnSync('bash', [script], { encoding: 'utf8', timeout: 60_000 });
+  const lines = run.stdout.trim().split('\n');
+  return { status: run.status, summary: JSON.parse(lines[lines.length - 1]) as Summary, stdout: run.stdout };
+}
+
+/** Every entry under `dir`, as relative paths (symlinks listed, not followed). */
+function remaining(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      out.push(path.relative(dir, full));
+      if (entry.isDirectory()) walk(full);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** A tree with every kind of file the script must tell apart. */
+function buildTree(): void {
+  file('log/old.gz', { days: OLD });
+  file('log/new.gz', { days: 1 });
+  file('log/app.log.1', { days: OLD });
+  file('log/app.log', { days: OLD }); // the live log: no allow-listed pattern matches
+  file('log/nginx/access.log.2.gz', { days: OLD });
+  file('log/with spaces.old', { days: OLD });
+  file('log/with\nnewline.gz', { days: OLD });
+  file('outside/secret.gz', { days: OLD });
+  file('outside/keep.1', { days: OLD });
+  symlinkSync(at('outside/secret.gz'), at('log/link-to-outside.gz')); // a symlink matching a pattern
+  symlinkSync(at('outside'), at('log/linked-dir')); // a symlinked directory with matching files in it
+  file('tmp/stale', { days: OLD });
+  file('tmp/fresh', { days: 0 });
+}
+
+beforeEach(() => {
+  base = mkdtempSync(path.join(tmpdir(), 'medic-prune-'));
+  buildTree();
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+describe('medic-disk-prune script on a real filesystem', () => {
+  test('deletes exactly the old allow-listed files; symlinks, their targets, fresh files and the live log remain', () => {
+    const { status, summary } = prune({ logRoot: at('log'), tmpRoots: at('tmp') });
+    expect(status).toBe(0);
+    expect(remaining(at('log'))).toEqual(['app.log', 'link-to-outside.gz', 'linked-dir', 'new.gz', 'nginx'].sort());
+    expect(remaining(at('outside'))).toEqual(['keep.1', 'secret.gz']);
+    expect(remaining(at('tmp'))).toEqual(['fresh']);
+    expect(readlinkSync(at('log/link-to-outside.gz'))).toBe(at('outside/secret.gz'));
+    expect(summary).toMatchObject({ dryRun: false, deleted: 6, wouldDelete: 0, bytesFreed: 600, errors: [], refusedRoots: [] });
+    expect(summary.files).toEqual(expect.arrayContaining([at('log/with\nnewline.gz'), at('log/with spaces.old'), at('tmp/stale')]));
+  });
+
+  test('dryRun deletes nothing and lists the same files', () => {
+    const dry = prune({ logRoot: at('log'), tmpRoots: at('tmp'), dryRun: 'true' });
+    const before = [...remaining(at('log')), ...remaining(at('tmp'))];
+    expect(dry.summary).toMatchObject({ dryRun: true, deleted: 0, wouldDelete: 6, bytesFreed: 600 });
+    expect([...remaining(at('log')), ...remaining(at('tmp'))]).toEqual(before);
+    const real = prune({ logRoot: at('log'), tmpRoots: at('tmp') });
+    expect([...real.summary.files].sort()).toEqual([...dry.summary.files].sort());
+  });
+
+  test.each([
+    ['/', 'root / refused'],
+    ['/etc', 'protected root /etc'],
+    ['/var/lib/', 'protected root /var/lib/'],
+  ])('refuses the root %s, deletes nothing and exits 2', (root, reason) => {
+    const { status, summary } = prune({ logRoot: root, logPatterns: '*' });
+    expect(status).toBe(2);
+    expect(summary.refusedRoots).toEqual([reason]);
+    expect(summary.considered).toBe(0);
+  });
+
+  test('refuses a root with a .. component or behind a symlink; the other roots are still pruned', () => {
+    symlinkSync(at('log'), at('log-link'));
+    const dotdot = prune({ logRoot: `${at('tmp')}/../log`, tmpRoots: at('tmp') });
+    expect(dotdot.status).toBe(2);
+    expect(dotdot.summary.refusedRoots).toEqual([`root ${at('tmp')}/../log has a . or .. component`]);
+    expect(remaining(at('log'))).toContain('old.gz');
+    expect(remaining(at('tmp'))).toEqual(['fresh']);
+    const linked = prune({ logRoot: at('log-link') });
+    expect(linked.summary.refusedRoots).toEqual([`root ${at('log-link')} is a symbolic link`]);
+    expect(existsSync(at('log/old.gz'))).toBe(true);
+  });
+
+  test('relative roots and values with quotes or spaces never reach the script (allowedPattern)', () => {
+    expect(() => renderScript({ logRoot: 'var/log' })).toThrow(/logRoot/);
+    expect(() => renderScript({ logRoot: "/var/log'; rm -rf / #" })).toThrow(/logRoot/);
+    expect(() => renderScript({ logPatterns: '../*' })).toThrow(/logPatterns/);
+    expect(() => renderScript({ olderThanDays: '1; reboot' })).toThrow(/olderThanDays/);
+  });
+
+  test('a file held open by a process is skipped', async () => {
+    const holder: ChildProcess = spawn('bash', ['-c', 'exec 3<"$0"; sleep 30', at('log/old.gz')]);
+    try {
+      for (let i = 0; i < 100 && !existsSync(`/proc/${holder.pid}/fd/3`); i++) await new Promise((r) => setTimeout(r, 20));
+      const { summary } = prune({ logRoot: at('log') });
+      expect(summary.skippedOpen).toBe(1);
+      expect(existsSync(at('log/old.gz'))).toBe(true);
+      expect(existsSync(at('log/app.log.1'))).toBe(false);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  test('stops after maxDeleteMB', () => {
+    for (const n of [1, 2, 3]) file(`big/huge-${n}.gz`, { days: OLD, bytes: 1024 * 1024 });
+    const { summary } = prune({ logRoot: at('big'), maxDeleteMB: '2' });
+    expect(summary).toMatchObject({ deleted: 2, bytesFreed: 2 * 1024 * 1024, limitReached: true });
+    expect(remaining(at('big'))).toHaveLength(1);
+  });
+
+  test('olderThanDays is the cut-off', () => {
+    const { summary } = prune({ logRoot: at('log'), olderThanDays: '0' });
+    expect(summary.files).toContain(at('log/new.gz'));
+  });
+
+  test('the summary is one JSON line, last', () => {
+    const { stdout } = prune({ logRoot: at('log'), dryRun: 'true' });
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('the document', () => {
+  const doc = loadDocument();
+
+  test('is a Linux aws:runShellScript Command document, schema 2.2', () => {
+    expect(doc.schemaVersion).toBe('2.2');
+    expect(doc.mainSteps).toHaveLength(1);
+    expect(doc.mainSteps[0]).toMatchObject({ action: 'aws:runShellScript', precondition: { StringEquals: ['platformType', 'Linux'] } });
+    expect(doc.mainSteps[0].inputs.runCommand.join('\n')).toMatch(/^#!\/bin\/bash\nset -euo pipefail\n/);
+  });
+
+  test('every parameter is a String with an allowedPattern its default satisfies', () => {
+    expect(Object.keys(doc.parameters).sort()).toEqual(['dryRun', 'journalVacuumSize', 'logPatterns', 'logRoot', 'maxDeleteMB', 'olderThanDays', 'tmpRoots']);
+    for (const [name, spec] of Object.entries(doc.parameters)) {
+      expect([name, spec.type]).toEqual([name, 'String']);
+      expect(spec.allowedPattern).toBeDefined();
+      expect(new RegExp(spec.allowedPattern!).test(spec.default!)).toBe(true);
+      expect(spec.allowedPattern).not.toMatch(/'/);
+    }
+  });
+
+  test('shellcheck passes on the script', () => {
+    const script = path.join(tmpdir(), `medic-prune-shellcheck-${process.pid}.sh`);
+    writeFileSync(script, renderScript());
+    const run = spawnSync('shellcheck', ['--shell=bash', '--severity=style', script], { encoding: 'utf8' });
+    rmSync(script, { force: true });
+    if (run.error) throw new Error(`shellcheck is not installed (Debian: apt-get install shellcheck): ${run.error.message}`);
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(0);
+  });
+});
