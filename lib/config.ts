@@ -16,6 +16,7 @@ export interface MedicConfig {
     readonly ecsTaskRestart?: EcsTaskRestartConfig[];
     readonly rdsFailoverDrill?: RdsFailoverDrillConfig[];
     readonly asgElbHealthCheck?: AsgElbHealthCheckConfig[];
+    readonly diskPrune?: DiskPruneConfig[];
   };
 }
 
@@ -65,6 +66,16 @@ export interface AsgElbHealthCheckConfig extends Omit<RunbookConfig, 'alarmArns'
   /** @default 300 */
   readonly healthCheckGracePeriodSeconds?: number;
   readonly allowShortGracePeriod?: boolean;
+}
+
+/** Disk pruning through the medic-disk-prune Command document, from disk_used_percent alarms. */
+export interface DiskPruneConfig extends RunbookConfig {
+  readonly instances?: string[];
+  readonly instanceTag?: { readonly key: string; readonly value: string };
+  /** Document parameters: logRoot, logPatterns, tmpRoots, olderThanDays, journalVacuumSize, maxDeleteMB, dryRun. */
+  readonly prune?: Record<string, string>;
+  /** @default 5 */
+  readonly deliveryTimeoutMinutes?: number;
 }
 
 /** An RDS failover drill: started from the Step Functions console, or by its schedules. */
@@ -146,6 +157,13 @@ const checkConfig = object(
         failoverTimeoutMinutes: num,
         guardRecoveryMinutes: num,
       })),
+      diskPrune: list(object(runbookRequired, {
+        ...runbookOptional,
+        instances: list(str),
+        instanceTag: object({ key: str, value: str }),
+        prune: stringMap,
+        deliveryTimeoutMinutes: num,
+      })),
       asgElbHealthCheck: list(object({ name: str }, {
         ...runbookOptional,
         alarmArns: list(str),
@@ -168,6 +186,7 @@ export function runbookNames(config: MedicConfig): string[] {
     ...(config.runbooks.ecsTaskRestart ?? []).map((r) => r.name),
     ...(config.runbooks.rdsFailoverDrill ?? []).map((r) => r.name ?? 'rds-failover-drill'),
     ...(config.runbooks.asgElbHealthCheck ?? []).map((r) => r.name),
+    ...(config.runbooks.diskPrune ?? []).map((r) => r.name),
   ];
 }
 

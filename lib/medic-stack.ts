@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { MedicConfig, RunbookConfig } from './config';
 import { AsgElbHealthCheckRunbook } from './asg-elb-health-check-runbook';
+import { DiskPruneRunbook } from './disk-prune-runbook';
 import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
 import { MedicPlatform } from './platform';
 import { RdsFailoverDrill } from './rds-failover-drill';
@@ -18,6 +19,7 @@ export class MedicStack extends Stack {
   public readonly ecsTaskRestartRunbooks: EcsTaskRestartRunbook[] = [];
   public readonly rdsFailoverDrills: RdsFailoverDrill[] = [];
   public readonly asgElbHealthCheckRunbooks: AsgElbHealthCheckRunbook[] = [];
+  public readonly diskPruneRunbooks: DiskPruneRunbook[] = [];
 
   constructor(scope: Construct, id: string, props: MedicStackProps) {
     super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
@@ -64,6 +66,16 @@ export class MedicStack extends Stack {
       }));
     }
 
+    for (const rb of config.runbooks.diskPrune ?? []) {
+      this.diskPruneRunbooks.push(new DiskPruneRunbook(this, `DiskPrune-${rb.name}`, {
+        ...this.commonProps(rb),
+        instances: rb.instances,
+        instanceTag: rb.instanceTag,
+        prune: rb.prune,
+        deliveryTimeout: rb.deliveryTimeoutMinutes === undefined ? undefined : Duration.minutes(rb.deliveryTimeoutMinutes),
+      }));
+    }
+
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
@@ -80,6 +92,7 @@ export class MedicStack extends Stack {
       ...this.ecsTaskRestartRunbooks.map((r) => r.runbook),
       ...this.rdsFailoverDrills.map((r) => r.runbook),
       ...this.asgElbHealthCheckRunbooks.map((r) => r.runbook),
+      ...this.diskPruneRunbooks.map((r) => r.runbook),
     ];
   }
 

@@ -21,6 +21,11 @@ export interface TargetSpec {
    * target is `target` (which must still be in `allowed`).
    */
   readonly aliases?: Array<{ readonly dimensions: Record<string, string>; readonly target: Record<string, string> }>;
+  /**
+   * Also accept any target whose resource carries this tag. Validation cannot see tags, so the
+   * runbook's plan must check it, and its IAM must be conditioned on it.
+   */
+  readonly allowedByTag?: { readonly key: string; readonly value: string };
 }
 
 export interface AdmissionPolicy {

@@ -107,7 +107,7 @@ export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAla
       return reject(`dimension ${name} "${values[name].slice(0, 300)}" is not a valid ${spec.type} name`);
     }
   }
-  if (!spec.allowed.some((allowed) => wanted.every((name) => allowed[name] === values[name]))) {
+  if (!spec.allowedByTag && !spec.allowed.some((allowed) => wanted.every((name) => allowed[name] === values[name]))) {
     return reject(`${spec.type} ${render(spec.idTemplate, values)} is not in runbook ${runbook.name}'s allow-list`);
   }
   const placeholders = { ...values, region, account, partition };

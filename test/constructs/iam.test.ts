@@ -1,4 +1,4 @@
-import { ACCOUNT, REGION, synthStack, testConfig } from '../support/synth';
+import { ACCOUNT, REGION, alarmRunbookNames, synthStack, testConfig } from '../support/synth';
 
 // One synthesis for the whole file.
 const { template } = synthStack(testConfig);
@@ -89,6 +89,7 @@ const asgRoles = [
   ...asgRunbooks.map((rb) => roleOfFunction('asg-elb-health-check/index.ts', `runbook ${rb.name}:`)),
   ...asgRunbooks.filter((rb) => rb.sweepMinutes !== undefined).map((rb) => roleOfFunction('asg-elb-sweep/index.ts', `runbook ${rb.name}:`)),
 ];
+const diskPruneRoles = testConfig.runbooks.diskPrune!.map((rb) => roleOfFunction('disk-prune/index.ts', `runbook ${rb.name}:`));
 const escalateRole = roleOfFunction('escalate/index.ts');
 const completeRole = roleOfFunction('finish/index.ts');
 const admitRole = roleOfFunction('admit/index.ts');
@@ -199,7 +200,7 @@ describe.each(runbooks.map((rb) => [rb.name, rb] as const))('the %s step handler
 describe('across the whole template', () => {
   test('Resource "*" appears only for services without resource-level permissions, or under a condition', () => {
     // cdk-nag's IAM5 is acknowledged per function for X-Ray; this keeps any other wildcard from hiding behind it.
-    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|ssm:DescribeInstanceInformation|ssm:GetCommandInvocation|cloudwatch:GetMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     const offending = grants
       .filter((g) => g.resources.includes('*') && g.condition === undefined)
       .flatMap((g) => g.actions.filter((a) => !noResourceLevel.test(a)).map((a) => `${g.source}: ${a}`));
@@ -236,7 +237,7 @@ describe('across the whole template', () => {
 
   test('cloudwatch:DescribeAlarms is never granted on "*"', () => {
     const found = grantsOf('cloudwatch:DescribeAlarms');
-    expect(found.length).toBe(runbooks.length + 1 + asgRunbooks.length); // each alarm runbook's alarms, the drill's guard alarms
+    expect(found.length).toBe(alarmRunbookNames(testConfig).length + 1); // each alarm runbook's alarms, the drill's guard alarms
     expect(found.filter((g) => g.resources.some((r) => r.includes('*')))).toEqual([]);
   });
 
@@ -244,7 +245,7 @@ describe('across the whole template', () => {
     const prefix = arn('ssm', `parameter/medic/${STACK}/kill-switch/`);
     const found = [...new Set([...grantsOf('ssm:GetParameters'), ...grantsOf('ssm:GetParameter')])];
     // The admission handler and every step handler read the switches.
-    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, drillRole, ...asgRoles, ...Object.values(stepRoles)]));
+    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, drillRole, ...asgRoles, ...diskPruneRoles, ...Object.values(stepRoles)]));
     expect(found.flatMap((g) => g.resources).filter((r) => !r.startsWith(prefix))).toEqual([]);
   });
 

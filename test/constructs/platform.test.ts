@@ -1,14 +1,14 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { runbookNames as namesOf, type MedicConfig } from '../../lib/config';
 import { ledgerTableInput, limiterTableInput, tableFromTemplate } from '../support/dynalite';
-import { synthStack, testConfig } from '../support/synth';
+import { alarmRunbookNames as alarmRunbookNamesOf, synthStack, testConfig } from '../support/synth';
 
 // One synthesis per distinct stack, shared by every test in this file.
 const { template } = synthStack(testConfig);
 const resources = template.toJSON().Resources as Record<string, CfnResource>;
 const runbookNames = namesOf(testConfig);
 /** Runbooks started by alarms (the others are started by hand or by a schedule). */
-const alarmRunbookNames = [...testConfig.runbooks.ecsTaskRestart!, ...testConfig.runbooks.asgElbHealthCheck!].map((r) => r.name);
+const alarmRunbookNames = alarmRunbookNamesOf(testConfig);
 /** Runbooks with a periodic sweep (a function of its own, alarmed on errors). */
 const sweeps = testConfig.runbooks.asgElbHealthCheck!.filter((r) => r.sweepMinutes !== undefined).length;
 

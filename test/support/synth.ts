@@ -14,6 +14,12 @@ export const ACCOUNT = '111111111111';
 export const REGION = 'eu-west-1';
 export const alarmArn = (name: string): string => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
 
+/** Runbooks of a config that alarms start (each has an alarm rule, a dead-letter queue and its alarm). */
+export function alarmRunbookNames(config: MedicConfig): string[] {
+  const { ecsTaskRestart = [], asgElbHealthCheck = [], diskPrune = [] } = config.runbooks;
+  return [...ecsTaskRestart, ...asgElbHealthCheck, ...diskPrune].filter((r) => (r.alarmArns ?? []).length > 0).map((r) => r.name);
+}
+
 /** A config with one runbook per mode and strategy the tests exercise. */
 export const testConfig: MedicConfig = {
   stackName: 'MedicTest',
@@ -80,6 +86,17 @@ export const testConfig: MedicConfig = {
         mode: 'observe',
         alarmArns: [alarmArn('web-5xx')],
         autoScalingGroups: ['web-asg'],
+      },
+    ],
+    diskPrune: [
+      {
+        name: 'disk-prune',
+        mode: 'auto',
+        alarmArns: [alarmArn('web-disk-full')],
+        instances: ['i-0123456789abcdef0'],
+        instanceTag: { key: 'medic:disk-prune', value: 'true' },
+        prune: { olderThanDays: '3' },
+        verification: { initialDelaySeconds: 60, intervalSeconds: 60, maxChecks: 4, requiredConsecutiveSuccesses: 1 },
       },
     ],
   },

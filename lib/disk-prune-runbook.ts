@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { parse } from 'yaml';
+import { MedicFunction } from './function';
+import { acknowledge } from './nag';
+import { Runbook, type RunbookCommonProps } from './runbook';
+
+/** The Command document, as committed: the YAML file is the source of truth. */
+export const DISK_PRUNE_DOCUMENT_FILE = path.join(__dirname, '..', 'ssm-documents', 'medic-disk-prune.yaml');
+
+interface DocumentParameter { readonly default?: string; readonly allowedPattern?: string }
+function readDocument(): { parameters: Record<string, DocumentParameter> } & Record<string, unknown> {
+  return parse(readFileSync(DISK_PRUNE_DOCUMENT_FILE, 'utf8'));
+}
+
+/** What the prune script may delete; each value must satisfy the document's allowedPattern. */
+export interface PruneSettings {
+  /** @default '/var/log' */
+  readonly logRoot?: string;
+  /** Space-separated `find -name` patterns. @default '*.gz *.[0-9] *.old *.[0-9].log' */
+  readonly logPatterns?: string;
+  /** Space-separated directories, or `none`. @default '/tmp /var/tmp' */
+  readonly tmpRoots?: string;
+  /** @default '7' */
+  readonly olderThanDays?: string;
+  /** `journalctl --vacuum-size` value, or `none`. @default '500M' */
+  readonly journalVacuumSize?: string;
+  /** @default '10240' */
+  readonly maxDeleteMB?: string;
+  /** `true` lists and deletes nothing. @default 'false' */
+  readonly dryRun?: string;
+}
+
+/** Properties of a {@link DiskPruneRunbook}. */
+export interface DiskPruneRunbookProps extends RunbookCommonProps {
+  /** EC2 instance IDs this runbook may prune. @default - none: only tagged instances */
+  readonly instances?: string[];
+  /** Instances carrying this tag may be pruned too (checked before acting, and by IAM). */
+  readonly instanceTag?: { readonly key: string; readonly value: string };
+  /** Document parameters. */
+  readonly prune?: PruneSettings;
+  /**
+   * How long Run Command may wait to deliver the command to the instance.
+   * @default Duration.minutes(5)
+   */
+  readonly deliveryTimeout?: Duration;
+}
+
+const INSTANCE_PATTERN = 'i-[0-9a-f]{8,17}';
+
+/**
+ * Disk pruning on EC2: when a `disk_used_percent` alarm (CloudWatch agent) fires, check the
+ * instance is SSM-managed, online, Linux and allowed, run the medic-disk-prune Command document
+ * on it, wait for the command with Wait states, record its JSON summary, and verify the alarm's
+ * metric is back within the threshold; otherwise escalate with what was freed.
+ */
+export class DiskPruneRunbook extends Construct {
+  public readonly runbook: Runbook;
+  public readonly stepFunction: MedicFunction;
+  public readonly document: ssm.CfnDocument;
+
+  constructor(scope: Construct, id: string, props: DiskPruneRunbookProps) {
+    super(scope, id);
+    const name = props.name;
+    const instances = props.instances ?? [];
+    const documentContent = readDocument();
+    const documentParameters = resolveParameters(name, documentContent.parameters, props.prune ?? {});
+    const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
+    const instancePattern = new RegExp(`^${INSTANCE_PATTERN}$`);
+    for (const instance of instances) if (!instancePattern.test(instance)) throw new Error(`runbook ${name}: "${instance}" is not an EC2 instance ID`);
+    if (instances.length === 0 && !props.instanceTag) throw new Error(`runbook ${name}: list instances, or set instanceTag to allow instances by tag`);
+    if (props.instanceTag && (!props.instanceTag.key || !props.instanceTag.value)) throw new Error(`runbook ${name}: instanceTag needs a key and a value`);
+    const timeoutSeconds = deliveryTimeout.toSeconds();
+    if (timeoutSeconds < 30 || timeoutSeconds > 3600) throw new Error(`runbook ${name}: deliveryTimeout must be between 30 seconds and 1 hour`);
+
+    this.document = new ssm.CfnDocument(this, 'Document', {
+      documentType: 'Command',
+      content: documentContent,
+      updateMethod: 'NewVersion',
+    });
+    this.stepFunction = new MedicFunction(this, 'Steps', {
+      handler: 'disk-prune',
+      description: `medic runbook ${name}: disk pruning through SSM Run Command (plan, act, verify)`,
+      environment: props.platform.handlerEnvironment(),
+    });
+    this.grant(instances, props.instanceTag, (props.mode ?? 'observe') !== 'observe');
+
+    this.runbook = new Runbook(this, 'Runbook', {
+      ...props,
+      kind: 'disk-prune',
+      stepFunction: this.stepFunction,
+      reversible: false,
+      // The command runs for up to 10 minutes and the agent publishes the metric once a minute.
+      verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 15, requiredConsecutiveSuccesses: 2, ...props.verification },
+      options: {
+        documentName: this.document.ref,
+        documentParameters,
+        deliveryTimeoutSeconds: timeoutSeconds,
+        instances,
+        ...(props.instanceTag ? { instanceTag: props.instanceTag } : {}),
+      },
+      target: {
+        type: 'ec2-instance',
+        dimensions: { InstanceId: INSTANCE_PATTERN },
+        idTemplate: '{InstanceId}',
+        arnTemplate: 'arn:{partition}:ec2:{region}:{account}:instance/{InstanceId}',
+        allowed: instances.map((instance) => ({ InstanceId: instance })),
+        ...(props.instanceTag ? { allowedByTag: props.instanceTag } : {}),
+      },
+    });
+  }
+
+  /** See {@link Runbook.attachTo}. */
+  public attachTo(...args: Parameters<Runbook['attachTo']>): this {
+    this.runbook.attachTo(...args);
+    return this;
+  }
+
+  /**
+   * SendCommand only with this document, only on the listed instances or on instances carrying
+   * the tag, and not at all in observe mode. The reads have no resource-level permissions.
+   */
+  private grant(instances: string[], tag: DiskPruneRunbookProps['instanceTag'], maySend: boolean): void {
+    const stack = Stack.of(this);
+    const fn = this.stepFunction;
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'cloudwatch:GetMetricData'],
+      resources: ['*'],
+    }));
+    acknowledge(fn, ['IAM5[Resource::*]'], 'DescribeInstanceInformation, GetCommandInvocation and GetMetricData support no resource-level permissions.');
+    if (!maySend) return;
+    const instanceArn = (instance: string) => stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: instance });
+    const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.document.ref });
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [documentArn, ...instances.map(instanceArn)] }));
+    if (tag) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [instanceArn('*')], // tagged instances are only known by their tag, which the condition requires
+        conditions: { StringEquals: { [`ssm:resourceTag/${tag.key}`]: tag.value } },
+      }));
+      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:instance/*]`],
+        'SendCommand on instances is pinned to the opt-in tag by the ssm:resourceTag condition.');
+    }
+  }
+}
+
+/** The document's defaults overlaid with the runbook's settings, each checked against its allowedPattern now rather than by SSM at run time. */
+function resolveParameters(name: string, declared: Record<string, DocumentParameter>, settings: PruneSettings): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const key of Object.keys(settings)) if (!(key in declared)) throw new Error(`runbook ${name}: prune.${key} is not a parameter of the document`);
+  for (const [key, spec] of Object.entries(declared)) {
+    const value = (settings as Record<string, string | undefined>)[key] ?? spec.default ?? '';
+    if (spec.allowedPattern && !new RegExp(spec.allowedPattern).test(value)) {
+      throw new Error(`runbook ${name}: prune.${key} "${value}" does not match the document's allowedPattern ${spec.allowedPattern}`);
+    }
+    resolved[key] = value;
+  }
+  return resolved;
+}
