@@ -1,6 +1,6 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient, type InstanceInformation } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseSummary, steps } from '../../lambdas/disk-prune/index';
 import type { ActResult, WorkflowState } from '../../lambdas/shared/types';
@@ -30,7 +30,7 @@ function state(instance = INSTANCE, act?: ActResult): WorkflowState {
     act,
   });
 }
-const managed = (overrides: Record<string, unknown> = {}) => ({ InstanceId: INSTANCE, PingStatus: 'Online', PlatformType: 'Linux', PlatformName: 'Amazon Linux', ...overrides });
+const managed = (overrides: Record<string, unknown> = {}): InstanceInformation => ({ InstanceId: INSTANCE, PingStatus: 'Online', PlatformType: 'Linux', PlatformName: 'Amazon Linux', ...overrides } as InstanceInformation);
 const REQUESTED = new Date(Date.now() - 120_000).toISOString();
 const sent: ActResult = { summary: 'sent', calls: [], batch: 0, moreBatches: false, details: { commandId: 'cmd-1', requestedAt: REQUESTED } };
 const invocation = (Status: string, extra: Record<string, unknown> = {}) => {
