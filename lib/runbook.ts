@@ -115,7 +115,8 @@ export class Runbook extends Construct {
     this.trigger = props.target ? 'alarm' : 'manual';
     const manualFields = Object.values(props.manualTargets ?? {});
     const allowLists = [...(props.target ? [props.target.allowed] : []), ...manualFields.map((f) => f.allowed)];
-    if (allowLists.every((list) => list.length === 0) && !manualFields.some((f) => f.allowedByTag)) {
+    const byTag = !!props.target?.allowedByTag || manualFields.some((f) => f.allowedByTag);
+    if (allowLists.every((list) => list.length === 0) && !byTag) {
       throw new Error(`runbook ${this.name}: the target allow-list is empty`);
     }
     this.platform = platform;

@@ -1,0 +1,82 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { DiskPruneRunbook, type DiskPruneRunbookProps } from '../../lib/disk-prune-runbook';
+import { MedicPlatform } from '../../lib/platform';
+import { loadDocument } from '../support/ssm-document';
+import { ACCOUNT, REGION, alarmArn, synthStack, testConfig } from '../support/synth';
+
+const { template } = synthStack(testConfig);
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any>; Metadata?: Record<string, unknown> }>;
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+/** Renders `Fn::Join` ARNs with `${Ref}` placeholders. */
+const text = (v: unknown): string => (typeof v === 'string' ? v
+  : (v as any)['Fn::Join'] ? (v as any)['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : `\${${p.Ref}}`)).join('') : JSON.stringify(v));
+
+const documents = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SSM::Document');
+const [documentId, document] = documents[0];
+
+function statementsOfRunbook(name: string) {
+  const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['medic:entry'] === 'disk-prune/index.ts'
+    && String(r.Properties.Description).includes(`runbook ${name}:`));
+  const role = fn!.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as Array<{ Ref: string }>).some((x) => x.Ref === role))
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: Record<string, any> }>);
+}
+
+describe('the Command document', () => {
+  test('is registered from the YAML file, unchanged', () => {
+    expect(documents).toHaveLength(1);
+    expect(document.Properties).toMatchObject({ DocumentType: 'Command', UpdateMethod: 'NewVersion' });
+    expect(document.Properties.Content).toEqual(loadDocument());
+  });
+});
+
+describe('IAM of the step handler', () => {
+  const statements = statementsOfRunbook('disk-prune');
+  const sends = statements.filter((s) => asList(s.Action).includes('ssm:SendCommand'));
+
+  test('ssm:SendCommand only with this document and on the listed instance, or on instances carrying the tag', () => {
+    expect(sends).toHaveLength(2);
+    const byArn = sends.find((s) => !s.Condition)!;
+    expect(asList(byArn.Resource).map(text)).toEqual([
+      `arn:\${AWS::Partition}:ssm:${REGION}:${ACCOUNT}:document/\${${documentId}}`,
+      `arn:\${AWS::Partition}:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`,
+    ]);
+    const byTag = sends.find((s) => s.Condition)!;
+    expect(asList(byTag.Resource).map(text)).toEqual([`arn:\${AWS::Partition}:ec2:${REGION}:${ACCOUNT}:instance/*`]);
+    expect(byTag.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/medic:disk-prune': 'true' } });
+  });
+
+  test('the only actions on "*" are the reads without resource-level permissions', () => {
+    const onStar = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action)).filter((a) => !String(a).startsWith('xray:'));
+    expect(onStar.sort()).toEqual(['cloudwatch:GetMetricData', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation']);
+  });
+});
+
+describe('synth-time guards', () => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'DiskGuards', { env: { account: ACCOUNT, region: REGION } });
+  const platform = new MedicPlatform(stack, 'Platform');
+  const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'Alarm', alarmArn('disk'));
+  let n = 0;
+  const build = (overrides: Partial<DiskPruneRunbookProps>) => () => {
+    n += 1;
+    return new DiskPruneRunbook(stack, `Disk${n}`, { platform, name: `disk-${n}`, alarms: [alarm], instances: ['i-0123456789abcdef0'], ...overrides });
+  };
+
+  test('the defaults and a tag-only allow-list are accepted', () => {
+    expect(build({})).not.toThrow();
+    expect(build({ instances: [], instanceTag: { key: 'medic:disk-prune', value: 'true' }, prune: { logRoot: '/srv/app/logs', maxDeleteMB: '500' } })).not.toThrow();
+  });
+
+  test.each<[string, Partial<DiskPruneRunbookProps>, RegExp]>([
+    ['an instance ID that is not one', { instances: ['web-1'] }, /"web-1" is not an EC2 instance ID/],
+    ['no instance and no tag', { instances: [] }, /list instances, or set instanceTag/],
+    ['a relative log root', { prune: { logRoot: 'var/log' } }, /prune\.logRoot "var\/log" does not match the document's allowedPattern/],
+    ['a quote in a pattern', { prune: { logPatterns: "*.gz'" } }, /prune\.logPatterns/],
+    ['a parameter the document does not have', { prune: { rootDir: '/' } as never }, /prune\.rootDir is not a parameter of the document/],
+  ])('%s is a synth error', (_, overrides, message) => {
+    expect(build(overrides)).toThrow(message);
+  });
+});
