@@ -1,39 +1,12 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { parse } from 'yaml';
+import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
+
+export type { PruneSettings } from './disk-prune-document';
 import { MedicFunction } from './function';
 import { acknowledge } from './nag';
 import { Runbook, type RunbookCommonProps } from './runbook';
-
-/** The Command document, as committed: the YAML file is the source of truth. */
-export const DISK_PRUNE_DOCUMENT_FILE = path.join(__dirname, '..', 'ssm-documents', 'medic-disk-prune.yaml');
-
-interface DocumentParameter { readonly default?: string; readonly allowedPattern?: string }
-function readDocument(): { parameters: Record<string, DocumentParameter> } & Record<string, unknown> {
-  return parse(readFileSync(DISK_PRUNE_DOCUMENT_FILE, 'utf8'));
-}
-
-/** What the prune script may delete; each value must satisfy the document's allowedPattern. */
-export interface PruneSettings {
-  /** @default '/var/log' */
-  readonly logRoot?: string;
-  /** Space-separated `find -name` patterns. @default '*.gz *.[0-9] *.old *.[0-9].log' */
-  readonly logPatterns?: string;
-  /** Space-separated directories, or `none`. @default '/tmp /var/tmp' */
-  readonly tmpRoots?: string;
-  /** @default '7' */
-  readonly olderThanDays?: string;
-  /** `journalctl --vacuum-size` value, or `none`. @default '500M' */
-  readonly journalVacuumSize?: string;
-  /** @default '10240' */
-  readonly maxDeleteMB?: string;
-  /** `true` lists and deletes nothing. @default 'false' */
-  readonly dryRun?: string;
-}
 
 /** Properties of a {@link DiskPruneRunbook}. */
 export interface DiskPruneRunbookProps extends RunbookCommonProps {
@@ -61,14 +34,14 @@ const INSTANCE_PATTERN = 'i-[0-9a-f]{8,17}';
 export class DiskPruneRunbook extends Construct {
   public readonly runbook: Runbook;
   public readonly stepFunction: MedicFunction;
-  public readonly document: ssm.CfnDocument;
+  public readonly document: DiskPruneDocument;
 
   constructor(scope: Construct, id: string, props: DiskPruneRunbookProps) {
     super(scope, id);
     const name = props.name;
     const instances = props.instances ?? [];
-    const documentContent = readDocument();
-    const documentParameters = resolveParameters(name, documentContent.parameters, props.prune ?? {});
+    this.document = DiskPruneDocument.of(this);
+    const documentParameters = this.document.resolveParameters(name, props.prune ?? {});
     const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
     const instancePattern = new RegExp(`^${INSTANCE_PATTERN}$`);
     for (const instance of instances) if (!instancePattern.test(instance)) throw new Error(`runbook ${name}: "${instance}" is not an EC2 instance ID`);
@@ -77,11 +50,6 @@ export class DiskPruneRunbook extends Construct {
     const timeoutSeconds = deliveryTimeout.toSeconds();
     if (timeoutSeconds < 30 || timeoutSeconds > 3600) throw new Error(`runbook ${name}: deliveryTimeout must be between 30 seconds and 1 hour`);
 
-    this.document = new ssm.CfnDocument(this, 'Document', {
-      documentType: 'Command',
-      content: documentContent,
-      updateMethod: 'NewVersion',
-    });
     this.stepFunction = new MedicFunction(this, 'Steps', {
       handler: 'disk-prune',
       description: `medic runbook ${name}: disk pruning through SSM Run Command (plan, act, verify)`,
@@ -97,7 +65,7 @@ export class DiskPruneRunbook extends Construct {
       // The command runs for up to 10 minutes and the agent publishes the metric once a minute.
       verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 15, requiredConsecutiveSuccesses: 2, ...props.verification },
       options: {
-        documentName: this.document.ref,
+        documentName: this.document.documentName,
         documentParameters,
         deliveryTimeoutSeconds: timeoutSeconds,
         instances,
@@ -134,8 +102,7 @@ export class DiskPruneRunbook extends Construct {
     acknowledge(fn, ['IAM5[Resource::*]'], 'DescribeInstanceInformation, GetCommandInvocation and GetMetricData support no resource-level permissions.');
     if (!maySend) return;
     const instanceArn = (instance: string) => stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: instance });
-    const documentArn = stack.formatArn({ service: 'ssm', resource: 'document', resourceName: this.document.ref });
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [documentArn, ...instances.map(instanceArn)] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [this.document.documentArn, ...instances.map(instanceArn)] }));
     if (tag) {
       fn.addToRolePolicy(new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
@@ -146,18 +113,4 @@ export class DiskPruneRunbook extends Construct {
         'SendCommand on instances is pinned to the opt-in tag by the ssm:resourceTag condition.');
     }
   }
-}
-
-/** The document's defaults overlaid with the runbook's settings, each checked against its allowedPattern now rather than by SSM at run time. */
-function resolveParameters(name: string, declared: Record<string, DocumentParameter>, settings: PruneSettings): Record<string, string> {
-  const resolved: Record<string, string> = {};
-  for (const key of Object.keys(settings)) if (!(key in declared)) throw new Error(`runbook ${name}: prune.${key} is not a parameter of the document`);
-  for (const [key, spec] of Object.entries(declared)) {
-    const value = (settings as Record<string, string | undefined>)[key] ?? spec.default ?? '';
-    if (spec.allowedPattern && !new RegExp(spec.allowedPattern).test(value)) {
-      throw new Error(`runbook ${name}: prune.${key} "${value}" does not match the document's allowedPattern ${spec.allowedPattern}`);
-    }
-    resolved[key] = value;
-  }
-  return resolved;
 }

@@ -1,6 +1,6 @@
-import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
-import { cloudWatch, ssm } from '../shared/clients';
+import { ssm } from '../shared/clients';
+import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
 import { describeError } from '../shared/errors';
 import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { ActResult, Plan, WorkflowState } from '../shared/types';
@@ -19,19 +19,6 @@ export interface DiskPruneOptions {
   readonly instanceTag?: { readonly key: string; readonly value: string };
 }
 
-/** The script's last output line. */
-export interface PruneSummary {
-  readonly dryRun: boolean;
-  readonly deleted: number;
-  readonly wouldDelete: number;
-  readonly bytesFreed: number;
-  readonly skippedOpen: number;
-  readonly limitReached: boolean;
-  readonly refusedRoots: string[];
-  readonly errors: string[];
-  readonly files: string[];
-}
-
 const RUNNING = new Set(['Pending', 'InProgress', 'Delayed']);
 const MAX_OUTPUT_CHARS = 1500;
 
@@ -44,51 +31,7 @@ async function managedInstance(id: string, extra: InstanceInformationStringFilte
   return out.InstanceInformationList?.find((i) => i.InstanceId === id);
 }
 
-/** The summary line, if the output ends with one. */
-export function parseSummary(output: string | undefined): PruneSummary | undefined {
-  const last = (output ?? '').trim().split('\n').pop() ?? '';
-  try {
-    const parsed = JSON.parse(last) as PruneSummary;
-    return typeof parsed?.bytesFreed === 'number' ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const tail = (text: string | undefined): string => (text ?? '').trim().slice(-MAX_OUTPUT_CHARS);
-
-function breaches(alarm: MetricAlarm, value: number): boolean {
-  const t = alarm.Threshold ?? 0;
-  switch (alarm.ComparisonOperator) {
-    case 'GreaterThanThreshold': return value > t;
-    case 'GreaterThanOrEqualToThreshold': return value >= t;
-    case 'LessThanThreshold': return value < t;
-    case 'LessThanOrEqualToThreshold': return value <= t;
-    default: throw new Error(`alarm ${alarm.AlarmName} uses ${alarm.ComparisonOperator}, which this runbook cannot compare`);
-  }
-}
-
-/** The alarm's own metric, newest datapoint at or after `since`. */
-async function latestDatapoint(alarm: MetricAlarm, since: Date): Promise<{ value: number; at: Date } | undefined> {
-  const period = alarm.Period ?? 60;
-  const out = await cloudWatch().send(new GetMetricDataCommand({
-    StartTime: new Date(since.getTime() - period * 1000),
-    EndTime: new Date(Date.now() + 60_000),
-    ScanBy: 'TimestampDescending',
-    MetricDataQueries: [{
-      Id: 'disk',
-      MetricStat: {
-        Metric: { Namespace: alarm.Namespace, MetricName: alarm.MetricName, Dimensions: alarm.Dimensions },
-        Period: period,
-        Stat: alarm.Statistic ?? alarm.ExtendedStatistic ?? 'Maximum',
-      },
-    }],
-  }));
-  const result = out.MetricDataResults?.[0];
-  const points = (result?.Timestamps ?? []).map((at, i) => ({ at, value: result!.Values![i] })).filter((p) => p.at.getTime() >= since.getTime());
-  return points.sort((a, b) => b.at.getTime() - a.at.getTime())[0];
-}
 
 export const steps: RunbookSteps = {
   async plan(state) {
@@ -157,22 +100,8 @@ export const steps: RunbookSteps = {
     }
     if (!summary) return { verdict: 'failure', reason: `the prune command succeeded but printed no summary: ${tail(invocation.StandardOutputContent)}`, readings };
 
-    const alarmName = state.incident!.trigger?.name;
-    try {
-      const alarm = (await cloudWatch().send(new DescribeAlarmsCommand({ AlarmNames: [alarmName!] }))).MetricAlarms?.[0];
-      if (!alarm?.MetricName) return { verdict: 'inconclusive', reason: `alarm ${alarmName} (a metric alarm) not found, so its metric cannot be read`, readings };
-      const finished = invocation.ExecutionEndDateTime ? new Date(invocation.ExecutionEndDateTime) : new Date(requestedAt);
-      const point = await latestDatapoint(alarm, finished);
-      const freed = `freed ${mb(summary.bytesFreed)} (${summary.deleted} file(s))`;
-      if (!point) return { verdict: 'pending', reason: `${freed}; waiting for a ${alarm.MetricName} datapoint after the prune`, readings };
-      readings.metric = { name: alarm.MetricName, value: point.value, at: point.at.toISOString(), threshold: alarm.Threshold };
-      if (breaches(alarm, point.value)) {
-        return { verdict: 'pending', reason: `${freed}, still ${point.value.toFixed(1)} ${alarm.MetricName} (threshold ${alarm.Threshold}): something else is filling the disk`, readings };
-      }
-      return { verdict: 'success', reason: `${freed}; ${alarm.MetricName} ${point.value.toFixed(1)} is back within the threshold ${alarm.Threshold}`, readings };
-    } catch (error) {
-      return { verdict: 'inconclusive', reason: `the disk metric could not be read: ${describeError(error)}`, readings };
-    }
+    const finished = invocation.ExecutionEndDateTime ? new Date(invocation.ExecutionEndDateTime) : new Date(requestedAt);
+    return verifyDiskMetric(state.incident!.trigger?.name, finished, `freed ${megabytes(summary.bytesFreed)} (${summary.deleted} file(s))`, readings);
   },
 };
 
