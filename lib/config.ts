@@ -17,6 +17,7 @@ export interface MedicConfig {
     readonly rdsFailoverDrill?: RdsFailoverDrillConfig[];
     readonly asgElbHealthCheck?: AsgElbHealthCheckConfig[];
     readonly diskPrune?: DiskPruneConfig[];
+    readonly diskPruneFleet?: DiskPruneFleetConfig[];
   };
 }
 
@@ -74,6 +75,19 @@ export interface DiskPruneConfig extends RunbookConfig {
   readonly instanceTag?: { readonly key: string; readonly value: string };
   /** Document parameters: logRoot, logPatterns, tmpRoots, olderThanDays, journalVacuumSize, maxDeleteMB, dryRun. */
   readonly prune?: Record<string, string>;
+  /** @default 5 */
+  readonly deliveryTimeoutMinutes?: number;
+}
+
+/** Fleet disk pruning: one Run Command per Auto Scaling group or tag, capped by MaxConcurrency/MaxErrors. */
+export interface DiskPruneFleetConfig extends RunbookConfig {
+  readonly autoScalingGroups?: string[];
+  readonly fleetTag?: { readonly key: string; readonly value: string };
+  readonly prune?: Record<string, string>;
+  /** @default '10%' */
+  readonly maxConcurrency?: string;
+  /** @default '1' */
+  readonly maxErrors?: string;
   /** @default 5 */
   readonly deliveryTimeoutMinutes?: number;
 }
@@ -164,6 +178,15 @@ const checkConfig = object(
         prune: stringMap,
         deliveryTimeoutMinutes: num,
       })),
+      diskPruneFleet: list(object(runbookRequired, {
+        ...runbookOptional,
+        autoScalingGroups: list(str),
+        fleetTag: object({ key: str, value: str }),
+        prune: stringMap,
+        maxConcurrency: str,
+        maxErrors: str,
+        deliveryTimeoutMinutes: num,
+      })),
       asgElbHealthCheck: list(object({ name: str }, {
         ...runbookOptional,
         alarmArns: list(str),
@@ -187,6 +210,7 @@ export function runbookNames(config: MedicConfig): string[] {
     ...(config.runbooks.rdsFailoverDrill ?? []).map((r) => r.name ?? 'rds-failover-drill'),
     ...(config.runbooks.asgElbHealthCheck ?? []).map((r) => r.name),
     ...(config.runbooks.diskPrune ?? []).map((r) => r.name),
+    ...(config.runbooks.diskPruneFleet ?? []).map((r) => r.name),
   ];
 }
 

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { MedicConfig, RunbookConfig } from './config';
 import { AsgElbHealthCheckRunbook } from './asg-elb-health-check-runbook';
+import { DiskPruneFleetRunbook } from './disk-prune-fleet-runbook';
 import { DiskPruneRunbook } from './disk-prune-runbook';
 import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
 import { MedicPlatform } from './platform';
@@ -20,6 +21,7 @@ export class MedicStack extends Stack {
   public readonly rdsFailoverDrills: RdsFailoverDrill[] = [];
   public readonly asgElbHealthCheckRunbooks: AsgElbHealthCheckRunbook[] = [];
   public readonly diskPruneRunbooks: DiskPruneRunbook[] = [];
+  public readonly diskPruneFleetRunbooks: DiskPruneFleetRunbook[] = [];
 
   constructor(scope: Construct, id: string, props: MedicStackProps) {
     super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
@@ -76,6 +78,18 @@ export class MedicStack extends Stack {
       }));
     }
 
+    for (const rb of config.runbooks.diskPruneFleet ?? []) {
+      this.diskPruneFleetRunbooks.push(new DiskPruneFleetRunbook(this, `DiskPruneFleet-${rb.name}`, {
+        ...this.commonProps(rb),
+        autoScalingGroups: rb.autoScalingGroups,
+        fleetTag: rb.fleetTag,
+        prune: rb.prune,
+        maxConcurrency: rb.maxConcurrency,
+        maxErrors: rb.maxErrors,
+        deliveryTimeout: rb.deliveryTimeoutMinutes === undefined ? undefined : Duration.minutes(rb.deliveryTimeoutMinutes),
+      }));
+    }
+
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
@@ -93,6 +107,7 @@ export class MedicStack extends Stack {
       ...this.rdsFailoverDrills.map((r) => r.runbook),
       ...this.asgElbHealthCheckRunbooks.map((r) => r.runbook),
       ...this.diskPruneRunbooks.map((r) => r.runbook),
+      ...this.diskPruneFleetRunbooks.map((r) => r.runbook),
     ];
   }
 

@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { DiskPruneFleetRunbook, type DiskPruneFleetRunbookProps } from '../../lib/disk-prune-fleet-runbook';
 import { DiskPruneRunbook, type DiskPruneRunbookProps } from '../../lib/disk-prune-runbook';
 import { MedicPlatform } from '../../lib/platform';
 import { loadDocument } from '../support/ssm-document';
@@ -76,6 +77,53 @@ describe('synth-time guards', () => {
     ['a relative log root', { prune: { logRoot: 'var/log' } }, /prune\.logRoot "var\/log" does not match the document's allowedPattern/],
     ['a quote in a pattern', { prune: { logPatterns: "*.gz'" } }, /prune\.logPatterns/],
     ['a parameter the document does not have', { prune: { rootDir: '/' } as never }, /prune\.rootDir is not a parameter of the document/],
+  ])('%s is a synth error', (_, overrides, message) => {
+    expect(build(overrides)).toThrow(message);
+  });
+});
+
+describe('the fleet variant', () => {
+  const fleetFn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['medic:entry'] === 'disk-prune-fleet/index.ts');
+  const role = fleetFn!.Properties.Role['Fn::GetAtt'][0];
+  const statements = Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as Array<{ Ref: string }>).some((x) => x.Ref === role))
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: Record<string, any> }>);
+
+  test('shares the stack\'s one document', () => {
+    expect(documents).toHaveLength(1);
+  });
+
+  test('SendCommand with the document, and on instances only under the Auto Scaling group tag condition', () => {
+    const sends = statements.filter((s) => asList(s.Action).includes('ssm:SendCommand'));
+    expect(sends.map((s) => [asList(s.Resource).map(text), s.Condition ?? null])).toEqual([
+      [[`arn:\${AWS::Partition}:ssm:${REGION}:${ACCOUNT}:document/\${${documentId}}`], null],
+      [[`arn:\${AWS::Partition}:ec2:${REGION}:${ACCOUNT}:instance/*`], { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': ['web-asg'] } }],
+    ]);
+  });
+
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'FleetGuards', { env: { account: ACCOUNT, region: REGION } });
+  const platform = new MedicPlatform(stack, 'Platform');
+  const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'Alarm', alarmArn('fleet-disk'));
+  let n = 0;
+  const build = (overrides: Partial<DiskPruneFleetRunbookProps>) => () => {
+    n += 1;
+    return new DiskPruneFleetRunbook(stack, `Fleet${n}`, { platform, name: `fleet-${n}`, alarms: [alarm], autoScalingGroups: ['web-asg'], ...overrides });
+  };
+
+  test('accepts the defaults, the cap boundaries and a tag fleet', () => {
+    expect(build({})).not.toThrow();
+    expect(build({ maxConcurrency: '50%', maxErrors: '25%' })).not.toThrow();
+    expect(build({ maxConcurrency: '50', maxErrors: '0' })).not.toThrow();
+    expect(build({ autoScalingGroups: [], fleetTag: { key: 'role', value: 'web' } })).not.toThrow();
+  });
+
+  test.each<[string, Partial<DiskPruneFleetRunbookProps>, RegExp]>([
+    ['the whole fleet at once', { maxConcurrency: '100%' }, /maxConcurrency "100%" must be 1-50 instances or 1%-50%/],
+    ['more than 50 instances at once', { maxConcurrency: '51' }, /maxConcurrency "51"/],
+    ['zero concurrency', { maxConcurrency: '0' }, /maxConcurrency "0"/],
+    ['too many errors tolerated', { maxErrors: '30%' }, /maxErrors "30%" must be 0-10 instances or 0%-25%/],
+    ['both a group and a tag', { fleetTag: { key: 'role', value: 'web' } }, /exactly one of autoScalingGroups and fleetTag/],
   ])('%s is a synth error', (_, overrides, message) => {
     expect(build(overrides)).toThrow(message);
   });

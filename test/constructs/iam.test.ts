@@ -89,7 +89,10 @@ const asgRoles = [
   ...asgRunbooks.map((rb) => roleOfFunction('asg-elb-health-check/index.ts', `runbook ${rb.name}:`)),
   ...asgRunbooks.filter((rb) => rb.sweepMinutes !== undefined).map((rb) => roleOfFunction('asg-elb-sweep/index.ts', `runbook ${rb.name}:`)),
 ];
-const diskPruneRoles = testConfig.runbooks.diskPrune!.map((rb) => roleOfFunction('disk-prune/index.ts', `runbook ${rb.name}:`));
+const diskPruneRoles = [
+  ...testConfig.runbooks.diskPrune!.map((rb) => roleOfFunction('disk-prune/index.ts', `runbook ${rb.name}:`)),
+  ...testConfig.runbooks.diskPruneFleet!.map((rb) => roleOfFunction('disk-prune-fleet/index.ts', `runbook ${rb.name}:`)),
+];
 const escalateRole = roleOfFunction('escalate/index.ts');
 const completeRole = roleOfFunction('finish/index.ts');
 const admitRole = roleOfFunction('admit/index.ts');
@@ -200,7 +203,7 @@ describe.each(runbooks.map((rb) => [rb.name, rb] as const))('the %s step handler
 describe('across the whole template', () => {
   test('Resource "*" appears only for services without resource-level permissions, or under a condition', () => {
     // cdk-nag's IAM5 is acknowledged per function for X-Ray; this keeps any other wildcard from hiding behind it.
-    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|ssm:DescribeInstanceInformation|ssm:GetCommandInvocation|cloudwatch:GetMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|ssm:DescribeInstanceInformation|ssm:GetCommandInvocation|ssm:ListCommands|ssm:ListCommandInvocations|cloudwatch:GetMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     const offending = grants
       .filter((g) => g.resources.includes('*') && g.condition === undefined)
       .flatMap((g) => g.actions.filter((a) => !noResourceLevel.test(a)).map((a) => `${g.source}: ${a}`));

@@ -16,8 +16,8 @@ export const alarmArn = (name: string): string => `arn:aws:cloudwatch:${REGION}:
 
 /** Runbooks of a config that alarms start (each has an alarm rule, a dead-letter queue and its alarm). */
 export function alarmRunbookNames(config: MedicConfig): string[] {
-  const { ecsTaskRestart = [], asgElbHealthCheck = [], diskPrune = [] } = config.runbooks;
-  return [...ecsTaskRestart, ...asgElbHealthCheck, ...diskPrune].filter((r) => (r.alarmArns ?? []).length > 0).map((r) => r.name);
+  const { ecsTaskRestart = [], asgElbHealthCheck = [], diskPrune = [], diskPruneFleet = [] } = config.runbooks;
+  return [...ecsTaskRestart, ...asgElbHealthCheck, ...diskPrune, ...diskPruneFleet].filter((r) => (r.alarmArns ?? []).length > 0).map((r) => r.name);
 }
 
 /** A config with one runbook per mode and strategy the tests exercise. */
@@ -96,6 +96,17 @@ export const testConfig: MedicConfig = {
         instances: ['i-0123456789abcdef0'],
         instanceTag: { key: 'medic:disk-prune', value: 'true' },
         prune: { olderThanDays: '3' },
+        verification: { initialDelaySeconds: 60, intervalSeconds: 60, maxChecks: 4, requiredConsecutiveSuccesses: 1 },
+      },
+    ],
+    diskPruneFleet: [
+      {
+        name: 'disk-prune-fleet',
+        mode: 'auto',
+        alarmArns: [alarmArn('web-fleet-disk-full')],
+        autoScalingGroups: ['web-asg'],
+        maxConcurrency: '25%',
+        maxErrors: '1',
         verification: { initialDelaySeconds: 60, intervalSeconds: 60, maxChecks: 4, requiredConsecutiveSuccesses: 1 },
       },
     ],

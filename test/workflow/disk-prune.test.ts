@@ -1,5 +1,5 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { phases } from '../support/ledger-reader';
 import { alarmEvent } from '../support/synth';
@@ -88,5 +88,33 @@ describe('disk prune workflow (synthesized definition, real handlers, dynalite)'
       'not verified after 4 check(s): freed 12.0 MB (4 file(s)), still 96.0 disk_used_percent (threshold 90): something else is filling the disk',
     );
     expect(h.aws.published()[0].Message).toContain('something else is filling the disk');
+  });
+});
+
+describe('fleet disk prune workflow', () => {
+  const fleetPrune = () => h.workflow('disk-prune-fleet').run(alarmEvent({ alarm: 'web-fleet-disk-full', dimensions: { AutoScalingGroupName: 'web-asg', path: '/' } }));
+
+  beforeEach(() => {
+    h.aws.ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [1, 2, 3, 4].map((i) => ({ InstanceId: `i-${i}`, PingStatus: 'Online', PlatformType: 'Linux' })) });
+    h.aws.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-fleet' } });
+    let reads = 0;
+    h.aws.ssm.on(ListCommandsCommand).callsFake(() => ({ Commands: [{ CommandId: 'cmd-fleet', Status: reads++ === 0 ? 'InProgress' : world.command.at(-1), TargetCount: 4, CompletedCount: reads > 1 ? 4 : 1, ErrorCount: 0 }] }));
+    h.aws.ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [1, 2, 3, 4].map((i) => ({ InstanceId: `i-${i}`, Status: 'Success', CommandPlugins: [{ Output: world.output }] })) });
+  });
+
+  test('one capped SendCommand to the group, bytes freed summed, fleet metric back: resolved', async () => {
+    const run = await fleetPrune();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(sent()).toEqual([expect.objectContaining({ Targets: [{ Key: 'tag:aws:autoscaling:groupName', Values: ['web-asg'] }], MaxConcurrency: '25%', MaxErrors: '1' })]);
+    const entries = await h.incident('disk-prune-fleet-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed']);
+    expect(detailOf(entries, 'verified').reason).toMatch(/^freed 48\.0 MB \(16 file\(s\)\) across 4 instance\(s\)/);
+  });
+
+  test('the caps stop a failing command: escalated, not completed', async () => {
+    world.command = ['Failed'];
+    const run = await fleetPrune();
+    expect(run.status).toBe('FAILED');
+    expect(detailOf(await h.incident('disk-prune-fleet-'), 'verification-failed').reason).toMatch(/^the fleet prune command Failed/);
   });
 });

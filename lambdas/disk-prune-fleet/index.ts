@@ -1,0 +1,127 @@
+import {
+  DescribeInstanceInformationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, type InstanceInformation,
+} from '@aws-sdk/client-ssm';
+import { ssm } from '../shared/clients';
+import { describeError } from '../shared/errors';
+import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
+import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { ActResult, Plan, WorkflowState } from '../shared/types';
+
+/** Settings the construct puts in the runbook's options. */
+export interface DiskPruneFleetOptions {
+  readonly documentName: string;
+  readonly documentParameters: Record<string, string>;
+  readonly deliveryTimeoutSeconds: number;
+  /** Run Command's blast-radius caps, validated at synth time. */
+  readonly maxConcurrency: string;
+  readonly maxErrors: string;
+  /**
+   * How the target names its fleet: an Auto Scaling group (target id = group name, instances
+   * tagged `aws:autoscaling:groupName`), or a fixed tag (target id = `key=value`).
+   */
+  readonly fleetTagKey?: string;
+}
+
+const RUNNING = new Set(['Pending', 'InProgress', 'Cancelling']);
+const MAX_FAILED_LISTED = 3;
+const ASG_TAG = 'aws:autoscaling:groupName';
+
+function optionsOf(state: WorkflowState): DiskPruneFleetOptions {
+  return state.runbook.options as unknown as DiskPruneFleetOptions;
+}
+
+/** The Run Command target tag of this incident's fleet. */
+function fleetTag(state: WorkflowState): { key: string; value: string } {
+  const id = state.incident!.target!.id;
+  const key = optionsOf(state).fleetTagKey;
+  if (!key) return { key: ASG_TAG, value: id };
+  return { key, value: id.slice(key.length + 1) };
+}
+
+async function fleetInstances(tag: { key: string; value: string }): Promise<InstanceInformation[]> {
+  const found: InstanceInformation[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ssm().send(new DescribeInstanceInformationCommand({ Filters: [{ Key: `tag:${tag.key}`, Values: [tag.value] }], MaxResults: 50, NextToken }));
+    found.push(...(out.InstanceInformationList ?? []));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+export const steps: RunbookSteps = {
+  async plan(state) {
+    const tag = fleetTag(state);
+    const options = optionsOf(state);
+    const instances = await fleetInstances(tag);
+    const online = instances.filter((i) => i.PingStatus === 'Online' && i.PlatformType === 'Linux');
+    const details = { fleet: `${tag.key}=${tag.value}`, managed: instances.length, onlineLinux: online.length, notOnline: instances.filter((i) => i.PingStatus !== 'Online').map((i) => i.InstanceId) };
+    if (online.length === 0) {
+      const refusal: Plan = { decision: 'escalate', reason: `no SSM-managed, online Linux instance is tagged ${tag.key}=${tag.value}`, summary: 'nothing was pruned', details };
+      return refusal;
+    }
+    return {
+      decision: 'act',
+      reason: `${online.length} managed Linux instance(s) online in ${tag.key}=${tag.value}`,
+      summary: `SendCommand ${options.documentName} to instances tagged ${tag.key}=${tag.value} (${online.length} online), at most ${options.maxConcurrency} at once, stopping after ${options.maxErrors} error(s)`,
+      details: { ...details, documentParameters: options.documentParameters },
+    };
+  },
+
+  async act(state): Promise<ActResult> {
+    const options = optionsOf(state);
+    const tag = fleetTag(state);
+    const parameters = {
+      DocumentName: options.documentName,
+      Targets: [{ Key: `tag:${tag.key}`, Values: [tag.value] }],
+      MaxConcurrency: options.maxConcurrency,
+      MaxErrors: options.maxErrors,
+      Parameters: Object.fromEntries(Object.entries(options.documentParameters).map(([k, v]) => [k, [v]])),
+      TimeoutSeconds: options.deliveryTimeoutSeconds,
+      Comment: `medic ${state.incident!.incidentId}`.slice(0, 100),
+    };
+    const out = await ssm().send(new SendCommandCommand(parameters));
+    const commandId = out.Command?.CommandId;
+    if (!commandId) throw new Error('SendCommand returned no command id');
+    return {
+      summary: `sent ${options.documentName} to instances tagged ${tag.key}=${tag.value} (command ${commandId})`,
+      calls: [{ service: 'ssm', operation: 'SendCommand', parameters, result: { commandId } }],
+      batch: 0,
+      moreBatches: false,
+      details: { commandId, requestedAt: new Date().toISOString() },
+    };
+  },
+
+  async check(state): Promise<CheckResult> {
+    const { commandId, requestedAt } = state.act!.details as { commandId: string; requestedAt: string };
+    let command;
+    let invocations;
+    try {
+      command = (await ssm().send(new ListCommandsCommand({ CommandId: commandId }))).Commands?.[0];
+      invocations = command && !RUNNING.has(command.Status ?? '')
+        ? (await ssm().send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true }))).CommandInvocations ?? []
+        : [];
+    } catch (error) {
+      return { verdict: 'inconclusive', reason: `command ${commandId} could not be read: ${describeError(error)}`, readings: {} };
+    }
+    if (!command) return { verdict: 'pending', reason: `command ${commandId} not listed yet`, readings: {} };
+    const status = command.Status ?? 'unknown';
+    // ListCommandInvocations keeps the first 2,500 characters of each output, so a long summary may be cut: such instances count as unknown.
+    const summaries = invocations.map((i) => ({ id: i.InstanceId, status: i.Status, summary: parseSummary(i.CommandPlugins?.[0]?.Output) }));
+    const bytesFreed = summaries.reduce((sum, s) => sum + (s.summary?.bytesFreed ?? 0), 0);
+    const deleted = summaries.reduce((sum, s) => sum + (s.summary?.deleted ?? 0), 0);
+    const readings: Record<string, unknown> = {
+      commandStatus: status, targets: command.TargetCount, completed: command.CompletedCount, errors: command.ErrorCount,
+      deliveryTimedOut: command.DeliveryTimedOutCount, bytesFreed, deleted, withoutSummary: summaries.filter((s) => !s.summary).map((s) => s.id),
+    };
+    if (RUNNING.has(status)) return { verdict: 'pending', reason: `fleet command ${status}: ${command.CompletedCount ?? 0} of ${command.TargetCount ?? '?'} done`, readings };
+    if (status !== 'Success') {
+      const failed = invocations.filter((i) => i.Status !== 'Success').slice(0, MAX_FAILED_LISTED)
+        .map((i) => `${i.InstanceId} ${i.Status}: ${(i.CommandPlugins?.[0]?.Output ?? '').trim().slice(-300)}`);
+      return { verdict: 'failure', reason: `the fleet prune command ${status} (${command.ErrorCount ?? 0} error(s) of ${command.TargetCount ?? '?'} target(s)): ${failed.join(' | ') || 'no invocation output'}`, readings };
+    }
+    return verifyDiskMetric(state.incident!.trigger?.name, new Date(requestedAt), `freed ${megabytes(bytesFreed)} (${deleted} file(s)) across ${invocations.length} instance(s)`, readings);
+  },
+};
+
+export const handler = runbookHandler(steps);

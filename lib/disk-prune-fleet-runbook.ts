@@ -1,0 +1,146 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { TargetSpec } from '../lambdas/shared/types';
+import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
+import { MedicFunction } from './function';
+import { acknowledge } from './nag';
+import { Runbook, type RunbookCommonProps } from './runbook';
+
+/** Properties of a {@link DiskPruneFleetRunbook}. Give exactly one of `autoScalingGroups` and `fleetTag`. */
+export interface DiskPruneFleetRunbookProps extends RunbookCommonProps {
+  /**
+   * Fleets by Auto Scaling group: the alarm's `AutoScalingGroupName` dimension (CloudWatch agent
+   * `aggregation_dimensions`) picks one; an alarm without it uses the single group listed.
+   */
+  readonly autoScalingGroups?: string[];
+  /** One fleet: the instances carrying this tag. */
+  readonly fleetTag?: { readonly key: string; readonly value: string };
+  /** Document parameters. */
+  readonly prune?: PruneSettings;
+  /**
+   * Run Command `MaxConcurrency`: instances pruned at once, `1`-`50` or `1%`-`50%`.
+   * @default '10%'
+   */
+  readonly maxConcurrency?: string;
+  /**
+   * Run Command `MaxErrors`: failed instances after which no more are started, `0`-`10` or `0%`-`25%`.
+   * @default '1'
+   */
+  readonly maxErrors?: string;
+  /** @default Duration.minutes(5) */
+  readonly deliveryTimeout?: Duration;
+}
+
+const GROUP_PATTERN = '[A-Za-z0-9._ -]{1,255}';
+const TAG_PART = /^[A-Za-z0-9 _.:/=+@-]{1,128}$/;
+
+/** `count` within `maxCount`, or `percent%` within `maxPercent`. */
+function withinCap(value: string, minCount: number, maxCount: number, maxPercent: number): boolean {
+  const percent = /^(\d{1,3})%$/.exec(value);
+  if (percent) return Number(percent[1]) >= minCount && Number(percent[1]) <= maxPercent;
+  return /^\d{1,3}$/.test(value) && Number(value) >= minCount && Number(value) <= maxCount;
+}
+
+/**
+ * Disk pruning across a fleet: one `SendCommand` of the medic-disk-prune document to every
+ * instance of an Auto Scaling group (or carrying a tag), with Run Command's `MaxConcurrency` and
+ * `MaxErrors` as the blast-radius caps, then the alarm's (fleet-level) metric back within its
+ * threshold, or an escalation with what each instance reported.
+ */
+export class DiskPruneFleetRunbook extends Construct {
+  public readonly runbook: Runbook;
+  public readonly stepFunction: MedicFunction;
+  public readonly document: DiskPruneDocument;
+
+  constructor(scope: Construct, id: string, props: DiskPruneFleetRunbookProps) {
+    super(scope, id);
+    const name = props.name;
+    const groups = props.autoScalingGroups ?? [];
+    const maxConcurrency = props.maxConcurrency ?? '10%';
+    const maxErrors = props.maxErrors ?? '1';
+    const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
+    if ((groups.length > 0) === !!props.fleetTag) throw new Error(`runbook ${name}: give exactly one of autoScalingGroups and fleetTag`);
+    const groupPattern = new RegExp(`^${GROUP_PATTERN}$`);
+    for (const group of groups) if (!groupPattern.test(group)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts`);
+    if (props.fleetTag && !(TAG_PART.test(props.fleetTag.key) && TAG_PART.test(props.fleetTag.value))) throw new Error(`runbook ${name}: fleetTag needs a valid key and value`);
+    if (!withinCap(maxConcurrency, 1, 50, 50)) {
+      throw new Error(`runbook ${name}: maxConcurrency "${maxConcurrency}" must be 1-50 instances or 1%-50%, so a bad prune cannot reach the whole fleet at once`);
+    }
+    if (!withinCap(maxErrors, 0, 10, 25)) throw new Error(`runbook ${name}: maxErrors "${maxErrors}" must be 0-10 instances or 0%-25%`);
+    const timeoutSeconds = deliveryTimeout.toSeconds();
+    if (timeoutSeconds < 30 || timeoutSeconds > 3600) throw new Error(`runbook ${name}: deliveryTimeout must be between 30 seconds and 1 hour`);
+
+    this.document = DiskPruneDocument.of(this);
+    const documentParameters = this.document.resolveParameters(name, props.prune ?? {});
+    this.stepFunction = new MedicFunction(this, 'Steps', {
+      handler: 'disk-prune-fleet',
+      description: `medic runbook ${name}: fleet disk pruning through SSM Run Command (plan, act, verify)`,
+      environment: props.platform.handlerEnvironment(),
+    });
+    this.grant(groups, props.fleetTag, (props.mode ?? 'observe') !== 'observe');
+
+    const fleetTagId = props.fleetTag ? `${props.fleetTag.key}=${props.fleetTag.value}` : undefined;
+    const target: TargetSpec = props.fleetTag
+      ? {
+        type: 'ec2-fleet-by-tag',
+        dimensions: {},
+        idTemplate: fleetTagId!,
+        // Not a resource ARN: the fleet's identity for leases, rate limits and the ledger's by-target index.
+        arnTemplate: `arn:{partition}:ec2:{region}:{account}:instance/*?tag=${fleetTagId}`,
+        allowed: [{}],
+      }
+      : {
+        type: 'autoscaling-group',
+        dimensions: { AutoScalingGroupName: GROUP_PATTERN },
+        idTemplate: '{AutoScalingGroupName}',
+        arnTemplate: 'arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{AutoScalingGroupName}',
+        allowed: groups.map((group) => ({ AutoScalingGroupName: group })),
+      };
+    this.runbook = new Runbook(this, 'Runbook', {
+      ...props,
+      kind: 'disk-prune-fleet',
+      stepFunction: this.stepFunction,
+      reversible: false,
+      verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 30, requiredConsecutiveSuccesses: 2, ...props.verification },
+      options: {
+        documentName: this.document.documentName,
+        documentParameters,
+        deliveryTimeoutSeconds: timeoutSeconds,
+        maxConcurrency,
+        maxErrors,
+        ...(props.fleetTag ? { fleetTagKey: props.fleetTag.key } : {}),
+      },
+      target,
+    });
+  }
+
+  /** See {@link Runbook.attachTo}. */
+  public attachTo(...args: Parameters<Runbook['attachTo']>): this {
+    this.runbook.attachTo(...args);
+    return this;
+  }
+
+  /** SendCommand only with this document and only on instances tagged as the fleet's members; none in observe mode. */
+  private grant(groups: string[], tag: DiskPruneFleetRunbookProps['fleetTag'], maySend: boolean): void {
+    const stack = Stack.of(this);
+    const fn = this.stepFunction;
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ssm:DescribeInstanceInformation', 'ssm:ListCommands', 'ssm:ListCommandInvocations', 'cloudwatch:GetMetricData'],
+      resources: ['*'],
+    }));
+    acknowledge(fn, ['IAM5[Resource::*]'], 'DescribeInstanceInformation, ListCommands, ListCommandInvocations and GetMetricData support no resource-level permissions.');
+    if (!maySend) return;
+    const condition = tag
+      ? { [`ssm:resourceTag/${tag.key}`]: tag.value }
+      : { 'ssm:resourceTag/aws:autoscaling:groupName': groups };
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [this.document.documentArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ssm:SendCommand'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })], // fleet members are known by their tag, which the condition requires
+      conditions: { StringEquals: condition },
+    }));
+    acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:instance/*]`],
+      'SendCommand on instances is pinned to the fleet\'s tag by the ssm:resourceTag condition.');
+  }
+}
