@@ -1,17 +1,15 @@
 import {
-  DescribeInstanceInformationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, type InstanceInformation,
+  DescribeInstanceInformationCommand, ListCommandInvocationsCommand, ListCommandsCommand, type InstanceInformation,
 } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
+import { sendPruneCommand, type PruneDocumentOptions } from '../shared/prune-command';
 import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { ActResult, Plan, WorkflowState } from '../shared/types';
 
 /** Settings the construct puts in the runbook's options. */
-export interface DiskPruneFleetOptions {
-  readonly documentName: string;
-  readonly documentParameters: Record<string, string>;
-  readonly deliveryTimeoutSeconds: number;
+export interface DiskPruneFleetOptions extends PruneDocumentOptions {
   /** Run Command's blast-radius caps, validated at synth time. */
   readonly maxConcurrency: string;
   readonly maxErrors: string;
@@ -69,27 +67,10 @@ export const steps: RunbookSteps = {
   },
 
   async act(state): Promise<ActResult> {
-    const options = optionsOf(state);
+    const { maxConcurrency, maxErrors } = optionsOf(state);
     const tag = fleetTag(state);
-    const parameters = {
-      DocumentName: options.documentName,
-      Targets: [{ Key: `tag:${tag.key}`, Values: [tag.value] }],
-      MaxConcurrency: options.maxConcurrency,
-      MaxErrors: options.maxErrors,
-      Parameters: Object.fromEntries(Object.entries(options.documentParameters).map(([k, v]) => [k, [v]])),
-      TimeoutSeconds: options.deliveryTimeoutSeconds,
-      Comment: `medic ${state.incident!.incidentId}`.slice(0, 100),
-    };
-    const out = await ssm().send(new SendCommandCommand(parameters));
-    const commandId = out.Command?.CommandId;
-    if (!commandId) throw new Error('SendCommand returned no command id');
-    return {
-      summary: `sent ${options.documentName} to instances tagged ${tag.key}=${tag.value} (command ${commandId})`,
-      calls: [{ service: 'ssm', operation: 'SendCommand', parameters, result: { commandId } }],
-      batch: 0,
-      moreBatches: false,
-      details: { commandId, requestedAt: new Date().toISOString() },
-    };
+    const where = { Targets: [{ Key: `tag:${tag.key}`, Values: [tag.value] }], MaxConcurrency: maxConcurrency, MaxErrors: maxErrors };
+    return sendPruneCommand(state, optionsOf(state), where, `instances tagged ${tag.key}=${tag.value}`);
   },
 
   async check(state): Promise<CheckResult> {

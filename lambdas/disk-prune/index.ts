@@ -1,18 +1,13 @@
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/clients';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
+import { sendPruneCommand, type PruneDocumentOptions } from '../shared/prune-command';
 import { describeError } from '../shared/errors';
 import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { ActResult, Plan, WorkflowState } from '../shared/types';
 
 /** Settings the construct puts in the runbook's options. */
-export interface DiskPruneOptions {
-  /** Name of the medic-disk-prune Command document the stack registered. */
-  readonly documentName: string;
-  /** Document parameters (logRoot, logPatterns, ...), each already checked against its allowedPattern at synth time. */
-  readonly documentParameters: Record<string, string>;
-  /** How long Run Command may wait to deliver the command to the instance. */
-  readonly deliveryTimeoutSeconds: number;
+export interface DiskPruneOptions extends PruneDocumentOptions {
   /** Instances allowed by ID. */
   readonly instances: string[];
   /** Instances carrying this tag are allowed too. */
@@ -59,24 +54,7 @@ export const steps: RunbookSteps = {
 
   async act(state): Promise<ActResult> {
     const id = state.incident!.target!.id;
-    const options = optionsOf(state);
-    const parameters = {
-      DocumentName: options.documentName,
-      InstanceIds: [id],
-      Parameters: Object.fromEntries(Object.entries(options.documentParameters).map(([k, v]) => [k, [v]])),
-      TimeoutSeconds: options.deliveryTimeoutSeconds,
-      Comment: `medic ${state.incident!.incidentId}`.slice(0, 100),
-    };
-    const out = await ssm().send(new SendCommandCommand(parameters));
-    const commandId = out.Command?.CommandId;
-    if (!commandId) throw new Error('SendCommand returned no command id');
-    return {
-      summary: `sent ${options.documentName} to ${id} (command ${commandId})`,
-      calls: [{ service: 'ssm', operation: 'SendCommand', parameters, result: { commandId } }],
-      batch: 0,
-      moreBatches: false,
-      details: { commandId, requestedAt: new Date().toISOString() },
-    };
+    return sendPruneCommand(state, optionsOf(state), { InstanceIds: [id] }, id);
   },
 
   async check(state): Promise<CheckResult> {
