@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
+import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
 import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow } from './runbook-workflow';
@@ -60,6 +60,12 @@ export interface RunbookProps extends RunbookCommonProps {
    */
   readonly manualTargets?: Record<string, ManualTargetField>;
   /**
+   * An AWS service event that starts this runbook and names its target (e.g. ACM's expiry
+   * warning). Its own EventBridge rule is created, filtered to the allow-listed resources
+   * unless resources are also allowed by tag.
+   */
+  readonly eventTarget?: EventTargetSpec;
+  /**
    * Name of the state machine, for runbooks operators start by hand.
    * @default - generated
    */
@@ -87,6 +93,8 @@ export class Runbook extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   /** The alarm rule, made when the first alarm is attached. */
   public rule?: events.Rule;
+  /** The service event rule, for runbooks with an `eventTarget`. */
+  public eventRule?: events.Rule;
   /** This runbook's own kill switch: any value but `off` stops it. */
   public readonly killSwitch: ssm.StringParameter;
   /** Alarm events EventBridge could not deliver to the state machine (made with the alarm rule). */
@@ -111,11 +119,13 @@ export class Runbook extends Construct {
       throw new Error(`runbook ${this.name}: verification can take ${verificationSeconds}s, which with 10 minutes for the other steps `
         + `does not fit the ${timeout.toSeconds()}s workflow timeout; raise the timeout or shorten verification`);
     }
-    if (!props.target && !props.manualTargets) throw new Error(`runbook ${this.name}: give "target" (alarm runbooks), "manualTargets" (started by hand), or both`);
+    if (!props.target && !props.manualTargets && !props.eventTarget) {
+      throw new Error(`runbook ${this.name}: give "target" (alarm runbooks), "eventTarget" (service events) and/or "manualTargets" (started by hand)`);
+    }
     this.trigger = props.target ? 'alarm' : 'manual';
     const manualFields = Object.values(props.manualTargets ?? {});
-    const allowLists = [...(props.target ? [props.target.allowed] : []), ...manualFields.map((f) => f.allowed)];
-    const byTag = !!props.target?.allowedByTag || manualFields.some((f) => f.allowedByTag);
+    const allowLists = [...(props.target ? [props.target.allowed] : []), ...(props.eventTarget ? [props.eventTarget.allowed] : []), ...manualFields.map((f) => f.allowed)];
+    const byTag = !!props.target?.allowedByTag || !!props.eventTarget?.allowedByTag || manualFields.some((f) => f.allowedByTag);
     if (allowLists.every((list) => list.length === 0) && !byTag) {
       throw new Error(`runbook ${this.name}: the target allow-list is empty`);
     }
@@ -138,6 +148,7 @@ export class Runbook extends Construct {
       alarmArns: Lazy.list({ produce: () => this.alarmArns }),
       target: props.target,
       manualTargets: props.manualTargets,
+      eventTarget: props.eventTarget,
       policy,
       verification,
       killSwitch: { global: platform.globalKillSwitch.parameterName, runbook: this.killSwitch.parameterName },
@@ -173,7 +184,8 @@ export class Runbook extends Construct {
 
     this.addTimeoutBackstop(platform);
     for (const alarm of props.alarms ?? []) this.attachTo(alarm);
-    if (this.trigger === 'alarm' && !props.manualTargets) {
+    if (props.eventTarget) this.addServiceEventRule(props.eventTarget);
+    if (this.trigger === 'alarm' && !props.manualTargets && !props.eventTarget) {
       this.node.addValidation({
         validate: () => (this.alarmArns.length === 0 ? [`runbook ${this.name} is attached to no alarm: pass "alarms" or call attachTo(alarm)`] : []),
       });
@@ -205,27 +217,39 @@ export class Runbook extends Construct {
       actions: ['cloudwatch:DescribeAlarms'],
       resources: Lazy.list({ produce: () => this.alarmArns }),
     }));
-    this.deadLetterQueue = new sqs.Queue(this, 'UndeliveredEvents', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.rule = this.ruleToWorkflow('AlarmRule', `medic: alarms attached to runbook ${this.name} going to ALARM`, {
+      source: ['aws.cloudwatch'],
+      detailType: ['CloudWatch Alarm State Change'],
+      resources: Lazy.list({ produce: () => this.alarmArns }),
+      detail: { state: { value: ['ALARM'] } },
     });
-    this.rule = new events.Rule(this, 'AlarmRule', {
-      description: `medic: alarms attached to runbook ${this.name} going to ALARM`,
-      eventPattern: {
-        source: ['aws.cloudwatch'],
-        detailType: ['CloudWatch Alarm State Change'],
-        resources: Lazy.list({ produce: () => this.alarmArns }),
-        detail: { state: { value: ['ALARM'] } },
-      },
-      targets: [new targets.SfnStateMachine(this.stateMachine, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 10,
-        maxEventAge: Duration.hours(2),
-      })],
+  }
+
+  /** The rule for the runbook's service event, filtered to its allow-listed resources unless tags may allow others. */
+  private addServiceEventRule(spec: EventTargetSpec): void {
+    this.eventRule = this.ruleToWorkflow('ServiceEventRule', `medic: ${spec.detailType} events for runbook ${this.name}`, {
+      source: [spec.source],
+      detailType: [spec.detailType],
+      ...(spec.allowedByTag ? {} : { resources: spec.allowed }),
     });
-    this.alarmOnUndeliveredEvents(this.platform, this.deadLetterQueue);
-    acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
+  }
+
+  /** A rule that starts the workflow, with retries and the runbook's dead-letter queue (alarmed to the topic). */
+  private ruleToWorkflow(id: string, description: string, eventPattern: events.EventPattern): events.Rule {
+    if (!this.deadLetterQueue) {
+      this.deadLetterQueue = new sqs.Queue(this, 'UndeliveredEvents', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      this.alarmOnUndeliveredEvents(this.platform, this.deadLetterQueue);
+      acknowledge(this.deadLetterQueue, ['SQS3'], 'This queue is the dead-letter queue of the EventBridge target.');
+    }
+    return new events.Rule(this, id, {
+      description,
+      eventPattern,
+      targets: [new targets.SfnStateMachine(this.stateMachine, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 10, maxEventAge: Duration.hours(2) })],
+    });
   }
 
   /**

@@ -62,6 +62,20 @@ export interface ManualTargetField {
   readonly allowedByTag?: { readonly key: string; readonly value: string };
 }
 
+/** An AWS service event that names its target in `resources`, e.g. ACM's `ACM Certificate Approaching Expiration`. */
+export interface EventTargetSpec {
+  readonly source: string;
+  readonly detailType: string;
+  /** Target type recorded on the incident, e.g. `acm-certificate`. */
+  readonly type: string;
+  /** Pattern the resource ARN must match. */
+  readonly arnPattern: string;
+  /** ARNs this runbook may act on. */
+  readonly allowed: string[];
+  /** Also accept resources carrying this tag (the runbook's plan checks it; IAM is conditioned on it). */
+  readonly allowedByTag?: { readonly key: string; readonly value: string };
+}
+
 /** Everything a runbook's workflow tells the shared handlers; injected by the state machine, never taken from the event. */
 export interface RunbookSpec {
   readonly name: string;
@@ -75,6 +89,8 @@ export interface RunbookSpec {
   readonly alarmArns: string[];
   /** How an alarm names the target (alarm runbooks). */
   readonly target?: TargetSpec;
+  /** An AWS service event that starts this runbook and names its target. */
+  readonly eventTarget?: EventTargetSpec;
   /** Input fields that name the target (manual runbooks); exactly one must be given. */
   readonly manualTargets?: Record<string, ManualTargetField>;
   readonly policy: AdmissionPolicy;

@@ -12,7 +12,7 @@ export type ParsedAlarm =
 
 const reject = (reason: string): ParsedAlarm => ({ ok: false, reason });
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -43,7 +43,7 @@ function render(template: string, values: Record<string, string>): string {
 }
 
 /** `20261122T031722Z`: sortable, readable, and safe in keys and execution names. */
-function compactTime(iso: string): string {
+export function compactTime(iso: string): string {
   return iso.replace(/[-:]/g, '').replace(/\.\d+/, '').replace(/\+0000$/, 'Z');
 }
 

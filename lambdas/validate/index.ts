@@ -7,6 +7,7 @@ import type { Incident, WorkflowState } from '../shared/types';
 import { InvalidStateError } from '../shared/errors';
 import { parseAlarmEvent } from './alarm-event';
 import { parseManualInput } from './manual-input';
+import { isRunbookServiceEvent, parseResourceEvent } from './resource-event';
 
 /** How long a claimed incident id stays claimed; EventBridge redelivers for at most 24 hours. */
 const CLAIM_SECONDS = 7 * 86400;
@@ -43,7 +44,9 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
   if (!runbook?.name || !execution?.id) throw new InvalidStateError('the workflow state has no runbook or execution (the state machine injects both)');
   const settings = platformSettings();
   const actor = actorName(context);
-  const parsed = readsAsManualInput(state.event, runbook) ? parseManualInput(state.event, runbook, execution) : parseAlarmEvent(state.event, runbook);
+  const parsed = isRunbookServiceEvent(state.event, runbook) ? parseResourceEvent(state.event, runbook)
+    : readsAsManualInput(state.event, runbook) ? parseManualInput(state.event, runbook, execution)
+      : parseAlarmEvent(state.event, runbook);
 
   if (!parsed.ok) {
     const incident: Incident = {

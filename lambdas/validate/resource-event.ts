@@ -1,0 +1,57 @@
+import { sha256Hex } from '../shared/canonical-json';
+import type { RunbookSpec, Target, Trigger } from '../shared/types';
+import { compactTime, isObject, MAX_EVENT_BYTES, type ParsedAlarm } from './alarm-event';
+
+/** Does this event come from the service event the runbook listens to (so it goes to this parser)? */
+export function isRunbookServiceEvent(event: unknown, runbook: RunbookSpec): boolean {
+  return !!runbook.eventTarget && isObject(event) && event.source === runbook.eventTarget.source;
+}
+
+/**
+ * Reads an AWS service event that names its target in `resources`, such as ACM's
+ * `ACM Certificate Approaching Expiration`: the right source and detail type, this account and
+ * region, exactly one resource matching the ARN pattern and the allow-list (or, with a tag
+ * allow-list, any such resource: the runbook checks the tag before acting). The incident id is
+ * derived from runbook, resource and event time, so a redelivered event is a duplicate.
+ */
+export function parseResourceEvent(event: unknown, runbook: RunbookSpec): ParsedAlarm {
+  const spec = runbook.eventTarget;
+  const reject = (reason: string): ParsedAlarm => ({ ok: false, reason });
+  if (!spec) return reject(`runbook ${runbook.name} is not started by service events`);
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(event) ?? '', 'utf8');
+  } catch {
+    return reject('the event cannot be serialised as JSON');
+  }
+  if (size > MAX_EVENT_BYTES) return reject(`the event is ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit`);
+  if (!isObject(event)) return reject('the event is not a JSON object');
+  if (event.source !== spec.source || event['detail-type'] !== spec.detailType) {
+    return reject(`not a ${spec.detailType} event (source "${String(event.source)}", detail-type "${String(event['detail-type'])}")`);
+  }
+  if (event.account !== runbook.account) return reject(`the event is from account ${String(event.account)}; runbook ${runbook.name} acts only in ${runbook.account}`);
+  if (event.region !== runbook.region) return reject(`the event is from region ${String(event.region)}; runbook ${runbook.name} acts only in ${runbook.region}`);
+  const resources = Array.isArray(event.resources) ? event.resources : [];
+  if (resources.length !== 1 || typeof resources[0] !== 'string') return reject('the event must name exactly one resource');
+  const arn = resources[0];
+  if (!new RegExp(`^(?:${spec.arnPattern})$`).test(arn)) return reject(`"${arn.slice(0, 300)}" is not a ${spec.type} ARN`);
+  const [, partition, , region, account] = arn.split(':');
+  if (partition !== runbook.partition || region !== runbook.region || account !== runbook.account) {
+    return reject(`${spec.type} ${arn} is not in this stack's partition, region and account`);
+  }
+  if (!spec.allowed.includes(arn) && !spec.allowedByTag) return reject(`${spec.type} ${arn} is not in runbook ${runbook.name}'s allow-list`);
+  const time = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
+  if (Number.isNaN(time)) return reject(`the event time "${String(event.time)}" is not a date`);
+  const at = new Date(time).toISOString();
+  const detail = isObject(event.detail) ? event.detail : {};
+  const trigger: Trigger = {
+    kind: 'event',
+    source: spec.source,
+    name: spec.detailType,
+    at,
+    reason: JSON.stringify(detail).slice(0, 500),
+  };
+  const target: Target = { type: spec.type, id: arn, arn, region, account, dimensions: {} };
+  const digest = sha256Hex(`${runbook.name}|${arn}|${at}`).slice(0, 12);
+  return { ok: true, trigger, target, incidentId: `${runbook.name}-${compactTime(at)}-${digest}` };
+}
