@@ -18,6 +18,7 @@ export interface MedicConfig {
     readonly asgElbHealthCheck?: AsgElbHealthCheckConfig[];
     readonly diskPrune?: DiskPruneConfig[];
     readonly diskPruneFleet?: DiskPruneFleetConfig[];
+    readonly certificateRenewal?: CertificateRenewalConfig[];
   };
 }
 
@@ -92,6 +93,24 @@ export interface DiskPruneFleetConfig extends RunbookConfig {
   readonly deliveryTimeoutMinutes?: number;
 }
 
+/** ACM certificate renewal: from ACM's expiry events and from DaysToExpiry alarms. */
+export interface CertificateRenewalConfig extends Omit<RunbookConfig, 'alarmArns'> {
+  /** DaysToExpiry alarms (dimension CertificateArn) that start it. @default none */
+  readonly alarmArns?: string[];
+  readonly certificates?: string[];
+  readonly certificateTag?: { readonly key: string; readonly value: string };
+  /** Domain -> Route 53 hosted zone id, where missing validation records may be restored. */
+  readonly hostedZones?: Record<string, string>;
+  /** @default true */
+  readonly acmEvents?: boolean;
+  /** @default 45 */
+  readonly renewWithinDays?: number;
+  /** @default 12 */
+  readonly renewalHorizonHours?: number;
+  /** @default false */
+  readonly resendValidationEmail?: boolean;
+}
+
 /** An RDS failover drill: started from the Step Functions console, or by its schedules. */
 export interface RdsFailoverDrillConfig extends Omit<RunbookConfig, 'alarmArns' | 'name'> {
   /** @default 'rds-failover-drill' (state machine `medic-rds-failover-drill`) */
@@ -119,6 +138,7 @@ const fail = (path: string, message: string): never => {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str: Check = (v, p) => { if (typeof v !== 'string' || v.length === 0) fail(p, 'must be a non-empty string'); };
 const num: Check = (v, p) => { if (typeof v !== 'number' || !Number.isFinite(v)) fail(p, 'must be a number'); };
+const bool: Check = (v, p) => { if (typeof v !== 'boolean') fail(p, 'must be true or false'); };
 const oneOf = (values: readonly string[]): Check => (v, p) => { if (!values.includes(v as string)) fail(p, `must be one of ${values.join(', ')}`); };
 const list = (item: Check): Check => (v, p) => {
   if (!Array.isArray(v)) fail(p, 'must be a list');
@@ -187,6 +207,17 @@ const checkConfig = object(
         maxErrors: str,
         deliveryTimeoutMinutes: num,
       })),
+      certificateRenewal: list(object({ name: str }, {
+        ...runbookOptional,
+        alarmArns: list(str),
+        certificates: list(str),
+        certificateTag: object({ key: str, value: str }),
+        hostedZones: stringMap,
+        acmEvents: bool,
+        renewWithinDays: num,
+        renewalHorizonHours: num,
+        resendValidationEmail: bool,
+      })),
       asgElbHealthCheck: list(object({ name: str }, {
         ...runbookOptional,
         alarmArns: list(str),
@@ -196,7 +227,7 @@ const checkConfig = object(
         sweepMinutes: num,
         maxPerSweep: num,
         healthCheckGracePeriodSeconds: num,
-        allowShortGracePeriod: (v, p) => { if (typeof v !== 'boolean') fail(p, 'must be true or false'); },
+        allowShortGracePeriod: bool,
       })),
     }),
   },
@@ -211,6 +242,7 @@ export function runbookNames(config: MedicConfig): string[] {
     ...(config.runbooks.asgElbHealthCheck ?? []).map((r) => r.name),
     ...(config.runbooks.diskPrune ?? []).map((r) => r.name),
     ...(config.runbooks.diskPruneFleet ?? []).map((r) => r.name),
+    ...(config.runbooks.certificateRenewal ?? []).map((r) => r.name),
   ];
 }
 

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { MedicConfig, RunbookConfig } from './config';
 import { AsgElbHealthCheckRunbook } from './asg-elb-health-check-runbook';
+import { CertificateRenewalRunbook } from './certificate-renewal-runbook';
 import { DiskPruneFleetRunbook } from './disk-prune-fleet-runbook';
 import { DiskPruneRunbook } from './disk-prune-runbook';
 import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
@@ -22,6 +23,7 @@ export class MedicStack extends Stack {
   public readonly asgElbHealthCheckRunbooks: AsgElbHealthCheckRunbook[] = [];
   public readonly diskPruneRunbooks: DiskPruneRunbook[] = [];
   public readonly diskPruneFleetRunbooks: DiskPruneFleetRunbook[] = [];
+  public readonly certificateRenewalRunbooks: CertificateRenewalRunbook[] = [];
 
   constructor(scope: Construct, id: string, props: MedicStackProps) {
     super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
@@ -90,6 +92,19 @@ export class MedicStack extends Stack {
       }));
     }
 
+    for (const rb of config.runbooks.certificateRenewal ?? []) {
+      this.certificateRenewalRunbooks.push(new CertificateRenewalRunbook(this, `CertificateRenewal-${rb.name}`, {
+        ...this.commonProps({ ...rb, alarmArns: rb.alarmArns ?? [] }),
+        certificates: rb.certificates,
+        certificateTag: rb.certificateTag,
+        hostedZones: rb.hostedZones,
+        acmEvents: rb.acmEvents,
+        renewWithin: rb.renewWithinDays === undefined ? undefined : Duration.days(rb.renewWithinDays),
+        renewalHorizon: rb.renewalHorizonHours === undefined ? undefined : Duration.hours(rb.renewalHorizonHours),
+        resendValidationEmail: rb.resendValidationEmail,
+      }));
+    }
+
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
@@ -108,6 +123,7 @@ export class MedicStack extends Stack {
       ...this.asgElbHealthCheckRunbooks.map((r) => r.runbook),
       ...this.diskPruneRunbooks.map((r) => r.runbook),
       ...this.diskPruneFleetRunbooks.map((r) => r.runbook),
+      ...this.certificateRenewalRunbooks.map((r) => r.runbook),
     ];
   }
 

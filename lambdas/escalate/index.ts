@@ -28,7 +28,7 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
   let recorded = false;
   if (state.incident) {
     try {
-      await record(state, 'escalated', actorName(context), { headline: escalation.headline, diagnosis: escalation.diagnosis, error: state.error });
+      await record(state, 'escalated', actorName(context), { headline: escalation.headline, diagnosis: escalation.diagnosis, action: escalation.action, error: state.error });
       recorded = true;
     } catch (error) {
       problems.push(`the ledger entry could not be written: ${describeError(error)}`);

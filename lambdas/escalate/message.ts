@@ -5,6 +5,8 @@ export interface Escalation {
   readonly subject: string;
   readonly headline: string;
   readonly diagnosis: string;
+  /** The one thing a human must do, when the runbook said. */
+  readonly action?: string;
   readonly body: string;
 }
 
@@ -55,9 +57,11 @@ export function composeEscalation(state: WorkflowState, ledgerTable: string): Es
   const target = incident?.target ? `${incident.target.type} ${incident.target.id}` : 'unknown target';
   const trigger = incident?.trigger;
   const incidentId = incident?.incidentId ?? '(no incident)';
+  const briefing = verify?.briefing ?? plan?.briefing;
   const lines = [
     `medic runbook ${runbook.name}: ${headline}`,
     '',
+    ...(briefing ? [`WHAT TO DO: ${briefing.action}`, ''] : []),
     `WHAT FIRED: ${describeTrigger(trigger)}`,
     `TARGET: ${target}${incident?.target ? ` (${incident.target.arn})` : ''}`,
     `MODE: ${incident?.mode ?? runbook.mode}`,
@@ -67,6 +71,7 @@ export function composeEscalation(state: WorkflowState, ledgerTable: string): Es
     ...(verify?.lastReadings && Object.keys(verify.lastReadings).length > 0
       ? [`MEASURED: ${JSON.stringify(verify.lastReadings).slice(0, MAX_MEASURED_CHARS)}`] : []),
     `WHAT FAILED: ${diagnosis}`,
+    ...(briefing && briefing.facts.length > 0 ? ['', 'ABOUT THE TARGET:', ...briefing.facts.map((fact) => `  ${fact}`)] : []),
     '',
     'LOOK IT UP:',
     `  incident ${incidentId}`,
@@ -76,5 +81,5 @@ export function composeEscalation(state: WorkflowState, ledgerTable: string): Es
     `  ${consoleUrl(execution.id, runbook.region)}`,
   ];
   const subject = `[medic] ${runbook.name}: ${headline} (${incident?.target?.id ?? 'no target'})`;
-  return { subject: subject.length > 100 ? `${subject.slice(0, 97)}...` : subject, headline, diagnosis, body: lines.join('\n') };
+  return { subject: subject.length > 100 ? `${subject.slice(0, 97)}...` : subject, headline, diagnosis, action: briefing?.action, body: lines.join('\n') };
 }

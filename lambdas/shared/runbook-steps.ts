@@ -5,7 +5,7 @@ import { readIncident } from './ledger';
 import { actorName, countFor, logger } from './observability';
 import { record } from './record';
 import { platformSettings } from './settings';
-import type { ActResult, CheckVerdict, Plan, Report, RollbackResult, VerifyState, WorkflowState } from './types';
+import type { ActResult, Briefing, CheckVerdict, Plan, Report, RollbackResult, VerifyState, WorkflowState } from './types';
 
 /** One reading of a runbook's verification. Errors while checking must yield `inconclusive`, never `success`. */
 export interface CheckResult {
@@ -14,6 +14,8 @@ export interface CheckResult {
   readonly readings: Record<string, unknown>;
   /** On the reading that completes verification (or definitively fails it), the runbook's report. */
   readonly report?: Report;
+  /** What a human needs if verification fails on this reading (supersedes the plan's briefing). */
+  readonly briefing?: Briefing;
 }
 
 /**
@@ -88,7 +90,7 @@ function nextVerifyState(state: WorkflowState, result: CheckResult): VerifyState
   const previous = state.verify && state.verify.batch === batch ? state.verify : undefined;
   const checks = (previous?.checks ?? 0) + 1;
   const consecutiveSuccesses = result.verdict === 'success' ? (previous?.consecutiveSuccesses ?? 0) + 1 : 0;
-  const base = { batch, checks, consecutiveSuccesses, lastVerdict: result.verdict, lastReadings: result.readings, report: result.report };
+  const base = { batch, checks, consecutiveSuccesses, lastVerdict: result.verdict, lastReadings: result.readings, report: result.report, briefing: result.briefing };
   if (consecutiveSuccesses >= requiredConsecutiveSuccesses) return { ...base, status: 'succeeded', reason: result.reason };
   if (result.verdict === 'failure') return { ...base, status: 'failed', reason: result.reason };
   if (checks >= maxChecks) {

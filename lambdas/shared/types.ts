@@ -154,6 +154,14 @@ export interface Report {
 
 export type PlanDecision = 'act' | 'defer' | 'noop' | 'escalate';
 
+/** What a human needs if the incident escalates: facts about the target and the one thing to do. */
+export interface Briefing {
+  /** One fact a line, e.g. `days left: 12 (expires 2026-12-07T00:00:00.000Z)`. */
+  readonly facts: string[];
+  /** The one action a human must take. */
+  readonly action: string;
+}
+
 export interface Plan {
   readonly decision: PlanDecision;
   readonly reason: string;
@@ -162,6 +170,8 @@ export interface Plan {
   readonly details: Record<string, unknown>;
   /** What a dry run would report. */
   readonly report?: Report;
+  /** Told to the human if this incident escalates. */
+  readonly briefing?: Briefing;
 }
 
 export interface ActResult {
@@ -186,6 +196,8 @@ export interface VerifyState {
   readonly lastReadings: Record<string, unknown>;
   readonly reason: string;
   readonly report?: Report;
+  /** The last reading's briefing, which supersedes the plan's in an escalation. */
+  readonly briefing?: Briefing;
 }
 
 export interface RollbackResult {

@@ -2,6 +2,12 @@ import { sha256Hex } from '../shared/canonical-json';
 import type { RunbookSpec, Target, Trigger } from '../shared/types';
 import { compactTime, isObject, MAX_EVENT_BYTES, type ParsedAlarm } from './alarm-event';
 
+/** The event's detail in words, e.g. `DaysToExpiry 20, CommonName example.com`: its scalar fields only. */
+function describeDetail(detail: Record<string, unknown>): string | undefined {
+  const fields = Object.entries(detail).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)).map(([k, v]) => `${k} ${String(v)}`);
+  return fields.length ? fields.join(', ').slice(0, 500) : undefined;
+}
+
 /** Does this event come from the service event the runbook listens to (so it goes to this parser)? */
 export function isRunbookServiceEvent(event: unknown, runbook: RunbookSpec): boolean {
   return !!runbook.eventTarget && isObject(event) && event.source === runbook.eventTarget.source;
@@ -49,7 +55,7 @@ export function parseResourceEvent(event: unknown, runbook: RunbookSpec): Parsed
     source: spec.source,
     name: spec.detailType,
     at,
-    reason: JSON.stringify(detail).slice(0, 500),
+    reason: describeDetail(detail),
   };
   const target: Target = { type: spec.type, id: arn, arn, region, account, dimensions: {} };
   const digest = sha256Hex(`${runbook.name}|${arn}|${at}`).slice(0, 12);

@@ -93,6 +93,7 @@ const diskPruneRoles = [
   ...testConfig.runbooks.diskPrune!.map((rb) => roleOfFunction('disk-prune/index.ts', `runbook ${rb.name}:`)),
   ...testConfig.runbooks.diskPruneFleet!.map((rb) => roleOfFunction('disk-prune-fleet/index.ts', `runbook ${rb.name}:`)),
 ];
+const certificateRoles = testConfig.runbooks.certificateRenewal!.map((rb) => roleOfFunction('certificate-renewal/index.ts', `runbook ${rb.name}:`));
 const escalateRole = roleOfFunction('escalate/index.ts');
 const completeRole = roleOfFunction('finish/index.ts');
 const admitRole = roleOfFunction('admit/index.ts');
@@ -248,7 +249,7 @@ describe('across the whole template', () => {
     const prefix = arn('ssm', `parameter/medic/${STACK}/kill-switch/`);
     const found = [...new Set([...grantsOf('ssm:GetParameters'), ...grantsOf('ssm:GetParameter')])];
     // The admission handler and every step handler read the switches.
-    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, drillRole, ...asgRoles, ...diskPruneRoles, ...Object.values(stepRoles)]));
+    expect(new Set(found.flatMap((g) => g.roles))).toEqual(new Set([admitRole, drillRole, ...asgRoles, ...diskPruneRoles, ...certificateRoles, ...Object.values(stepRoles)]));
     expect(found.flatMap((g) => g.resources).filter((r) => !r.startsWith(prefix))).toEqual([]);
   });
 

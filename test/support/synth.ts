@@ -13,11 +13,13 @@ export function synthStack(config: MedicConfig): { stack: MedicStack; template: 
 export const ACCOUNT = '111111111111';
 export const REGION = 'eu-west-1';
 export const alarmArn = (name: string): string => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
+/** An ACM certificate ARN in the test account and region; `n` picks one of the test certificates. */
+export const certificateArn = (n: number): string => `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/${String(n).padStart(8, '0')}-1234-4321-abcd-0123456789ab`;
 
 /** Runbooks of a config that alarms start (each has an alarm rule, a dead-letter queue and its alarm). */
 export function alarmRunbookNames(config: MedicConfig): string[] {
-  const { ecsTaskRestart = [], asgElbHealthCheck = [], diskPrune = [], diskPruneFleet = [] } = config.runbooks;
-  return [...ecsTaskRestart, ...asgElbHealthCheck, ...diskPrune, ...diskPruneFleet].filter((r) => (r.alarmArns ?? []).length > 0).map((r) => r.name);
+  const { ecsTaskRestart = [], asgElbHealthCheck = [], diskPrune = [], diskPruneFleet = [], certificateRenewal = [] } = config.runbooks;
+  return [...ecsTaskRestart, ...asgElbHealthCheck, ...diskPrune, ...diskPruneFleet, ...certificateRenewal].filter((r) => (r.alarmArns ?? []).length > 0).map((r) => r.name);
 }
 
 /** A config with one runbook per mode and strategy the tests exercise. */
@@ -108,6 +110,17 @@ export const testConfig: MedicConfig = {
         maxConcurrency: '25%',
         maxErrors: '1',
         verification: { initialDelaySeconds: 60, intervalSeconds: 60, maxChecks: 4, requiredConsecutiveSuccesses: 1 },
+      },
+    ],
+    certificateRenewal: [
+      {
+        name: 'cert-renewal',
+        mode: 'auto',
+        alarmArns: [alarmArn('cert-days-to-expiry')],
+        certificates: [certificateArn(1), certificateArn(2)],
+        hostedZones: { 'example.com': 'Z0123456789EXAMPLE' },
+        renewalHorizonHours: 2,
+        resendValidationEmail: true,
       },
     ],
   },

@@ -132,6 +132,25 @@ describe('composeEscalation', () => {
     expect(message.subject).toContain('stopped by the kill switch');
   });
 
+  test('a runbook\'s briefing: the action right under the headline, the facts in their own block', () => {
+    const briefing = { facts: ['days left: 12 (expires 2026-12-07T00:00:00.000Z)', 'used by: arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/web/1'], action: 'Re-import the certificate.' };
+    const lines = compose(state({ plan: { decision: 'escalate', reason: 'imported', summary: 'no change', details: {}, briefing } })).body.split('\n');
+    expect(lines.slice(0, 4)).toEqual(['medic runbook api-restart: needs a human (runbook cannot act)', '', 'WHAT TO DO: Re-import the certificate.', '']);
+    const about = lines.indexOf('ABOUT THE TARGET:');
+    expect(about).toBeGreaterThan(lines.findIndex((l) => l.startsWith('WHAT FAILED:')));
+    expect(lines.slice(about + 1, about + 3)).toEqual(briefing.facts.map((f) => `  ${f}`));
+  });
+
+  test('a failed reading\'s briefing supersedes the plan\'s; without any there is no WHAT TO DO', () => {
+    const planBriefing = { facts: ['from the plan'], action: 'plan action' };
+    const verify = { ...FAILED_VERIFY, briefing: { facts: ['from the check'], action: 'check action' } };
+    const message = compose(state({ plan: { ...ACT_PLAN, briefing: planBriefing }, act: ACTED, verify }));
+    expect(message.body).toContain('WHAT TO DO: check action');
+    expect(message.body).not.toContain('plan action');
+    expect(message.action).toBe('check action');
+    expect(compose(state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY })).body).not.toMatch(/WHAT TO DO|ABOUT THE TARGET/);
+  });
+
   test('the subject stays within SNS\'s 100 characters', () => {
     const longName = `restart-${'x'.repeat(80)}`;
     const incident = receivedIncident({ trigger: TRIGGER, target: ecsTarget('c'.repeat(60), 's'.repeat(60)) });

@@ -1,0 +1,320 @@
+import {
+  ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand,
+  type CertificateDetail, type DomainValidation,
+} from '@aws-sdk/client-acm';
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { describeError } from '../shared/errors';
+import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { ActResult, Briefing, Plan, WorkflowState } from '../shared/types';
+import { hostedZoneFor, lookUpRecord, readValidationRecord, upsertChange, type HostedZone, type ValidationRecord } from './validation-record';
+
+/** Settings the construct puts in the runbook's options. */
+export interface CertificateRenewalOptions {
+  /** Certificate ARNs allowed by name. */
+  readonly certificates: string[];
+  /** Certificates carrying this tag are allowed too. */
+  readonly certificateTag?: { readonly key: string; readonly value: string };
+  /** Route 53 hosted zones medic may restore validation records in: domain -> hosted zone id. */
+  readonly hostedZones: Record<string, string>;
+  /** A certificate with more days left than this counts as renewed. */
+  readonly renewWithinDays: number;
+  /** Whether email-validated certificates get their validation email resent. */
+  readonly resendValidationEmail: boolean;
+}
+
+/** What Act does, decided by Plan and carried in its details. */
+export type PlannedAction =
+  | { readonly kind: 'renew' }
+  | { readonly kind: 'restore-records'; readonly zones: Array<{ readonly zone: HostedZone; readonly records: ValidationRecord[] }> }
+  | { readonly kind: 'resend-email'; readonly domains: Array<{ readonly domain: string; readonly validationDomain: string }> };
+
+const acm = new ACMClient({});
+const route53 = new Route53Client({});
+const DAY_MS = 86_400_000;
+
+function optionsOf(state: WorkflowState): CertificateRenewalOptions {
+  const o = state.runbook.options as Partial<CertificateRenewalOptions>;
+  return {
+    certificates: o.certificates ?? [],
+    certificateTag: o.certificateTag,
+    hostedZones: o.hostedZones ?? {},
+    renewWithinDays: o.renewWithinDays ?? 45,
+    resendValidationEmail: o.resendValidationEmail === true,
+  };
+}
+
+async function describeCertificate(arn: string): Promise<CertificateDetail | undefined> {
+  try {
+    return (await acm.send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+/** What a human needs to know about the certificate, in the words of the escalation. */
+interface About {
+  readonly daysLeft: number;
+  readonly expires: string;
+  readonly domains: string;
+  readonly usedBy: string;
+  readonly facts: string[];
+}
+
+function about(arn: string, cert: CertificateDetail, now = Date.now()): About {
+  const notAfter = cert.NotAfter ? new Date(cert.NotAfter) : undefined;
+  const daysLeft = notAfter ? Math.floor((notAfter.getTime() - now) / DAY_MS) : Number.NaN;
+  const expires = notAfter ? notAfter.toISOString() : 'unknown';
+  const domains = (cert.SubjectAlternativeNames?.length ? cert.SubjectAlternativeNames : [cert.DomainName ?? '?']).join(', ');
+  const inUse = cert.InUseBy ?? [];
+  const usedBy = inUse.length ? inUse.join(', ') : 'nothing (no AWS resource uses it)';
+  const renewal = cert.RenewalSummary;
+  return {
+    daysLeft,
+    expires,
+    domains,
+    usedBy,
+    facts: [
+      `certificate: ${arn} (${cert.Type ?? 'unknown type'}, ${cert.Status ?? 'unknown status'})`,
+      `days left: ${Number.isNaN(daysLeft) ? 'unknown' : daysLeft} (expires ${expires})`,
+      `domains: ${domains}`,
+      `used by: ${usedBy}`,
+      ...(renewal?.RenewalStatus ? [`renewal: ${renewal.RenewalStatus}${renewal.RenewalStatusReason ? ` (${renewal.RenewalStatusReason})` : ''}`] : []),
+    ],
+  };
+}
+
+/** The way out when ACM cannot renew: a new certificate in place of this one. */
+const replacement = (a: About): string => `request a new certificate for ${a.domains} and replace this one on ${a.usedBy} before ${a.expires}`;
+
+/** What to do about a failed renewal, by ACM's `RenewalStatusReason` (FailureReason values). */
+function actionForFailure(reason: string | undefined, a: About): string {
+  const replace = replacement(a);
+  switch (reason) {
+    case 'CAA_ERROR': return `Allow Amazon to issue for ${a.domains}: add a CAA record for amazon.com (or remove the restrictive ones) in the domains' DNS; ACM then retries, or ${replace}.`;
+    case 'NO_AVAILABLE_CONTACTS': return `ACM found no address to send validation email to: ${replace}, validated by DNS.`;
+    case 'ADDITIONAL_VERIFICATION_REQUIRED': return `Amazon needs more information before it issues for ${a.domains}: open a case with AWS Support, and meanwhile ${replace}.`;
+    case undefined: return `Look at the certificate's renewal in the ACM console; if it cannot be renewed, ${replace}.`;
+    default:
+      if (reason.startsWith('PCA_')) return `The private CA refused (${reason}): check it is ACTIVE, not expired, and allows acm.amazonaws.com to issue; then renew again.`;
+      return `ACM's renewal failed with ${reason}: ${replace}.`;
+  }
+}
+
+/** Configured by ARN, or carrying the configured tag; anything else is not this runbook's to touch. */
+async function allowListRefusal(arn: string, options: CertificateRenewalOptions): Promise<string | undefined> {
+  if (options.certificates.includes(arn)) return undefined;
+  const tag = options.certificateTag;
+  if (!tag) return `certificate ${arn} is not in the allow-list`;
+  const out = await acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn }));
+  if ((out.Tags ?? []).some((t) => t.Key === tag.key && t.Value === tag.value)) return undefined;
+  return `certificate ${arn} is neither in the allow-list nor tagged ${tag.key}=${tag.value}`;
+}
+
+const decide = (decision: Plan['decision'], reason: string, summary: string, details: Record<string, unknown>, briefing?: Briefing): Plan =>
+  ({ decision, reason, summary, details, ...(briefing ? { briefing } : {}) });
+
+/**
+ * DNS validation: every record ACM asks for must be in place. Records in a configured hosted
+ * zone are looked up and restored when missing or different; a pending validation outside the
+ * configured zones needs a human, who is told the exact records. Undefined when nothing needs
+ * repairing.
+ */
+async function planDnsRepair(validations: DomainValidation[], options: CertificateRenewalOptions, a: About, details: Record<string, unknown>): Promise<Plan | undefined> {
+  const toRestore: Array<{ zone: HostedZone; record: ValidationRecord; found: string }> = [];
+  const unmanaged: ValidationRecord[] = [];
+  for (const option of validations) {
+    if (option.ValidationMethod !== 'DNS') continue;
+    const read = readValidationRecord(option);
+    if (!read.ok) {
+      return decide('escalate', read.reason, 'no DNS change made', details,
+        { facts: a.facts, action: `Look at the certificate's validation records in the ACM console: medic refused to write one that does not have ACM's shape. If they look wrong, request a new certificate for ${a.domains}.` });
+    }
+    const zone = hostedZoneFor(read.record.name, options.hostedZones);
+    if (!zone) {
+      if (option.ValidationStatus !== 'SUCCESS') unmanaged.push(read.record);
+      continue;
+    }
+    const found = await lookUpRecord(route53, zone.zoneId, read.record);
+    if (found.state !== 'present') toRestore.push({ zone, record: read.record, found: found.state === 'missing' ? 'missing' : `CNAME ${found.current.join(' ')}` });
+  }
+  const listing = (records: ValidationRecord[]) => records.map((r) => `${r.name} CNAME ${r.value}`).join('; ');
+  if (unmanaged.length > 0) {
+    const all = [...unmanaged, ...toRestore.map((r) => r.record)];
+    return decide('escalate', `DNS validation is pending for ${unmanaged.map((r) => r.domain).join(', ')} and no hosted zone is configured for them`,
+      'no DNS change made', { ...details, records: all },
+      { facts: a.facts, action: `Create these DNS records (or make them resolve) in the domains' DNS: ${listing(all)}. ACM retries validation by itself.` });
+  }
+  if (toRestore.length === 0) return undefined;
+  const zones = [...new Set(toRestore.map((r) => r.zone.zoneId))].map((zoneId) => ({
+    zone: toRestore.find((r) => r.zone.zoneId === zoneId)!.zone,
+    records: toRestore.filter((r) => r.zone.zoneId === zoneId).map((r) => r.record),
+  }));
+  const action: PlannedAction = { kind: 'restore-records', zones };
+  return decide('act', `ACM's DNS validation record(s) are not in place: ${toRestore.map((r) => `${r.record.name} (${r.found})`).join(', ')}`,
+    `UPSERT ${toRestore.length} validation CNAME(s) in ${zones.map((z) => `${z.zone.domain} (${z.zone.zoneId})`).join(', ')}: ${listing(toRestore.map((r) => r.record))}`,
+    { ...details, action, found: Object.fromEntries(toRestore.map((r) => [r.record.name, r.found])) },
+    { facts: a.facts, action: `The validation records are in place now (medic restored ${listing(toRestore.map((r) => r.record))}), but ACM did not finish renewing: check that these zones are the ones the domains are delegated to, and that no CAA record forbids amazon.com; if it still does not renew, ${replacement(a)}.` });
+}
+
+/** Amazon-issued and nothing medic can repair: what ACM's own renewal status says. */
+function planFromRenewalStatus(cert: CertificateDetail, a: About, details: Record<string, unknown>): Plan {
+  const renewal = cert.RenewalSummary;
+  switch (renewal?.RenewalStatus) {
+    case 'PENDING_AUTO_RENEWAL':
+      return decide('defer', 'ACM is renewing it (PENDING_AUTO_RENEWAL) and its validation is in place', 'no change', details);
+    case 'SUCCESS':
+      return decide('defer', `ACM reports the renewal succeeded (${renewal.UpdatedAt ? new Date(renewal.UpdatedAt).toISOString() : 'time unknown'}); the new expiry date is not visible yet`, 'no change', details);
+    case 'FAILED':
+      return decide('escalate', `ACM's renewal FAILED: ${renewal.RenewalStatusReason ?? 'no reason given'}`, 'no change', details,
+        { facts: a.facts, action: actionForFailure(renewal.RenewalStatusReason, a) });
+    case 'PENDING_VALIDATION':
+      return decide('escalate', 'renewal is PENDING_VALIDATION although every validation record medic can see is in place', 'no change', details,
+        { facts: a.facts, action: `Check that the validation CNAMEs of ${a.domains} resolve publicly (dig CNAME <record name>) from the zones the domains are delegated to, and that no CAA record forbids amazon.com.` });
+    default:
+      return decide('escalate', `ACM has not started renewing it with ${a.daysLeft} days left`, 'no change', details,
+        { facts: a.facts, action: actionForFailure(undefined, a) });
+  }
+}
+
+function planEmailValidation(pending: DomainValidation[], options: CertificateRenewalOptions, a: About, details: Record<string, unknown>): Plan {
+  const domains = pending.map((v) => ({ domain: String(v.DomainName), validationDomain: String(v.ValidationDomain ?? v.DomainName) }));
+  const recipients = [...new Set(pending.flatMap((v) => v.ValidationEmails ?? []))].join(', ') || 'the domains\' contacts';
+  const approve = `Approve the validation email sent to ${recipients} for ${domains.map((d) => d.domain).join(', ')} before ${a.expires}, or replace the certificate with a DNS-validated one.`;
+  if (!options.resendValidationEmail) {
+    return decide('escalate', `email validation is pending for ${domains.map((d) => d.domain).join(', ')}: ACM waits for someone to approve it`, 'no email resent', details,
+      { facts: a.facts, action: approve });
+  }
+  const action: PlannedAction = { kind: 'resend-email', domains };
+  return decide('act', `email validation is pending for ${domains.map((d) => d.domain).join(', ')}`,
+    `ResendValidationEmail for ${domains.map((d) => d.domain).join(', ')} (to ${recipients})`, { ...details, action }, { facts: a.facts, action: approve });
+}
+
+export const steps: RunbookSteps = {
+  async plan(state) {
+    const arn = state.incident!.target!.arn;
+    const options = optionsOf(state);
+    const refusal = await allowListRefusal(arn, options).catch((error: Error) => {
+      if (error.name === 'ResourceNotFoundException') return undefined; // told below, by DescribeCertificate
+      throw error;
+    });
+    if (refusal) return decide('escalate', refusal, 'not touching a certificate this runbook was not given', {});
+    const cert = await describeCertificate(arn);
+    if (!cert) return decide('noop', `certificate ${arn} does not exist (deleted, or in another region): nothing to renew`, 'no change', {});
+    const a = about(arn, cert);
+    const details: Record<string, unknown> = {
+      type: cert.Type, status: cert.Status, notAfter: a.expires, daysLeft: a.daysLeft, domains: a.domains, inUseBy: cert.InUseBy ?? [],
+      renewalEligibility: cert.RenewalEligibility, renewalStatus: cert.RenewalSummary?.RenewalStatus, renewalStatusReason: cert.RenewalSummary?.RenewalStatusReason,
+    };
+    const replace = `${replacement(a).charAt(0).toUpperCase()}${replacement(a).slice(1)}.`;
+    if (cert.Status !== 'ISSUED') return decide('escalate', `the certificate is ${cert.Status}, so it cannot be renewed`, 'no change', details, { facts: a.facts, action: replace });
+    if (Number.isNaN(a.daysLeft)) return decide('escalate', 'ACM reports no expiry date for it', 'no change', details, { facts: a.facts, action: replace });
+    if (a.daysLeft > options.renewWithinDays) {
+      return decide('noop', `already renewed: ${a.daysLeft} days left (expires ${a.expires}), more than the ${options.renewWithinDays}-day renewal window`, 'no change', details);
+    }
+    switch (cert.Type) {
+      case 'IMPORTED':
+        return decide('escalate', `imported certificates cannot be renewed by ACM; it expires ${a.expires} (${a.daysLeft} days)`, 'no change', details, {
+          facts: a.facts,
+          action: `Get a new certificate for ${a.domains} from its issuer and re-import it over the same ARN before ${a.expires} `
+            + `(aws acm import-certificate --certificate-arn ${arn} --certificate ... --private-key ... --certificate-chain ...); ${a.usedBy} then serve it without changes.`,
+        });
+      case 'PRIVATE': {
+        if (cert.RenewalEligibility === 'INELIGIBLE') {
+          return decide('escalate', 'ACM reports the private certificate INELIGIBLE for renewal', 'no change', details,
+            { facts: a.facts, action: `Issue a new private certificate for ${a.domains} from the private CA and replace this one on ${a.usedBy} before ${a.expires}.` });
+        }
+        const action: PlannedAction = { kind: 'renew' };
+        return decide('act', `private certificate with ${a.daysLeft} days left`, `RenewCertificate ${arn}`, { ...details, action },
+          { facts: a.facts, action: `Renew it by hand (aws acm renew-certificate --certificate-arn ${arn}) after checking the private CA is ACTIVE and allows acm.amazonaws.com to issue; if it cannot be renewed, ${replacement(a)}.` });
+      }
+      case 'AMAZON_ISSUED': {
+        if (cert.RenewalEligibility === 'INELIGIBLE') {
+          const unused = (cert.InUseBy ?? []).length === 0;
+          return decide('escalate', `ACM will not renew it: RenewalEligibility is INELIGIBLE${unused ? ' (ACM renews only certificates an AWS resource uses, and nothing uses it)' : ''}`,
+            'no change', details, { facts: a.facts, action: unused ? 'If it is still needed, associate it with the resource that should serve it (ACM then renews it); otherwise let it expire or delete it.' : replace });
+        }
+        const validations = cert.RenewalSummary?.DomainValidationOptions ?? cert.DomainValidationOptions ?? [];
+        const pendingEmail = validations.filter((v) => v.ValidationMethod === 'EMAIL' && v.ValidationStatus !== 'SUCCESS');
+        if (pendingEmail.length > 0) return planEmailValidation(pendingEmail, options, a, details);
+        return (await planDnsRepair(validations, options, a, details)) ?? planFromRenewalStatus(cert, a, details);
+      }
+      default:
+        return decide('escalate', `unknown certificate type ${String(cert.Type)}`, 'no change', details, { facts: a.facts, action: replace });
+    }
+  },
+
+  async act(state): Promise<ActResult> {
+    const arn = state.incident!.target!.arn;
+    const action = state.plan!.details.action as PlannedAction | undefined;
+    const calls: ActResult['calls'] = [];
+    const actedAt = new Date().toISOString();
+    switch (action?.kind) {
+      case 'renew': {
+        const parameters = { CertificateArn: arn };
+        await acm.send(new RenewCertificateCommand(parameters));
+        calls.push({ service: 'acm', operation: 'RenewCertificate', parameters });
+        break;
+      }
+      case 'restore-records':
+        for (const { zone, records } of action.zones) {
+          const parameters = {
+            HostedZoneId: zone.zoneId,
+            ChangeBatch: { Comment: `medic ${state.incident!.incidentId}: restore ACM validation record(s) of ${arn}`.slice(0, 256), Changes: records.map(upsertChange) },
+          };
+          const out = await route53.send(new ChangeResourceRecordSetsCommand(parameters));
+          calls.push({ service: 'route53', operation: 'ChangeResourceRecordSets', parameters, result: { changeId: out.ChangeInfo?.Id, status: out.ChangeInfo?.Status } });
+        }
+        break;
+      case 'resend-email':
+        for (const { domain, validationDomain } of action.domains) {
+          const parameters = { CertificateArn: arn, Domain: domain, ValidationDomain: validationDomain };
+          await acm.send(new ResendValidationEmailCommand(parameters));
+          calls.push({ service: 'acm', operation: 'ResendValidationEmail', parameters });
+        }
+        break;
+      default:
+        throw new Error(`the plan names no certificate action (${JSON.stringify(action)?.slice(0, 100)})`);
+    }
+    return {
+      summary: `${calls.map((c) => c.operation).join(', ')} for ${arn}; waiting for ACM to renew`,
+      calls,
+      batch: 0,
+      moreBatches: false,
+      details: { actedAt, notAfterBefore: state.plan!.details.notAfter },
+    };
+  },
+
+  async check(state): Promise<CheckResult> {
+    const arn = state.incident!.target!.arn;
+    const { actedAt, notAfterBefore } = state.act!.details as { actedAt: string; notAfterBefore: string };
+    let cert: CertificateDetail | undefined;
+    try {
+      cert = await describeCertificate(arn);
+    } catch (error) {
+      return { verdict: 'inconclusive', reason: `certificate ${arn} could not be read: ${describeError(error)}`, readings: {} };
+    }
+    if (!cert) return { verdict: 'inconclusive', reason: `certificate ${arn} not found`, readings: {} };
+    const a = about(arn, cert);
+    const renewal = cert.RenewalSummary;
+    const updatedAt = renewal?.UpdatedAt ? new Date(renewal.UpdatedAt) : undefined;
+    const readings = { notAfter: a.expires, daysLeft: a.daysLeft, renewalStatus: renewal?.RenewalStatus, renewalStatusReason: renewal?.RenewalStatusReason, renewalUpdatedAt: updatedAt?.toISOString() };
+    if (cert.NotAfter && new Date(cert.NotAfter).getTime() > Date.parse(notAfterBefore)) {
+      return { verdict: 'success', reason: `renewed: expiry moved from ${notAfterBefore} to ${a.expires} (${a.daysLeft} days left)`, readings };
+    }
+    // A status from before the action says nothing about it.
+    const fresh = updatedAt !== undefined && updatedAt.getTime() >= Date.parse(actedAt);
+    if (renewal?.RenewalStatus === 'SUCCESS' && fresh) return { verdict: 'success', reason: `ACM reports the renewal SUCCESS at ${updatedAt!.toISOString()}`, readings };
+    if (renewal?.RenewalStatus === 'FAILED' && fresh) {
+      return {
+        verdict: 'failure',
+        reason: `ACM's renewal FAILED after medic acted: ${renewal.RenewalStatusReason ?? 'no reason given'}`,
+        readings,
+        briefing: { facts: a.facts, action: actionForFailure(renewal.RenewalStatusReason, a) },
+      };
+    }
+    return { verdict: 'pending', reason: `renewal ${renewal?.RenewalStatus ?? 'not started'}${renewal?.RenewalStatusReason ? ` (${renewal.RenewalStatusReason})` : ''}, expiry still ${a.expires}`, readings };
+  },
+};
+
+export const handler = runbookHandler(steps);

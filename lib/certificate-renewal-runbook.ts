@@ -1,0 +1,222 @@
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { MedicFunction } from './function';
+import { acknowledge } from './nag';
+import { Runbook, type RunbookCommonProps } from './runbook';
+
+/** Properties of a {@link CertificateRenewalRunbook}. */
+export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
+  /**
+   * ACM certificate ARNs this runbook may act on (in the stack's account and region).
+   * @default - none: only certificates carrying `certificateTag`
+   */
+  readonly certificates?: string[];
+  /**
+   * Certificates carrying this tag may be acted on too: the plan checks the tag, and IAM allows
+   * `RenewCertificate` and `ResendValidationEmail` only on certificates that carry it.
+   * @default - no tag opt-in
+   */
+  readonly certificateTag?: { readonly key: string; readonly value: string };
+  /**
+   * Route 53 public hosted zones medic may restore missing ACM validation records in, by domain:
+   * `{ 'example.com': 'Z0123456789ABCDEFGHIJ' }`. The grant allows only `UPSERT` of `CNAME`
+   * records named `_*.<domain>`; without a zone for a domain, a missing record is escalated
+   * with the exact record to create.
+   * @default - none
+   */
+  readonly hostedZones?: Record<string, string>;
+  /**
+   * Start on ACM's own `ACM Certificate Approaching Expiration` events (daily, from 45 days
+   * before expiry by default). Alarms on `AWS/CertificateManager` `DaysToExpiry` can be attached
+   * as well, with `alarms` or `attachTo`.
+   * @default true
+   */
+  readonly acmEvents?: boolean;
+  /**
+   * A certificate with more than this left counts as already renewed: recorded, no action.
+   * @default Duration.days(45)
+   */
+  readonly renewWithin?: Duration;
+  /**
+   * How long to wait for ACM to renew after medic acted (renewal is asynchronous, and ACM
+   * retries DNS validation on its own schedule). With `acmEvents`, at most 23 hours, so an
+   * incident is done before the next daily event for the same certificate.
+   * @default Duration.hours(12)
+   */
+  readonly renewalHorizon?: Duration;
+  /**
+   * For Amazon-issued certificates validated by email: resend the validation email
+   * (`ResendValidationEmail`) instead of only escalating.
+   * @default false
+   */
+  readonly resendValidationEmail?: boolean;
+}
+
+const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Certificate renewal for ACM. Started by ACM's expiry events or by `DaysToExpiry` alarms, it
+ * reads the certificate and does what can help for its kind: a private certificate is renewed
+ * (`RenewCertificate`); an Amazon-issued, DNS-validated one whose validation record went
+ * missing gets that exact record restored in a configured Route 53 zone; email validation,
+ * imported certificates and anything else escalate with days left, domains, where the
+ * certificate is used and the one thing a human must do. Verification waits, with Wait
+ * states, until the expiry date moves or ACM reports the renewal `SUCCESS`.
+ */
+export class CertificateRenewalRunbook extends Construct {
+  public readonly runbook: Runbook;
+  public readonly stepFunction: MedicFunction;
+
+  constructor(scope: Construct, id: string, props: CertificateRenewalRunbookProps) {
+    super(scope, id);
+    const { name } = props;
+    const certificates = props.certificates ?? [];
+    const hostedZones = props.hostedZones ?? {};
+    const acmEvents = props.acmEvents ?? true;
+    const renewWithinDays = (props.renewWithin ?? Duration.days(45)).toDays();
+    const horizon = props.renewalHorizon ?? Duration.hours(12);
+    const certificateArnPattern = this.certificateArnPattern();
+    validate(name, props, certificates, hostedZones, certificateArnPattern, acmEvents, renewWithinDays, horizon);
+
+    this.stepFunction = new MedicFunction(this, 'Steps', {
+      handler: 'certificate-renewal',
+      description: `medic runbook ${name}: ACM certificate renewal (plan, act, verify)`,
+      environment: props.platform.handlerEnvironment(),
+    });
+    const mayAct = (props.mode ?? 'observe') !== 'observe';
+    this.grantAcm(certificates, props.certificateTag, mayAct, props.resendValidationEmail === true);
+    this.grantRoute53(hostedZones, mayAct);
+
+    const initialDelay = props.verification?.initialDelay ?? Duration.minutes(2);
+    const interval = props.verification?.interval ?? Duration.minutes(15);
+    const derivedChecks = Math.max(1, Math.ceil((horizon.toSeconds() - initialDelay.toSeconds()) / interval.toSeconds()));
+    this.runbook = new Runbook(this, 'Runbook', {
+      ...props,
+      kind: 'certificate-renewal',
+      stepFunction: this.stepFunction,
+      // Neither a renewal nor a restored validation record can be undone, nor needs to be.
+      reversible: false,
+      // The horizon plus an hour for the other steps.
+      timeout: props.timeout ?? Duration.seconds(horizon.toSeconds() + 3600),
+      // The expiry date moving is definitive, so one reading suffices. `DaysToExpiry` alarms are
+      // not waited for: ACM publishes the metric once a day.
+      verification: { initialDelay, interval, maxChecks: derivedChecks, requiredConsecutiveSuccesses: 1, ...props.verification },
+      options: {
+        certificates,
+        ...(props.certificateTag ? { certificateTag: props.certificateTag } : {}),
+        hostedZones,
+        renewWithinDays,
+        resendValidationEmail: props.resendValidationEmail === true,
+      },
+      target: {
+        type: 'acm-certificate',
+        dimensions: { CertificateArn: certificateArnPattern },
+        idTemplate: '{CertificateArn}',
+        arnTemplate: '{CertificateArn}',
+        allowed: certificates.map((arn) => ({ CertificateArn: arn })),
+        ...(props.certificateTag ? { allowedByTag: props.certificateTag } : {}),
+      },
+      ...(acmEvents ? {
+        eventTarget: {
+          source: 'aws.acm',
+          detailType: 'ACM Certificate Approaching Expiration',
+          type: 'acm-certificate',
+          arnPattern: certificateArnPattern,
+          allowed: certificates,
+          ...(props.certificateTag ? { allowedByTag: props.certificateTag } : {}),
+        },
+      } : {}),
+    });
+  }
+
+  /** See {@link Runbook.attachTo}. */
+  public attachTo(...args: Parameters<Runbook['attachTo']>): this {
+    this.runbook.attachTo(...args);
+    return this;
+  }
+
+  /** Certificates of this stack's partition, account and region (any, where those are unresolved tokens). */
+  private certificateArnPattern(): string {
+    const stack = Stack.of(this);
+    const pin = (value: string, any: string) => (Token.isUnresolved(value) ? any : escapeRegex(value));
+    return `arn:${pin(stack.partition, 'aws[a-z-]*')}:acm:${pin(stack.region, '[a-z0-9-]+')}:${pin(stack.account, '[0-9]{12}')}:certificate/[0-9a-f-]{36}`;
+  }
+
+  /**
+   * Reads on the configured certificates (on every certificate of the account and region when a
+   * tag may allow others: reading reveals nothing medic acts on); renewal and email resends only
+   * on the configured ARNs or on certificates carrying the tag, and not at all in observe mode.
+   */
+  private grantAcm(certificates: string[], tag: CertificateRenewalRunbookProps['certificateTag'], mayAct: boolean, mayResend: boolean): void {
+    const stack = Stack.of(this);
+    const fn = this.stepFunction;
+    const anyCertificate = stack.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
+    const reads = ['acm:DescribeCertificate', 'acm:ListTagsForCertificate'];
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: reads, resources: tag ? [anyCertificate] : certificates }));
+    const writes = ['acm:RenewCertificate', ...(mayResend ? ['acm:ResendValidationEmail'] : [])];
+    if (mayAct && certificates.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions: writes, resources: certificates }));
+    if (mayAct && tag) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: writes,
+        resources: [anyCertificate], // tagged certificates are only known by their tag, which the condition requires
+        conditions: { StringEquals: { [`aws:ResourceTag/${tag.key}`]: tag.value } },
+      }));
+    }
+    if (tag) {
+      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:acm:${stack.region}:${stack.account}:certificate/*]`],
+        'Certificates opted in by tag are only known by their tag: reads are on the account\'s certificates, and renewals carry the aws:ResourceTag condition.');
+    }
+  }
+
+  /** Record lookups in the configured zones; changes only as UPSERTs of `_*.<domain>` CNAMEs, never in observe mode. */
+  private grantRoute53(hostedZones: Record<string, string>, mayAct: boolean): void {
+    const entries = Object.entries(hostedZones);
+    if (entries.length === 0) return;
+    const fn = this.stepFunction;
+    const zoneArn = (zoneId: string) => `arn:${Stack.of(this).partition}:route53:::hostedzone/${zoneId}`;
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['route53:ListResourceRecordSets'], resources: entries.map(([, zone]) => zoneArn(zone)) }));
+    if (!mayAct) return;
+    for (const [domain, zone] of entries) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [zoneArn(zone)],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+            'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+          },
+          'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [`_*.${domain}`] },
+        },
+      }));
+    }
+  }
+}
+
+function validate(
+  name: string, props: CertificateRenewalRunbookProps, certificates: string[], hostedZones: Record<string, string>,
+  certificateArnPattern: string, acmEvents: boolean, renewWithinDays: number, horizon: Duration,
+): void {
+  const arnPattern = new RegExp(`^${certificateArnPattern}$`);
+  for (const arn of certificates) {
+    if (!arnPattern.test(arn)) throw new Error(`runbook ${name}: "${arn}" is not an ACM certificate ARN of this stack's account and region (${certificateArnPattern})`);
+  }
+  const tag = props.certificateTag;
+  if (tag && (!tag.key || !tag.value)) throw new Error(`runbook ${name}: certificateTag needs a key and a value`);
+  if (certificates.length === 0 && !tag) throw new Error(`runbook ${name}: list certificates, or set certificateTag to allow certificates by tag`);
+  for (const [domain, zone] of Object.entries(hostedZones)) {
+    if (!DOMAIN.test(domain)) throw new Error(`runbook ${name}: hostedZones key "${domain}" is not a lowercase domain name without a trailing dot`);
+    if (!ZONE_ID.test(zone)) throw new Error(`runbook ${name}: hostedZones["${domain}"] = "${zone}" is not a Route 53 hosted zone id (Z...)`);
+  }
+  if (!Number.isInteger(renewWithinDays) || renewWithinDays < 1 || renewWithinDays > 90) {
+    throw new Error(`runbook ${name}: renewWithin must be 1 to 90 whole days (got ${renewWithinDays}); ACM's expiry events start at most 45 days before expiry`);
+  }
+  const hours = horizon.toSeconds() / 3600;
+  if (horizon.toSeconds() < 1800 || hours > 7 * 24) throw new Error(`runbook ${name}: renewalHorizon must be between 30 minutes and 7 days (got ${hours} hours)`);
+  if (acmEvents && hours > 23) {
+    throw new Error(`runbook ${name}: renewalHorizon of ${hours} hours overlaps ACM's next daily expiry event for the same certificate, `
+      + 'which the target lease would deny and escalate; keep it at most 23 hours, or set acmEvents to false and use DaysToExpiry alarms');
+  }
+}
