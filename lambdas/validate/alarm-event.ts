@@ -12,6 +12,17 @@ export type ParsedAlarm =
 
 const reject = (reason: string): ParsedAlarm => ({ ok: false, reason });
 
+/** Why `value` is too large (or not serialisable) to be read, or undefined when it may be read. */
+export function sizeProblem(value: unknown, what: string, limit: number): string | undefined {
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch {
+    return `${what} cannot be serialised as JSON`;
+  }
+  return size > limit ? `${what} is ${size} bytes, over the ${limit}-byte limit` : undefined;
+}
+
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -53,13 +64,8 @@ export function compactTime(iso: string): string {
  * timestamp, so redelivery of the same transition yields the same incident.
  */
 export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAlarm {
-  let size: number;
-  try {
-    size = Buffer.byteLength(JSON.stringify(event) ?? '', 'utf8');
-  } catch {
-    return reject('the event cannot be serialised as JSON');
-  }
-  if (size > MAX_EVENT_BYTES) return reject(`the event is ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit for alarm events`);
+  const tooLarge = sizeProblem(event, 'the event', MAX_EVENT_BYTES);
+  if (tooLarge) return reject(`${tooLarge} for alarm events`);
   if (!isObject(event)) return reject('the event is not a JSON object');
   if (event.source !== 'aws.cloudwatch' || event['detail-type'] !== 'CloudWatch Alarm State Change') {
     return reject(`not a CloudWatch alarm state change (source "${String(event.source)}", detail-type "${String(event['detail-type'])}")`);

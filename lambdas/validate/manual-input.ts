@@ -1,5 +1,6 @@
 import { sha256Hex } from '../shared/canonical-json';
 import type { ExecutionInfo, RunbookSpec, Target, Trigger } from '../shared/types';
+import { sizeProblem } from './alarm-event';
 
 /** A hand-typed input is a few hundred bytes; anything larger is not one. */
 export const MAX_INPUT_BYTES = 8 * 1024;
@@ -23,13 +24,8 @@ export function parseManualInput(input: unknown, runbook: RunbookSpec, execution
   const fields = runbook.manualTargets ?? {};
   const fieldNames = Object.keys(fields);
   const usage = `give exactly one of ${fieldNames.map((f) => `"${f}"`).join(' or ')}, optionally "reason" (text) and "dryRun" (true/false)`;
-  let size: number;
-  try {
-    size = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
-  } catch {
-    return reject('the input cannot be serialised as JSON');
-  }
-  if (size > MAX_INPUT_BYTES) return reject(`the input is ${size} bytes, over the ${MAX_INPUT_BYTES}-byte limit`);
+  const tooLarge = sizeProblem(input, 'the input', MAX_INPUT_BYTES);
+  if (tooLarge) return reject(tooLarge);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return reject(`the input must be a JSON object: ${usage}`);
   const values = input as Record<string, unknown>;
   const known = new Set([...fieldNames, 'reason', 'dryRun', 'trigger']);

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../shared/canonical-json';
 import type { RunbookSpec, Target, Trigger } from '../shared/types';
-import { compactTime, isObject, MAX_EVENT_BYTES, type ParsedAlarm } from './alarm-event';
+import { compactTime, isObject, MAX_EVENT_BYTES, sizeProblem, type ParsedAlarm } from './alarm-event';
 
 /** The event's detail in words, e.g. `DaysToExpiry 20, CommonName example.com`: its scalar fields only. */
 function describeDetail(detail: Record<string, unknown>): string | undefined {
@@ -24,13 +24,8 @@ export function parseResourceEvent(event: unknown, runbook: RunbookSpec): Parsed
   const spec = runbook.eventTarget;
   const reject = (reason: string): ParsedAlarm => ({ ok: false, reason });
   if (!spec) return reject(`runbook ${runbook.name} is not started by service events`);
-  let size: number;
-  try {
-    size = Buffer.byteLength(JSON.stringify(event) ?? '', 'utf8');
-  } catch {
-    return reject('the event cannot be serialised as JSON');
-  }
-  if (size > MAX_EVENT_BYTES) return reject(`the event is ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit`);
+  const tooLarge = sizeProblem(event, 'the event', MAX_EVENT_BYTES);
+  if (tooLarge) return reject(tooLarge);
   if (!isObject(event)) return reject('the event is not a JSON object');
   if (event.source !== spec.source || event['detail-type'] !== spec.detailType) {
     return reject(`not a ${spec.detailType} event (source "${String(event.source)}", detail-type "${String(event['detail-type'])}")`);

@@ -1,6 +1,7 @@
-import { MAX_EVENT_BYTES, parseAlarmEvent, type ParsedAlarm } from '../../lambdas/validate/alarm-event';
+import { MAX_EVENT_BYTES, parseAlarmEvent } from '../../lambdas/validate/alarm-event';
 import type { RunbookSpec } from '../../lambdas/shared/types';
 import { ALARM, ecsRunbookSpec, ecsTargetSpec } from '../support/fixtures';
+import { accepted, rejection } from '../support/parsed';
 import { ACCOUNT, REGION, alarmArn, alarmEvent } from '../support/synth';
 
 /** The default ECS runbook spec, with `allowed` replacing its allow-list. */
@@ -10,16 +11,6 @@ function spec(overrides: Partial<RunbookSpec> & { allowed?: Array<Record<string,
 }
 
 const TWO_SERVICES = [{ ClusterName: 'prod', ServiceName: 'api' }, { ClusterName: 'prod', ServiceName: 'web' }];
-
-function accepted(result: ParsedAlarm): Extract<ParsedAlarm, { ok: true }> {
-  if (!result.ok) throw new Error(`expected the event to be accepted, got: ${result.reason}`);
-  return result;
-}
-
-function rejection(result: ParsedAlarm): string {
-  if (result.ok) throw new Error(`expected a rejection, got incident ${result.incidentId}`);
-  return result.reason;
-}
 
 /** alarmEvent() with its detail edited in place. */
 function withDetail(edit: (detail: Record<string, any>) => void, options: Parameters<typeof alarmEvent>[0] = { alarm: ALARM }): Record<string, unknown> {

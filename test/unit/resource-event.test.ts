@@ -1,7 +1,7 @@
 import { describeTrigger } from '../../lambdas/shared/trigger';
 import type { RunbookSpec } from '../../lambdas/shared/types';
-import type { ParsedAlarm } from '../../lambdas/validate/alarm-event';
 import { isRunbookServiceEvent, parseResourceEvent } from '../../lambdas/validate/resource-event';
+import { accepted, rejection } from '../support/parsed';
 import { ecsRunbookSpec } from '../support/fixtures';
 import { ACCOUNT, REGION, alarmEvent, certificateArn } from '../support/synth';
 
@@ -37,15 +37,6 @@ function acmEvent(overrides: Record<string, unknown> = {}): Record<string, unkno
     detail: { DaysToExpiry: 20, CommonName: 'example.com' },
     ...overrides,
   };
-}
-
-function accepted(result: ParsedAlarm): Extract<ParsedAlarm, { ok: true }> {
-  if (!result.ok) throw new Error(`expected the event to be accepted, got: ${result.reason}`);
-  return result;
-}
-function rejection(result: ParsedAlarm): string {
-  if (result.ok) throw new Error(`expected a rejection, got incident ${result.incidentId}`);
-  return result.reason;
 }
 
 describe('parseResourceEvent', () => {
