@@ -194,13 +194,18 @@ export const steps: RunbookSteps = {
   async plan(state) {
     const arn = state.incident!.target!.arn;
     const options = optionsOf(state);
-    const refusal = await allowListRefusal(arn, options).catch((error: Error) => {
-      if (error.name === 'ResourceNotFoundException') return undefined; // told below, by DescribeCertificate
+    const gone = decide('noop', `certificate ${arn} does not exist (deleted, or in another region): nothing to renew`, 'no change', {});
+    let refusal: string | undefined;
+    try {
+      refusal = await allowListRefusal(arn, options);
+    } catch (error) {
+      // Never read as "allowed": a certificate whose tags cannot be found is not acted on.
+      if ((error as Error).name === 'ResourceNotFoundException') return gone;
       throw error;
-    });
+    }
     if (refusal) return decide('escalate', refusal, 'not touching a certificate this runbook was not given', {});
     const cert = await describeCertificate(arn);
-    if (!cert) return decide('noop', `certificate ${arn} does not exist (deleted, or in another region): nothing to renew`, 'no change', {});
+    if (!cert) return gone;
     const a = about(arn, cert);
     const details: Record<string, unknown> = {
       type: cert.Type, status: cert.Status, notAfter: a.expires, daysLeft: a.daysLeft, domains: a.domains, inUseBy: cert.InUseBy ?? [],
@@ -256,16 +261,18 @@ export const steps: RunbookSteps = {
         calls.push({ service: 'acm', operation: 'RenewCertificate', parameters });
         break;
       }
-      case 'restore-records':
-        for (const { zone, records } of action.zones) {
-          const parameters = {
-            HostedZoneId: zone.zoneId,
-            ChangeBatch: { Comment: `medic ${state.incident!.incidentId}: restore ACM validation record(s) of ${arn}`.slice(0, 256), Changes: records.map(upsertChange) },
-          };
+      case 'restore-records': {
+        // Every change is built (and re-checked) before the first is sent: a bad record changes nothing anywhere.
+        const batches = action.zones.map(({ zone, records }) => ({
+          HostedZoneId: zone.zoneId,
+          ChangeBatch: { Comment: `medic ${state.incident!.incidentId}: restore ACM validation record(s) of ${arn}`.slice(0, 256), Changes: records.map(upsertChange) },
+        }));
+        for (const parameters of batches) {
           const out = await route53.send(new ChangeResourceRecordSetsCommand(parameters));
           calls.push({ service: 'route53', operation: 'ChangeResourceRecordSets', parameters, result: { changeId: out.ChangeInfo?.Id, status: out.ChangeInfo?.Status } });
         }
         break;
+      }
       case 'resend-email':
         for (const { domain, validationDomain } of action.domains) {
           const parameters = { CertificateArn: arn, Domain: domain, ValidationDomain: validationDomain };
