@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { acknowledge } from './nag';
+import { withDefaults, type RunbookPolicyProps } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** The tag that opts an Auto Scaling group into the sweep (and into the runbook's allow-list). */
@@ -101,9 +102,9 @@ export class AsgElbHealthCheckRunbook extends Construct {
       stepFunction: this.stepFunction,
       reversible: true,
       // A sweep starts up to maxPerSweep incidents at once; a lower cap would deny (and escalate) the rest.
-      policy: { ...(props.sweep ? { maxConcurrent: maxPerSweep } : {}), ...props.policy },
+      policy: withDefaults<RunbookPolicyProps>(props.sweep ? { maxConcurrent: maxPerSweep } : {}, props.policy),
       // Enforcement must hold through a whole window: 5 healthy readings a minute apart.
-      verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 8, requiredConsecutiveSuccesses: 5, ...props.verification },
+      verification: withDefaults({ initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 8, requiredConsecutiveSuccesses: 5 }, props.verification),
       options: { healthCheckGracePeriod: grace.toSeconds(), autoScalingGroups: configured, ...(optInTag ? { optInTag } : {}) },
       target: {
         type: 'autoscaling-group',

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { acknowledge } from './nag';
+import { withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** Properties of a {@link CertificateRenewalRunbook}. */
@@ -40,8 +41,8 @@ export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
   readonly renewWithin?: Duration;
   /**
    * How long to wait for ACM to renew after medic acted (renewal is asynchronous, and ACM
-   * retries DNS validation on its own schedule). With `acmEvents`, at most 23 hours, so an
-   * incident is done before the next daily event for the same certificate.
+   * retries DNS validation on its own schedule): 30 minutes to 48 hours. With `acmEvents`, at
+   * most 23 hours, so an incident is done before the next daily event for the same certificate.
    * @default Duration.hours(12)
    */
   readonly renewalHorizon?: Duration;
@@ -54,6 +55,8 @@ export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
 }
 
 const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+/** The generic workflow's cap on verification checks (see lib/policy.ts). */
+const MAX_CHECKS = 200;
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -93,6 +96,10 @@ export class CertificateRenewalRunbook extends Construct {
     const initialDelay = props.verification?.initialDelay ?? Duration.minutes(2);
     const interval = props.verification?.interval ?? Duration.minutes(15);
     const derivedChecks = Math.max(1, Math.ceil((horizon.toSeconds() - initialDelay.toSeconds()) / interval.toSeconds()));
+    if (props.verification?.maxChecks === undefined && derivedChecks > MAX_CHECKS) {
+      throw new Error(`runbook ${name}: a renewalHorizon of ${horizon.toHours({ integral: false })} hours checked every ${interval.toSeconds()} s takes `
+        + `${derivedChecks} checks, more than ${MAX_CHECKS}; lengthen verification.interval or shorten renewalHorizon`);
+    }
     this.runbook = new Runbook(this, 'Runbook', {
       ...props,
       kind: 'certificate-renewal',
@@ -103,7 +110,7 @@ export class CertificateRenewalRunbook extends Construct {
       timeout: props.timeout ?? Duration.seconds(horizon.toSeconds() + 3600),
       // The expiry date moving is definitive, so one reading suffices. `DaysToExpiry` alarms are
       // not waited for: ACM publishes the metric once a day.
-      verification: { initialDelay, interval, maxChecks: derivedChecks, requiredConsecutiveSuccesses: 1, ...props.verification },
+      verification: withDefaults({ initialDelay, interval, maxChecks: derivedChecks, requiredConsecutiveSuccesses: 1 }, props.verification),
       options: {
         certificates,
         ...(props.certificateTag ? { certificateTag: props.certificateTag } : {}),
@@ -214,7 +221,7 @@ function validate(
     throw new Error(`runbook ${name}: renewWithin must be 1 to 90 whole days (got ${renewWithinDays}); ACM's expiry events start at most 45 days before expiry`);
   }
   const hours = horizon.toSeconds() / 3600;
-  if (horizon.toSeconds() < 1800 || hours > 7 * 24) throw new Error(`runbook ${name}: renewalHorizon must be between 30 minutes and 7 days (got ${hours} hours)`);
+  if (horizon.toSeconds() < 1800 || hours > 48) throw new Error(`runbook ${name}: renewalHorizon must be between 30 minutes and 48 hours (got ${hours} hours)`);
   if (acmEvents && hours > 23) {
     throw new Error(`runbook ${name}: renewalHorizon of ${hours} hours overlaps ACM's next daily expiry event for the same certificate, `
       + 'which the target lease would deny and escalate; keep it at most 23 hours, or set acmEvents to false and use DaysToExpiry alarms');

@@ -5,6 +5,7 @@ import type { TargetSpec } from '../lambdas/shared/types';
 import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
 import { MedicFunction } from './function';
 import { acknowledge } from './nag';
+import { withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** Properties of a {@link DiskPruneFleetRunbook}. Give exactly one of `autoScalingGroups` and `fleetTag`. */
@@ -102,7 +103,7 @@ export class DiskPruneFleetRunbook extends Construct {
       kind: 'disk-prune-fleet',
       stepFunction: this.stepFunction,
       reversible: false,
-      verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 30, requiredConsecutiveSuccesses: 2, ...props.verification },
+      verification: withDefaults({ initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 30, requiredConsecutiveSuccesses: 2 }, props.verification),
       options: {
         documentName: this.document.documentName,
         documentParameters,

@@ -6,6 +6,7 @@ import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
 export type { PruneSettings } from './disk-prune-document';
 import { MedicFunction } from './function';
 import { acknowledge } from './nag';
+import { withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** Properties of a {@link DiskPruneRunbook}. */
@@ -63,7 +64,7 @@ export class DiskPruneRunbook extends Construct {
       stepFunction: this.stepFunction,
       reversible: false,
       // The command runs for up to 10 minutes and the agent publishes the metric once a minute.
-      verification: { initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 15, requiredConsecutiveSuccesses: 2, ...props.verification },
+      verification: withDefaults({ initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 15, requiredConsecutiveSuccesses: 2 }, props.verification),
       options: {
         documentName: this.document.documentName,
         documentParameters,

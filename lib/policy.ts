@@ -30,6 +30,15 @@ export interface VerificationProps {
   readonly requiredConsecutiveSuccesses?: number;
 }
 
+/**
+ * A runbook's own defaults with the settings a user gave; a setting given as `undefined` keeps
+ * the runbook's default (a plain spread would replace it with the generic one).
+ */
+export function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefined): T {
+  const set = Object.entries(given ?? {}).filter(([, value]) => value !== undefined);
+  return { ...defaults, ...Object.fromEntries(set) } as T;
+}
+
 function wholeNumberIn(name: string, value: number, min: number, max: number, why: string): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${value}): ${why}`);

@@ -6,6 +6,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { Runbook, type RunbookCommonProps } from './runbook';
+import { withDefaults, type RunbookPolicyProps } from './policy';
 
 /** When scheduled drills may run (UTC). A scheduled drill outside it is refused at preflight. */
 export interface DrillWindow {
@@ -125,8 +126,8 @@ export class RdsFailoverDrill extends Construct {
       inputDescription: DRILL_INPUT_HELP,
       stepFunction: this.stepFunction,
       reversible: false,
-      policy: { maxAttempts: 2, window: Duration.days(1), maxConcurrent: 1, ...props.policy },
-      verification: { initialDelay: Duration.seconds(30), interval, maxChecks, requiredConsecutiveSuccesses: 2, ...props.verification },
+      policy: withDefaults<RunbookPolicyProps>({ maxAttempts: 2, window: Duration.days(1), maxConcurrent: 1 }, props.policy),
+      verification: withDefaults({ initialDelay: Duration.seconds(30), interval, maxChecks, requiredConsecutiveSuccesses: 2 }, props.verification),
       options: {
         guardAlarmNames: (props.guardAlarms ?? []).map((a) => a.alarmName),
         targetReaders: props.targetReaders ?? {},
