@@ -130,6 +130,8 @@ async function planDnsRepair(validations: DomainValidation[], options: Certifica
       return decide('escalate', read.reason, 'no DNS change made', details,
         { facts: a.facts, action: `Look at the certificate's validation records in the ACM console: medic refused to write one that does not have ACM's shape. If they look wrong, request a new certificate for ${a.domains}.` });
     }
+    // An apex and its wildcard share one record: list it once (Route 53 refuses a batch that changes a record twice).
+    if ([...unmanaged, ...toRestore.map((r) => r.record)].some((r) => r.name === read.record.name)) continue;
     const zone = hostedZoneFor(read.record.name, options.hostedZones);
     if (!zone) {
       if (option.ValidationStatus !== 'SUCCESS') unmanaged.push(read.record);
@@ -154,7 +156,8 @@ async function planDnsRepair(validations: DomainValidation[], options: Certifica
   return decide('act', `ACM's DNS validation record(s) are not in place: ${toRestore.map((r) => `${r.record.name} (${r.found})`).join(', ')}`,
     `UPSERT ${toRestore.length} validation CNAME(s) in ${zones.map((z) => `${z.zone.domain} (${z.zone.zoneId})`).join(', ')}: ${listing(toRestore.map((r) => r.record))}`,
     { ...details, action, found: Object.fromEntries(toRestore.map((r) => [r.record.name, r.found])) },
-    { facts: a.facts, action: `The validation records are in place now (medic restored ${listing(toRestore.map((r) => r.record))}), but ACM did not finish renewing: check that these zones are the ones the domains are delegated to, and that no CAA record forbids amazon.com; if it still does not renew, ${replacement(a)}.` });
+    // True whether or not the UPSERT went through: this briefing is also read when Act failed.
+    { facts: a.facts, action: `Make sure these records exist and resolve publicly: ${listing(toRestore.map((r) => r.record))} (medic's UPSERT is in the ledger entry "acted", or its error in "act-failed"); check that the domains are delegated to these zones and that no CAA record forbids amazon.com; if it still does not renew, ${replacement(a)}.` });
 }
 
 /** Amazon-issued and nothing medic can repair: what ACM's own renewal status says. */

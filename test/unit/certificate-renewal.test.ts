@@ -266,6 +266,14 @@ describe('plan', () => {
       expect(lookups().map((l) => [l.HostedZoneId, l.StartRecordName])).toEqual([[ZONE_ID, RECORD.Name], ['Z2EU', `_${HEX}.eu.example.com.`]]);
     });
 
+    test('an apex and its wildcard share one record: looked up and restored once', async () => {
+      describes(certificate({ SubjectAlternativeNames: ['example.com', '*.example.com'], validations: [dnsValidation(), dnsValidation({ DomainName: '*.example.com' })] }));
+      zoneHas();
+      const plan = await steps.plan(state());
+      expect(plan.details.action).toEqual({ kind: 'restore-records', zones: [{ zone: { domain: 'example.com', zoneId: ZONE_ID }, records: [READ] }] });
+      expect(lookups()).toHaveLength(1);
+    });
+
     test('pending validation of a domain without a configured zone: escalate with the exact record, nothing looked up for it', async () => {
       const other = { Name: `_${HEX}.other.org.`, Type: 'CNAME', Value: `_${HEX2}.abcdefghij.acm-validations.aws.` };
       describes(certificate({ DomainName: 'other.org', SubjectAlternativeNames: ['other.org'], validations: [dnsValidation({ DomainName: 'other.org', ValidationDomain: 'other.org', ResourceRecord: other })] }));

@@ -1,0 +1,389 @@
+import {
+  ACMClient, DescribeCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand,
+  type CertificateDetail, type DomainStatus, type DomainValidation, type FailureReason, type RenewalStatus, type RenewalSummary, type ResourceRecord,
+} from '@aws-sdk/client-acm';
+import {
+  ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client, type Change, type ResourceRecordSet,
+} from '@aws-sdk/client-route-53';
+import { mockClient } from 'aws-sdk-client-mock';
+import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { phases } from '../support/ledger-reader';
+import { ACCOUNT, REGION, alarmEvent, certificateArn } from '../support/synth';
+import { WorkflowHarness } from './harness';
+
+const h = new WorkflowHarness();
+const acm = mockClient(ACMClient);
+const route53 = mockClient(Route53Client);
+
+const DAY_MS = 86_400_000;
+const ZONE_ID = 'Z0123456789EXAMPLE';
+const ALB = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/web/0123456789abcdef`;
+const CLOUDFRONT = `arn:aws:cloudfront::${ACCOUNT}:distribution/E2QWRUHEXAMPLE`;
+/** ACM's validation records for example.com and www.example.com: `_<32 hex>.<domain>.` -> `_<32 hex>.<label>.acm-validations.aws.`. */
+const APEX_RECORD = { Name: '_3f1c2a9b7d4e5f60718293a4b5c6d7e8.example.com.', Type: 'CNAME' as const, Value: '_9a8b7c6d5e4f30211203f4e5d6c7b8a9.zfyfvmchrl.acm-validations.aws.' };
+const WWW_RECORD = { Name: '_0a1b2c3d4e5f60718293a4b5c6d7e8f9.www.example.com.', Type: 'CNAME' as const, Value: '_f9e8d7c6b5a4938271605f4e3d2c1b0a.mhbtsbpdnt.acm-validations.aws.' };
+
+const inDays = (days: number): Date => new Date(Date.now() + days * DAY_MS + 12 * 3600_000);
+
+/** What a DescribeCertificate after the action shows, as changes to the certificate read before it. */
+type AfterAction = (before: CertificateDetail) => Partial<CertificateDetail>;
+
+/**
+ * The simulated world: one certificate, whose DescribeCertificate answer follows `afterAction`
+ * once medic has acted (the k-th read after the action gets the k-th step, the last repeats),
+ * and the example.com zone, which ListResourceRecordSets answers from and ChangeResourceRecordSets changes.
+ */
+const world = {
+  cert: {} as CertificateDetail,
+  afterAction: [] as AfterAction[],
+  acted: false,
+  readsAfterAction: 0,
+  zone: new Map<string, ResourceRecordSet>(),
+  /** When set, Route 53 refuses every change with this error. */
+  changeRefused: undefined as string | undefined,
+};
+
+/** ACM's renewal summary, updated now (so after the action). */
+const summary = (before: CertificateDetail, status: RenewalStatus, reason?: FailureReason): RenewalSummary => ({
+  DomainValidationOptions: before.RenewalSummary?.DomainValidationOptions ?? [], RenewalStatus: status, UpdatedAt: new Date(), ...(reason ? { RenewalStatusReason: reason } : {}),
+});
+const renewal = (status: RenewalStatus, reason?: FailureReason): AfterAction => (before) => ({ RenewalSummary: summary(before, status, reason) });
+/** Renewed: the expiry date moved a year ahead. */
+const renewed: AfterAction = (before) => ({ NotAfter: inDays(395), RenewalSummary: summary(before, 'SUCCESS') });
+
+function privateCertificate(arn: string, daysLeft = 20): CertificateDetail {
+  return {
+    CertificateArn: arn, Type: 'PRIVATE', Status: 'ISSUED', RenewalEligibility: 'ELIGIBLE',
+    DomainName: 'internal.example.com', SubjectAlternativeNames: ['internal.example.com', 'api.internal.example.com'],
+    NotBefore: new Date(Date.now() - 345 * DAY_MS), NotAfter: inDays(daysLeft), InUseBy: [ALB],
+    CertificateAuthorityArn: `arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/11111111-2222-3333-4444-555555555555`,
+  };
+}
+
+/** A domain of a DNS-validated certificate: its name, ACM's record for it, and its status in the renewal. */
+type DnsDomain = [domain: string, record: ResourceRecord, renewal: DomainStatus];
+
+/** An Amazon-issued, DNS-validated certificate (by default example.com and www.example.com), its renewal waiting for validation. */
+function dnsCertificate(arn: string, domains: DnsDomain[] = [['example.com', APEX_RECORD, 'SUCCESS'], ['www.example.com', WWW_RECORD, 'PENDING_VALIDATION']]): CertificateDetail {
+  const validation = ([DomainName, ResourceRecord]: DnsDomain, ValidationStatus: DomainStatus): DomainValidation =>
+    ({ DomainName, ValidationDomain: DomainName, ValidationMethod: 'DNS', ValidationStatus, ResourceRecord });
+  return {
+    CertificateArn: arn, Type: 'AMAZON_ISSUED', Status: 'ISSUED', RenewalEligibility: 'ELIGIBLE',
+    DomainName: domains[0][0], SubjectAlternativeNames: domains.map(([domain]) => domain),
+    NotBefore: new Date(Date.now() - 375 * DAY_MS), NotAfter: inDays(20), InUseBy: [ALB, CLOUDFRONT],
+    DomainValidationOptions: domains.map((d) => validation(d, 'SUCCESS')),
+    RenewalSummary: {
+      RenewalStatus: 'PENDING_VALIDATION',
+      UpdatedAt: new Date(Date.now() - 2 * DAY_MS),
+      DomainValidationOptions: domains.map((d) => validation(d, d[2])),
+    },
+  };
+}
+
+function importedCertificate(arn: string): CertificateDetail {
+  return {
+    CertificateArn: arn, Type: 'IMPORTED', Status: 'ISSUED', RenewalEligibility: 'INELIGIBLE',
+    DomainName: 'legacy.example.com', SubjectAlternativeNames: ['legacy.example.com'], NotAfter: inDays(20), InUseBy: [ALB],
+  };
+}
+
+/** Route 53 lists a zone in DNS order: labels reversed, then type. */
+const dnsOrder = (name: string, type: string): string => `${name.replace(/\.$/, '').split('.').reverse().join('.')} ${type}`;
+const recordKey = (set: ResourceRecordSet): string => dnsOrder(set.Name!, set.Type!);
+const cname = (Name: string, Value: string, TTL = 300): ResourceRecordSet => ({ Name, Type: 'CNAME', TTL, ResourceRecords: [{ Value }] });
+
+/** The example.com zone: the apex validation record is there, www's went missing. */
+function seedZone(): void {
+  world.zone.clear();
+  for (const set of [
+    { Name: 'example.com.', Type: 'NS', TTL: 172800, ResourceRecords: [{ Value: 'ns-1.awsdns-01.org.' }, { Value: 'ns-2.awsdns-02.com.' }] },
+    { Name: 'example.com.', Type: 'A', AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: 'web-123.eu-west-1.elb.amazonaws.com.', EvaluateTargetHealth: true } },
+    cname(APEX_RECORD.Name, APEX_RECORD.Value),
+    cname('www.example.com.', 'web-123.eu-west-1.elb.amazonaws.com.', 60),
+    // Sorts right after the missing record, so a lookup that trusted the first row would be fooled.
+    { Name: 'zeta.example.com.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"v=spf1 -all"' }] },
+  ] as ResourceRecordSet[]) world.zone.set(recordKey(set), set);
+}
+
+const snapshot = (): Record<string, ResourceRecordSet> => structuredClone(Object.fromEntries(world.zone));
+
+function installWorld(): void {
+  acm.on(DescribeCertificateCommand).callsFake((input) => {
+    if (input.CertificateArn !== world.cert.CertificateArn) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
+    if (!world.acted) return { Certificate: structuredClone(world.cert) };
+    const step = world.afterAction[Math.min(world.readsAfterAction++, world.afterAction.length - 1)];
+    return { Certificate: { ...structuredClone(world.cert), ...step?.(structuredClone(world.cert)) } };
+  });
+  acm.on(RenewCertificateCommand).callsFake((input) => {
+    // ACM renews only private certificates on request.
+    if (input.CertificateArn !== world.cert.CertificateArn || world.cert.Type !== 'PRIVATE') throw Object.assign(new Error('not renewable'), { name: 'ValidationException' });
+    world.acted = true;
+    return {};
+  });
+  acm.on(ResendValidationEmailCommand).callsFake(() => {
+    world.acted = true;
+    return {};
+  });
+  route53.on(ListResourceRecordSetsCommand).callsFake((input) => {
+    if (input.HostedZoneId !== ZONE_ID) throw Object.assign(new Error(`no zone ${input.HostedZoneId}`), { name: 'NoSuchHostedZone' });
+    const start = dnsOrder(input.StartRecordName ?? '', input.StartRecordType ?? '');
+    const rows = [...world.zone.keys()].sort().filter((key) => key >= start).map((key) => structuredClone(world.zone.get(key)!));
+    const max = Number(input.MaxItems ?? 300);
+    return { ResourceRecordSets: rows.slice(0, max), IsTruncated: rows.length > max, MaxItems: max };
+  });
+  route53.on(ChangeResourceRecordSetsCommand).callsFake((input) => {
+    if (input.HostedZoneId !== ZONE_ID) throw Object.assign(new Error(`no zone ${input.HostedZoneId}`), { name: 'NoSuchHostedZone' });
+    if (world.changeRefused) throw Object.assign(new Error('not authorized to perform route53:ChangeResourceRecordSets'), { name: world.changeRefused });
+    // Route 53 rejects, whole, a batch that changes the same record set twice.
+    const keys = (input.ChangeBatch.Changes as Change[]).map((c) => recordKey(c.ResourceRecordSet!));
+    const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+    if (repeated) throw Object.assign(new Error(`[The request contains an invalid set of changes for a resource record set '${repeated}']`), { name: 'InvalidChangeBatch' });
+    for (const change of input.ChangeBatch.Changes as Change[]) {
+      const key = recordKey(change.ResourceRecordSet!);
+      if (change.Action === 'DELETE') world.zone.delete(key);
+      else world.zone.set(key, structuredClone(change.ResourceRecordSet!));
+    }
+    world.acted = true;
+    return { ChangeInfo: { Id: '/change/C0123456789ABCDEFGHIJ', Status: 'PENDING', SubmittedAt: new Date() } };
+  });
+}
+
+beforeAll(() => h.start());
+afterAll(async () => {
+  acm.restore();
+  route53.restore();
+  await h.stop();
+});
+beforeEach(async () => {
+  await h.freshWorld();
+  acm.reset();
+  route53.reset();
+  Object.assign(world, { cert: privateCertificate(certificateArn(1)), afterAction: [renewal('PENDING_AUTO_RENEWAL'), renewed], acted: false, readsAfterAction: 0, changeRefused: undefined });
+  seedZone();
+  installWorld();
+});
+
+/** ACM's expiry warning, as EventBridge delivers it. */
+function acmEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: '0', id: '9c95e8e4-96a4-ef3f-b739-b6aa5b193afb', 'detail-type': 'ACM Certificate Approaching Expiration', source: 'aws.acm',
+    account: ACCOUNT, time: '2026-11-22T06:51:08Z', region: REGION, resources: [certificateArn(1)],
+    detail: { DaysToExpiry: 20, CommonName: 'example.com' },
+    ...overrides,
+  };
+}
+const daysToExpiryAlarm = () => alarmEvent({ alarm: 'cert-days-to-expiry', dimensions: { CertificateArn: certificateArn(2) } });
+const renew = (input: unknown) => h.workflow('cert-renewal').run(input);
+/** Incident ids: runbook, trigger time (the ACM event's, or the alarm state's), digest. */
+const EVENT_INCIDENT = 'cert-renewal-20261122T065108Z-';
+const ALARM_INCIDENT = 'cert-renewal-20261122T031722Z-';
+
+const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
+  const entry = entries.find((e) => e.phase === phase);
+  if (!entry) throw new Error(`no ${phase} entry in ${phases(entries).join(',')}`);
+  return JSON.parse(entry.detail);
+};
+const operations = (mock: typeof acm | typeof route53): string[] => mock.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''));
+/** Every call that changes something in ACM or Route 53. */
+const mutations = () => [
+  ...acm.commandCalls(RenewCertificateCommand).map((c) => ({ operation: 'RenewCertificate', input: c.args[0].input })),
+  ...acm.commandCalls(ResendValidationEmailCommand).map((c) => ({ operation: 'ResendValidationEmail', input: c.args[0].input })),
+  ...route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => ({ operation: 'ChangeResourceRecordSets', input: c.args[0].input })),
+];
+const readsOnly = () => {
+  expect(mutations()).toEqual([]);
+  expect(operations(acm).filter((op) => op !== 'DescribeCertificate' && op !== 'ListTagsForCertificate')).toEqual([]);
+  expect(operations(route53).filter((op) => op !== 'ListResourceRecordSets')).toEqual([]);
+};
+const escalation = (): string => {
+  const published = h.aws.published();
+  expect(published).toHaveLength(1);
+  return published[0].Message!;
+};
+
+describe('certificate renewal workflow (synthesized definition, real handlers, dynalite)', () => {
+  test('ACM event, private certificate with 20 days left: renewed once, verified when the expiry moves', async () => {
+    const run = await renew(acmEvent());
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('resolved');
+    expect(mutations()).toEqual([{ operation: 'RenewCertificate', input: { CertificateArn: certificateArn(1) } }]);
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed']);
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+    const received = detailOf(entries, 'received');
+    expect(received.target).toMatchObject({ type: 'acm-certificate', id: certificateArn(1), arn: certificateArn(1) });
+    expect(received.trigger).toMatchObject({ kind: 'event', source: 'aws.acm', name: 'ACM Certificate Approaching Expiration', reason: 'DaysToExpiry 20, CommonName example.com' });
+    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'act', reason: 'private certificate with 20 days left' });
+    const checks = entries.filter((e) => e.phase === 'checked').map((e) => JSON.parse(e.detail));
+    expect(checks.map((c) => [c.verdict, c.readings.renewalStatus])).toEqual([['pending', 'PENDING_AUTO_RENEWAL'], ['success', 'SUCCESS']]);
+    expect(detailOf(entries, 'verified').reason).toMatch(/^renewed: expiry moved from \S+ to \S+ \(395 days left\)$/);
+    expect(h.aws.published()).toEqual([]);
+  });
+
+  test('DaysToExpiry alarm, DNS-validated certificate whose validation CNAME went missing: exactly that record restored, nothing else', async () => {
+    Object.assign(world, { cert: dnsCertificate(certificateArn(2)), afterAction: [renewal('PENDING_VALIDATION'), renewal('PENDING_VALIDATION'), renewal('SUCCESS')] });
+    const before = snapshot();
+    const run = await renew(daysToExpiryAlarm());
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('resolved');
+    expect(mutations()).toHaveLength(1);
+    const [{ input: change }] = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0]);
+    expect(change.HostedZoneId).toBe(ZONE_ID);
+    expect(change.ChangeBatch!.Changes).toEqual([
+      { Action: 'UPSERT', ResourceRecordSet: { Name: WWW_RECORD.Name, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: WWW_RECORD.Value }] } },
+    ]);
+    expect(change.ChangeBatch!.Comment).toMatch(new RegExp(`^medic ${ALARM_INCIDENT}`));
+    // The zone is what it was, plus ACM's record.
+    expect(snapshot()).toEqual({ ...before, [dnsOrder(WWW_RECORD.Name, 'CNAME')]: cname(WWW_RECORD.Name, WWW_RECORD.Value) });
+
+    const entries = await h.incident(ALARM_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'verified', 'completed']);
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+    expect(detailOf(entries, 'received')).toMatchObject({ trigger: { kind: 'alarm', name: 'cert-days-to-expiry' }, target: { type: 'acm-certificate', arn: certificateArn(2) } });
+    expect(detailOf(entries, 'planned').details.found).toEqual({ [WWW_RECORD.Name]: 'missing' });
+    expect(detailOf(entries, 'verified').reason).toMatch(/^ACM reports the renewal SUCCESS at /);
+    expect(h.aws.published()).toEqual([]);
+  });
+
+  test('apex and wildcard share ACM\'s validation record: the missing record is restored with a single UPSERT', async () => {
+    // ACM gives example.com and *.example.com the same CNAME, so the two validations name one record.
+    world.zone.delete(dnsOrder(APEX_RECORD.Name, 'CNAME'));
+    Object.assign(world, {
+      cert: dnsCertificate(certificateArn(2), [['example.com', APEX_RECORD, 'PENDING_VALIDATION'], ['*.example.com', APEX_RECORD, 'PENDING_VALIDATION']]),
+      afterAction: [renewal('SUCCESS')],
+    });
+    const run = await renew(daysToExpiryAlarm());
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input.ChangeBatch!.Changes)).toEqual([
+      [{ Action: 'UPSERT', ResourceRecordSet: { Name: APEX_RECORD.Name, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: APEX_RECORD.Value }] } }],
+    ]);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('resolved');
+    expect(world.zone.get(dnsOrder(APEX_RECORD.Name, 'CNAME'))).toEqual(cname(APEX_RECORD.Name, APEX_RECORD.Value));
+  });
+
+  test('Route 53 refuses the change: escalated, and the message does not claim the record was restored', async () => {
+    Object.assign(world, { cert: dnsCertificate(certificateArn(2)), changeRefused: 'AccessDenied' });
+    const before = snapshot();
+    const run = await renew(daysToExpiryAlarm());
+    expect(run.status).toBe('FAILED');
+    expect(snapshot()).toEqual(before);
+    expect(phases(await h.incident(ALARM_INCIDENT))).toEqual(['received', 'admitted', 'planned', 'acting', 'act-failed', 'escalated']);
+    const message = escalation();
+    expect(message).toContain('WHAT FAILED: AccessDenied');
+    // The human is told to make sure the record exists, not that medic restored it.
+    expect(message).toContain(`WHAT TO DO: Make sure these records exist and resolve publicly: ${WWW_RECORD.Name} CNAME ${WWW_RECORD.Value}`);
+    expect(message).not.toMatch(/restored/);
+  });
+
+  test('ACM reports the renewal FAILED after medic renewed: escalated with what to do, days left, domains and users', async () => {
+    world.afterAction = [renewal('FAILED', 'PCA_INVALID_STATE')];
+    const run = await renew(acmEvent());
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.name).toBe('Medic.Escalated');
+    expect(mutations()).toEqual([{ operation: 'RenewCertificate', input: { CertificateArn: certificateArn(1) } }]);
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'verification-failed', 'escalated']);
+    expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
+    expect(detailOf(entries, 'verification-failed').reason).toBe('ACM\'s renewal FAILED after medic acted: PCA_INVALID_STATE');
+    const message = escalation();
+    expect(message).toContain('WHAT TO DO: The private CA refused (PCA_INVALID_STATE): check it is ACTIVE');
+    expect(message).toContain('ABOUT THE TARGET:');
+    expect(message).toMatch(/days left: 20 \(expires \S+\)/);
+    expect(message).toContain('domains: internal.example.com, api.internal.example.com');
+    expect(message).toContain(`used by: ${ALB}`);
+    expect(message).toContain('renewal: FAILED (PCA_INVALID_STATE)');
+  });
+
+  test('renewal still PENDING_VALIDATION at the horizon: escalated after the 8 checks', async () => {
+    Object.assign(world, { cert: dnsCertificate(certificateArn(1)), afterAction: [renewal('PENDING_VALIDATION')] });
+    const run = await renew(acmEvent());
+    expect(run.status).toBe('FAILED');
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+    expect(acm.commandCalls(DescribeCertificateCommand)).toHaveLength(1 + 8);
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', ...Array(8).fill('checked'), 'verification-failed', 'escalated']);
+    expect(detailOf(entries, 'verification-failed').reason).toMatch(/^not verified after 8 check\(s\): renewal PENDING_VALIDATION, expiry still \S+$/);
+    const message = escalation();
+    expect(message).toContain('not verified after 8 check(s)');
+    expect(message).toContain(`WHAT TO DO: Make sure these records exist and resolve publicly: ${WWW_RECORD.Name} CNAME ${WWW_RECORD.Value}`);
+  });
+
+  test('imported certificate: nothing ACM or medic can renew, escalated with its expiry, its users and re-import', async () => {
+    world.cert = importedCertificate(certificateArn(1));
+    const run = await renew(acmEvent());
+    expect(run.status).toBe('FAILED');
+    readsOnly();
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'escalated']);
+    const expires = world.cert.NotAfter!.toISOString();
+    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'escalate', reason: `imported certificates cannot be renewed by ACM; it expires ${expires} (20 days)` });
+    const message = escalation();
+    expect(message).toContain(`WHAT TO DO: Get a new certificate for legacy.example.com from its issuer and re-import it over the same ARN before ${expires}`);
+    expect(message).toContain(`aws acm import-certificate --certificate-arn ${certificateArn(1)}`);
+    expect(message).toContain(`used by: ${ALB}`);
+    expect(message).toContain(`days left: 20 (expires ${expires})`);
+  });
+
+  test.each([
+    ['a name outside ACM\'s shape (www itself)', { ...WWW_RECORD, Name: 'www.example.com.' }, /refusing the validation record name "www\.example\.com\."/],
+    ['a value outside acm-validations.aws', { ...WWW_RECORD, Value: 'evil.example.net.' }, /refusing the validation record value "evil\.example\.net\."/],
+  ])('a validation record with %s is refused: escalated, no Route 53 change', async (_, www, refusal) => {
+    // The apex record is missing too and valid: one bad record must stop the whole repair.
+    world.zone.delete(dnsOrder(APEX_RECORD.Name, 'CNAME'));
+    world.cert = dnsCertificate(certificateArn(2), [['example.com', APEX_RECORD, 'PENDING_VALIDATION'], ['www.example.com', www, 'PENDING_VALIDATION']]);
+    const before = snapshot();
+    const run = await renew(daysToExpiryAlarm());
+    expect(run.status).toBe('FAILED');
+    readsOnly();
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(snapshot()).toEqual(before);
+    const entries = await h.incident(ALARM_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'escalated']);
+    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'escalate', summary: 'no DNS change made' });
+    expect(detailOf(entries, 'planned').reason).toMatch(refusal);
+    expect(escalation()).toMatch(refusal);
+  });
+
+  test.each([
+    ['a certificate not in the allow-list', acmEvent({ resources: [certificateArn(3)] }), `acm-certificate ${certificateArn(3)} is not in runbook cert-renewal's allow-list`],
+    ['an event from another account', acmEvent({ account: '222222222222', resources: [certificateArn(1).replace(ACCOUNT, '222222222222')] }),
+      'the event is from account 222222222222; runbook cert-renewal acts only in 111111111111'],
+  ])('%s: rejected, no ACM or Route 53 call', async (_, event, reason) => {
+    const run = await renew(event);
+    expect(run.status).toBe('FAILED');
+    expect(acm.calls()).toHaveLength(0);
+    expect(route53.calls()).toHaveLength(0);
+    const entries = await h.incident('cert-renewal-rejected-');
+    expect(phases(entries)).toEqual(['rejected', 'escalated']);
+    expect(detailOf(entries, 'rejected').reason).toBe(reason);
+    expect(escalation()).toContain(`WHAT FAILED: ${reason}`);
+  });
+
+  test('the same ACM event delivered twice: the second run is a duplicate, the certificate is renewed once', async () => {
+    const wf = h.workflow('cert-renewal');
+    const first = await wf.run(acmEvent(), 'delivery-1');
+    const second = await wf.run(acmEvent(), 'delivery-2');
+    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(first.output?.outcome.outcome).toBe('resolved');
+    expect(second.output?.incident.status).toBe('duplicate');
+    expect(second.tasks).toEqual(['Validate event']);
+    expect(acm.commandCalls(RenewCertificateCommand)).toHaveLength(1);
+    const ledger = await h.ledger();
+    const duplicates = [...ledger.keys()].filter((id) => id.includes('.duplicate.'));
+    expect(duplicates).toEqual([expect.stringMatching(new RegExp(`^${EVENT_INCIDENT}[0-9a-f]{12}\\.duplicate\\.delivery-2$`))]);
+    expect(phases(ledger.get(duplicates[0]))).toEqual(['duplicate']);
+    expect(phases(await h.incident(EVENT_INCIDENT))).toContain('completed');
+  });
+
+  test('already renewed (300 days left): recorded as no action needed, nothing changed', async () => {
+    world.cert = privateCertificate(certificateArn(1), 300);
+    const run = await renew(acmEvent());
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('no-action-needed');
+    readsOnly();
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'completed']);
+    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'noop', reason: expect.stringMatching(/^already renewed: 300 days left/) });
+    expect(h.aws.published()).toEqual([]);
+  });
+});
