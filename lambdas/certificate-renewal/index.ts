@@ -31,6 +31,8 @@ export type PlannedAction =
 const acm = new ACMClient({});
 const route53 = new Route53Client({});
 const DAY_MS = 86_400_000;
+/** Closer to expiry than this, "ACM is on it" is no longer a reason to wait quietly. */
+const URGENT_DAYS = 7;
 
 function optionsOf(state: WorkflowState): CertificateRenewalOptions {
   const o = state.runbook.options as Partial<CertificateRenewalOptions>;
@@ -163,6 +165,10 @@ async function planDnsRepair(validations: DomainValidation[], options: Certifica
 /** Amazon-issued and nothing medic can repair: what ACM's own renewal status says. */
 function planFromRenewalStatus(cert: CertificateDetail, a: About, details: Record<string, unknown>): Plan {
   const renewal = cert.RenewalSummary;
+  if ((renewal?.RenewalStatus === 'PENDING_AUTO_RENEWAL' || renewal?.RenewalStatus === 'SUCCESS') && a.daysLeft <= URGENT_DAYS) {
+    return decide('escalate', `ACM reports ${renewal.RenewalStatus} but the certificate still expires in ${a.daysLeft} days`, 'no change', details,
+      { facts: a.facts, action: `Watch the renewal in the ACM console; if the expiry date has not moved within a day, ${replacement(a)}.` });
+  }
   switch (renewal?.RenewalStatus) {
     case 'PENDING_AUTO_RENEWAL':
       return decide('defer', 'ACM is renewing it (PENDING_AUTO_RENEWAL) and its validation is in place', 'no change', details);

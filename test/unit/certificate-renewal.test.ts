@@ -266,6 +266,15 @@ describe('plan', () => {
       expect(lookups().map((l) => [l.HostedZoneId, l.StartRecordName])).toEqual([[ZONE_ID, RECORD.Name], ['Z2EU', `_${HEX}.eu.example.com.`]]);
     });
 
+    test.each(['PENDING_AUTO_RENEWAL', 'SUCCESS'] as const)('%s with 7 days or fewer left is escalated, not deferred', async (status) => {
+      describes(certificate({ NotAfter: daysFromNow(7), validations: [dnsValidation({ ValidationStatus: 'SUCCESS' })], RenewalSummary: { RenewalStatus: status, DomainValidationOptions: [dnsValidation({ ValidationStatus: 'SUCCESS' })], UpdatedAt: new Date() } }));
+      zoneHas(cname(RECORD.Name, RECORD.Value));
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toBe(`ACM reports ${status} but the certificate still expires in 7 days`);
+      expectNoMutation();
+    });
+
     test('an apex and its wildcard share one record: looked up and restored once', async () => {
       describes(certificate({ SubjectAlternativeNames: ['example.com', '*.example.com'], validations: [dnsValidation(), dnsValidation({ DomainName: '*.example.com' })] }));
       zoneHas();
