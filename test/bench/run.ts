@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { dynamo } from '../../lambdas/shared/clients';
 import { appendEntry, verifyIncident, type Phase } from '../../lambdas/shared/ledger';
 import { admitWithinRate } from '../../lambdas/shared/limiter';
-import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../support/dynalite';
+import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
 
 // Never reach AWS: fixed fake credentials and region (test/support/env.ts is a jest setup file,
 // so the same settings are made here). The DynamoDB client is created lazily, after these.

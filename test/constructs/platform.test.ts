@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { runbookNames as namesOf, type MedicConfig } from '../../lib/config';
-import { ledgerTableInput, limiterTableInput, tableFromTemplate } from '../support/dynalite';
+import { ledgerTableInput, limiterTableInput, tableFromTemplate } from '../../lib/local/dynalite';
 import { alarmRunbookNames as alarmRunbookNamesOf, synthStack, testConfig } from '../support/synth';
 
 // One synthesis per distinct stack, shared by every test in this file.

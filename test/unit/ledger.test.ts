@@ -6,7 +6,7 @@ import {
   appendEntry, entryHash, readIncident, verifyIncident, verifyRange,
   type AppendInput, type LedgerEntry, type Phase,
 } from '../../lambdas/shared/ledger';
-import { LocalDynamo, ledgerTableInput } from '../support/dynalite';
+import { LocalDynamo, ledgerTableInput } from '../../lib/local/dynalite';
 
 /**
  * The audit ledger against a real DynamoDB API (dynalite on loopback). Tampering is done with

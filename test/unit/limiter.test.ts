@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../lambdas/shared/clients';
 import { acquireLease, admitWithinRate, claimIncident, releaseLease } from '../../lambdas/shared/limiter';
-import { LocalDynamo, limiterTableInput } from '../support/dynalite';
+import { LocalDynamo, limiterTableInput } from '../../lib/local/dynalite';
 
 /** The limiter (dedupe claims, sliding-window rate, leases) against dynalite, under real concurrency. */
 

@@ -1,6 +1,6 @@
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
 import { runbookNames } from '../../lib/config';
-import { LocalDynamo, tableFromTemplate } from '../support/dynalite';
+import { LocalDynamo, tableFromTemplate } from '../../lib/local/dynalite';
 import { FakeAws } from '../support/fake-aws';
 import { readLedger } from '../support/ledger-reader';
 import { LocalWorkflow, stateMachineId } from '../support/local-workflow';

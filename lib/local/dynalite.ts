@@ -1,37 +1,71 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
 
+export interface LocalDynamoOptions {
+  /** Keep the tables in this folder (LevelDB) between runs. @default - in memory */
+  readonly path?: string;
+  /** Point every SDK client of this process at it (`AWS_ENDPOINT_URL_DYNAMODB`). @default true */
+  readonly setEndpointEnv?: boolean;
+}
+
 /**
- * A real DynamoDB API (dynalite, in memory) on loopback. The handlers reach it through the
- * SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` setting, so their code is unchanged.
+ * A real DynamoDB API (dynalite) on loopback, in memory or persisted in a folder. The handlers
+ * reach it through the SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` setting, so their code is
+ * unchanged. Used by the tests, the benchmark and the offline game day.
  */
 export class LocalDynamo {
   private server?: import('node:http').Server;
   public endpoint = '';
 
+  constructor(private readonly options: LocalDynamoOptions = {}) {}
+
   async start(): Promise<void> {
-    this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(this.options.path ? { path: this.options.path } : {}) });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.endpoint = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = this.endpoint;
+    if (this.options.setEndpointEnv !== false) process.env.AWS_ENDPOINT_URL_DYNAMODB = this.endpoint;
   }
 
+  /** A client of this endpoint; dynalite takes any credentials, so none are needed from the environment. */
   client(): DynamoDBClient {
-    return new DynamoDBClient({ endpoint: this.endpoint });
+    return new DynamoDBClient({ endpoint: this.endpoint, region: process.env.AWS_REGION ?? 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   }
 
-  /** Creates a table and returns once it is ACTIVE (dynalite answers CreateTable while the table is still CREATING). */
-  async createTable(input: CreateTableCommandInput): Promise<void> {
+  /**
+   * Creates a table and returns once it is ACTIVE (dynalite answers CreateTable while the table
+   * is still CREATING). With `ifMissing`, a persisted table that already exists is kept.
+   */
+  async createTable(input: CreateTableCommandInput, ifMissing = false): Promise<void> {
     const client = this.client();
     try {
-      await client.send(new CreateTableCommand(input));
+      try {
+        await client.send(new CreateTableCommand(input));
+      } catch (error) {
+        if (!ifMissing || (error as Error).name !== 'ResourceInUseException') throw error;
+      }
       for (let attempt = 0; ; attempt++) {
         const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
         if (Table?.TableStatus === 'ACTIVE') return;
         if (attempt >= 200) throw new Error(`table ${input.TableName} still ${Table?.TableStatus} after 200 polls`);
         await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Deletes the named tables where they exist. */
+  async deleteTables(names: string[]): Promise<void> {
+    const client = this.client();
+    try {
+      for (const TableName of names) {
+        try {
+          await client.send(new DeleteTableCommand({ TableName }));
+        } catch (error) {
+          if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+        }
       }
     } finally {
       client.destroy();

@@ -1,0 +1,27 @@
+import * as path from 'node:path';
+import { LocalDynamo, ledgerTableInput, limiterTableInput } from './dynalite';
+
+/** The project root (where package.json is). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Where the game day keeps its DynamoDB tables between runs (git-ignored), so that
+ * `medic ledger ... --local` can read the last game day's ledger.
+ */
+export const LOCAL_DB_DIR = path.join(PROJECT_ROOT, '.medic', 'gameday-db');
+export const LOCAL_LEDGER_TABLE = 'medic-gameday-ledger';
+export const LOCAL_LIMITER_TABLE = 'medic-gameday-limiter';
+
+/**
+ * Opens the persisted local tables on a loopback dynalite. `fresh` drops and recreates them
+ * (a game day starts from an empty ledger and limiter); otherwise missing tables are created
+ * and existing ones kept.
+ */
+export async function openLocalTables(options: { fresh?: boolean; dir?: string; setEndpointEnv?: boolean } = {}): Promise<LocalDynamo> {
+  const dynamo = new LocalDynamo({ path: options.dir ?? LOCAL_DB_DIR, setEndpointEnv: options.setEndpointEnv });
+  await dynamo.start();
+  if (options.fresh) await dynamo.deleteTables([LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE]);
+  await dynamo.createTable(ledgerTableInput(LOCAL_LEDGER_TABLE), true);
+  await dynamo.createTable(limiterTableInput(LOCAL_LIMITER_TABLE), true);
+  return dynamo;
+}
