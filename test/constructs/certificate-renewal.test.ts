@@ -10,7 +10,7 @@ import { CertificateRenewalRunbook, type CertificateRenewalRunbookProps } from '
 import { parseConfig, type MedicConfig } from '../../lib/config';
 import { MedicStack } from '../../lib/medic-stack';
 import { MedicPlatform } from '../../lib/platform';
-import { TemplateResolver, stateMachineId } from '../support/local-workflow';
+import { TemplateResolver, stateMachineId } from '../../lib/local/template-workflow';
 import { ACCOUNT, REGION, alarmArn, certificateArn, synthStack, testConfig } from '../support/synth';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; Metadata?: Record<string, unknown> }>;

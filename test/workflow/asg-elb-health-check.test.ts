@@ -4,7 +4,7 @@ import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { handler as sweep } from '../../lambdas/asg-elb-sweep/index';
 import { FakeAutoScaling } from '../support/fake-auto-scaling';
 import { phases } from '../support/ledger-reader';
-import { TemplateResolver } from '../support/local-workflow';
+import { TemplateResolver } from '../../lib/local/template-workflow';
 import { alarmEvent } from '../support/synth';
 import { WorkflowHarness } from './harness';
 

@@ -3,7 +3,7 @@ import { runbookNames } from '../../lib/config';
 import { LocalDynamo, tableFromTemplate } from '../../lib/local/dynalite';
 import { FakeAws } from '../support/fake-aws';
 import { readLedger } from '../support/ledger-reader';
-import { LocalWorkflow, stateMachineId } from '../support/local-workflow';
+import { LocalWorkflow, stateMachineId } from '../../lib/local/template-workflow';
 import { synthStack, testConfig } from '../support/synth';
 
 /**

@@ -1,7 +1,7 @@
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { FakeRds } from '../support/fake-rds';
 import { phases } from '../support/ledger-reader';
-import { LocalWorkflow, stateMachineId } from '../support/local-workflow';
+import { LocalWorkflow, stateMachineId } from '../../lib/local/template-workflow';
 import { synthStack, testConfig } from '../support/synth';
 import { WorkflowHarness } from './harness';
 

@@ -2,14 +2,20 @@ import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { CfnResource } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { MedicStack } from '../../lib/medic-stack';
-import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../../lib/function';
-import { ACCOUNT, REGION } from './synth';
+import type { MedicStack } from '../medic-stack';
+import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../function';
 
 type Json = unknown;
 type Resources = Record<string, { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }>;
 
 const LAMBDA_PAYLOAD_LIMIT = 256 * 1024;
+
+/** The account and region the offline world pretends to be. */
+export interface LocalEnv {
+  readonly account: string;
+  readonly region: string;
+}
+const DEFAULT_ENV: LocalEnv = { account: '111111111111', region: 'eu-west-1' };
 
 /**
  * Resolves the CloudFormation intrinsics that appear in a synthesized template (Ref, GetAtt,
@@ -17,7 +23,7 @@ const LAMBDA_PAYLOAD_LIMIT = 256 * 1024;
  * ARN ends in its logical id.
  */
 export class TemplateResolver {
-  constructor(private readonly resources: Resources) {}
+  constructor(private readonly resources: Resources, private readonly env: LocalEnv = DEFAULT_ENV) {}
 
   resolve(value: Json): Json {
     if (Array.isArray(value)) return value.map((v) => this.resolve(v));
@@ -40,13 +46,13 @@ export class TemplateResolver {
   private ref(id: string): string {
     switch (id) {
       case 'AWS::Partition': return 'aws';
-      case 'AWS::Region': return REGION;
-      case 'AWS::AccountId': return ACCOUNT;
+      case 'AWS::Region': return this.env.region;
+      case 'AWS::AccountId': return this.env.account;
       case 'AWS::URLSuffix': return 'amazonaws.com';
     }
     const resource = this.resources[id];
     if (!resource) throw new Error(`Ref to unknown resource ${id}`);
-    if (resource.Type === 'AWS::SNS::Topic') return `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`;
+    if (resource.Type === 'AWS::SNS::Topic') return `arn:aws:sns:${this.env.region}:${this.env.account}:${id}`;
     if (resource.Type === 'AWS::SSM::Parameter') return String(resource.Properties?.Name);
     return id;
   }
@@ -55,10 +61,11 @@ export class TemplateResolver {
     const resource = this.resources[id];
     if (!resource) throw new Error(`GetAtt on unknown resource ${id}`);
     if (attribute !== 'Arn') return `${id}.${attribute}`;
+    const { region, account } = this.env;
     switch (resource.Type) {
-      case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
-      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
-      default: return `arn:aws:${resource.Type.split('::')[1].toLowerCase()}:${REGION}:${ACCOUNT}:${id}`;
+      case 'AWS::Lambda::Function': return `arn:aws:lambda:${region}:${account}:function:${id}`;
+      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${region}:${account}:table/${id}`;
+      default: return `arn:aws:${resource.Type.split('::')[1].toLowerCase()}:${region}:${account}:${id}`;
     }
   }
 }
@@ -75,25 +82,51 @@ export interface LocalExecution {
 
 type Handler = (event: unknown, context: { functionName: string }) => Promise<unknown>;
 
+export interface LocalWorkflowOptions {
+  /** The account and region of the stack. @default 111111111111, eu-west-1 */
+  readonly env?: LocalEnv;
+  /**
+   * Simulated time: each Wait state calls this with its seconds (and the execution waits for
+   * it) instead of passing at once. Wait states become pass-through tasks for that, the only
+   * change made to the definition.
+   * @default - Wait states take no time
+   */
+  readonly simulatedWait?: (seconds: number, stateName: string) => Promise<void>;
+}
+
+const SIMULATED_WAIT_FUNCTION = 'medic-simulated-wait';
+
 /**
  * Runs a state machine definition exactly as the stack synthesized it, with
  * aws-local-stepfunctions: every Lambda task runs the function's real handler source
- * in-process (input and output through JSON, as Lambda does), Wait states and retry
- * intervals take no time.
+ * in-process (input and output through JSON, as Lambda does), retry intervals take no time, and
+ * Wait states take no time or simulated time.
  */
 export class LocalWorkflow {
   readonly definition: Record<string, any>;
   private readonly machine: StateMachine;
   private readonly taskHandlers = new Map<string, { functionName: string; entry: string }>();
+  private readonly waits = new Map<string, number>();
+  private readonly env: LocalEnv;
   private executions = 0;
 
-  constructor(private readonly template: Template, readonly stateMachineLogicalId: string) {
+  constructor(private readonly template: Template, readonly stateMachineLogicalId: string, private readonly options: LocalWorkflowOptions = {}) {
+    this.env = options.env ?? DEFAULT_ENV;
     const resources = template.toJSON().Resources as Resources;
-    const resolver = new TemplateResolver(resources);
+    const resolver = new TemplateResolver(resources, this.env);
     const machine = resources[stateMachineLogicalId];
     if (machine?.Type !== 'AWS::StepFunctions::StateMachine') throw new Error(`${stateMachineLogicalId} is not a state machine`);
     this.definition = JSON.parse(String(resolver.resolve(machine.Properties!.DefinitionString)));
     for (const [name, state] of Object.entries(this.definition.States as Record<string, any>)) {
+      if (state.Type === 'Wait' && options.simulatedWait) {
+        if (typeof state.Seconds !== 'number') throw new Error(`Wait state ${name} has no fixed Seconds; simulated time supports only those`);
+        this.waits.set(name, state.Seconds);
+        this.definition.States[name] = {
+          Type: 'Task', Resource: `arn:aws:lambda:${this.env.region}:${this.env.account}:function:${SIMULATED_WAIT_FUNCTION}`,
+          ResultPath: null, ...(state.Next ? { Next: state.Next } : { End: true }),
+        };
+        continue;
+      }
       if (state.Type !== 'Task') continue;
       const match = /^arn:aws:lambda:[^:]+:\d+:function:([A-Za-z0-9]+)$/.exec(state.Resource);
       if (!match) throw new Error(`task ${name} uses ${state.Resource}; only Lambda tasks have a local handler`);
@@ -107,7 +140,7 @@ export class LocalWorkflow {
   /** Environment variables of the functions the workflow invokes (they must agree). */
   functionEnvironment(): Record<string, string> {
     const resources = this.template.toJSON().Resources as Resources;
-    const resolver = new TemplateResolver(resources);
+    const resolver = new TemplateResolver(resources, this.env);
     const env: Record<string, string> = {};
     for (const { functionName } of this.taskHandlers.values()) {
       const variables = resolver.resolve((resources[functionName].Properties?.Environment as any)?.Variables ?? {}) as Record<string, string>;
@@ -133,10 +166,16 @@ export class LocalWorkflow {
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       };
     }
+    for (const [stateName, seconds] of this.waits) {
+      overrides[stateName] = async () => {
+        await this.options.simulatedWait!(seconds, stateName);
+        return null;
+      };
+    }
     const allStates = Object.entries(this.definition.States as Record<string, any>);
     const zeroWaits = Object.fromEntries(allStates.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
     const zeroRetries = Object.fromEntries(allStates.filter(([, s]) => s.Retry).map(([n]) => [n, 0]));
-    const executionId = `arn:aws:states:${REGION}:${ACCOUNT}:execution:local:${executionName}`;
+    const executionId = `arn:aws:states:${this.env.region}:${this.env.account}:execution:local:${executionName}`;
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: overrides as never, waitTimeOverrides: zeroWaits, retryIntervalOverrides: zeroRetries },
       context: { Execution: { Id: executionId, Name: executionName, Input: input, StartTime: new Date().toISOString() } } as never,
