@@ -1,10 +1,81 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { formatDuration } from '../gameday/duration';
+import { runScenario } from '../gameday/engine';
+import { stopGameDayDynamo } from '../gameday/local-dynamo';
+import { reportScenario, type ScenarioReport } from '../gameday/report';
+import { loadScenario } from '../gameday/scenario';
+import { PROJECT_ROOT } from '../local/local-ledger';
 
-/** `medic gameday [scenario ...]` (to be built). */
+/** The bundled scenarios, one per built-in runbook and situation. */
+export const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
+
+function scenarioFiles(args: string[]): string[] {
+  if (args.length > 0) return args.map((a) => path.resolve(a));
+  return fs.readdirSync(SCENARIOS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(SCENARIOS_DIR, f));
+}
+
+function printScenario(report: ScenarioReport, write: (line: string) => void): void {
+  write(`\n== ${report.name} (${report.file}) ==`);
+  for (const incident of report.incidents) {
+    write(`-- ${incident.incidentId} [${incident.outcome}]`);
+    for (const line of incident.timeline) write(`   ${line}`);
+  }
+  if (report.incidents.length === 0) write('   (no incident)');
+  for (const failure of report.failures) write(`   EXPECTATION NOT MET: ${failure}`);
+}
+
+function summaryTable(reports: ScenarioReport[]): string {
+  const table = new Table({ head: ['scenario', 'incidents', 'acted', 'denied', 'escalated', 'MTTR (simulated)', 'result'], style: { head: [], border: [] } });
+  for (const r of reports) {
+    const s = r.summary;
+    table.push([r.name, s.incidents, s.acted, s.denied, s.escalated, s.mttrSeconds === undefined ? '-' : formatDuration(s.mttrSeconds), r.passed ? 'PASS' : 'FAIL']);
+  }
+  return table.toString();
+}
+
+/** The machine-readable report: every incident with its outcome and ledger entries, and every mutating call. */
+function jsonReport(reports: ScenarioReport[]): unknown {
+  return {
+    passed: reports.every((r) => r.passed),
+    scenarios: reports.map((r) => ({
+      name: r.name, file: r.file, passed: r.passed, failures: r.failures, summary: r.summary,
+      incidents: r.incidents.map((i) => ({
+        incidentId: i.incidentId, runbook: i.runbook, target: i.target, outcome: i.outcome, secondsToResolve: i.secondsToResolve,
+        entries: i.entries.map((e) => ({ ...e, detail: JSON.parse(e.detail) })),
+      })),
+      calls: r.calls,
+    })),
+  };
+}
+
+/** `medic gameday [scenario ...]`: rehearse runbooks offline against a simulated world. */
 export function registerGameday(cli: Command): void {
-  cli.command('gameday').description('rehearse runbooks offline against a simulated world (not built yet)').argument('[scenario...]')
-    .action(function (this: Command & { exitCode?: number }) {
-      process.stderr.write('medic gameday is not built yet\n');
-      this.exitCode = 2;
+  cli.command('gameday')
+    .description('rehearse runbooks offline: the synthesized state machines and the real handlers against a simulated world, on simulated time')
+    .argument('[scenario...]', 'scenario files (YAML); default: every file in scenarios/')
+    .option('--json <file>', 'also write a machine-readable report (incidents, ledger entries, mutating calls) to this file')
+    .action(async function (this: Command & { exitCode?: number }, args: string[], options: { json?: string }) {
+      const write = (line: string) => process.stdout.write(`${line}\n`);
+      const reports: ScenarioReport[] = [];
+      try {
+        const scenarios = scenarioFiles(args).map(loadScenario);
+        for (const [day, scenario] of scenarios.entries()) {
+          const report = reportScenario(await runScenario(scenario, day));
+          printScenario(report, write);
+          reports.push(report);
+        }
+      } finally {
+        await stopGameDayDynamo();
+      }
+      write('');
+      write(summaryTable(reports));
+      const failed = reports.filter((r) => !r.passed);
+      write(failed.length === 0 ? `All ${reports.length} scenario(s) met their expectations.` : `${failed.length} of ${reports.length} scenario(s) did not meet their expectations.`);
+      write('The ledger of this game day: npx medic ledger list --local');
+      if (options.json) fs.writeFileSync(options.json, `${JSON.stringify(jsonReport(reports), null, 2)}\n`);
+      this.exitCode = failed.length === 0 ? 0 : 1;
     });
 }

@@ -5,6 +5,16 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { MedicStack } from '../medic-stack';
 import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../function';
 
+// aws-local-stepfunctions 3 targets Node 22; Node 20 lacks Promise.withResolvers.
+if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
+  (Promise as unknown as { withResolvers: () => unknown }).withResolvers = function withResolvers<T>() {
+    let resolve!: (value: T) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+
 type Json = unknown;
 type Resources = Record<string, { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }>;
 

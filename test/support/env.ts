@@ -11,13 +11,3 @@ process.env.MEDIC_LEDGER_TABLE ??= 'ledger';
 process.env.MEDIC_LIMITER_TABLE ??= 'limiter';
 process.env.MEDIC_TOPIC_ARN ??= 'arn:aws:sns:eu-west-1:111111111111:escalations';
 process.env.MEDIC_STACK_NAME ??= 'MedicTest';
-
-// aws-local-stepfunctions 3 targets Node 22; Node 20 lacks Promise.withResolvers.
-if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
-  (Promise as unknown as { withResolvers: () => unknown }).withResolvers = function withResolvers<T>() {
-    let resolve!: (value: T) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-    return { promise, resolve, reject };
-  };
-}

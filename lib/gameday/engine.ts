@@ -1,0 +1,180 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { LedgerEntry } from '../../lambdas/shared/ledger';
+import { LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE } from '../local/local-ledger';
+import { limiterTableInput } from '../local/dynalite';
+import { LocalWorkflow, stateMachineId, type LocalExecution } from '../local/template-workflow';
+import { MedicStack } from '../medic-stack';
+import { SimClock } from './clock';
+import { gameDayDynamo } from './local-dynamo';
+import { matchesPattern, ruleTargets, type RuleRoute } from './routing';
+import type { Scenario, TimelineEvent } from './scenario';
+import { installServices } from './services';
+import { Alarms } from './services/core';
+import { World, type MutatingCall } from './world';
+
+/** What one scenario left behind: the ledger entries of its incidents, the calls, the notifications. */
+export interface ScenarioRun {
+  readonly scenario: Scenario;
+  /** Simulated start, shifted so that the scenarios of one game day never share incident ids. */
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  readonly incidents: Map<string, LedgerEntry[]>;
+  readonly calls: MutatingCall[];
+  readonly notifications: World['notifications'];
+  readonly executions: Array<{ readonly runbook: string; readonly name: string; readonly result: LocalExecution }>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Every variable the handlers read, pointed at the local world; nothing can reach real AWS. */
+function isolateProcess(region: string): void {
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'gameday',
+    AWS_SECRET_ACCESS_KEY: 'gameday',
+    AWS_SESSION_TOKEN: '',
+    AWS_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // A client the world does not answer fails at once on a closed local port instead of leaving the machine.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: process.env.MEDIC_GAMEDAY_LOG_LEVEL ?? 'SILENT',
+  });
+  delete process.env.AWS_PROFILE;
+}
+
+function synthesize(scenario: Scenario): { stack: MedicStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new MedicStack(app, scenario.config.stackName, { config: scenario.config, env: scenario.config.env });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+async function scanLedger(dynamo: Awaited<ReturnType<typeof gameDayDynamo>>['dynamo'], from: Date, to: Date): Promise<Map<string, LedgerEntry[]>> {
+  const client = dynamo.client();
+  const byIncident = new Map<string, LedgerEntry[]>();
+  try {
+    let ExclusiveStartKey: Record<string, never> | undefined;
+    do {
+      const out = await client.send(new ScanCommand({ TableName: LOCAL_LEDGER_TABLE, ExclusiveStartKey }));
+      for (const entry of (out.Items ?? []).map((i) => unmarshall(i) as LedgerEntry)) {
+        const at = Date.parse(entry.at);
+        if (at < from.getTime() || at > to.getTime()) continue;
+        byIncident.set(entry.incidentId, [...(byIncident.get(entry.incidentId) ?? []), entry]);
+      }
+      ExclusiveStartKey = out.LastEvaluatedKey as typeof ExclusiveStartKey;
+    } while (ExclusiveStartKey);
+  } finally {
+    client.destroy();
+  }
+  for (const entries of byIncident.values()) entries.sort((a, b) => a.seq - b.seq);
+  return byIncident;
+}
+
+/**
+ * Runs one scenario: synthesizes its stack, runs the synthesized state machines with the real
+ * handlers against the simulated world and the local DynamoDB, on simulated time, and returns
+ * what happened. `dayIndex` places the scenario on its own simulated day.
+ */
+export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<ScenarioRun> {
+  const { config } = scenario;
+  isolateProcess(config.env.region);
+  const { stack, template } = synthesize(scenario);
+  const local = await gameDayDynamo();
+  await local.dynamo.deleteTables([LOCAL_LIMITER_TABLE]);
+  await local.dynamo.createTable(limiterTableInput(LOCAL_LIMITER_TABLE));
+
+  const startedAt = new Date(scenario.start.getTime() + dayIndex * DAY_MS);
+  const clock = new SimClock(startedAt);
+  const runbooks = stack.runbooks().map((r) => r.name);
+  const world = new World(scenario.world, clock, { account: config.env.account, region: config.env.region, stackName: config.stackName }, scenario.faults);
+  const outages = scenario.faults.filter((f) => f.kind === 'dynamodb-unavailable');
+  local.outage = () => outages.some((o) => clock.now() >= startedAt.getTime() + o.from * 1000 && clock.now() < startedAt.getTime() + (o.from + o.for) * 1000);
+  const executions: ScenarioRun['executions'] = [];
+  clock.install();
+  try {
+    const alarms = new Alarms(world);
+    installServices(world, runbooks);
+    const env = { account: config.env.account, region: config.env.region };
+    const workflows = new Map(runbooks.map((name) => [name, new LocalWorkflow(template, stateMachineId(stack, name), {
+      env, simulatedWait: (seconds) => clock.sleep(seconds),
+    })]));
+    Object.assign(process.env, workflows.get(runbooks[0])!.functionEnvironment(), {
+      MEDIC_LEDGER_TABLE: LOCAL_LEDGER_TABLE, MEDIC_LIMITER_TABLE: LOCAL_LIMITER_TABLE,
+    });
+    const routes = ruleTargets(template, stack);
+    let executionCount = 0;
+    const start = (runbook: string, input: unknown) => {
+      const name = `${runbook}-${++executionCount}`;
+      void clock.participate(async () => {
+        executions.push({ runbook, name, result: await workflows.get(runbook)!.run(input, name) });
+      });
+    };
+    const deliver = (event: Record<string, unknown>, deliveries: number, rules: RuleRoute[]) => {
+      for (const route of rules.filter((r) => matchesPattern(r.pattern, event))) {
+        for (let d = 0; d < deliveries; d++) start(route.runbook, event);
+      }
+    };
+    const dispatch = (event: TimelineEvent): void => {
+      switch (event.kind) {
+        case 'alarm': {
+          alarms.set(event.alarm, 'ALARM');
+          deliver(alarmEvent(event.alarm, alarms.spec(event.alarm)?.dimensions ?? {}, world), event.deliveries, routes);
+          break;
+        }
+        case 'event':
+          deliver(serviceEvent(event, world), event.deliveries, routes);
+          break;
+        case 'start':
+          if (!workflows.has(event.runbook)) throw new Error(`${scenario.file}: timeline starts runbook ${event.runbook}, which the config does not have`);
+          start(event.runbook, event.input);
+          break;
+        case 'kill-switch':
+          world.parameters.set(world.killSwitchName(event.runbook), event.value);
+          break;
+        case 'change-calendar':
+          world.changeCalendar = event.state;
+          break;
+      }
+    };
+    for (const event of scenario.timeline) {
+      clock.schedule(startedAt.getTime() + event.at * 1000, () => dispatch(event));
+    }
+    await clock.run(scenario.limitSeconds * 1000);
+  } finally {
+    clock.uninstall();
+    world.restore();
+    local.outage = () => false;
+  }
+  const endedAt = new Date(Math.max(clock.now(), startedAt.getTime()) + 1000);
+  return {
+    scenario, startedAt, endedAt, executions, calls: world.calls, notifications: world.notifications,
+    incidents: await scanLedger(local.dynamo, startedAt, endedAt),
+  };
+}
+
+/** A "CloudWatch Alarm State Change" to ALARM, as EventBridge delivers it, at the simulated now. */
+function alarmEvent(name: string, dimensions: Record<string, string>, world: World): Record<string, unknown> {
+  const { account, region } = world.env;
+  const now = new Date().toISOString();
+  return {
+    version: '0', id: `gameday-${now}`, 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account, time: now, region,
+    resources: [`arn:aws:cloudwatch:${region}:${account}:alarm:${name}`],
+    detail: {
+      alarmName: name,
+      state: { value: 'ALARM', reason: 'Threshold Crossed (simulated by the game day)', timestamp: now.replace('Z', '+0000') },
+      previousState: { value: 'OK' },
+      configuration: { metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'GameDay', name: 'metric', dimensions }, period: 60, stat: 'Maximum' }, returnData: true }] },
+    },
+  };
+}
+
+function serviceEvent(event: Extract<TimelineEvent, { kind: 'event' }>, world: World): Record<string, unknown> {
+  const now = new Date().toISOString();
+  return {
+    version: '0', id: `gameday-${now}`, 'detail-type': event.detailType, source: event.source, account: world.env.account,
+    time: now.replace(/\.\d+Z$/, 'Z'), region: world.env.region, resources: event.resources, detail: event.detail,
+  };
+}

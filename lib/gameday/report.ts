@@ -1,0 +1,148 @@
+import type { LedgerEntry } from '../../lambdas/shared/ledger';
+import { formatDuration } from './duration';
+import type { ScenarioRun } from './engine';
+import type { Outcome } from './scenario';
+import type { MutatingCall } from './world';
+
+/** One incident as the game day reports it. */
+export interface IncidentReport {
+  readonly incidentId: string;
+  readonly runbook: string;
+  readonly target?: string;
+  readonly outcome: Outcome;
+  /** Simulated seconds from detection to resolution, for resolved incidents. */
+  readonly secondsToResolve?: number;
+  readonly timeline: string[];
+  readonly entries: LedgerEntry[];
+}
+
+export interface ScenarioReport {
+  readonly name: string;
+  readonly file?: string;
+  readonly passed: boolean;
+  /** Each expectation that was not met, in words. */
+  readonly failures: string[];
+  readonly incidents: IncidentReport[];
+  readonly calls: MutatingCall[];
+  readonly notifications: number;
+  readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
+}
+
+type Detail = Record<string, any>;
+const detailOf = (entry: LedgerEntry): Detail => {
+  try {
+    return JSON.parse(entry.detail) as Detail;
+  } catch {
+    return {};
+  }
+};
+const clockTime = (iso: string): string => iso.slice(11, 19);
+const oneLine = (text: unknown, max = 160): string => {
+  const line = String(text ?? '').replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+};
+
+/** The outcome an incident's ledger entries show (the furthest the workflow got). */
+export function outcomeOf(entries: LedgerEntry[]): Outcome {
+  const phases = new Set(entries.map((e) => e.phase));
+  if (phases.has('duplicate')) return 'duplicate';
+  if (phases.has('rejected')) return 'rejected';
+  if (phases.has('denied')) return 'denied';
+  if (phases.has('escalated')) return 'escalated';
+  if (phases.has('deferred')) return 'deferred';
+  const completed = entries.find((e) => e.phase === 'completed');
+  if (completed) return (detailOf(completed).outcome as Outcome | undefined) ?? 'incomplete';
+  return 'incomplete';
+}
+
+function callText(call: { service?: string; operation?: string; parameters?: Record<string, unknown> }): string {
+  const params = Object.entries(call.parameters ?? {}).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  return `${call.service}:${call.operation}${params ? ` ${oneLine(params, 100)}` : ''}`;
+}
+
+/** One line per ledger entry worth a human's attention: `03:17:22 DETECT api-5xx ALARM (ecs-service prod/api)`. */
+function timelineLine(entry: LedgerEntry, detected: number | undefined): string[] {
+  const d = detailOf(entry);
+  const at = clockTime(entry.at);
+  switch (entry.phase) {
+    case 'received': {
+      const trigger = d.trigger ?? {};
+      const what = trigger.kind === 'alarm' ? `${trigger.name} ALARM` : `${trigger.name ?? trigger.kind}`;
+      return [`${at} DETECT ${what} (${d.target?.type} ${d.target?.id})`];
+    }
+    case 'rejected': return [`${at} REJECT ${oneLine(d.reason)}`];
+    case 'duplicate': return [`${at} DUPLICATE delivery of ${d.incidentId} (already handled)`];
+    case 'admitted': return [`${at} ADMIT all guards passed`];
+    case 'denied': return [`${at} DENY ${oneLine(d.reason)}`];
+    case 'planned': return [`${at} PLAN ${d.decision}: ${oneLine(d.wouldAct ? `would ${d.wouldAct}` : d.decision === 'act' ? d.summary : d.reason)}`];
+    case 'acted': return ((d.result?.calls ?? []) as Array<Record<string, any>>).map((call) => `${at} ACT ${callText(call)}`);
+    case 'act-failed': return [`${at} ACT FAILED ${oneLine(d.error)}`];
+    case 'checked': return [`${at} VERIFY ${d.verdict}: ${oneLine(d.reason)}`];
+    case 'verification-failed': return [`${at} VERIFY FAILED ${oneLine(d.reason)}`];
+    case 'rolled-back': return [`${at} ROLLBACK ${oneLine(d.summary)}`];
+    case 'escalated': return [`${at} ESCALATE ${d.headline}: ${oneLine(d.diagnosis)}`];
+    case 'deferred': return [`${at} DEFER ${oneLine(d.summary)}`];
+    case 'completed': {
+      if (d.outcome === 'resolved' && detected !== undefined) return [`${at} RESOLVED in ${formatDuration((Date.parse(entry.at) - detected) / 1000)} (simulated)`];
+      return [`${at} DONE ${d.outcome}: ${oneLine(d.summary)}`];
+    }
+    default: return [];
+  }
+}
+
+function incidentReport(incidentId: string, entries: LedgerEntry[]): IncidentReport {
+  const received = entries.find((e) => e.phase === 'received');
+  const trigger = received ? detailOf(received).trigger : undefined;
+  const detected = trigger?.at ? Date.parse(trigger.at) : received ? Date.parse(received.at) : undefined;
+  const outcome = outcomeOf(entries);
+  const completed = entries.find((e) => e.phase === 'completed');
+  return {
+    incidentId,
+    runbook: entries[0]?.runbook ?? '?',
+    target: entries.find((e) => e.targetArn)?.targetArn,
+    outcome,
+    ...(outcome === 'resolved' && completed && detected !== undefined ? { secondsToResolve: (Date.parse(completed.at) - detected) / 1000 } : {}),
+    timeline: entries.flatMap((e) => timelineLine(e, detected)),
+    entries,
+  };
+}
+
+/** What a scenario came to, checked against its expectations. */
+export function reportScenario(run: ScenarioRun): ScenarioReport {
+  const incidents = [...run.incidents.entries()].map(([id, entries]) => incidentReport(id, entries))
+    .sort((a, b) => (a.entries[0]?.at ?? '').localeCompare(b.entries[0]?.at ?? '') || a.incidentId.localeCompare(b.incidentId));
+  const { expect } = run.scenario;
+  const failures: string[] = [];
+  for (const wanted of expect.incidents) {
+    const found = incidents.filter((i) => i.runbook === wanted.runbook && i.outcome === wanted.outcome).length;
+    if (wanted.count === undefined ? found === 0 : found !== wanted.count) {
+      const seen = incidents.filter((i) => i.runbook === wanted.runbook).map((i) => i.outcome);
+      failures.push(`expected ${wanted.count ?? 'at least 1'} ${wanted.outcome} incident(s) of ${wanted.runbook}, got ${found} (its outcomes: ${seen.join(', ') || 'none'})`);
+    }
+  }
+  const succeeded = run.calls.filter((c) => !c.error);
+  for (const [operation, n] of Object.entries(expect.calls)) {
+    const made = succeeded.filter((c) => `${c.service}:${c.operation}` === operation).length;
+    if (made !== n) failures.push(`expected ${n} ${operation} call(s), the runbooks made ${made}`);
+  }
+  if (expect.totalIncidents !== undefined && incidents.length !== expect.totalIncidents) {
+    failures.push(`expected ${expect.totalIncidents} incident(s) in all, got ${incidents.length}`);
+  }
+  const resolved = incidents.filter((i) => i.secondsToResolve !== undefined);
+  return {
+    name: run.scenario.name,
+    file: run.scenario.file,
+    passed: failures.length === 0,
+    failures,
+    incidents,
+    calls: run.calls,
+    notifications: run.notifications.length,
+    summary: {
+      incidents: incidents.length,
+      acted: incidents.filter((i) => i.entries.some((e) => e.phase === 'acted')).length,
+      denied: incidents.filter((i) => i.outcome === 'denied').length,
+      escalated: incidents.filter((i) => i.entries.some((e) => e.phase === 'escalated')).length,
+      ...(resolved.length ? { mttrSeconds: resolved.reduce((sum, i) => sum + i.secondsToResolve!, 0) / resolved.length } : {}),
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { stateMachineId } from '../local/template-workflow';
+import type { MedicStack } from '../medic-stack';
+
+/** An EventBridge rule of the stack that starts a runbook's state machine. */
+export interface RuleRoute {
+  readonly rule: string;
+  readonly runbook: string;
+  readonly pattern: Record<string, unknown>;
+}
+
+/** The stack's rules that target a runbook state machine, read from the synthesized template. */
+export function ruleTargets(template: Template, stack: MedicStack): RuleRoute[] {
+  const machines = new Map(stack.runbooks().map((r) => [stateMachineId(stack, r.name), r.name]));
+  const routes: RuleRoute[] = [];
+  for (const [rule, resource] of Object.entries(template.findResources('AWS::Events::Rule'))) {
+    const pattern = resource.Properties?.EventPattern as Record<string, unknown> | undefined;
+    if (!pattern) continue;
+    for (const target of resource.Properties?.Targets ?? []) {
+      const runbook = machines.get(target.Arn?.Ref);
+      if (runbook) routes.push({ rule, runbook, pattern });
+    }
+  }
+  return routes;
+}
+
+/**
+ * EventBridge matching for the patterns medic synthesizes: every field of the pattern must
+ * match; a list matches a value in it (or, for a list in the event, any element in it); an
+ * object matches field by field. Other pattern forms (prefix, numeric, ...) are not used by medic.
+ */
+export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  const fields = event as Record<string, unknown>;
+  return Object.entries(pattern).every(([key, wanted]) => {
+    const value = fields[key];
+    if (Array.isArray(wanted)) {
+      if (wanted.some((w) => typeof w === 'object' && w !== null)) throw new Error(`event pattern field ${key} uses a content filter the game day does not support`);
+      return Array.isArray(value) ? value.some((v) => wanted.includes(v)) : wanted.includes(value);
+    }
+    if (typeof wanted === 'object' && wanted !== null) return matchesPattern(wanted as Record<string, unknown>, value);
+    throw new Error(`event pattern field ${key} is not a list or an object`);
+  });
+}

@@ -1,0 +1,72 @@
+import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetCalendarStateCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { AlarmSpec } from '../scenario';
+import type { World } from '../world';
+
+/** The alarms of the world, their state now, and how they recover after an action. */
+export class Alarms {
+  private readonly states = new Map<string, string>();
+
+  constructor(private readonly world: World) {
+    const specs = world.spec.alarms ?? {};
+    for (const [name, spec] of Object.entries(specs)) this.states.set(name, spec.state ?? 'OK');
+    world.onAction((call) => {
+      for (const [name, spec] of Object.entries(specs)) {
+        if (spec.recovers && spec.recovers.when === `${call.service}:${call.operation}` && this.states.get(name) !== 'OK') {
+          world.later(spec.recovers.after, () => this.states.set(name, 'OK'));
+        }
+      }
+    });
+    world.stub(CloudWatchClient).on(DescribeAlarmsCommand).callsFake((input: { AlarmNames?: string[] }) =>
+      world.answer('cloudwatch', 'DescribeAlarms', input, false, () => ({
+        MetricAlarms: (input.AlarmNames ?? []).filter((n) => specs[n]).map((n) => this.describe(n, specs[n])),
+      })));
+  }
+
+  spec(name: string): AlarmSpec | undefined {
+    return this.world.spec.alarms?.[name];
+  }
+
+  state(name: string): string {
+    return this.states.get(name) ?? 'OK';
+  }
+
+  set(name: string, state: string): void {
+    this.states.set(name, state);
+  }
+
+  private describe(name: string, spec: AlarmSpec): MetricAlarm {
+    const { account, region } = this.world.env;
+    return {
+      AlarmName: name,
+      AlarmArn: `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`,
+      StateValue: this.state(name) as MetricAlarm['StateValue'],
+      Namespace: spec.namespace,
+      MetricName: spec.metric,
+      Dimensions: Object.entries(spec.dimensions ?? {}).map(([Name, Value]) => ({ Name, Value })),
+      Threshold: spec.threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 1,
+    };
+  }
+}
+
+/** Kill-switch parameters, the change calendar and the escalation topic. */
+export function installPlatformServices(world: World, runbooks: string[]): void {
+  world.parameters.set(world.killSwitchName(), 'off');
+  for (const runbook of runbooks) world.parameters.set(world.killSwitchName(runbook), 'off');
+  const ssm = world.stub(SSMClient);
+  ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => world.answer('ssm', 'GetParameters', input, false, () => ({
+    Parameters: input.Names.filter((n) => world.parameters.has(n)).map((n) => ({ Name: n, Value: world.parameters.get(n) })),
+    InvalidParameters: input.Names.filter((n) => !world.parameters.has(n)),
+  })));
+  ssm.on(GetCalendarStateCommand).callsFake((input: Record<string, unknown>) =>
+    world.answer('ssm', 'GetCalendarState', input, false, () => ({ State: world.changeCalendar })));
+  world.stub(SNSClient).on(PublishCommand).callsFake((input: { Subject?: string; Message?: string }) => world.answer('sns', 'Publish', input, false, () => {
+    world.notifications.push({ at: new Date().toISOString(), subject: input.Subject, message: input.Message });
+    return { MessageId: `m-${world.notifications.length}` };
+  }));
+}

@@ -1,0 +1,12 @@
+import type { World } from '../world';
+import { installPlatformServices } from './core';
+import { installEcs } from './ecs';
+
+/**
+ * Installs every simulated service. Each reads its own part of the scenario's `world` and
+ * answers the SDK calls of the handlers that use it.
+ */
+export function installServices(world: World, runbooks: string[]): void {
+  installPlatformServices(world, runbooks);
+  installEcs(world);
+}

@@ -1,0 +1,96 @@
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import type { SimClock } from './clock';
+import type { Fault, WorldSpec } from './scenario';
+
+/** A call a runbook made that changes something (what the game day counts and reports). */
+export interface MutatingCall {
+  readonly at: string;
+  readonly service: string;
+  readonly operation: string;
+  readonly parameters: Record<string, unknown>;
+  /** The injected error, when the call failed on purpose. */
+  readonly error?: string;
+}
+
+/** What the stack is, for the parts of the world that need names (kill switches, ARNs). */
+export interface WorldEnv {
+  readonly account: string;
+  readonly region: string;
+  readonly stackName: string;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- SDK clients and their mocks are typed per service; the world holds all of them. */
+type ClientClass = new (...args: any[]) => any;
+export type AnyStub = AwsStub<any, any, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/**
+ * The simulated AWS a game day runs against: every SDK client the handlers use is answered by
+ * aws-sdk-client-mock from the world's state, so the handlers' code runs unchanged. Service
+ * modules (lib/gameday/services) install their answers through {@link World.answer}, which
+ * applies injected faults and records mutating calls.
+ */
+export class World {
+  readonly calls: MutatingCall[] = [];
+  readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string }> = [];
+  /** SSM parameters (kill switches) by name. */
+  readonly parameters = new Map<string, string>();
+  changeCalendar: 'OPEN' | 'CLOSED' = 'OPEN';
+  private readonly stubs = new Map<ClientClass, AnyStub>();
+  private readonly apiFaults: Array<Extract<Fault, { kind: 'api' }> & { left: number }>;
+  private readonly actionListeners: Array<(call: MutatingCall) => void> = [];
+
+  constructor(readonly spec: WorldSpec, readonly clock: SimClock, readonly env: WorldEnv, faults: Fault[]) {
+    this.apiFaults = faults.filter((f): f is Extract<Fault, { kind: 'api' }> => f.kind === 'api').map((f) => ({ ...f, left: f.times }));
+  }
+
+  /** The mock of an SDK client class (one per class, restored with the world). */
+  stub<C extends ClientClass>(client: C): AnyStub {
+    let stub = this.stubs.get(client);
+    if (!stub) {
+      stub = mockClient(client) as AnyStub;
+      this.stubs.set(client, stub);
+    }
+    return stub;
+  }
+
+  /**
+   * Answers `service:operation`: an injected fault throws its error (a throttled mutating call
+   * is recorded as failed); otherwise `answer` runs, and a mutating call is recorded and told to
+   * the listeners (alarms that recover after an action, services that react).
+   */
+  async answer<T>(service: string, operation: string, input: Record<string, unknown>, mutating: boolean, answer: () => T | Promise<T>): Promise<T> {
+    const fault = this.apiFaults.find((f) => f.operation === `${service}:${operation}` && f.left > 0);
+    if (fault) {
+      fault.left--;
+      if (mutating) this.calls.push({ at: new Date().toISOString(), service, operation, parameters: input, error: fault.error });
+      throw Object.assign(new Error(`${fault.error} (injected by the scenario)`), { name: fault.error, $metadata: { httpStatusCode: 400 } });
+    }
+    const result = await answer();
+    if (mutating) {
+      const call = { at: new Date().toISOString(), service, operation, parameters: input };
+      this.calls.push(call);
+      for (const listener of this.actionListeners) listener(call);
+    }
+    return result;
+  }
+
+  /** Called after every successful mutating call. */
+  onAction(listener: (call: MutatingCall) => void): void {
+    this.actionListeners.push(listener);
+  }
+
+  /** Schedules a change of the world `seconds` from now (simulated). */
+  later(seconds: number, change: () => void): void {
+    this.clock.schedule(this.clock.now() + seconds * 1000, change);
+  }
+
+  killSwitchName(runbook?: string): string {
+    return `/medic/${this.env.stackName}/kill-switch/${runbook ? `runbook/${runbook}` : 'global'}`;
+  }
+
+  restore(): void {
+    for (const stub of this.stubs.values()) stub.restore();
+    this.stubs.clear();
+  }
+}
