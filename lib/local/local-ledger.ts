@@ -9,6 +9,11 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
  * `medic ledger ... --local` can read the last game day's ledger.
  */
 export const LOCAL_DB_DIR = path.join(PROJECT_ROOT, '.medic', 'gameday-db');
+/** The folder in use: `MEDIC_LOCAL_DB_DIR` when set (tests, a second checkout), else {@link LOCAL_DB_DIR}. */
+export function localDbDir(): string {
+  return process.env.MEDIC_LOCAL_DB_DIR || LOCAL_DB_DIR;
+}
+
 export const LOCAL_LEDGER_TABLE = 'medic-gameday-ledger';
 export const LOCAL_LIMITER_TABLE = 'medic-gameday-limiter';
 
@@ -18,7 +23,7 @@ export const LOCAL_LIMITER_TABLE = 'medic-gameday-limiter';
  * and existing ones kept.
  */
 export async function openLocalTables(options: { fresh?: boolean; dir?: string; setEndpointEnv?: boolean } = {}): Promise<LocalDynamo> {
-  const dynamo = new LocalDynamo({ path: options.dir ?? LOCAL_DB_DIR, setEndpointEnv: options.setEndpointEnv });
+  const dynamo = new LocalDynamo({ path: options.dir ?? localDbDir(), setEndpointEnv: options.setEndpointEnv });
   await dynamo.start();
   if (options.fresh) await dynamo.deleteTables([LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE]);
   await dynamo.createTable(ledgerTableInput(LOCAL_LEDGER_TABLE), true);
