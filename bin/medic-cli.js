@@ -5,6 +5,6 @@ require('../lib/cli/index.ts')
   .main(process.argv)
   .then((code) => { process.exitCode = code; })
   .catch((error) => {
-    process.stderr.write(`medic: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`medic: ${error instanceof Error ? (process.env.MEDIC_DEBUG ? error.stack : error.message) : String(error)}\n`);
     process.exitCode = 2;
   });

@@ -24,14 +24,15 @@ function printScenario(report: ScenarioReport, write: (line: string) => void): v
     for (const line of incident.timeline) write(`   ${line}`);
   }
   if (report.incidents.length === 0) write('   (no incident)');
+  for (const n of report.notifications) write(`   ${n.at.slice(11, 19)} NOTIFY ${n.subject ?? '(no subject)'}`);
   for (const failure of report.failures) write(`   EXPECTATION NOT MET: ${failure}`);
 }
 
 function summaryTable(reports: ScenarioReport[]): string {
-  const table = new Table({ head: ['scenario', 'incidents', 'acted', 'denied', 'escalated', 'MTTR (simulated)', 'result'], style: { head: [], border: [] } });
+  const table = new Table({ head: ['scenario', 'incidents', 'acted', 'denied', 'escalated', 'notified', 'MTTR (simulated)', 'result'], style: { head: [], border: [] } });
   for (const r of reports) {
     const s = r.summary;
-    table.push([r.name, s.incidents, s.acted, s.denied, s.escalated, s.mttrSeconds === undefined ? '-' : formatDuration(s.mttrSeconds), r.passed ? 'PASS' : 'FAIL']);
+    table.push([r.name, s.incidents, s.acted, s.denied, s.escalated, r.notifications.length, s.mttrSeconds === undefined ? '-' : formatDuration(s.mttrSeconds), r.passed ? 'PASS' : 'FAIL']);
   }
   return table.toString();
 }

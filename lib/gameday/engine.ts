@@ -103,6 +103,8 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     })]));
     Object.assign(process.env, workflows.get(runbooks[0])!.functionEnvironment(), {
       MEDIC_LEDGER_TABLE: LOCAL_LEDGER_TABLE, MEDIC_LIMITER_TABLE: LOCAL_LIMITER_TABLE,
+      // The handlers' logs would bury the timeline; MEDIC_GAMEDAY_LOG_LEVEL=INFO shows them.
+      POWERTOOLS_LOG_LEVEL: process.env.MEDIC_GAMEDAY_LOG_LEVEL ?? 'SILENT',
     });
     const routes = ruleTargets(template, stack);
     let executionCount = 0;

@@ -24,7 +24,8 @@ export interface ScenarioReport {
   readonly failures: string[];
   readonly incidents: IncidentReport[];
   readonly calls: MutatingCall[];
-  readonly notifications: number;
+  /** What reached the escalation topic (escalations and runbook reports), in order. */
+  readonly notifications: Array<{ readonly at: string; readonly subject?: string }>;
   readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
 }
 
@@ -90,6 +91,21 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
   }
 }
 
+/** Consecutive lines that differ only in their time become one: `... (x19, until 03:27:00)`. */
+function collapseRepeats(lines: string[]): string[] {
+  const out: Array<{ line: string; n: number; last: string }> = [];
+  for (const line of lines) {
+    const previous = out[out.length - 1];
+    if (previous && previous.line.slice(9) === line.slice(9)) {
+      previous.n++;
+      previous.last = line.slice(0, 8);
+    } else {
+      out.push({ line, n: 1, last: '' });
+    }
+  }
+  return out.map((o) => (o.n > 1 ? `${o.line} (x${o.n}, until ${o.last})` : o.line));
+}
+
 function incidentReport(incidentId: string, entries: LedgerEntry[]): IncidentReport {
   const received = entries.find((e) => e.phase === 'received');
   const trigger = received ? detailOf(received).trigger : undefined;
@@ -102,7 +118,7 @@ function incidentReport(incidentId: string, entries: LedgerEntry[]): IncidentRep
     target: entries.find((e) => e.targetArn)?.targetArn,
     outcome,
     ...(outcome === 'resolved' && completed && detected !== undefined ? { secondsToResolve: (Date.parse(completed.at) - detected) / 1000 } : {}),
-    timeline: entries.flatMap((e) => timelineLine(e, detected)),
+    timeline: collapseRepeats(entries.flatMap((e) => timelineLine(e, detected))),
     entries,
   };
 }
@@ -125,6 +141,9 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
     const made = succeeded.filter((c) => `${c.service}:${c.operation}` === operation).length;
     if (made !== n) failures.push(`expected ${n} ${operation} call(s), the runbooks made ${made}`);
   }
+  if (expect.notifications !== undefined && run.notifications.length !== expect.notifications) {
+    failures.push(`expected ${expect.notifications} notification(s) to the escalation topic, got ${run.notifications.length}`);
+  }
   if (expect.totalIncidents !== undefined && incidents.length !== expect.totalIncidents) {
     failures.push(`expected ${expect.totalIncidents} incident(s) in all, got ${incidents.length}`);
   }
@@ -136,7 +155,7 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
     failures,
     incidents,
     calls: run.calls,
-    notifications: run.notifications.length,
+    notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject })),
     summary: {
       incidents: incidents.length,
       acted: incidents.filter((i) => i.entries.some((e) => e.phase === 'acted')).length,

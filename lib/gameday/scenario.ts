@@ -64,6 +64,8 @@ export interface Expectations {
   readonly calls: Record<string, number>;
   /** Total incidents (duplicates included), when given. */
   readonly totalIncidents?: number;
+  /** Messages to the escalation topic (escalations and reports), exactly, when given. */
+  readonly notifications?: number;
 }
 
 const DEFAULT_START = '2026-11-22T03:17:00Z';
@@ -162,7 +164,7 @@ function readAlarms(raw: unknown, where: string): Record<string, AlarmSpec> {
 function readExpectations(raw: unknown, where: string): Expectations {
   if (raw === undefined) return { incidents: [], calls: {} };
   if (!isObject(raw)) throw new Error(`${where}: must be an object`);
-  only(raw, ['incidents', 'calls', 'totalIncidents'], where);
+  only(raw, ['incidents', 'calls', 'totalIncidents', 'notifications'], where);
   const incidents = (Array.isArray(raw.incidents) ? raw.incidents : raw.incidents === undefined ? [] : [null]).map((item, i) => {
     const at = `${where}.incidents[${i}]`;
     if (!isObject(item)) throw new Error(`${at}: must be { runbook, outcome, count? }`);
@@ -175,7 +177,12 @@ function readExpectations(raw: unknown, where: string): Expectations {
     if (!isObject(raw.calls)) throw new Error(`${where}.calls: must map service:Operation to a count`);
     for (const [operation, n] of Object.entries(raw.calls)) calls[operation] = count(n, `${where}.calls.${operation}`, 0);
   }
-  return { incidents, calls, ...(raw.totalIncidents !== undefined ? { totalIncidents: count(raw.totalIncidents, `${where}.totalIncidents`, 0) } : {}) };
+  return {
+    incidents,
+    calls,
+    ...(raw.totalIncidents !== undefined ? { totalIncidents: count(raw.totalIncidents, `${where}.totalIncidents`, 0) } : {}),
+    ...(raw.notifications !== undefined ? { notifications: count(raw.notifications, `${where}.notifications`, 0) } : {}),
+  };
 }
 
 /** Reads and checks a scenario; errors name the file and the offending key. */

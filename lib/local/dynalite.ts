@@ -56,7 +56,7 @@ export class LocalDynamo {
     }
   }
 
-  /** Deletes the named tables where they exist. */
+  /** Deletes the named tables where they exist, and returns once they are gone. */
   async deleteTables(names: string[]): Promise<void> {
     const client = this.client();
     try {
@@ -65,6 +65,17 @@ export class LocalDynamo {
           await client.send(new DeleteTableCommand({ TableName }));
         } catch (error) {
           if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+        }
+        // dynalite answers DeleteTable while the table is still DELETING: wait until it is gone.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await client.send(new DescribeTableCommand({ TableName }));
+          } catch (error) {
+            if ((error as Error).name === 'ResourceNotFoundException') break;
+            throw error;
+          }
+          if (attempt >= 200) throw new Error(`table ${TableName} still there after 200 polls`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }
     } finally {

@@ -1,6 +1,8 @@
 import type { World } from '../world';
 import { installPlatformServices } from './core';
 import { installEcs } from './ecs';
+import { installAutoScaling } from './auto-scaling';
+import { installRds } from './rds';
 
 /**
  * Installs every simulated service. Each reads its own part of the scenario's `world` and
@@ -9,4 +11,6 @@ import { installEcs } from './ecs';
 export function installServices(world: World, runbooks: string[]): void {
   installPlatformServices(world, runbooks);
   installEcs(world);
+  installAutoScaling(world);
+  installRds(world);
 }
