@@ -25,6 +25,8 @@ export interface ScenarioRun {
   readonly calls: MutatingCall[];
   readonly notifications: World['notifications'];
   readonly executions: Array<{ readonly runbook: string; readonly name: string; readonly result: LocalExecution }>;
+  /** Executions the local runner could not run at all (not failed workflows: those are in the ledger). */
+  readonly errors: string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -34,7 +36,6 @@ function isolateProcess(region: string): void {
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: 'gameday',
     AWS_SECRET_ACCESS_KEY: 'gameday',
-    AWS_SESSION_TOKEN: '',
     AWS_REGION: region,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -44,6 +45,7 @@ function isolateProcess(region: string): void {
     POWERTOOLS_LOG_LEVEL: process.env.MEDIC_GAMEDAY_LOG_LEVEL ?? 'SILENT',
   });
   delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
 }
 
 function synthesize(scenario: Scenario): { stack: MedicStack; template: Template } {
@@ -93,6 +95,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   const outages = scenario.faults.filter((f) => f.kind === 'dynamodb-unavailable');
   local.outage = () => outages.some((o) => clock.now() >= startedAt.getTime() + o.from * 1000 && clock.now() < startedAt.getTime() + (o.from + o.for) * 1000);
   const executions: ScenarioRun['executions'] = [];
+  const errors: string[] = [];
   clock.install();
   try {
     const alarms = new Alarms(world);
@@ -110,9 +113,9 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     let executionCount = 0;
     const start = (runbook: string, input: unknown) => {
       const name = `${runbook}-${++executionCount}`;
-      void clock.participate(async () => {
+      clock.participate(async () => {
         executions.push({ runbook, name, result: await workflows.get(runbook)!.run(input, name) });
-      });
+      }).catch((error: unknown) => errors.push(`execution ${name} of ${runbook} could not run: ${(error as Error).message}`));
     };
     const deliver = (event: Record<string, unknown>, deliveries: number, rules: RuleRoute[]) => {
       for (const route of rules.filter((r) => matchesPattern(r.pattern, event))) {
@@ -152,7 +155,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   }
   const endedAt = new Date(Math.max(clock.now(), startedAt.getTime()) + 1000);
   return {
-    scenario, startedAt, endedAt, executions, calls: world.calls, notifications: world.notifications,
+    scenario, startedAt, endedAt, executions, errors, calls: world.calls, notifications: world.notifications,
     incidents: await scanLedger(local.dynamo, startedAt, endedAt),
   };
 }

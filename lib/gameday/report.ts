@@ -147,6 +147,7 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
   if (expect.totalIncidents !== undefined && incidents.length !== expect.totalIncidents) {
     failures.push(`expected ${expect.totalIncidents} incident(s) in all, got ${incidents.length}`);
   }
+  failures.push(...run.errors);
   const resolved = incidents.filter((i) => i.secondsToResolve !== undefined);
   return {
     name: run.scenario.name,
