@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { MedicConfig, RunbookConfig } from './config';
 import { AsgElbHealthCheckRunbook } from './asg-elb-health-check-runbook';
 import { CertificateRenewalRunbook } from './certificate-renewal-runbook';
+import { MedicDashboard } from './dashboard';
 import { DiskPruneFleetRunbook } from './disk-prune-fleet-runbook';
 import { DiskPruneRunbook } from './disk-prune-runbook';
 import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
@@ -24,6 +25,8 @@ export class MedicStack extends Stack {
   public readonly diskPruneRunbooks: DiskPruneRunbook[] = [];
   public readonly diskPruneFleetRunbooks: DiskPruneFleetRunbook[] = [];
   public readonly certificateRenewalRunbooks: CertificateRenewalRunbook[] = [];
+  /** The CloudWatch dashboard of the platform and every runbook (`medic-<stack name>`). */
+  public readonly dashboard: MedicDashboard;
 
   constructor(scope: Construct, id: string, props: MedicStackProps) {
     super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
@@ -104,6 +107,8 @@ export class MedicStack extends Stack {
         resendValidationEmail: rb.resendValidationEmail,
       }));
     }
+
+    this.dashboard = new MedicDashboard(this, 'Dashboard', { platform: this.platform, runbooks: this.runbooks() });
 
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { acknowledge, arnRef } from './nag';
+import { PlatformSelfAlarms } from './self-monitoring';
 
 /** Properties of the {@link MedicPlatform}. */
 export interface MedicPlatformProps {
@@ -51,8 +52,15 @@ export class MedicPlatform extends Construct {
   public readonly completeFunction: MedicFunction;
   public readonly escalateFunction: MedicFunction;
   public readonly ledgerVerifyFunction: MedicFunction;
+  /**
+   * Alarms on the shared handlers and the escalation topic, notifying the topic. Its
+   * `escalationDeliveryFailed` alarm notifies the topic whose deliveries failed: route it to a
+   * second channel too.
+   */
+  public readonly selfAlarms: PlatformSelfAlarms;
   private readonly ledgerRetentionDays: number;
-  private readonly servicesUsingKey = new Set<string>();
+  /** Per service principal, the rules and alarms allowed to publish (one topic policy statement each). */
+  private readonly publishSources = new Map<string, string[]>();
 
   constructor(scope: Construct, id: string, props: MedicPlatformProps = {}) {
     super(scope, id);
@@ -140,6 +148,7 @@ export class MedicPlatform extends Construct {
     this.escalationTopic.grantPublish(this.escalateFunction);
     this.escalationTopic.grantPublish(this.completeFunction); // runbook reports (drill results)
 
+    this.selfAlarms = new PlatformSelfAlarms(this, 'SelfAlarms', this);
   }
 
   /**
@@ -148,15 +157,23 @@ export class MedicPlatform extends Construct {
    * else, in this account or another, can post fake escalations.
    */
   public allowToPublish(service: 'events.amazonaws.com' | 'cloudwatch.amazonaws.com', sourceArn: string): void {
+    const known = this.publishSources.get(service);
+    if (known) {
+      known.push(sourceArn);
+      return;
+    }
+    const sources = [sourceArn];
+    this.publishSources.set(service, sources);
     const principal = new iam.ServicePrincipal(service);
+    // One statement per service listing every source ARN (any of them matches), not one per
+    // source: a topic policy holds at most 100 statements and 30 KB, and each runbook brings a
+    // rule and several alarms.
     this.escalationTopic.addToResourcePolicy(new iam.PolicyStatement({
       principals: [principal],
       actions: ['sns:Publish'],
       resources: [this.escalationTopic.topicArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': sourceArn } },
+      conditions: { ArnEquals: { 'aws:SourceArn': Lazy.list({ produce: () => sources }) } },
     }));
-    if (this.servicesUsingKey.has(service)) return;
-    this.servicesUsingKey.add(service);
     this.key.addToResourcePolicy(new iam.PolicyStatement({
       principals: [principal],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],

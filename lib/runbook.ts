@@ -14,6 +14,7 @@ import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec 
 import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow } from './runbook-workflow';
+import { RunbookSelfAlarms } from './self-monitoring';
 import {
   resolveAdmissionPolicy, resolveMode, resolveVerification, validateRunbookName, type RunbookPolicyProps, type VerificationProps,
 } from './policy';
@@ -101,6 +102,8 @@ export class Runbook extends Construct {
   public deadLetterQueue?: sqs.Queue;
   /** How the runbook is started. */
   public readonly trigger: 'alarm' | 'manual';
+  /** Alarms on this runbook's own workflow and step handler, notifying the escalation topic. */
+  public readonly selfAlarms: RunbookSelfAlarms;
   private readonly alarmArns: string[] = [];
   private readonly platform: MedicPlatform;
   private readonly stepFunction: lambda.IFunction;
@@ -183,6 +186,7 @@ export class Runbook extends Construct {
     });
 
     this.addTimeoutBackstop(platform);
+    this.selfAlarms = new RunbookSelfAlarms(this, 'SelfAlarms', { platform, runbookName: this.name, stateMachine: this.stateMachine, stepFunction: props.stepFunction });
     for (const alarm of props.alarms ?? []) this.attachTo(alarm);
     if (props.eventTarget) this.addServiceEventRule(props.eventTarget);
     if (this.trigger === 'alarm' && !props.manualTargets && !props.eventTarget) {

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { sns } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { releaseIncidentLeases } from '../shared/leases';
-import { actorName, countFor, logger } from '../shared/observability';
+import { actorName, countFor, countIncident, logger } from '../shared/observability';
 import { record } from '../shared/record';
 import { platformSettings } from '../shared/settings';
 import type { WorkflowState } from '../shared/types';
@@ -50,10 +50,14 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
     // Unreleased leases expire after the policy's leaseSeconds.
     logger.warn('leases not released', { error: describeError(error) });
   }
-  countFor(state.runbook.name, 'Escalations');
   if (!published) {
     logger.error('escalation failed', { problems });
     throw new Error(`escalation failed: ${problems.join('; ')}`);
   }
+  // Counted only once a human was told: the "failed without escalation" self-alarm subtracts
+  // Escalations from the state machine's failed executions (lib/self-monitoring.ts).
+  countFor(state.runbook.name, 'Escalations');
+  // A rejected event already counted as its own outcome in Validate.
+  if (state.incident?.status !== 'rejected') countIncident(state.runbook.name, 'escalated');
   return { published, recorded, headline: escalation.headline, diagnosis: escalation.diagnosis };
 }

@@ -5,7 +5,7 @@ import { sns } from '../shared/clients';
 import { describeError, InvalidStateError } from '../shared/errors';
 import type { Phase } from '../shared/ledger';
 import { releaseIncidentLeases } from '../shared/leases';
-import { actorName, countFor, logger } from '../shared/observability';
+import { actorName, countIncident, logger, recordTimeToRemediate } from '../shared/observability';
 import { record } from '../shared/record';
 import { platformSettings } from '../shared/settings';
 import type { Report, WorkflowState } from '../shared/types';
@@ -78,6 +78,8 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
   }
   await record(state, phase, actorName(context), { outcome, summary, ...(report ? { report, reportPublished } : {}) });
   await releaseIncidentLeases(state, settings.limiterTable);
-  countFor(state.runbook.name, outcome === 'resolved' ? 'IncidentsResolved' : 'IncidentsClosedWithoutAction');
+  countIncident(state.runbook.name, outcome);
+  // Only a verified fix has a time to remediate; the other outcomes changed nothing.
+  if (outcome === 'resolved') recordTimeToRemediate(state.runbook.name, state.incident?.trigger?.at);
   return { outcome, summary, ...(report ? { reportPublished } : {}) };
 }

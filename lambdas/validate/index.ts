@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { claimIncident } from '../shared/limiter';
-import { actorName, countFor, logger } from '../shared/observability';
+import { actorName, countFor, countIncident, logger } from '../shared/observability';
 import { record } from '../shared/record';
 import { platformSettings } from '../shared/settings';
 import type { Incident, WorkflowState } from '../shared/types';
@@ -57,7 +57,7 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
       reason: parsed.reason,
     };
     logger.warn('event rejected', { reason: parsed.reason });
-    countFor(runbook.name, 'EventsRejected');
+    countIncident(runbook.name, 'rejected');
     await record({ ...state, incident }, 'rejected', actor, { reason: parsed.reason, eventPreview: preview(state.event) });
     return incident;
   }
@@ -74,7 +74,7 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
       reason: `incident ${parsed.incidentId} is already handled by execution ${claim.owner}`,
     };
     logger.info('duplicate delivery', { incidentId: parsed.incidentId, owner: claim.owner });
-    countFor(runbook.name, 'DuplicateDeliveries');
+    countIncident(runbook.name, 'duplicate');
     await record({ ...state, incident }, 'duplicate', actor, { incidentId: parsed.incidentId, owner: claim.owner });
     return incident;
   }

@@ -218,9 +218,17 @@ describe('escalation topic', () => {
       .map(({ where, statement }) => `${where}: ${JSON.stringify(statement)}`);
     expect(unconditioned).toEqual([]);
     const topicGrants = servicePrincipalGrants.filter(({ where }) => resources[where].Type === 'AWS::SNS::TopicPolicy');
-    // one per timed-out rule (every runbook), dead-letter alarm (alarm runbooks) or sweep-errors alarm, each pinned to its own source
-    expect(topicGrants.length).toBe(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps);
-    for (const { statement } of topicGrants) expect(Object.keys(statement.Condition.ArnEquals)).toEqual(['aws:SourceArn']);
+    // One statement per service (a topic policy holds at most 100 statements), listing each source by its own ARN:
+    // the timed-out rule of every runbook (events); the dead-letter alarm of each alarm runbook, each sweep-errors
+    // alarm, the 3 self-alarms of every runbook and the 5 of the platform (cloudwatch).
+    expect(topicGrants).toHaveLength(1);
+    const { statement } = topicGrants[0];
+    expect(Object.keys(statement.Condition.ArnEquals)).toEqual(['aws:SourceArn']);
+    const sources = asList(statement.Condition.ArnEquals['aws:SourceArn']) as Array<{ 'Fn::GetAtt': [string, string] }>;
+    const sourceType = service === 'events.amazonaws.com' ? 'AWS::Events::Rule' : 'AWS::CloudWatch::Alarm';
+    expect(sources.filter((s) => resources[s['Fn::GetAtt']?.[0]]?.Type !== sourceType || s['Fn::GetAtt'][1] !== 'Arn')).toEqual([]);
+    expect(new Set(sources.map((s) => s['Fn::GetAtt'][0])).size).toBe(sources.length);
+    expect(sources).toHaveLength(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps + 3 * runbookNames.length + 5);
   });
 });
 
