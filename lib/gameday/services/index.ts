@@ -3,6 +3,8 @@ import { installPlatformServices } from './core';
 import { installEcs } from './ecs';
 import { installAutoScaling } from './auto-scaling';
 import { installRds } from './rds';
+import { installEc2Disk } from './ec2-disk';
+import { installAcm } from './acm';
 
 /**
  * Installs every simulated service. Each reads its own part of the scenario's `world` and
@@ -13,4 +15,6 @@ export function installServices(world: World, runbooks: string[]): void {
   installEcs(world);
   installAutoScaling(world);
   installRds(world);
+  installEc2Disk(world);
+  installAcm(world);
 }
