@@ -1,5 +1,5 @@
 import {
-  DescribeInstanceInformationCommand, ListCommandInvocationsCommand, ListCommandsCommand, type InstanceInformation,
+  DescribeInstanceInformationCommand, ListCommandInvocationsCommand, ListCommandsCommand, type CommandInvocation, type InstanceInformation,
 } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/clients';
 import { describeError } from '../shared/errors';
@@ -47,6 +47,18 @@ async function fleetInstances(tag: { key: string; value: string }): Promise<Inst
   return found;
 }
 
+/** Every invocation of the command (a fleet can span pages of 50). */
+async function allInvocations(commandId: string): Promise<CommandInvocation[]> {
+  const invocations: CommandInvocation[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ssm().send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true, NextToken }));
+    invocations.push(...(out.CommandInvocations ?? []));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return invocations;
+}
+
 export const steps: RunbookSteps = {
   async plan(state) {
     const tag = fleetTag(state);
@@ -79,9 +91,7 @@ export const steps: RunbookSteps = {
     let invocations;
     try {
       command = (await ssm().send(new ListCommandsCommand({ CommandId: commandId }))).Commands?.[0];
-      invocations = command && !RUNNING.has(command.Status ?? '')
-        ? (await ssm().send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true }))).CommandInvocations ?? []
-        : [];
+      invocations = command && !RUNNING.has(command.Status ?? '') ? await allInvocations(commandId) : [];
     } catch (error) {
       return { verdict: 'inconclusive', reason: `command ${commandId} could not be read: ${describeError(error)}`, readings: {} };
     }
@@ -101,7 +111,9 @@ export const steps: RunbookSteps = {
         .map((i) => `${i.InstanceId} ${i.Status}: ${(i.CommandPlugins?.[0]?.Output ?? '').trim().slice(-300)}`);
       return { verdict: 'failure', reason: `the fleet prune command ${status} (${command.ErrorCount ?? 0} error(s) of ${command.TargetCount ?? '?'} target(s)): ${failed.join(' | ') || 'no invocation output'}`, readings };
     }
-    return verifyDiskMetric(state.incident!.trigger?.name, new Date(requestedAt), `freed ${megabytes(bytesFreed)} (${deleted} file(s)) across ${invocations.length} instance(s)`, readings);
+    // Only datapoints after the last instance finished show the pruned fleet.
+    const finishedAt = Math.max(Date.parse(requestedAt), ...invocations.map((i) => new Date(i.CommandPlugins?.[0]?.ResponseFinishDateTime ?? 0).getTime()));
+    return verifyDiskMetric(state.incident!.trigger?.name, new Date(finishedAt), `freed ${megabytes(bytesFreed)} (${deleted} file(s)) across ${invocations.length} instance(s)`, readings);
   },
 };
 

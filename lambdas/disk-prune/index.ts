@@ -14,7 +14,8 @@ export interface DiskPruneOptions extends PruneDocumentOptions {
   readonly instanceTag?: { readonly key: string; readonly value: string };
 }
 
-const RUNNING = new Set(['Pending', 'InProgress', 'Delayed']);
+// Cancelling is not an outcome yet: wait for Cancelled.
+const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
 const MAX_OUTPUT_CHARS = 1500;
 
 function optionsOf(state: WorkflowState): DiskPruneOptions {

@@ -97,6 +97,20 @@ describe('check', () => {
     expect(result.readings.withoutSummary).toEqual(['i-3']);
   });
 
+  test('every page of invocations counts, and only datapoints after the last instance finished are read', async () => {
+    const finished = new Date(Date.now() - 60_000);
+    ssm.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'cmd-1', Status: 'Success', TargetCount: 2, CompletedCount: 2 } as Command] });
+    ssm.on(ListCommandInvocationsCommand)
+      .resolvesOnce({ CommandInvocations: [{ InstanceId: 'i-1', Status: 'Success', CommandPlugins: [{ Output: summary(10, 3), ResponseFinishDateTime: new Date(Date.now() - 120_000) }] }], NextToken: 'page-2' })
+      .resolvesOnce({ CommandInvocations: [{ InstanceId: 'i-2', Status: 'Success', CommandPlugins: [{ Output: summary(5, 1), ResponseFinishDateTime: finished }] }] });
+    fleetDiskAt(60);
+    const result = await steps.check(state({}, 'web-asg', sent));
+    expect(result.reason).toMatch(/^freed 15\.0 MB \(4 file\(s\)\) across 2 instance\(s\)/);
+    expect(ssm.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
+    // The query starts one period before the cut-off; only datapoints from the last finish on count.
+    expect(cloudWatch.commandCalls(GetMetricDataCommand)[0].args[0].input.StartTime!.getTime()).toBe(finished.getTime() - 60_000);
+  });
+
   test('the caps stopped it (Failed): failure with the failing instances\' output', async () => {
     commandIs({ Status: 'Failed', ErrorCount: 2 }, [
       { InstanceId: 'i-1', Status: 'Success', CommandPlugins: [{ Output: summary(1, 1) }] },
