@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npx medic ...`: runs the TypeScript CLI (lib/cli) through tsx, so a clone needs no build step.
 require('tsx/cjs/api').register();
+// The SDK's notice about Node 20 would precede every command's output; the project supports Node >= 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 require('../lib/cli/index.ts')
   .main(process.argv)
   .then((code) => { process.exitCode = code; })

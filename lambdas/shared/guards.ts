@@ -9,8 +9,8 @@ export interface KillSwitchState {
 }
 
 /**
- * Reads the stack-wide and the runbook's kill switch (SSM parameters). Only the exact value
- * `off` lets work proceed: a missing parameter or any other value counts as on.
+ * Reads the stack-wide and the runbook's kill switch (SSM parameters). Only the value `off`
+ * (case and surrounding spaces ignored) lets work proceed: a missing parameter or any other value counts as on.
  * Throws GuardUnavailableError when SSM cannot be read, so callers fail closed.
  */
 export async function readKillSwitch(runbook: Pick<RunbookSpec, 'killSwitch'>): Promise<KillSwitchState> {

@@ -3,10 +3,7 @@ import * as path from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { formatDuration } from '../gameday/duration';
-import { runScenario } from '../gameday/engine';
-import { stopGameDayDynamo } from '../gameday/local-dynamo';
-import { reportScenario, type ScenarioReport } from '../gameday/report';
-import { loadScenario } from '../gameday/scenario';
+import type { ScenarioReport } from '../gameday/report';
 import { PROJECT_ROOT } from '../local/local-ledger';
 
 /** The bundled scenarios, one per built-in runbook and situation. */
@@ -59,6 +56,13 @@ export function registerGameday(cli: Command): void {
     .argument('[scenario...]', 'scenario files (YAML); default: every file in scenarios/')
     .option('--json <file>', 'also write a machine-readable report (incidents, ledger entries, mutating calls) to this file')
     .action(async function (this: Command & { exitCode?: number }, args: string[], options: { json?: string }) {
+      // Loaded here, not at start-up: the engine (CDK, the handlers, dynalite) would cost every other command a second.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { runScenario } = require('../gameday/engine') as typeof import('../gameday/engine');
+      const { stopGameDayDynamo } = require('../gameday/local-dynamo') as typeof import('../gameday/local-dynamo');
+      const { reportScenario } = require('../gameday/report') as typeof import('../gameday/report');
+      const { loadScenario } = require('../gameday/scenario') as typeof import('../gameday/scenario');
+      /* eslint-enable @typescript-eslint/no-require-imports */
       const write = (line: string) => process.stdout.write(`${line}\n`);
       const reports: ScenarioReport[] = [];
       try {

@@ -1,6 +1,44 @@
 import type { Command } from 'commander';
+import { runs } from './command-kit';
+import { EXIT } from './index';
 
-/** `medic kill-switch on|off|status` (to be built). */
+/** The options every `medic kill-switch` command takes. */
+export interface SwitchOptions {
+  readonly stack?: string;
+  readonly prefix?: string;
+  readonly runbook?: string;
+  readonly region?: string;
+  readonly reason?: string;
+}
+
+export const NO_STACK = 'which stack? give --stack <stack name> (or --prefix <parameter prefix>)';
+
+// The actions load the SSM client only when a kill-switch command runs, so help and usage errors answer at once.
+// A plain require: bin/medic-cli.js registers tsx for require() only, and import() of a .ts file would bypass it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const actions = (): typeof import('./kill-switch-actions') => require('./kill-switch-actions');
+
+/** `medic kill-switch on|off|status`: flip or read the kill-switch SSM parameters of a deployed stack. */
 export function registerKillSwitch(cli: Command): void {
-  cli.command('kill-switch').description('flip or read the kill switches of a deployed stack (not built yet)');
+  const killSwitch = cli.command('kill-switch').description('stop or resume the runbooks of a deployed stack, or show its kill switches (SSM parameters)');
+  // Checked before an action loads the SDK, so the usage error is immediate.
+  killSwitch.hook('preAction', (_killSwitch, action) => {
+    const { stack, prefix } = action.opts<SwitchOptions>();
+    if (!stack && !prefix) action.error(`error: ${NO_STACK}`, { exitCode: EXIT.error, code: 'medic.usage' });
+  });
+  withSwitchOptions(killSwitch.command('on').description('stop every runbook of the stack (or one, with --runbook): new incidents are denied, running ones stop before their next mutating call'))
+    .option('--reason <text>', 'why, for whoever reads the switch: the value written is "on: <reason>"')
+    .action(runs(async (command) => actions().flip('on', command.opts<SwitchOptions>())));
+  withSwitchOptions(killSwitch.command('off').description('let the stack\'s runbooks (or one, with --runbook) work again'))
+    .action(runs(async (command) => actions().flip('off', command.opts<SwitchOptions>())));
+  withSwitchOptions(killSwitch.command('status').description('the global switch and every runbook switch; anything but "off" (or missing) is ON'))
+    .action(runs(async (command) => actions().status(command.opts<SwitchOptions>())));
+}
+
+function withSwitchOptions(command: Command): Command {
+  return command
+    .option('--stack <name>', 'the medic stack: its switches are /medic/<stack>/kill-switch/...')
+    .option('--prefix <path>', 'the switches\' parameter prefix, if the stack sets killSwitchPrefix (default: /medic/<stack>/kill-switch)')
+    .option('--runbook <name>', 'one runbook\'s switch instead of the global one')
+    .option('--region <region>', 'AWS region of the stack (default: the AWS SDK\'s, e.g. AWS_REGION)');
 }

@@ -1,6 +1,81 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { Phase } from '../../lambdas/shared/ledger';
+import { runs } from './command-kit';
+import { EXIT } from './index';
+import { OUTCOMES, PHASES, type LedgerOutcome } from './incident-summary';
+import { parseInstant } from './time-range';
 
-/** `medic ledger list|show|verify|export` (to be built). */
+/** Where the ledger is read from: the options every `medic ledger` command takes. */
+export interface LedgerSourceOptions {
+  readonly local?: boolean;
+  readonly table?: string;
+  readonly stack?: string;
+  readonly region?: string;
+}
+
+export interface RangeOptions extends LedgerSourceOptions {
+  readonly since?: Date;
+  readonly until?: Date;
+}
+
+export interface ListOptions extends RangeOptions {
+  readonly runbook?: string;
+  readonly target?: string;
+  readonly phase?: Phase;
+  readonly outcome?: LedgerOutcome;
+  readonly json?: boolean;
+}
+
+/** The usage error of a ledger command given no source. */
+export const NO_SOURCE = 'no ledger source: give --local (the last game day), --table <name> or --stack <stack name>';
+
+// The actions load the AWS SDK and dynalite only when a ledger command runs, so help and usage errors answer at once.
+// A plain require: bin/medic-cli.js registers tsx for require() only, and import() of a .ts file would bypass it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const actions = (): typeof import('./ledger-actions') => require('./ledger-actions');
+
+/** `medic ledger list|show|verify|export`: read and verify the audit ledger of a deployed stack or of the last game day. */
 export function registerLedger(cli: Command): void {
-  cli.command('ledger').description('read and verify the audit ledger (not built yet)');
+  const ledger = cli.command('ledger').description('read and verify the audit ledger (a deployed stack\'s, or the last game day\'s with --local)');
+  // Checked before an action loads the SDK, so a missing source is reported at once.
+  ledger.hook('preAction', (_ledger, action) => {
+    const source = action.opts<LedgerSourceOptions>();
+    if (!source.local && !source.table && !source.stack) action.error(`error: ${NO_SOURCE}`, { exitCode: EXIT.error, code: 'medic.usage' });
+  });
+
+  withRangeOptions(withSourceOptions(ledger.command('list').description('one row per incident with an entry in the range, newest first')))
+    .option('--runbook <name>', 'only this runbook\'s incidents')
+    .option('--target <arn>', 'only incidents about this resource (byTarget index)')
+    .addOption(new Option('--phase <phase>', 'only incidents with an entry in this phase').choices(PHASES))
+    .addOption(new Option('--outcome <outcome>', 'only incidents that ended this way (README: "The medic command line")').choices(OUTCOMES))
+    .option('--json', 'print one JSON object per incident and line instead of a table')
+    .action(runs(async (command) => actions().listIncidents(command.opts<ListOptions>())));
+
+  withSourceOptions(ledger.command('show').description('an incident\'s entries as a timeline, and whether its hash chain verifies'))
+    .argument('<incidentId>', 'the incident id (escalations and `ledger list` name it)')
+    .action(runs(async (command, incidentId) => actions().showIncident(incidentId, command.opts<LedgerSourceOptions>())));
+
+  withRangeOptions(withSourceOptions(ledger.command('verify').description('verify the hash chain of one incident or of every incident in a range; exit 1 if broken')))
+    .addOption(new Option('--incident <id>', 'verify this incident only').conflicts(['since', 'until']))
+    .action(runs(async (command) => actions().verify(command.opts<RangeOptions & { incident?: string }>())));
+
+  withRangeOptions(withSourceOptions(ledger.command('export').description('the raw entries in the range as JSON lines, grouped by incident, in sequence order')))
+    .option('--runbook <name>', 'only this runbook\'s entries')
+    .action(runs(async (command) => actions().exportEntries(command.opts<RangeOptions & { runbook?: string }>())));
+}
+
+function withSourceOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--local', 'read the last game day\'s ledger (kept in .medic/gameday-db, or in $MEDIC_LOCAL_DB_DIR)').conflicts(['table', 'stack']))
+    .addOption(new Option('--table <name>', 'read the ledger table of a deployed stack').conflicts(['stack']))
+    .option('--stack <name>', 'read the table named by the stack\'s LedgerTableName output')
+    .option('--region <region>', 'AWS region of --table / --stack (default: the AWS SDK\'s, e.g. AWS_REGION)');
+}
+
+function withRangeOptions(command: Command): Command {
+  // A wrapper, because commander passes the previous value as the second argument.
+  const instant = (value: string) => parseInstant(value);
+  return command
+    .option('--since <when>', 'start: ISO date/time or a duration ago (30m, 24h, 7d) (default: 24h)', instant)
+    .option('--until <when>', 'end: ISO date/time or a duration ago (default: now)', instant);
 }

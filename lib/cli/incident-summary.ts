@@ -1,0 +1,136 @@
+import type { Outcome } from '../../lambdas/finish/index';
+import type { LedgerEntry, Phase } from '../../lambdas/shared/ledger';
+
+/** How an incident ended, derived from its entries by {@link outcomeOf}; `--outcome` takes these. */
+export type LedgerOutcome = Outcome | 'escalated' | 'rejected' | 'denied' | 'duplicate';
+/** What list shows when no outcome applies yet: `open` (running, or stopped before recording an end), `swept` (a sweep's own record). */
+export type ShownOutcome = LedgerOutcome | 'open' | 'swept';
+
+// Records keyed by the union, so the compiler fails when a phase or an outcome is added without being listed here.
+const PHASE_SET: Record<Phase, true> = {
+  'received': true, 'rejected': true, 'duplicate': true, 'admitted': true, 'denied': true, 'planned': true, 'deferred': true,
+  'approval-requested': true, 'approved': true, 'approval-rejected': true, 'approval-expired': true,
+  'acting': true, 'acted': true, 'act-failed': true, 'checked': true, 'verified': true, 'verification-failed': true,
+  'rolled-back': true, 'escalated': true, 'completed': true, 'swept': true,
+};
+const OUTCOME_SET: Record<LedgerOutcome, true> = {
+  'resolved': true, 'observed': true, 'deferred': true, 'no-action-needed': true,
+  'escalated': true, 'rejected': true, 'denied': true, 'duplicate': true,
+};
+const FINISH_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['resolved', 'observed', 'deferred', 'no-action-needed']);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() ? value : undefined);
+
+/** Every ledger phase, for `--phase` choices. */
+export const PHASES = Object.keys(PHASE_SET) as Phase[];
+/** Every derivable outcome, for `--outcome` choices. */
+export const OUTCOMES = Object.keys(OUTCOME_SET) as LedgerOutcome[];
+
+/** One row of `medic ledger list`. */
+export interface IncidentSummary {
+  readonly incidentId: string;
+  readonly runbook: string;
+  readonly targetArn?: string;
+  readonly mode?: string;
+  readonly first: string;
+  readonly last: string;
+  readonly lastPhase: Phase;
+  readonly outcome: ShownOutcome;
+  readonly entries: number;
+}
+
+/** Summarizes one incident's entries (in sequence order, at least one). */
+export function summarizeIncident(entries: LedgerEntry[]): IncidentSummary {
+  const first = entries[0];
+  const last = entries[entries.length - 1];
+  return {
+    incidentId: first.incidentId,
+    runbook: first.runbook,
+    targetArn: entries.find((e) => e.targetArn)?.targetArn,
+    mode: first.mode,
+    first: first.at,
+    last: last.at,
+    lastPhase: last.phase,
+    outcome: outcomeOf(entries),
+    entries: entries.length,
+  };
+}
+
+/**
+ * How an incident ended, from its entries; the first rule that applies wins:
+ * 1. a `rejected`, `duplicate` or `denied` entry: that refusal (the `escalated` entry that
+ *    follows a refusal is how it reached a human, not another outcome);
+ * 2. a `completed` entry: the outcome it records (`resolved`, `observed`, `no-action-needed`);
+ * 3. a `deferred` entry: `deferred`;
+ * 4. an `escalated` entry: `escalated` (failed after admission: act failed, verification failed, ...);
+ * 5. otherwise `swept` for a sweep's own record, `open` for an incident still running (or whose
+ *    execution stopped before recording an end).
+ */
+export function outcomeOf(entries: LedgerEntry[]): ShownOutcome {
+  const has = (phase: Phase) => entries.some((e) => e.phase === phase);
+  for (const refusal of ['rejected', 'duplicate', 'denied'] as const) if (has(refusal)) return refusal;
+  const completed = entries.filter((e) => e.phase === 'completed').pop();
+  const recorded = completed && recordedOutcome(completed.detail);
+  if (recorded) return recorded;
+  if (has('deferred')) return 'deferred';
+  if (has('escalated')) return 'escalated';
+  return entries.every((e) => e.phase === 'swept') ? 'swept' : 'open';
+}
+
+function recordedOutcome(detailText: string): Outcome | undefined {
+  let detail: unknown;
+  try {
+    detail = JSON.parse(detailText);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(detail)) return undefined;
+  // A detail over 64 KB is stored as a truncated preview; its keys are sorted, so `outcome` leads it.
+  const outcome = detail.truncated === true ? /^\{"outcome":"([a-z-]+)"/.exec(String(detail.preview))?.[1] : detail.outcome;
+  return typeof outcome === 'string' && FINISH_OUTCOMES.has(outcome) ? (outcome as Outcome) : undefined;
+}
+
+/** A Step Functions error (`{ Error, Cause }`, Cause often a Lambda's JSON error) or a described one, in words. */
+function errorText(error: unknown): string | undefined {
+  if (!isRecord(error)) return text(error);
+  let cause = text(error.Cause);
+  try {
+    const parsed: unknown = cause ? JSON.parse(cause) : undefined;
+    if (isRecord(parsed)) cause = text(parsed.errorMessage) ?? cause;
+  } catch {
+    // Cause is plain text.
+  }
+  return [text(error.Error), cause].filter(Boolean).join(': ') || undefined;
+}
+
+function triggerText(trigger: unknown): string | undefined {
+  if (!isRecord(trigger)) return undefined;
+  const what = [text(trigger.kind), text(trigger.name)].filter(Boolean).join(' ');
+  return [what, text(trigger.reason)].filter(Boolean).join(': ') || undefined;
+}
+
+/** One line, at most `max` characters, saying what an entry's detail holds: its outcome or verdict and its reason, summary or error. */
+export function summarizeDetail(detailText: string, max = 140): string {
+  let detail: unknown;
+  try {
+    detail = JSON.parse(detailText);
+  } catch {
+    return clip(detailText, max);
+  }
+  if (!isRecord(detail)) return clip(JSON.stringify(detail), max);
+  if (detail.truncated === true) return clip(`(truncated, ${String(detail.originalBytes)} bytes) ${String(detail.preview)}`, max);
+  const label = text(detail.outcome) ?? text(detail.decision) ?? text(detail.verdict);
+  const headline = text(detail.headline) && [text(detail.headline), text(detail.diagnosis)].filter(Boolean).join(': ');
+  const said = headline
+    || text(detail.summary) || text(detail.reason) || errorText(detail.error) || text(detail.skipped)
+    || (isRecord(detail.result) ? text(detail.result.summary) : undefined) || text(detail.plan)
+    || (text(detail.owner) && `already handled by ${String(detail.owner)}`) || triggerText(detail.trigger);
+  const line = label && said ? `${label}: ${said}` : label ?? said ?? JSON.stringify(detail);
+  return clip(line, max);
+}
+
+function clip(line: string, max: number): string {
+  const oneLine = line.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
+}

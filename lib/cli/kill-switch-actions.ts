@@ -1,0 +1,81 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { renderTable } from './command-kit';
+import { EXIT } from './index';
+import { NO_STACK, type SwitchOptions } from './kill-switch';
+import { letsWorkProceed, readSwitches, SwitchNames, writeSwitch, type SwitchReading } from './kill-switch-store';
+import { shortTime } from './time-range';
+import { UsageError } from './usage-error';
+
+function switchNames(options: SwitchOptions): SwitchNames {
+  if (options.prefix) return new SwitchNames(options.prefix.replace(/\/+$/, ''));
+  if (options.stack) return new SwitchNames(`/medic/${options.stack}/kill-switch`);
+  throw new UsageError(NO_STACK);
+}
+
+async function withSsm<T>(options: SwitchOptions, body: (ssm: SSMClient) => Promise<T>): Promise<T> {
+  const ssm = new SSMClient({ region: options.region });
+  try {
+    return await body(ssm);
+  } finally {
+    ssm.destroy();
+  }
+}
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const runbookList = (names: SwitchNames, switches: Map<string, SwitchReading>) =>
+  [...switches.keys()].map((name) => names.runbookOf(name)).filter((r): r is string => !!r).sort();
+
+/** `kill-switch on|off`: writes the global or a runbook's switch, refusing names the stack does not have. */
+export async function flip(state: 'on' | 'off', options: SwitchOptions): Promise<number> {
+  const names = switchNames(options);
+  const target = options.runbook ? names.runbook(options.runbook) : names.global;
+  const value = state === 'off' ? 'off' : options.reason ? `on: ${options.reason}` : 'on';
+  return withSsm(options, async (ssm) => {
+    const switches = await readSwitches(ssm, names);
+    // A mistyped stack or runbook would create a stray parameter and stop nothing: refuse instead.
+    if (switches.size === 0) throw new Error(`no kill switches under ${names.prefix}: check --stack and the region (or --prefix, if the stack sets killSwitchPrefix)`);
+    if (options.runbook && !switches.has(target)) {
+      throw new Error(`no kill switch for runbook "${options.runbook}" (${target}); runbooks with a switch: ${runbookList(names, switches).join(', ') || 'none'}`);
+    }
+    const version = await writeSwitch(ssm, target, value);
+    print(`${target} = "${value}" (version ${version ?? '?'})`);
+    print(consequence(state, options.runbook, names, switches));
+    return EXIT.ok;
+  });
+}
+
+/** What the flip means for the runbooks, given the other switches as they were read just before. */
+function consequence(state: 'on' | 'off', runbook: string | undefined, names: SwitchNames, switches: Map<string, SwitchReading>): string {
+  const stopsRunning = 'new incidents are denied, running executions stop before their next mutating call';
+  if (state === 'on') return runbook ? `runbook ${runbook} is stopped: ${stopsRunning}` : `every runbook is stopped: ${stopsRunning}`;
+  const global = switches.get(names.global)?.value;
+  if (runbook) {
+    return letsWorkProceed(global) ? `runbook ${runbook} runs again` : `runbook ${runbook} stays stopped: the global switch is ${global === undefined ? 'missing' : `"${global}"`} (ON)`;
+  }
+  const stillOn = runbookList(names, switches).filter((r) => !letsWorkProceed(switches.get(names.runbook(r))?.value));
+  return stillOn.length ? `runbooks run again, except those whose own switch is ON: ${stillOn.join(', ')}` : 'every runbook runs again';
+}
+
+/** `kill-switch status`: a table of the global and the runbook switches; anything but `off` (or missing) is ON. */
+export async function status(options: SwitchOptions): Promise<number> {
+  const names = switchNames(options);
+  return withSsm(options, async (ssm) => {
+    const switches = await readSwitches(ssm, names);
+    if (switches.size === 0) process.stderr.write(`warning: no parameters under ${names.prefix}: check --stack and the region (or --prefix)\n`);
+    const runbooks = options.runbook ? [options.runbook] : runbookList(names, switches);
+    if (options.runbook && !switches.has(names.runbook(options.runbook))) process.stderr.write(`warning: runbook "${options.runbook}" has no switch under ${names.prefix} (counts as ON)\n`);
+    const row = (label: string, name: string) => {
+      const reading = switches.get(name);
+      return [label, name, reading ? reading.value : '(missing)', letsWorkProceed(reading?.value) ? 'off' : 'ON', shortTime(reading?.lastModified?.toISOString())];
+    };
+    print(renderTable(['Switch', 'Parameter', 'Value', 'State', 'Last changed'], [
+      row('global', names.global),
+      ...runbooks.map((r) => row(`runbook ${r}`, names.runbook(r))),
+    ]));
+    const stopped = runbooks.filter((r) => !letsWorkProceed(switches.get(names.runbook(r))?.value));
+    if (!letsWorkProceed(switches.get(names.global)?.value)) print('global switch is ON: every runbook of this stack is stopped');
+    else if (stopped.length) print(`stopped by their own switch: ${stopped.join(', ')}`);
+    else print('all switches off: runbooks run as configured');
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,110 @@
+import type { ChainReport, LedgerEntry } from '../../lambdas/shared/ledger';
+import { endQuietlyWhenPipeCloses, renderTable } from './command-kit';
+import { EXIT } from './index';
+import { summarizeDetail, summarizeIncident, type IncidentSummary } from './incident-summary';
+import type { LedgerSourceOptions, ListOptions, RangeOptions } from './ledger';
+import { groupByIncident, LedgerReader } from './ledger-reader';
+import { describeSourceError, openLedgerSource } from './ledger-source';
+import { shortTime, timeRange, type TimeRange } from './time-range';
+
+/** Opens the source, runs `body` on it, and always closes it (the local ledger is a server of its own). */
+async function withLedger(options: LedgerSourceOptions, body: (reader: LedgerReader, where: string) => Promise<number>): Promise<number> {
+  const source = await openLedgerSource(options);
+  try {
+    return await body(new LedgerReader(source), source.description);
+  } catch (error) {
+    throw describeSourceError(error, source);
+  } finally {
+    await source.close();
+  }
+}
+
+const print = (line = '') => process.stdout.write(`${line}\n`);
+const rangeText = (range: TimeRange) => `${shortTime(range.from.toISOString())} and ${shortTime(range.to.toISOString())}`;
+
+/** `ledger list`: incidents with an entry in the range (byTarget index with --target, else byDay), filtered, newest first. */
+export async function listIncidents(options: ListOptions): Promise<number> {
+  const range = timeRange(options);
+  endQuietlyWhenPipeCloses();
+  return withLedger(options, async (reader, where) => {
+    const inRange = options.target ? await reader.entriesOfTarget(options.target, range) : await reader.entriesBetween(range);
+    const incidentIds = [...new Set(inRange.filter((e) => !options.runbook || e.runbook === options.runbook).map((e) => e.incidentId))];
+    // Whole incidents, so first/last time, last phase and outcome are right for incidents that started before the range.
+    const incidents = (await reader.incidents(incidentIds)).filter((entries) => entries.length > 0);
+    const rows = incidents
+      .filter((entries) => !options.phase || entries.some((e) => e.phase === options.phase))
+      .map(summarizeIncident)
+      .filter((incident) => !options.outcome || incident.outcome === options.outcome)
+      .sort((a, b) => b.first.localeCompare(a.first) || a.incidentId.localeCompare(b.incidentId));
+    if (options.json) {
+      for (const row of rows) print(JSON.stringify(row));
+    } else if (rows.length === 0) {
+      print(`no incidents with entries between ${rangeText(range)} matching the filters (${where})`);
+    } else {
+      print(incidentTable(rows));
+      print(`${rows.length} incident(s) with entries between ${rangeText(range)} (${where})`);
+    }
+    return EXIT.ok;
+  });
+}
+
+function incidentTable(rows: IncidentSummary[]): string {
+  return renderTable(
+    ['Incident', 'Runbook', 'Target', 'First', 'Last', 'Last phase', 'Outcome'],
+    rows.map((r) => [r.incidentId, r.runbook, r.targetArn ?? '-', shortTime(r.first), shortTime(r.last), r.lastPhase, r.outcome]),
+  );
+}
+
+/** `ledger show`: the incident's timeline and chain; exit 1 when the chain is broken. */
+export async function showIncident(incidentId: string, options: LedgerSourceOptions): Promise<number> {
+  return withLedger(options, async (reader, where) => {
+    const entries = await reader.incident(incidentId);
+    if (entries.length === 0) throw new Error(`no ledger entries for incident ${incidentId} in ${where}`);
+    const report = await reader.verifyIncident(incidentId);
+    const summary = summarizeIncident(entries);
+    print(`incident   ${incidentId}`);
+    print(`runbook    ${summary.runbook}${summary.mode ? ` (mode ${summary.mode})` : ''}`);
+    print(`target     ${summary.targetArn ?? '-'}`);
+    print(`execution  ${entries.find((e) => e.execution)?.execution ?? '-'}`);
+    print(`outcome    ${summary.outcome}`);
+    print(`hash chain ${report.ok ? `intact (${report.entries} entries)` : `BROKEN: ${brokenText(report)}`}`);
+    print(renderTable(['#', 'Time', 'Phase', 'Actor', 'Detail'], entries.map((e) => [
+      report.firstBroken?.sk === e.sk ? `${e.seq} BROKEN` : e.seq, shortTime(e.at), e.phase, e.actor, summarizeDetail(e.detail),
+    ])));
+    return report.ok ? EXIT.ok : EXIT.failed;
+  });
+}
+
+function brokenText(report: ChainReport): string {
+  const link = report.firstBroken!;
+  return `incident ${link.incidentId}, entry ${link.seq}${link.sk ? ` (${link.sk})` : ''}: ${link.reason}`;
+}
+
+/** `ledger verify`: one incident's chain, or every chain with an entry in the range; exit 1 at the first broken link. */
+export async function verify(options: RangeOptions & { incident?: string }): Promise<number> {
+  const range = options.incident ? undefined : timeRange(options);
+  return withLedger(options, async (reader, where) => {
+    const report = range ? await reader.verifyRange(range) : await reader.verifyIncident(options.incident!);
+    const scope = range ? `incidents with entries between ${rangeText(range)}` : `incident ${options.incident}`;
+    if (!report.ok) {
+      print(`hash chain BROKEN: ${brokenText(report)}`);
+      print(`checked ${report.entries} entries of ${report.incidents} incident(s): ${scope} (${where})`);
+      return EXIT.failed;
+    }
+    if (report.incidents === 0) print(`nothing to verify: no ${scope} (${where})`);
+    else print(`hash chain intact: ${report.entries} entries in ${report.incidents} incident(s): ${scope} (${where})`);
+    return EXIT.ok;
+  });
+}
+
+/** `ledger export`: the entries in the range as stored, one JSON object per line, grouped by incident. */
+export async function exportEntries(options: RangeOptions & { runbook?: string }): Promise<number> {
+  const range = timeRange(options);
+  endQuietlyWhenPipeCloses();
+  return withLedger(options, async (reader) => {
+    const entries = (await reader.entriesBetween(range)).filter((e) => !options.runbook || e.runbook === options.runbook);
+    const lines = groupByIncident(entries).flat().map((entry: LedgerEntry) => JSON.stringify(entry));
+    if (lines.length > 0) print(lines.join('\n'));
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,104 @@
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { incidentPk, MAX_RANGE_DAYS, verifyChain, type ChainReport, type LedgerEntry } from '../../lambdas/shared/ledger';
+import type { LedgerSource } from './ledger-source';
+import { daysOf, type TimeRange } from './time-range';
+
+/**
+ * Reads a ledger table through the source's own client, with the queries of
+ * lambdas/shared/ledger.ts (partition per incident, byDay and byTarget indexes) and its chain
+ * check (verifyChain). The shared readIncident/verifyIncident/verifyRange always use the Lambda
+ * handlers' client, configured only from the environment, so they cannot read `--local` or
+ * `--region` without redirecting every DynamoDB call of the process.
+ */
+export class LedgerReader {
+  constructor(private readonly source: LedgerSource) {}
+
+  /** Every entry of one incident, in sequence order (consistent read, as the verifier does). */
+  incident(incidentId: string): Promise<LedgerEntry[]> {
+    return this.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': incidentPk(incidentId) },
+      ConsistentRead: true,
+    });
+  }
+
+  /** Several incidents' entries, a few queries at a time (in the order of `incidentIds`). */
+  async incidents(incidentIds: string[], concurrency = 8): Promise<LedgerEntry[][]> {
+    const results: LedgerEntry[][] = new Array(incidentIds.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < incidentIds.length; i = next++) results[i] = await this.incident(incidentIds[i]);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, incidentIds.length) }, worker));
+    return results;
+  }
+
+  /** Entries written in the range, through the byDay index (one query per day). */
+  async entriesBetween(range: TimeRange): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    for (const day of daysOf(range, MAX_RANGE_DAYS)) {
+      entries.push(...await this.query({
+        IndexName: 'byDay',
+        KeyConditionExpression: '#day = :day AND #at BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#day': 'day', '#at': 'at' },
+        ExpressionAttributeValues: { ':day': day, ':from': range.from.toISOString(), ':to': range.to.toISOString() },
+      }));
+    }
+    return entries;
+  }
+
+  /** Entries about one target written in the range, through the byTarget index. */
+  entriesOfTarget(targetArn: string, range: TimeRange): Promise<LedgerEntry[]> {
+    return this.query({
+      IndexName: 'byTarget',
+      KeyConditionExpression: 'targetArn = :target AND #at BETWEEN :from AND :to',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: { ':target': targetArn, ':from': range.from.toISOString(), ':to': range.to.toISOString() },
+    });
+  }
+
+  /** The hash chain of one incident (as verifyIncident): an incident without entries is broken. */
+  async verifyIncident(incidentId: string): Promise<ChainReport> {
+    const entries = await this.incident(incidentId);
+    if (entries.length === 0) {
+      return { ok: false, incidents: 1, entries: 0, firstBroken: { incidentId, seq: 0, sk: '', reason: 'no entries for this incident' } };
+    }
+    const firstBroken = verifyChain(incidentId, entries);
+    return { ok: !firstBroken, incidents: 1, entries: entries.length, firstBroken };
+  }
+
+  /** Every incident with an entry in the range, each over its whole chain, stopping at the first broken one (as verifyRange). */
+  async verifyRange(range: TimeRange): Promise<ChainReport> {
+    const incidentIds = [...new Set((await this.entriesBetween(range)).map((e) => e.incidentId))].sort();
+    let entries = 0;
+    for (const incidentId of incidentIds) {
+      const report = await this.verifyIncident(incidentId);
+      entries += report.entries;
+      if (!report.ok) return { ok: false, incidents: incidentIds.length, entries, firstBroken: report.firstBroken };
+    }
+    return { ok: true, incidents: incidentIds.length, entries };
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<LedgerEntry[]> {
+    const items: LedgerEntry[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.source.client.send(new QueryCommand({ ...input, TableName: this.source.table, ExclusiveStartKey: startKey }));
+      items.push(...((out.Items ?? []) as LedgerEntry[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
+
+/** Entries grouped by incident, each group in sequence order, groups ordered by their first entry's time. */
+export function groupByIncident(entries: LedgerEntry[]): LedgerEntry[][] {
+  const groups = new Map<string, LedgerEntry[]>();
+  for (const entry of entries) {
+    const group = groups.get(entry.incidentId);
+    if (group) group.push(entry);
+    else groups.set(entry.incidentId, [entry]);
+  }
+  for (const group of groups.values()) group.sort((a, b) => a.seq - b.seq);
+  return [...groups.values()].sort((a, b) => a[0].at.localeCompare(b[0].at) || a[0].incidentId.localeCompare(b[0].incidentId));
+}

@@ -1,0 +1,96 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EXIT } from './index';
+import { NO_SOURCE, type LedgerSourceOptions } from './ledger';
+import { UsageError } from './usage-error';
+
+/** An open ledger: the table, a client for it, and how to say where it is in messages. */
+export interface LedgerSource {
+  readonly table: string;
+  readonly client: DynamoDBDocumentClient;
+  /** e.g. `table medic-ledger (eu-west-1)`, for messages. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/** Opens the ledger the options name. Throws UsageError when they name none. */
+export async function openLedgerSource(options: LedgerSourceOptions): Promise<LedgerSource> {
+  if (options.local) return openLocalLedger();
+  if (options.table) return deployedLedger(options.table, options.region);
+  if (options.stack) return deployedLedger(await ledgerTableOfStack(options.stack, options.region), options.region);
+  throw new UsageError(NO_SOURCE);
+}
+
+function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function deployedLedger(table: string, region: string | undefined): LedgerSource {
+  const client = documentClient(new DynamoDBClient({ region, maxAttempts: 4 }));
+  return {
+    table,
+    client,
+    description: `table ${table}${region ? ` (${region})` : ''}`,
+    close: async () => client.destroy(),
+  };
+}
+
+async function openLocalLedger(): Promise<LedgerSource> {
+  // Loaded here: dynalite (LevelDB) is only needed for --local.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { localDbDir, LOCAL_LEDGER_TABLE, openLocalTables }: typeof import('../local/local-ledger') = require('../local/local-ledger');
+  const dir = path.resolve(localDbDir());
+  // openLocalTables would create an empty ledger; a missing folder means no game day ran here.
+  if (!fs.existsSync(dir)) throw new Error(`no game day ledger in ${dir}: run \`medic gameday\` first`);
+  // dynalite throws LevelDB failures (the folder locked by a running game day) from a callback no
+  // promise can catch, and a failed open leaves its server listening: either way, report an error
+  // and exit 2 here, rather than crash with exit 1 ("check failed") or hang.
+  const unreadable = (error: Error) => {
+    process.stderr.write(`medic: cannot read the game day ledger in ${dir} (is a game day running?): ${error.message}\n`);
+    process.exit(EXIT.error);
+  };
+  process.on('uncaughtException', unreadable);
+  // setEndpointEnv false: only this command's own client talks to the local tables.
+  const local = await openLocalTables({ dir, setEndpointEnv: false }).catch(unreadable);
+  const client = documentClient(local.client());
+  return {
+    table: LOCAL_LEDGER_TABLE,
+    client,
+    description: `the game day ledger in ${dir}`,
+    close: async () => {
+      client.destroy(); // first, so no kept-alive connection holds the server open
+      await local.stop();
+      process.off('uncaughtException', unreadable);
+    },
+  };
+}
+
+/** The `LedgerTableName` output of a medic stack, through CloudFormation DescribeStacks. */
+async function ledgerTableOfStack(stack: string, region: string | undefined): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CloudFormationClient, DescribeStacksCommand }: typeof import('@aws-sdk/client-cloudformation') = require('@aws-sdk/client-cloudformation');
+  const cloudFormation = new CloudFormationClient({ region });
+  try {
+    const out = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
+    const output = out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerTableName');
+    if (!output?.OutputValue) throw new Error(`stack ${stack} has no LedgerTableName output: is it a medic stack?`);
+    return output.OutputValue;
+  } catch (error) {
+    const { name, message } = error as Error;
+    if (name === 'ValidationError' && /does not exist/.test(message)) {
+      throw new Error(`stack ${stack} not found${region ? ` in ${region}` : ''} (CloudFormation: ${message})`);
+    }
+    throw error;
+  } finally {
+    cloudFormation.destroy();
+  }
+}
+
+/** Turns the SDK's "table not found" into a message that names the table and where it was looked for. */
+export function describeSourceError(error: unknown, source: LedgerSource): Error {
+  const { name, message } = error as Error;
+  if (name === 'ResourceNotFoundException') return new Error(`ledger ${source.description} not found: ${message}`);
+  return error as Error;
+}

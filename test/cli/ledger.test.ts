@@ -1,0 +1,310 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../../lambdas/shared/clients';
+import { appendEntry, type LedgerEntry, type Phase } from '../../lambdas/shared/ledger';
+import { LocalDynamo, ledgerTableInput } from '../../lib/local/dynalite';
+import { LOCAL_LEDGER_TABLE, openLocalTables } from '../../lib/local/local-ledger';
+import { FakeCloudFormation } from './fake-aws';
+import { jsonLines, runCli, type CliRun } from './run-cli';
+
+/**
+ * `medic ledger ...` run as a user runs it (child processes), against a ledger on dynalite written
+ * by the project's own appendEntry, so hashes and chains are real. Tampering goes around the
+ * ledger code with a raw UpdateItem, as someone with table access would.
+ */
+
+const local = new LocalDynamo();
+const cloudFormation = new FakeCloudFormation();
+let raw: DynamoDBDocumentClient;
+const TABLE = 'medic-ledger';
+const TAMPERED_TABLE = 'medic-ledger-tampered';
+const SCRATCH_TABLE = 'medic-ledger-scratch';
+const API = 'arn:aws:ecs:eu-west-1:111111111111:service/prod/api';
+const WEB = 'arn:aws:ecs:eu-west-1:111111111111:service/prod/web';
+const INSTANCE = 'arn:aws:ec2:eu-west-1:111111111111:instance/i-0abc';
+const NOW = Date.now();
+const minutesAgo = (minutes: number) => new Date(NOW - minutes * 60_000);
+
+const RESOLVED = 'api-restart-resolved-0001';
+const ESCALATED = 'api-restart-act-failed-0002';
+const DENIED = 'api-restart-denied-0003';
+const OBSERVED = 'disk-prune-observed-0004';
+const REJECTED = 'disk-prune-rejected-exec-0005';
+const OLD_DEFERRED = 'api-restart-deferred-0006';
+const TAMPERED = 'api-restart-tampered-0007';
+
+type Step = [Phase, Record<string, unknown>];
+const written = new Map<string, LedgerEntry[]>();
+
+/** Appends an incident's entries one minute apart, starting `startMinutesAgo`, as the workflow would. */
+async function incident(table: string, incidentId: string, runbook: string, targetArn: string | undefined, startMinutesAgo: number, steps: Step[]) {
+  const entries: LedgerEntry[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const [phase, detail] = steps[i];
+    entries.push(await appendEntry({
+      table, incidentId, phase, runbook, targetArn, mode: 'auto', actor: `medic-${runbook}-step`,
+      execution: `arn:aws:states:eu-west-1:111111111111:execution:medic-${runbook}:${incidentId}`,
+      detail, now: minutesAgo(startMinutesAgo - i),
+    }));
+  }
+  written.set(incidentId, entries);
+}
+
+const received: Step = ['received', { trigger: { kind: 'alarm', name: 'api-5xx', reason: 'Threshold Crossed' } }];
+const admitted: Step = ['admitted', { reason: 'all guards passed' }];
+
+async function seedLedger(): Promise<void> {
+  await incident(TABLE, OLD_DEFERRED, 'api-restart', API, 3 * 24 * 60, [received, admitted,
+    ['planned', { decision: 'defer', reason: 'a deployment is in progress', summary: 'nothing yet' }],
+    ['deferred', { outcome: 'deferred', summary: 'a deployment is in progress' }]]);
+  await incident(TABLE, RESOLVED, 'api-restart', API, 120, [received, admitted,
+    ['planned', { decision: 'act', reason: '2 tasks unhealthy', summary: 'stop 2 unhealthy tasks' }],
+    ['acting', { batch: 0, plan: 'stop 2 unhealthy tasks' }],
+    ['acted', { result: { summary: 'stopped 2 tasks', calls: [] } }],
+    ['checked', { verdict: 'success', reason: '2 of 2 tasks healthy' }],
+    ['verified', { batch: 0, reason: '2 consecutive healthy checks', checks: 2 }],
+    ['completed', { outcome: 'resolved', summary: 'stopped 2 tasks; verified: 2 consecutive healthy checks' }]]);
+  await incident(TABLE, DENIED, 'api-restart', WEB, 60, [received,
+    ['denied', { reason: 'kill switch /medic/MedicTest/kill-switch/global is "on"' }],
+    ['escalated', { headline: 'incident denied', diagnosis: 'kill switch on' }]]);
+  await incident(TABLE, ESCALATED, 'api-restart', API, 45, [received, admitted,
+    ['planned', { decision: 'act', reason: '1 task unhealthy', summary: 'stop 1 task' }],
+    ['acting', { batch: 0, plan: 'stop 1 task' }],
+    ['act-failed', { batch: 0, error: 'AccessDeniedException: not authorized to perform ecs:StopTask' }],
+    ['escalated', { headline: 'action failed', diagnosis: 'AccessDeniedException' }]]);
+  await incident(TABLE, OBSERVED, 'disk-prune', INSTANCE, 30, [received, admitted,
+    ['planned', { decision: 'act', reason: 'disk 93% used', summary: 'prune /var/log', wouldAct: 'prune /var/log' }],
+    ['completed', { outcome: 'observed', summary: 'observe mode: would prune /var/log' }]]);
+  await incident(TABLE, REJECTED, 'disk-prune', undefined, 10, [
+    ['rejected', { reason: 'the alarm has no InstanceId dimension' }],
+    ['escalated', { headline: 'event rejected', diagnosis: 'no InstanceId' }]]);
+}
+
+const env = () => ({ AWS_ENDPOINT_URL_DYNAMODB: local.endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint });
+const medic = (...args: string[]) => runCli(args, env());
+const ids = (run: CliRun) => jsonLines(run.stdout).map((row) => row.incidentId);
+/** The incident ids of a table's rows, top to bottom. */
+const tableIds = (run: CliRun) => run.stdout.split('\n').map((line) => /│ ([a-z0-9-]+-\d{4}) /.exec(line)?.[1]).filter(Boolean);
+
+beforeAll(async () => {
+  await local.start();
+  await cloudFormation.start();
+  raw = DynamoDBDocumentClient.from(local.client());
+  await local.createTable(ledgerTableInput(TABLE));
+  await local.createTable(ledgerTableInput(TAMPERED_TABLE));
+  await local.createTable(ledgerTableInput(SCRATCH_TABLE));
+  cloudFormation.stacks.set('MedicTest', { LedgerTableName: TABLE, LimiterTableName: 'medic-limiter' });
+  await seedLedger();
+});
+
+afterAll(async () => {
+  raw?.destroy();
+  dynamo().destroy();
+  await cloudFormation.stop();
+  await local.stop();
+});
+
+describe('medic ledger list', () => {
+  test('by default: incidents of the last 24 hours, newest first, with derived outcomes', async () => {
+    const run = await medic('ledger', 'list', '--table', TABLE);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(tableIds(run)).toEqual([REJECTED, OBSERVED, ESCALATED, DENIED, RESOLVED]);
+    const row = (id: string) => run.stdout.split('\n').find((line) => line.includes(id))!;
+    expect(row(RESOLVED)).toMatch(/api-restart .*service\/prod\/api .*completed .*resolved/);
+    expect(row(DENIED)).toMatch(/escalated .*denied/);
+    expect(row(ESCALATED)).toMatch(/escalated .*escalated/);
+    expect(row(OBSERVED)).toMatch(/disk-prune .*instance\/i-0abc .*completed .*observed/);
+    expect(row(REJECTED)).toMatch(/disk-prune .* - .*escalated .*rejected/);
+    expect(run.stdout).toContain(`5 incident(s) with entries between`);
+  });
+
+  test('each filter, and --json', async () => {
+    const [week, runbook, target, targetWeek, phase, escalated, denied, sinceIso, window, noMatch] = await Promise.all([
+      medic('ledger', 'list', '--table', TABLE, '--since', '7d', '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--runbook', 'disk-prune', '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--target', API, '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--target', API, '--since', '7d', '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--phase', 'denied', '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--outcome', 'escalated', '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--outcome', 'denied', '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--since', minutesAgo(50).toISOString(), '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--since', '7d', '--until', '2d', '--json'),
+      medic('ledger', 'list', '--table', TABLE, '--runbook', 'no-such-runbook'),
+    ]);
+    expect(ids(week)).toEqual([REJECTED, OBSERVED, ESCALATED, DENIED, RESOLVED, OLD_DEFERRED]);
+    expect(jsonLines(week.stdout)[5]).toEqual({
+      incidentId: OLD_DEFERRED, runbook: 'api-restart', targetArn: API, mode: 'auto', entries: 4,
+      first: written.get(OLD_DEFERRED)![0].at, last: written.get(OLD_DEFERRED)![3].at, lastPhase: 'deferred', outcome: 'deferred',
+    });
+    expect(ids(runbook)).toEqual([REJECTED, OBSERVED]);
+    expect(ids(target)).toEqual([ESCALATED, RESOLVED]);
+    expect(ids(targetWeek)).toEqual([ESCALATED, RESOLVED, OLD_DEFERRED]);
+    expect(ids(phase)).toEqual([DENIED]);
+    expect(ids(escalated)).toEqual([ESCALATED]);
+    expect(ids(denied)).toEqual([DENIED]);
+    expect(ids(sinceIso)).toEqual([REJECTED, OBSERVED, ESCALATED]);
+    expect(ids(window)).toEqual([OLD_DEFERRED]);
+    expect(noMatch.stdout).toMatch(/^no incidents with entries between .* matching the filters \(table medic-ledger\)/);
+    for (const run of [week, runbook, target, targetWeek, phase, escalated, denied, sinceIso, window, noMatch]) expect(run.code).toBe(0);
+  });
+});
+
+describe('medic ledger show', () => {
+  test('prints the timeline and that the chain verifies; an unknown incident is an error (exit 2)', async () => {
+    const [run, unknown] = await Promise.all([
+      medic('ledger', 'show', RESOLVED, '--table', TABLE),
+      medic('ledger', 'show', 'no-such-incident', '--table', TABLE),
+    ]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain(`incident   ${RESOLVED}`);
+    expect(run.stdout).toContain('runbook    api-restart (mode auto)');
+    expect(run.stdout).toContain(`target     ${API}`);
+    expect(run.stdout).toContain('outcome    resolved');
+    expect(run.stdout).toContain('hash chain intact (8 entries)');
+    const timeline = run.stdout.split('\n').filter((line) => /^│ \d /.test(line));
+    expect(timeline.map((line) => line.split('│')[3].trim())).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'verified', 'completed']);
+    expect(timeline[0]).toContain(written.get(RESOLVED)![0].at.replace(/\.\d+Z$/, 'Z'));
+    expect(timeline[0]).toContain('medic-api-restart-step');
+    expect(timeline[0]).toContain('alarm api-5xx: Threshold Crossed');
+    expect(timeline[2]).toContain('act: stop 2 unhealthy tasks');
+    expect(timeline[4]).toContain('stopped 2 tasks');
+    expect(timeline[5]).toContain('success: 2 of 2 tasks healthy');
+    expect(timeline[7]).toContain('resolved: stopped 2 tasks; verified: 2 consecutive healthy checks');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('medic: no ledger entries for incident no-such-incident in table medic-ledger');
+  });
+});
+
+describe('medic ledger export', () => {
+  test('prints the raw entries as JSON lines, grouped by incident in sequence order', async () => {
+    const [all, diskPrune] = await Promise.all([
+      medic('ledger', 'export', '--table', TABLE, '--since', '7d'),
+      medic('ledger', 'export', '--table', TABLE, '--runbook', 'disk-prune'),
+    ]);
+    expect(all.code).toBe(0);
+    const order = [OLD_DEFERRED, RESOLVED, DENIED, ESCALATED, OBSERVED, REJECTED];
+    expect(jsonLines(all.stdout)).toEqual(order.flatMap((id) => written.get(id)!.map((entry) => JSON.parse(JSON.stringify(entry)))));
+    expect(jsonLines(diskPrune.stdout).map((e) => `${String(e.incidentId)} ${String(e.seq)}`))
+      .toEqual([`${OBSERVED} 1`, `${OBSERVED} 2`, `${OBSERVED} 3`, `${OBSERVED} 4`, `${REJECTED} 1`, `${REJECTED} 2`]);
+  });
+});
+
+describe('medic ledger verify', () => {
+  test('an intact ledger verifies: a range and one incident (exit 0)', async () => {
+    const [range, week, one] = await Promise.all([
+      medic('ledger', 'verify', '--table', TABLE),
+      medic('ledger', 'verify', '--table', TABLE, '--since', '7d'),
+      medic('ledger', 'verify', '--table', TABLE, '--incident', RESOLVED),
+    ]);
+    expect(range).toMatchObject({ code: 0, stderr: '' });
+    expect(range.stdout).toMatch(/^hash chain intact: 23 entries in 5 incident\(s\): incidents with entries between .* \(table medic-ledger\)/);
+    expect(week.stdout).toMatch(/^hash chain intact: 27 entries in 6 incident\(s\)/);
+    expect(one.stdout).toBe(`hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n`);
+  });
+
+  test('detects an entry edited behind the ledger\'s back (exit 1, broken incident and entry named)', async () => {
+    await incident(TAMPERED_TABLE, 'api-restart-intact-0008', 'api-restart', API, 20, [received, admitted]);
+    await incident(TAMPERED_TABLE, TAMPERED, 'api-restart', API, 15, [received, admitted,
+      ['planned', { decision: 'act', reason: '1 task unhealthy', summary: 'stop 1 task' }],
+      ['completed', { outcome: 'resolved', summary: 'stopped 1 task' }]]);
+    const before = await medic('ledger', 'verify', '--table', TAMPERED_TABLE);
+    expect(before.code).toBe(0);
+
+    // Someone with table access rewrites what the plan said, leaving hashes as they were.
+    await raw.send(new UpdateCommand({
+      TableName: TAMPERED_TABLE,
+      Key: { pk: `INCIDENT#${TAMPERED}`, sk: '000003#planned' },
+      UpdateExpression: 'SET detail = :detail',
+      ExpressionAttributeValues: { ':detail': JSON.stringify({ decision: 'noop', reason: 'nothing to do', summary: 'nothing' }) },
+    }));
+
+    const [range, one, show] = await Promise.all([
+      medic('ledger', 'verify', '--table', TAMPERED_TABLE),
+      medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--incident', TAMPERED),
+      medic('ledger', 'show', TAMPERED, '--table', TAMPERED_TABLE),
+    ]);
+    const broken = `hash chain BROKEN: incident ${TAMPERED}, entry 3 (000003#planned): hash does not match the entry's content (entry modified)`;
+    expect(range.code).toBe(1);
+    expect(range.stdout).toContain(broken);
+    expect(range.stdout).toContain('checked 6 entries of 2 incident(s)');
+    expect(one.code).toBe(1);
+    expect(one.stdout).toContain(broken);
+    expect(show.code).toBe(1);
+    expect(show.stdout).toContain(`hash chain BROKEN: incident ${TAMPERED}, entry 3 (000003#planned)`);
+    expect(show.stdout).toMatch(/│ 3 BROKEN │ .* planned .* noop: nothing /);
+  });
+});
+
+describe('where the ledger comes from', () => {
+  test('--stack reads the stack\'s LedgerTableName output; a missing stack or table is an error (exit 2)', async () => {
+    const [byStack, noStack, noTable] = await Promise.all([
+      medic('ledger', 'verify', '--stack', 'MedicTest', '--incident', RESOLVED),
+      medic('ledger', 'list', '--stack', 'NoSuchStack'),
+      medic('ledger', 'list', '--table', 'no-such-table'),
+    ]);
+    expect(byStack).toMatchObject({ code: 0, stdout: `hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n` });
+    expect(noStack.code).toBe(2);
+    expect(noStack.stderr).toContain('medic: stack NoSuchStack not found');
+    expect(noTable.code).toBe(2);
+    expect(noTable.stderr).toContain('medic: ledger table no-such-table not found');
+  });
+
+  test('--local reads the persisted game day ledger (MEDIC_LOCAL_DB_DIR), not the DynamoDB endpoint of the environment', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-gameday-db-'));
+    try {
+      // What a game day leaves behind: real entries (appendEntry) in the persisted local table.
+      const gameday = 'gameday-api-restart-0009';
+      await incident(SCRATCH_TABLE, gameday, 'api-restart', API, 5, [received, admitted, ['completed', { outcome: 'resolved', summary: 'done' }]]);
+      const persisted = await openLocalTables({ dir, setEndpointEnv: false });
+      const copy = DynamoDBDocumentClient.from(persisted.client());
+      for (const entry of written.get(gameday)!) await copy.send(new PutCommand({ TableName: LOCAL_LEDGER_TABLE, Item: entry }));
+      copy.destroy();
+      // While a game day holds the folder (LevelDB lock), --local is an error, not a crash.
+      const locked = await runCli(['ledger', 'list', '--local'], { ...env(), MEDIC_LOCAL_DB_DIR: dir });
+      await persisted.stop();
+      expect(locked.code).toBe(2);
+      expect(locked.stderr).toContain(`medic: cannot read the game day ledger in ${dir} (is a game day running?)`);
+
+      const localEnv = { ...env(), MEDIC_LOCAL_DB_DIR: dir };
+      const list = await runCli(['ledger', 'list', '--local', '--json'], localEnv);
+      const show = await runCli(['ledger', 'show', gameday, '--local'], localEnv);
+      const missing = await runCli(['ledger', 'list', '--local'], { ...localEnv, MEDIC_LOCAL_DB_DIR: path.join(dir, 'never-ran') });
+      expect(list.code).toBe(0);
+      expect(ids(list)).toEqual([gameday]);
+      expect(show.code).toBe(0);
+      expect(show.stdout).toContain('hash chain intact (3 entries)');
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`medic: no game day ledger in ${path.join(dir, 'never-ran')}: run \`medic gameday\` first`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('usage errors exit 2 with a clear message', () => {
+  test('unknown subcommand, missing argument, no ledger source, conflicting options, a bad time or range', async () => {
+    const runs = await Promise.all([
+      medic('ledger', 'frobnicate'),
+      medic('ledger', 'show', '--table', TABLE),
+      medic('ledger', 'list'),
+      medic('ledger', 'verify', '--table', TABLE, '--incident', RESOLVED, '--since', '1h'),
+      medic('ledger', 'list', '--table', TABLE, '--since', 'yesterday'),
+      medic('ledger', 'export', '--table', TABLE, '--since', '1h', '--until', '2h'),
+    ]);
+    const messages = [
+      "error: unknown command 'frobnicate'",
+      "error: missing required argument 'incidentId'",
+      'error: no ledger source: give --local (the last game day), --table <name> or --stack <stack name>',
+      "error: option '--incident <id>' cannot be used with option '--since <when>'",
+      "error: option '--since <when>' argument 'yesterday' is invalid. expected an ISO date",
+      'error: --since (',
+    ];
+    runs.forEach((run, i) => {
+      expect({ i, code: run.code }).toEqual({ i, code: 2 });
+      expect(run.stderr).toContain(messages[i]);
+      expect(run.stdout).toBe('');
+    });
+  });
+});
