@@ -1,19 +1,21 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { App } from 'aws-cdk-lib';
+import { App, Token, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
 import { LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE } from '../local/local-ledger';
 import { limiterTableInput } from '../local/dynalite';
-import { LocalWorkflow, stateMachineId, type LocalExecution } from '../local/template-workflow';
+import { LocalWorkflow, TemplateResolver, runbooksOf, stateMachineId, type LocalExecution } from '../local/template-workflow';
 import { MedicStack } from '../medic-stack';
+import { MedicPlatform } from '../platform';
+import type { Runbook } from '../runbook';
 import { SimClock } from './clock';
 import { gameDayDynamo } from './local-dynamo';
 import { matchesPattern, ruleTargets, type RuleRoute } from './routing';
 import type { Scenario, TimelineEvent } from './scenario';
 import { installServices } from './services';
 import { Alarms } from './services/core';
-import { World, type MutatingCall } from './world';
+import { World, type MutatingCall, type WorldEnv } from './world';
 
 /** What one scenario left behind: the ledger entries of its incidents, the calls, the notifications. */
 export interface ScenarioRun {
@@ -48,10 +50,36 @@ function isolateProcess(region: string): void {
   delete process.env.AWS_SESSION_TOKEN;
 }
 
-function synthesize(scenario: Scenario): { stack: MedicStack; template: Template } {
+/** The stack a scenario runs: the reference app from its config, or the user's own app module. */
+interface SynthesizedStack {
+  readonly stack: Stack;
+  readonly template: Template;
+  readonly runbooks: Runbook[];
+  readonly env: WorldEnv;
+}
+
+function synthesize(scenario: Scenario): SynthesizedStack {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new MedicStack(app, scenario.config.stackName, { config: scenario.config, env: scenario.config.env });
-  return { stack, template: Template.fromStack(stack) };
+  let stack: Stack;
+  if (scenario.config) {
+    stack = new MedicStack(app, scenario.config.stackName, { config: scenario.config, env: scenario.config.env });
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const module = require(scenario.app!) as { gameDayStack?: (app: App) => Stack };
+    if (typeof module.gameDayStack !== 'function') throw new Error(`${scenario.file}: ${scenario.app} exports no gameDayStack(app) function`);
+    stack = module.gameDayStack(app);
+  }
+  if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) throw new Error(`${scenario.file}: the stack needs an explicit env (account and region)`);
+  const runbooks = runbooksOf(stack);
+  if (runbooks.length === 0) throw new Error(`${scenario.file}: the stack has no runbook`);
+  const platform = stack.node.findAll().find((c): c is MedicPlatform => c instanceof MedicPlatform);
+  if (!platform) throw new Error(`${scenario.file}: the stack has no MedicPlatform`);
+  const template = Template.fromStack(stack);
+  // Parameter names are tokens (a Ref to the parameter); the template gives their names.
+  const resolver = new TemplateResolver(template.toJSON().Resources, { account: stack.account, region: stack.region });
+  const nameOf = (parameter: { parameterName: string }) => String(resolver.resolve(stack.resolve(parameter.parameterName)));
+  const killSwitches = { global: nameOf(platform.globalKillSwitch), runbooks: Object.fromEntries(runbooks.map((r) => [r.name, nameOf(r.killSwitch)])) };
+  return { stack, template, runbooks, env: { account: stack.account, region: stack.region, stackName: stack.stackName, killSwitches } };
 }
 
 async function scanLedger(dynamo: Awaited<ReturnType<typeof gameDayDynamo>>['dynamo'], from: Date, to: Date): Promise<Map<string, LedgerEntry[]>> {
@@ -81,17 +109,16 @@ async function scanLedger(dynamo: Awaited<ReturnType<typeof gameDayDynamo>>['dyn
  * what happened. `dayIndex` places the scenario on its own simulated day.
  */
 export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<ScenarioRun> {
-  const { config } = scenario;
-  isolateProcess(config.env.region);
-  const { stack, template } = synthesize(scenario);
+  const { stack, template, runbooks: constructs, env: worldEnv } = synthesize(scenario);
+  isolateProcess(worldEnv.region);
   const local = await gameDayDynamo();
   await local.dynamo.deleteTables([LOCAL_LIMITER_TABLE]);
   await local.dynamo.createTable(limiterTableInput(LOCAL_LIMITER_TABLE));
 
   const startedAt = new Date(scenario.start.getTime() + dayIndex * DAY_MS);
   const clock = new SimClock(startedAt);
-  const runbooks = stack.runbooks().map((r) => r.name);
-  const world = new World(scenario.world, clock, { account: config.env.account, region: config.env.region, stackName: config.stackName }, scenario.faults);
+  const runbooks = constructs.map((r) => r.name);
+  const world = new World(scenario.world, clock, worldEnv, scenario.faults);
   const outages = scenario.faults.filter((f) => f.kind === 'dynamodb-unavailable');
   local.outage = () => outages.some((o) => clock.now() >= startedAt.getTime() + o.from * 1000 && clock.now() < startedAt.getTime() + (o.from + o.for) * 1000);
   const executions: ScenarioRun['executions'] = [];
@@ -99,8 +126,14 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   clock.install();
   try {
     const alarms = new Alarms(world);
-    installServices(world, runbooks);
-    const env = { account: config.env.account, region: config.env.region };
+    installServices(world);
+    for (const module of scenario.services) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { install } = require(module) as { install?: (world: World) => void };
+      if (typeof install !== 'function') throw new Error(`${scenario.file}: ${module} exports no install(world) function`);
+      install(world);
+    }
+    const env = { account: worldEnv.account, region: worldEnv.region };
     const workflows = new Map(runbooks.map((name) => [name, new LocalWorkflow(template, stateMachineId(stack, name), {
       env, simulatedWait: (seconds) => clock.sleep(seconds),
     })]));

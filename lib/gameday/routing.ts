@@ -1,6 +1,6 @@
+import type { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { stateMachineId } from '../local/template-workflow';
-import type { MedicStack } from '../medic-stack';
+import { runbooksOf, stateMachineId } from '../local/template-workflow';
 
 /** An EventBridge rule of the stack that starts a runbook's state machine. */
 export interface RuleRoute {
@@ -10,8 +10,8 @@ export interface RuleRoute {
 }
 
 /** The stack's rules that target a runbook state machine, read from the synthesized template. */
-export function ruleTargets(template: Template, stack: MedicStack): RuleRoute[] {
-  const machines = new Map(stack.runbooks().map((r) => [stateMachineId(stack, r.name), r.name]));
+export function ruleTargets(template: Template, stack: Stack): RuleRoute[] {
+  const machines = new Map(runbooksOf(stack).map((r) => [stateMachineId(stack, r.name), r.name]));
   const routes: RuleRoute[] = [];
   for (const [rule, resource] of Object.entries(template.findResources('AWS::Events::Rule'))) {
     const pattern = resource.Properties?.EventPattern as Record<string, unknown> | undefined;

@@ -14,7 +14,12 @@ export interface Scenario {
   readonly description: string;
   /** Simulated start time. */
   readonly start: Date;
-  readonly config: MedicConfig;
+  /** The reference app's configuration, or undefined when `app` builds the stack. */
+  readonly config?: MedicConfig;
+  /** A module exporting `gameDayStack(app)`, which builds the stack with your own CDK code (absolute path). */
+  readonly app?: string;
+  /** Modules exporting `install(world)`, simulating services your own runbooks call (absolute paths). */
+  readonly services: string[];
   readonly world: WorldSpec;
   readonly timeline: TimelineEvent[];
   readonly faults: Fault[];
@@ -185,8 +190,8 @@ function readExpectations(raw: unknown, where: string): Expectations {
   };
 }
 
-/** Reads and checks a scenario; errors name the file and the offending key. */
-export function parseScenario(textContent: string, file = 'scenario'): Scenario {
+/** Reads and checks a scenario; errors name the file and the offending key. Module paths are relative to `baseDir`. */
+export function parseScenario(textContent: string, file = 'scenario', baseDir = process.cwd()): Scenario {
   let raw: unknown;
   try {
     raw = parseYaml(textContent);
@@ -194,18 +199,22 @@ export function parseScenario(textContent: string, file = 'scenario'): Scenario 
     throw new Error(`${file}: not valid YAML (${(error as Error).message})`);
   }
   if (!isObject(raw)) throw new Error(`${file}: must be a mapping`);
-  only(raw, ['name', 'description', 'start', 'config', 'world', 'timeline', 'faults', 'expect', 'limit'], file);
+  only(raw, ['name', 'description', 'start', 'config', 'app', 'services', 'world', 'timeline', 'faults', 'expect', 'limit'], file);
   const start = new Date(String(raw.start ?? DEFAULT_START));
   if (Number.isNaN(start.getTime())) throw new Error(`${file}.start: "${String(raw.start)}" is not a date`);
-  if (!isObject(raw.config)) throw new Error(`${file}.config: must be a medic configuration (as bin/medic.config.example.json)`);
-  const config = parseConfig(JSON.stringify(raw.config), `${file}.config`);
+  if ((raw.config === undefined) === (raw.app === undefined)) throw new Error(`${file}: give either config (the reference app) or app (a module building your stack)`);
+  if (raw.config !== undefined && !isObject(raw.config)) throw new Error(`${file}.config: must be a medic configuration (as bin/medic.config.example.json)`);
+  const config = raw.config === undefined ? undefined : parseConfig(JSON.stringify(raw.config), `${file}.config`);
+  const modulePath = (value: unknown, where: string) => path.resolve(baseDir, text(value, where));
+  if (raw.services !== undefined && !Array.isArray(raw.services)) throw new Error(`${file}.services: must list module paths`);
   const world = isObject(raw.world) ? raw.world : {};
   if (!Array.isArray(raw.timeline) || raw.timeline.length === 0) throw new Error(`${file}.timeline: must list at least one event`);
   return {
     name: text(raw.name, `${file}.name`),
     description: typeof raw.description === 'string' ? raw.description : '',
     start,
-    config,
+    ...(config ? { config } : { app: modulePath(raw.app, `${file}.app`) }),
+    services: ((raw.services ?? []) as unknown[]).map((m, i) => modulePath(m, `${file}.services[${i}]`)),
     world: { ...world, alarms: readAlarms(world.alarms, `${file}.world.alarms`) },
     timeline: raw.timeline.map((e, i) => readEvent(e, `${file}.timeline[${i}]`)).sort((a, b) => a.at - b.at),
     faults: (Array.isArray(raw.faults) ? raw.faults : []).map((f, i) => readFault(f, `${file}.faults[${i}]`)),
@@ -217,5 +226,5 @@ export function parseScenario(textContent: string, file = 'scenario'): Scenario 
 
 export function loadScenario(file: string): Scenario {
   if (!fs.existsSync(file)) throw new Error(`scenario ${file} does not exist`);
-  return parseScenario(fs.readFileSync(file, 'utf8'), path.relative(process.cwd(), file) || file);
+  return parseScenario(fs.readFileSync(file, 'utf8'), path.relative(process.cwd(), file) || file, path.dirname(path.resolve(file)));
 }

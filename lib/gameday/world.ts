@@ -17,6 +17,8 @@ export interface WorldEnv {
   readonly account: string;
   readonly region: string;
   readonly stackName: string;
+  /** SSM parameter names of the stack's kill switch and of each runbook's. */
+  readonly killSwitches: { readonly global: string; readonly runbooks: Record<string, string> };
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- SDK clients and their mocks are typed per service; the world holds all of them. */
@@ -85,8 +87,12 @@ export class World {
     this.clock.schedule(this.clock.now() + seconds * 1000, change);
   }
 
+  /** The stack's kill-switch parameter, or a runbook's. */
   killSwitchName(runbook?: string): string {
-    return `/medic/${this.env.stackName}/kill-switch/${runbook ? `runbook/${runbook}` : 'global'}`;
+    if (!runbook) return this.env.killSwitches.global;
+    const name = this.env.killSwitches.runbooks[runbook];
+    if (!name) throw new Error(`there is no runbook ${runbook} in the stack`);
+    return name;
   }
 
   restore(): void {

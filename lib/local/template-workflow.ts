@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { CfnResource } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { MedicStack } from '../medic-stack';
+import type { Stack } from 'aws-cdk-lib';
+import { Runbook } from '../runbook';
 import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../function';
 
 // aws-local-stepfunctions 3 targets Node 22; Node 20 lacks Promise.withResolvers.
@@ -207,9 +208,14 @@ export class LocalWorkflow {
   }
 }
 
+/** Every runbook construct in a stack (the reference app's, or any app built from the constructs). */
+export function runbooksOf(stack: Stack): Runbook[] {
+  return stack.node.findAll().filter((c): c is Runbook => c instanceof Runbook);
+}
+
 /** Logical id of a runbook's state machine in the stack's template. */
-export function stateMachineId(stack: MedicStack, runbookName: string): string {
-  const runbook = stack.runbooks().find((r) => r.name === runbookName);
+export function stateMachineId(stack: Stack, runbookName: string): string {
+  const runbook = runbooksOf(stack).find((r) => r.name === runbookName);
   if (!runbook) throw new Error(`no runbook ${runbookName} in the stack`);
   return stack.resolve((runbook.stateMachine.node.defaultChild as CfnResource).logicalId) as string;
 }

@@ -150,7 +150,7 @@ describe('certificate renewal scenarios', () => {
 });
 
 describe('the simulated services on their own', () => {
-  const env = { account: '111111111111', region: 'eu-west-1', stackName: 'GameDay' };
+  const env = { account: '111111111111', region: 'eu-west-1', stackName: 'GameDay', killSwitches: { global: '/medic/GameDay/kill-switch/global', runbooks: {} } };
   const START = new Date('2026-11-22T03:17:00Z');
 
   async function world(spec: Record<string, unknown>) {

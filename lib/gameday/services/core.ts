@@ -55,9 +55,10 @@ export class Alarms {
 }
 
 /** Kill-switch parameters, the change calendar and the escalation topic. */
-export function installPlatformServices(world: World, runbooks: string[]): void {
+export function installPlatformServices(world: World): void {
+  // As the stack creates them: every switch off.
   world.parameters.set(world.killSwitchName(), 'off');
-  for (const runbook of runbooks) world.parameters.set(world.killSwitchName(runbook), 'off');
+  for (const runbook of Object.keys(world.env.killSwitches.runbooks)) world.parameters.set(world.killSwitchName(runbook), 'off');
   const ssm = world.stub(SSMClient);
   ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => world.answer('ssm', 'GetParameters', input, false, () => ({
     Parameters: input.Names.filter((n) => world.parameters.has(n)).map((n) => ({ Name: n, Value: world.parameters.get(n) })),

@@ -10,8 +10,8 @@ import { installAcm } from './acm';
  * Installs every simulated service. Each reads its own part of the scenario's `world` and
  * answers the SDK calls of the handlers that use it.
  */
-export function installServices(world: World, runbooks: string[]): void {
-  installPlatformServices(world, runbooks);
+export function installServices(world: World): void {
+  installPlatformServices(world);
   installEcs(world);
   installAutoScaling(world);
   installRds(world);
