@@ -1,6 +1,4 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +7,7 @@ import { MedicFunction } from './function';
 import { acknowledge } from './nag';
 import { withDefaults, type RunbookPolicyProps } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
+import { alarmToEscalationTopic } from './self-monitoring';
 
 /** The tag that opts an Auto Scaling group into the sweep (and into the runbook's allow-list). */
 export interface OptInTag {
@@ -195,16 +194,8 @@ export class AsgElbHealthCheckRunbook extends Construct {
 
   /** A sweep that fails (after EventBridge's retries) must reach a human, not vanish. */
   private alarmOnSweepErrors(props: AsgElbHealthCheckRunbookProps, fn: MedicFunction): void {
-    const alarm = new cloudwatch.Alarm(this, 'SweepErrorsAlarm', {
-      alarmDescription: `medic: the sweep of runbook ${props.name} failed; some non-compliant groups were not looked at`,
-      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.platform.escalationTopic));
-    props.platform.allowToPublish('cloudwatch.amazonaws.com', alarm.alarmArn);
+    alarmToEscalationTopic(this, 'SweepErrorsAlarm', props.platform, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      `medic: the sweep of runbook ${props.name} failed; some non-compliant groups were not looked at`);
   }
 }
 

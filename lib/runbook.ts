@@ -1,6 +1,5 @@
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +13,7 @@ import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec 
 import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow } from './runbook-workflow';
-import { RunbookSelfAlarms } from './self-monitoring';
+import { RunbookSelfAlarms, alarmToEscalationTopic } from './self-monitoring';
 import {
   resolveAdmissionPolicy, resolveMode, resolveVerification, validateRunbookName, type RunbookPolicyProps, type VerificationProps,
 } from './policy';
@@ -283,16 +282,8 @@ export class Runbook extends Construct {
 
   /** An event in the dead-letter queue is an alarm no runbook ran for: tell a human. */
   private alarmOnUndeliveredEvents(platform: MedicPlatform, deadLetterQueue: sqs.Queue): void {
-    const alarm = new cloudwatch.Alarm(this, 'UndeliveredEventsAlarm', {
-      alarmDescription: `medic: an alarm event for runbook ${this.name} could not start its workflow; `
-        + 'the event is in the dead-letter queue and no remediation ran',
-      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new cloudwatchActions.SnsAction(platform.escalationTopic));
-    platform.allowToPublish('cloudwatch.amazonaws.com', alarm.alarmArn);
+    alarmToEscalationTopic(this, 'UndeliveredEventsAlarm', platform,
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      `medic: an alarm event for runbook ${this.name} could not start its workflow; the event is in the dead-letter queue and no remediation ran`);
   }
 }

@@ -25,7 +25,7 @@ export function medicMetric(name: MedicMetricName, dimensions: Record<string, st
  * An alarm on "anything counted in 5 minutes" that notifies the escalation topic. Missing data
  * is not breaching: these metrics only have datapoints when something went wrong.
  */
-function alarmToEscalationTopic(scope: Construct, id: string, platform: MedicPlatform, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm {
+export function alarmToEscalationTopic(scope: Construct, id: string, platform: MedicPlatform, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm {
   const alarm = new cloudwatch.Alarm(scope, id, {
     alarmDescription: description,
     metric,

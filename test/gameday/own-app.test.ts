@@ -1,21 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runScenario } from '../../lib/gameday/engine';
-import { stopGameDayDynamo } from '../../lib/gameday/local-dynamo';
-import { reportScenario } from '../../lib/gameday/report';
 import { loadScenario } from '../../lib/gameday/scenario';
 import { seen } from './fixtures/own-services';
+import { gameDayRunner } from './support';
 
+const gameDay = gameDayRunner('own-app');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-own-app-'));
-process.env.MEDIC_LOCAL_DB_DIR = dir;
-afterAll(async () => {
-  await stopGameDayDynamo();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('a scenario runs a stack built by your own CDK code, with its own kill-switch names and your own services module', async () => {
-  const report = reportScenario(await runScenario(loadScenario(path.join(__dirname, 'fixtures', 'own-app.yaml'))));
+  const report = await gameDay.runScenario(loadScenario(path.join(__dirname, 'fixtures', 'own-app.yaml')));
   expect(report.failures).toEqual([]);
   const denied = report.incidents.find((i) => i.outcome === 'denied')!;
   // The platform's own prefix, not the reference app's: the switch flipped by the timeline is the one the handlers read.

@@ -1,9 +1,8 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, FailoverDBClusterCommand, RDSClient, RebootDBInstanceCommand } from '@aws-sdk/client-rds';
-import type { ScenarioReport } from '../../lib/gameday/report';
+import { installAutoScaling } from '../../lib/gameday/services/auto-scaling';
+import { installRds } from '../../lib/gameday/services/rds';
+import { gameDayRunner, line, simulatedWorld } from './support';
 
 /**
  * The Auto Scaling and RDS parts of the game-day world: the bundled scenarios run in-process
@@ -11,42 +10,8 @@ import type { ScenarioReport } from '../../lib/gameday/report';
  * simulated services behave as docs/gameday.md says on their own.
  */
 
-// The engine keeps one local DynamoDB per process: this file's goes to a fresh folder, never .medic/gameday-db.
-const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-gameday-asg-rds-'));
-process.env.MEDIC_LOCAL_DB_DIR = dbDir;
-
-type Engine = typeof import('../../lib/gameday/engine');
-type Report = typeof import('../../lib/gameday/report');
-type Scenarios = typeof import('../../lib/gameday/scenario');
-type LocalDynamo = typeof import('../../lib/gameday/local-dynamo');
-let engine: Engine;
-let report: Report;
-let scenarios: Scenarios;
-let localDynamo: LocalDynamo;
-
-const SCENARIOS = path.join(__dirname, '..', '..', 'scenarios');
-let day = 0;
-
-/** Runs a bundled scenario on its own simulated day (so incident ids never collide) and reports it. */
-async function run(file: string): Promise<ScenarioReport> {
-  const scenario = scenarios.loadScenario(path.join(SCENARIOS, file));
-  return report.reportScenario(await engine.runScenario(scenario, day++));
-}
-
-const lines = (r: ScenarioReport): string[] => r.incidents.flatMap((i) => i.timeline);
-const line = (r: ScenarioReport, pattern: RegExp): string | undefined => lines(r).find((l) => pattern.test(l));
-
-beforeAll(async () => {
-  engine = await import('../../lib/gameday/engine');
-  report = await import('../../lib/gameday/report');
-  scenarios = await import('../../lib/gameday/scenario');
-  localDynamo = await import('../../lib/gameday/local-dynamo');
-});
-
-afterAll(async () => {
-  await localDynamo?.stopGameDayDynamo();
-  fs.rmSync(dbDir, { recursive: true, force: true });
-});
+const gameDay = gameDayRunner('asg-rds');
+const run = gameDay.run;
 
 describe('Auto Scaling scenarios', () => {
   test('asg-elb-enforced: a target-group alarm enforces ELB checks on the mapped group, capacity holds, resolved', async () => {
@@ -116,9 +81,9 @@ describe('RDS failover drill scenarios', () => {
   }, 120_000);
 
   test('a wrong expectation fails the scenario, naming what was expected and what happened', async () => {
-    const scenario = scenarios.loadScenario(path.join(SCENARIOS, 'rds-drill-dry-run.yaml'));
+    const scenario = gameDay.load('rds-drill-dry-run.yaml');
     const wrong = { ...scenario, expect: { incidents: [{ runbook: 'rds-failover-drill', outcome: 'resolved' as const }], calls: { 'rds:RebootDBInstance': 1 } } };
-    const r = report.reportScenario(await engine.runScenario(wrong, day++));
+    const r = await gameDay.runScenario(wrong);
     expect(r.passed).toBe(false);
     expect(r.failures).toEqual([
       'expected at least 1 resolved incident(s) of rds-failover-drill, got 0 (its outcomes: observed)',
@@ -128,32 +93,7 @@ describe('RDS failover drill scenarios', () => {
 });
 
 describe('the simulated services on their own', () => {
-  const env = { account: '111111111111', region: 'eu-west-1', stackName: 'GameDay', killSwitches: { global: '/medic/GameDay/kill-switch/global', runbooks: {} } };
-  const START = new Date('2026-11-22T03:17:00Z');
-
-  async function world(spec: Record<string, unknown>) {
-    const { SimClock } = await import('../../lib/gameday/clock');
-    const { World } = await import('../../lib/gameday/world');
-    const { installAutoScaling } = await import('../../lib/gameday/services/auto-scaling');
-    const { installRds } = await import('../../lib/gameday/services/rds');
-    const clock = new SimClock(START);
-    const w = new World(spec, clock, env, []);
-    installAutoScaling(w);
-    installRds(w);
-    /** Moves simulated time `seconds` ahead, firing the world's scheduled changes on the way. */
-    const advance = async (seconds: number) => {
-      const target = clock.now() + seconds * 1000;
-      clock.schedule(target, () => undefined);
-      try {
-        await clock.run(seconds * 1000);
-      } catch (error) {
-        // Changes scheduled further ahead stay pending: the clock stops at the target.
-        if (!/still running/.test((error as Error).message)) throw error;
-      }
-      expect(clock.now()).toBe(target);
-    };
-    return { w, clock, advance };
-  }
+  const world = async (spec: Record<string, unknown>) => simulatedWorld(spec, installAutoScaling, installRds);
 
   test('a collapsing group loses its healthy capacity after ELB is enforced, and gets it back after the rollback', async () => {
     const { w, advance } = await world({ autoScaling: { groups: [{ name: 'web-asg', afterEnforcing: 'collapses', collapseAfter: '90s' }] } });

@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { ACMClient, DescribeCertificateCommand, RenewCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
@@ -8,6 +5,9 @@ import {
   DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { ScenarioReport } from '../../lib/gameday/report';
+import { installAcm } from '../../lib/gameday/services/acm';
+import { installEc2Disk } from '../../lib/gameday/services/ec2-disk';
+import { gameDayRunner, line, simulatedWorld } from './support';
 
 /**
  * The EC2 disk and ACM parts of the game-day world: the bundled disk-prune and certificate
@@ -15,30 +15,8 @@ import type { ScenarioReport } from '../../lib/gameday/report';
  * expectations, and the simulated services behave as docs/gameday.md says on their own.
  */
 
-// The engine keeps one local DynamoDB per process: this file's goes to a fresh folder, never .medic/gameday-db.
-const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-gameday-disk-acm-'));
-process.env.MEDIC_LOCAL_DB_DIR = dbDir;
-
-type Engine = typeof import('../../lib/gameday/engine');
-type Report = typeof import('../../lib/gameday/report');
-type Scenarios = typeof import('../../lib/gameday/scenario');
-type LocalDynamo = typeof import('../../lib/gameday/local-dynamo');
-let engine: Engine;
-let report: Report;
-let scenarios: Scenarios;
-let localDynamo: LocalDynamo;
-
-const SCENARIOS = path.join(__dirname, '..', '..', 'scenarios');
-let day = 0;
-
-/** Runs a bundled scenario on its own simulated day (so incident ids never collide) and reports it. */
-async function run(file: string): Promise<ScenarioReport> {
-  const scenario = scenarios.loadScenario(path.join(SCENARIOS, file));
-  return report.reportScenario(await engine.runScenario(scenario, day++));
-}
-
-const lines = (r: ScenarioReport): string[] => r.incidents.flatMap((i) => i.timeline);
-const line = (r: ScenarioReport, pattern: RegExp): string | undefined => lines(r).find((l) => pattern.test(l));
+const gameDay = gameDayRunner('disk-acm');
+const run = gameDay.run;
 const operations = (r: ScenarioReport): string[] => r.calls.map((c) => `${c.service}:${c.operation}`);
 
 const INSTANCE = 'i-0123456789abcdef0';
@@ -49,18 +27,6 @@ const ZONE = 'Z0123456789EXAMPLE';
 /** ACM's record shapes (lambdas/certificate-renewal/validation-record.ts). */
 const RECORD_NAME = /^_[0-9a-f]{32}\.www\.example\.com\.$/;
 const RECORD_VALUE = /^_[0-9a-f]{32}\.[a-z]{10}\.acm-validations\.aws\.$/;
-
-beforeAll(async () => {
-  engine = await import('../../lib/gameday/engine');
-  report = await import('../../lib/gameday/report');
-  scenarios = await import('../../lib/gameday/scenario');
-  localDynamo = await import('../../lib/gameday/local-dynamo');
-});
-
-afterAll(async () => {
-  await localDynamo?.stopGameDayDynamo();
-  fs.rmSync(dbDir, { recursive: true, force: true });
-});
 
 describe('disk prune scenarios', () => {
   test('disk-prune-frees-space: one command, disk back to 70 %, resolved', async () => {
@@ -150,31 +116,7 @@ describe('certificate renewal scenarios', () => {
 });
 
 describe('the simulated services on their own', () => {
-  const env = { account: '111111111111', region: 'eu-west-1', stackName: 'GameDay', killSwitches: { global: '/medic/GameDay/kill-switch/global', runbooks: {} } };
-  const START = new Date('2026-11-22T03:17:00Z');
-
-  async function world(spec: Record<string, unknown>) {
-    const { SimClock } = await import('../../lib/gameday/clock');
-    const { World } = await import('../../lib/gameday/world');
-    const { installEc2Disk } = await import('../../lib/gameday/services/ec2-disk');
-    const { installAcm } = await import('../../lib/gameday/services/acm');
-    const clock = new SimClock(START);
-    const w = new World(spec, clock, env, []);
-    installEc2Disk(w);
-    installAcm(w);
-    /** Moves simulated time `seconds` ahead, firing the world's scheduled changes on the way. */
-    const advance = async (seconds: number) => {
-      const target = clock.now() + seconds * 1000;
-      clock.schedule(target, () => undefined);
-      try {
-        await clock.run(seconds * 1000);
-      } catch (error) {
-        // Changes scheduled further ahead stay pending: the clock stops at the target.
-        if (!/still running/.test((error as Error).message)) throw error;
-      }
-    };
-    return { w, clock, advance };
-  }
+  const world = async (spec: Record<string, unknown>) => simulatedWorld(spec, installEc2Disk, installAcm);
 
   test('a fleet command runs MaxConcurrency at a time, stops after MaxErrors, and the metric moves only where a prune succeeded', async () => {
     const { w, clock, advance } = await world({
