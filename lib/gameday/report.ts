@@ -57,8 +57,11 @@ export function outcomeOf(entries: LedgerEntry[]): Outcome {
 }
 
 function callText(call: { service?: string; operation?: string; parameters?: Record<string, unknown> }): string {
-  const params = Object.entries(call.parameters ?? {}).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`).join(' ');
-  return `${call.service}:${call.operation}${params ? ` ${oneLine(params, 100)}` : ''}`;
+  // Targets and the like matter more than long parameter maps: scalars first, then the shortest objects.
+  const text = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const params = Object.entries(call.parameters ?? {}).filter(([k]) => k !== 'Comment').sort(([, a], [, b]) => (typeof a === 'object' ? 1 : 0) - (typeof b === 'object' ? 1 : 0) || (typeof a === 'object' ? text(a).length - text(b).length : 0))
+    .map(([k, v]) => `${k}=${text(v)}`).join(' ');
+  return `${call.service}:${call.operation}${params ? ` ${oneLine(params, 160)}` : ''}`;
 }
 
 /** One line per ledger entry worth a human's attention: `03:17:22 DETECT api-5xx ALARM (ecs-service prod/api)`. */
@@ -91,6 +94,13 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
   }
 }
 
+/** A `verification-failed` entry that only restates the failing reading just before it. */
+function isRestatedFailure(entry: LedgerEntry, previous: LedgerEntry | undefined): boolean {
+  if (entry.phase !== 'verification-failed' || previous?.phase !== 'checked') return false;
+  const reading = detailOf(previous);
+  return reading.verdict === 'failure' && reading.reason === detailOf(entry).reason;
+}
+
 /** Consecutive lines that differ only in their time become one: `... (x19, until 03:27:00)`. */
 function collapseRepeats(lines: string[]): string[] {
   const out: Array<{ line: string; n: number; last: string }> = [];
@@ -118,7 +128,7 @@ function incidentReport(incidentId: string, entries: LedgerEntry[]): IncidentRep
     target: entries.find((e) => e.targetArn)?.targetArn,
     outcome,
     ...(outcome === 'resolved' && completed && detected !== undefined ? { secondsToResolve: (Date.parse(completed.at) - detected) / 1000 } : {}),
-    timeline: collapseRepeats(entries.flatMap((e) => timelineLine(e, detected))),
+    timeline: collapseRepeats(entries.flatMap((e, i) => (isRestatedFailure(e, entries[i - 1]) ? [] : timelineLine(e, detected)))),
     entries,
   };
 }
