@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './canonical-json';
 import { dynamo } from './clients';
 
@@ -149,12 +149,12 @@ export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
   }
 }
 
-/** Every entry of one incident, in sequence order. */
-export async function readIncident(table: string, incidentId: string): Promise<LedgerEntry[]> {
+/** Every entry of one incident, in sequence order. `client` defaults to the handlers' (the CLI passes its own). */
+export async function readIncident(table: string, incidentId: string, client: DynamoDBDocumentClient = dynamo()): Promise<LedgerEntry[]> {
   const entries: LedgerEntry[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const out = await dynamo().send(new QueryCommand({
+    const out = await client.send(new QueryCommand({
       TableName: table,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': incidentPk(incidentId) },
@@ -196,8 +196,8 @@ export function verifyChain(incidentId: string, entries: LedgerEntry[]): BrokenL
   return undefined;
 }
 
-export async function verifyIncident(table: string, incidentId: string): Promise<ChainReport> {
-  const entries = await readIncident(table, incidentId);
+export async function verifyIncident(table: string, incidentId: string, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
+  const entries = await readIncident(table, incidentId, client);
   if (entries.length === 0) {
     return { ok: false, incidents: 1, entries: 0, firstBroken: { incidentId, seq: 0, sk: '', reason: 'no entries for this incident' } };
   }
@@ -220,13 +220,13 @@ function daysBetween(from: Date, to: Date): string[] {
 }
 
 /** Verifies every incident that has an entry in [from, to], each over its whole chain. */
-export async function verifyRange(table: string, from: Date, to: Date): Promise<ChainReport> {
+export async function verifyRange(table: string, from: Date, to: Date, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
   if (!(from <= to)) throw new Error('verifyRange: "from" must be a date before "to"');
   const incidentIds = new Set<string>();
   for (const day of daysBetween(from, to)) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const out = await dynamo().send(new QueryCommand({
+      const out = await client.send(new QueryCommand({
         TableName: table,
         IndexName: 'byDay',
         KeyConditionExpression: '#day = :day AND #at BETWEEN :from AND :to',
@@ -241,7 +241,7 @@ export async function verifyRange(table: string, from: Date, to: Date): Promise<
   }
   let entries = 0;
   for (const incidentId of [...incidentIds].sort()) {
-    const report = await verifyIncident(table, incidentId);
+    const report = await verifyIncident(table, incidentId, client);
     entries += report.entries;
     if (!report.ok) return { ok: false, incidents: incidentIds.size, entries, firstBroken: report.firstBroken };
   }

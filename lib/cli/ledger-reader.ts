@@ -1,25 +1,19 @@
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { incidentPk, MAX_RANGE_DAYS, verifyChain, type ChainReport, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { MAX_RANGE_DAYS, readIncident, verifyIncident, verifyRange, type ChainReport, type LedgerEntry } from '../../lambdas/shared/ledger';
 import type { LedgerSource } from './ledger-source';
 import { daysOf, type TimeRange } from './time-range';
 
 /**
- * Reads a ledger table through the source's own client, with the queries of
- * lambdas/shared/ledger.ts (partition per incident, byDay and byTarget indexes) and its chain
- * check (verifyChain). The shared readIncident/verifyIncident/verifyRange always use the Lambda
- * handlers' client, configured only from the environment, so they cannot read `--local` or
- * `--region` without redirecting every DynamoDB call of the process.
+ * Reads a ledger table through the source's own client (never the handlers', so `--local` and
+ * `--region` redirect nothing else): the incident reads and chain checks of
+ * lambdas/shared/ledger.ts, plus the byDay and byTarget queries the listing needs.
  */
 export class LedgerReader {
   constructor(private readonly source: LedgerSource) {}
 
-  /** Every entry of one incident, in sequence order (consistent read, as the verifier does). */
+  /** Every entry of one incident, in sequence order. */
   incident(incidentId: string): Promise<LedgerEntry[]> {
-    return this.query({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': incidentPk(incidentId) },
-      ConsistentRead: true,
-    });
+    return readIncident(this.source.table, incidentId, this.source.client);
   }
 
   /** Several incidents' entries, a few queries at a time (in the order of `incidentIds`). */
@@ -57,26 +51,14 @@ export class LedgerReader {
     });
   }
 
-  /** The hash chain of one incident (as verifyIncident): an incident without entries is broken. */
-  async verifyIncident(incidentId: string): Promise<ChainReport> {
-    const entries = await this.incident(incidentId);
-    if (entries.length === 0) {
-      return { ok: false, incidents: 1, entries: 0, firstBroken: { incidentId, seq: 0, sk: '', reason: 'no entries for this incident' } };
-    }
-    const firstBroken = verifyChain(incidentId, entries);
-    return { ok: !firstBroken, incidents: 1, entries: entries.length, firstBroken };
+  /** The hash chain of one incident: an incident without entries is broken. */
+  verifyIncident(incidentId: string): Promise<ChainReport> {
+    return verifyIncident(this.source.table, incidentId, this.source.client);
   }
 
-  /** Every incident with an entry in the range, each over its whole chain, stopping at the first broken one (as verifyRange). */
-  async verifyRange(range: TimeRange): Promise<ChainReport> {
-    const incidentIds = [...new Set((await this.entriesBetween(range)).map((e) => e.incidentId))].sort();
-    let entries = 0;
-    for (const incidentId of incidentIds) {
-      const report = await this.verifyIncident(incidentId);
-      entries += report.entries;
-      if (!report.ok) return { ok: false, incidents: incidentIds.length, entries, firstBroken: report.firstBroken };
-    }
-    return { ok: true, incidents: incidentIds.length, entries };
+  /** Every incident with an entry in the range, each over its whole chain, stopping at the first broken one. */
+  verifyRange(range: TimeRange): Promise<ChainReport> {
+    return verifyRange(this.source.table, range.from, range.to, this.source.client);
   }
 
   private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<LedgerEntry[]> {
