@@ -237,8 +237,11 @@ export const steps: RunbookSteps = {
       if (status === 'available' && sawFailoverInProgress) {
         return { verdict: 'failure', reason: `${id} is available again but did not fail over: ${kind === 'instance' ? 'primary AZ' : 'writer'} is still ${after}`, readings };
       }
-      const waiting = `${id} is ${status ?? 'not found'}, ${moved ? 'primary moved' : `primary still ${after}`}`;
-      if (failoverTimedOut) return { verdict: 'failure', reason: `${waiting} ${options.failoverTimeoutSeconds}s after the failover request (timeout)`, readings };
+      const role = kind === 'instance' ? 'primary' : 'writer';
+      const waiting = `${id} is ${status ?? 'not found'}, ${moved ? `${role} moved` : `${role} still ${after}`}`;
+      if (failoverTimedOut) {
+        return { verdict: 'failure', reason: `${waiting} ${Math.round(seconds(requestedAt, now))}s after the failover request (timeout: ${options.failoverTimeoutSeconds}s)`, readings };
+      }
       return { verdict: 'pending', reason: `waiting: ${waiting}`, readings };
     }
     if (pre.kind === 'cluster' && pre.targetReader && after !== pre.targetReader) {

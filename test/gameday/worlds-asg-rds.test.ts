@@ -65,7 +65,7 @@ describe('RDS failover drill scenarios', () => {
     expect(r.passed).toBe(true);
     expect(r.incidents.map((i) => [i.runbook, i.outcome])).toEqual([['rds-failover-drill', 'escalated']]);
     expect(r.calls.map((c) => c.operation)).toEqual(['RebootDBInstance']);
-    expect(line(r, /VERIFY failure/)).toBe('03:19:15 VERIFY failure: orders-db is rebooting, primary still eu-west-1a 120s after the failover request (timeout)');
+    expect(line(r, /VERIFY failure/)).toBe('03:19:15 VERIFY failure: orders-db is rebooting, primary still eu-west-1a 135s after the failover request (timeout: 120s)');
     expect(line(r, /ESCALATE/)).toMatch(/^03:19:15 ESCALATE verification failed: .*The action is not reversible; nothing was rolled back\./);
     expect(line(r, /ROLLBACK/)).toBeUndefined();
   }, 120_000);

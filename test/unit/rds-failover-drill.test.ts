@@ -258,7 +258,7 @@ describe('verification', () => {
     instanceIs(instance({ DBInstanceStatus: 'rebooting' }));
     const result = await steps.check(state({ options: { failoverTimeoutSeconds: 600 }, act: acted(instancePre, secondsAgo(601)) }));
     expect(result.verdict).toBe('failure');
-    expect(result.reason).toBe('orders-db is rebooting, primary still eu-west-1a 600s after the failover request (timeout)');
+    expect(result.reason).toBe('orders-db is rebooting, primary still eu-west-1a 601s after the failover request (timeout: 600s)');
     expect(result.readings).toMatchObject({ status: 'rebooting', availabilityZone: 'eu-west-1a', sawFailoverInProgress: true });
   });
 
