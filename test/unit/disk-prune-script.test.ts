@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadDocument, renderScript } from '../support/ssm-document';
@@ -24,14 +24,28 @@ function file(relative: string, options: { days?: number; bytes?: number } = {})
   return full;
 }
 
-/** Runs the rendered script; the last stdout line is the JSON summary. */
-function prune(values: Record<string, string>): { status: number | null; summary: Summary; stdout: string } {
+/** Runs the rendered script (with `env` added to the environment); the last stdout line is the JSON summary. */
+function prune(values: Record<string, string>, env: NodeJS.ProcessEnv = {}): { status: number | null; summary: Summary; stdout: string } {
   const script = at('prune.sh');
   writeFileSync(script, renderScript({ journalVacuumSize: 'none', tmpRoots: 'none', ...values }));
-  const run = spawnSync('bash', [script], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync('bash', [script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
   const lines = run.stdout.trim().split('\n');
   return { status: run.status, summary: JSON.parse(lines[lines.length - 1]) as Summary, stdout: run.stdout };
 }
+
+/**
+ * A stand-in for the command `name`, first on PATH (merge the returned env into prune's): a local
+ * user's move made at a known point of the run, so a race is played deterministically.
+ */
+function fakeCommand(name: string, body: string): NodeJS.ProcessEnv {
+  const bin = at('bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  return { PATH: `${bin}:${process.env.PATH}` };
+}
+
+/** Shell lines for a fake command: once, rename $SWAP_DIR aside and put a symlink to $SWAP_TO in its place. */
+const SWAP = 'if [[ ! -L $SWAP_DIR ]]; then mv -- "$SWAP_DIR" "$SWAP_DIR.moved" && ln -s -- "$SWAP_TO" "$SWAP_DIR"; fi';
 
 /** Every entry under `dir`, as relative paths (symlinks listed, not followed). */
 function remaining(dir: string): string[] {
@@ -65,7 +79,7 @@ function buildTree(): void {
 }
 
 beforeEach(() => {
-  base = mkdtempSync(path.join(tmpdir(), 'medic-prune-'));
+  base = realpathSync(mkdtempSync(path.join(tmpdir(), 'medic-prune-'))); // physical: a root with a symlink in its path is refused
   buildTree();
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
@@ -112,6 +126,96 @@ describe('medic-disk-prune script on a real filesystem', () => {
     const linked = prune({ logRoot: at('log-link') });
     expect(linked.summary.refusedRoots).toEqual([`root ${at('log-link')} is a symbolic link`]);
     expect(existsSync(at('log/old.gz'))).toBe(true);
+  });
+
+  test('a directory swapped for a symlink between the checks and the unlink: the same-named file outside the root survives', () => {
+    file('tmp/attacker/d/victim.gz', { days: OLD });
+    const decoy = file('elsewhere/d/victim.gz', { days: OLD });
+    // lsof is asked about victim.gz after the script's checks on it: like a local user who owns
+    // tmp/attacker, it swaps tmp/attacker/d for a symlink to elsewhere/d, then answers "not open".
+    const env = { ...fakeCommand('lsof', `for last; do :; done\nif [[ \${last##*/} == victim.gz ]]; then ${SWAP}; fi\nexit 1`), SWAP_DIR: at('tmp/attacker/d'), SWAP_TO: at('elsewhere/d') };
+    const { status, summary } = prune({ logRoot: at('tmp'), logPatterns: '*.gz' }, env);
+    expect(readlinkSync(at('tmp/attacker/d'))).toBe(at('elsewhere/d')); // the swap happened mid-run
+    expect(existsSync(decoy)).toBe(true);
+    expect(existsSync(at('tmp/attacker/d.moved/victim.gz'))).toBe(false); // the file find found, where it now is
+    expect(summary).toMatchObject({ deleted: 1, bytesFreed: 100, errors: [], files: [at('tmp/attacker/d.moved/victim.gz')] });
+    expect(status).toBe(0);
+  });
+
+  test('a parent of a root swapped for a symlink after the root was checked: nothing there or elsewhere is pruned', () => {
+    file('tmp/app/cache/victim.gz', { days: OLD });
+    const decoy = file('elsewhere/app/cache/victim.gz', { days: OLD });
+    // realpath is the root check's last look at the path: once it has answered, tmp/app becomes a symlink.
+    const env = { ...fakeCommand('realpath', `out=$(PATH=\${PATH#*:} realpath "$@") || exit\n${SWAP}\nprintf '%s\\n' "$out"`), SWAP_DIR: at('tmp/app'), SWAP_TO: at('elsewhere/app') };
+    const { status, summary } = prune({ logRoot: at('tmp/app/cache'), logPatterns: '*.gz' }, env);
+    expect(readlinkSync(at('tmp/app'))).toBe(at('elsewhere/app'));
+    expect(existsSync(decoy)).toBe(true);
+    expect(existsSync(at('tmp/app.moved/cache/victim.gz'))).toBe(true);
+    expect(summary.errors).toEqual([`root ${at('tmp/app/cache')} changed after it was checked (now ${at('elsewhere/app/cache')})`]);
+    expect(summary).toMatchObject({ considered: 0, deleted: 0, files: [] });
+    expect(status).toBe(1);
+  });
+
+  // Every refusal case runs dry with a pattern nothing matches: a script that wrongly accepted a
+  // system root still could not delete anything on the machine running the tests.
+  const refusedDry = (root: string) => prune({ logRoot: root, logPatterns: 'medic-test-no-such-file', dryRun: 'true' });
+
+  test.each([
+    ['//etc', 'protected root //etc'],
+    ['/etc//', 'protected root /etc//'],
+    ['//etc//', 'protected root //etc//'],
+    ['/etc/./', 'root /etc/./ has a . or .. component'],
+    ['/./etc', 'root /./etc has a . or .. component'],
+    ['///', 'root /// refused'],
+    ['/var//', 'protected root /var//'],
+  ])('refuses %s, spelled with repeated slashes or dot components (exit 2, nothing considered)', (root, reason) => {
+    const { status, summary } = refusedDry(root);
+    expect(summary).toMatchObject({ refusedRoots: [reason], roots: [], considered: 0, wouldDelete: 0 });
+    expect(status).toBe(2);
+  });
+
+  test.each([
+    '/etc/ssl', '/usr/lib', '/usr/local/lib', '/boot/grub', '/var/lib/docker', '/var/cache/apt', '/var/spool/cron', '/var/run',
+    '/var/mail', '/var/www/html', '/var/logs', '/var/tmpfiles', '/dev/shm', '/proc/1', '/sys/kernel', '/run/user', '/root/.ssh',
+    '/home/ec2-user', '/opt/app/logs', '/srv/www', '/bin/x', '/sbin/x', '/lib/modules', '/lib64/x', '/snap/core',
+  ])('refuses %s, inside a protected tree (exit 2, nothing considered)', (root) => {
+    const { status, summary } = refusedDry(root);
+    expect(summary).toMatchObject({ refusedRoots: [`protected root ${root}`], roots: [], considered: 0, wouldDelete: 0 });
+    expect(status).toBe(2);
+  });
+
+  test.each(['/var/log', '/var/log/', '//var//log', '/var/tmp', '/tmp'])('accepts the default-style root %s', (root) => {
+    const { status, summary } = refusedDry(root);
+    expect(summary).toMatchObject({ refusedRoots: [], roots: [root], wouldDelete: 0, errors: [] });
+    expect(status).toBe(0);
+  });
+
+  test('/var/log subdirectories pass the protection rule; directories of the test tree under /tmp are pruned', () => {
+    const absent = `/var/log/medic-test-absent-${process.pid}`;
+    expect(refusedDry(absent).summary.refusedRoots).toEqual([`root ${absent} is not a directory`]);
+    const nested = prune({ logRoot: `${at('log/nginx')}/`, tmpRoots: at('tmp') });
+    expect(nested.status).toBe(0);
+    expect(nested.summary).toMatchObject({ refusedRoots: [], deleted: 2 });
+    expect(existsSync(at('log/nginx/access.log.2.gz'))).toBe(false);
+  });
+
+  test('refuses a root with a symbolic link among its parents', () => {
+    symlinkSync(base, at('base-link'));
+    const { status, summary } = prune({ logRoot: at('base-link/log'), tmpRoots: at('base-link/tmp') });
+    expect(summary.refusedRoots).toEqual([
+      `root ${at('base-link/log')} has a symbolic link in its path (it resolves to ${at('log')})`,
+      `root ${at('base-link/tmp')} has a symbolic link in its path (it resolves to ${at('tmp')})`,
+    ]);
+    expect(summary).toMatchObject({ considered: 0, deleted: 0 });
+    expect(status).toBe(2);
+    expect(existsSync(at('log/old.gz'))).toBe(true);
+    expect(existsSync(at('tmp/stale'))).toBe(true);
+  });
+
+  test('relative PATH entries are dropped (find -execdir refuses them): pruning still works', () => {
+    const { status, summary } = prune({ logRoot: at('log') }, { PATH: `.:bin::${process.env.PATH}` });
+    expect(summary).toMatchObject({ deleted: 5, errors: [] });
+    expect(status).toBe(0);
   });
 
   test('relative roots and values with quotes or spaces never reach the script (allowedPattern)', () => {
