@@ -26,6 +26,10 @@ export interface PolicyConfig {
   readonly maxAttempts?: number;
   readonly windowMinutes?: number;
   readonly maxConcurrent?: number;
+  /** @default 15 */
+  readonly maxEventAgeMinutes?: number;
+  /** @default 10 */
+  readonly denialDigestMinutes?: number;
 }
 
 export interface VerificationConfig {
@@ -159,7 +163,7 @@ const object = (required: Record<string, Check>, optional: Record<string, Check>
 const runbookRequired = { name: str, alarmArns: list(str) };
 const runbookOptional = {
   mode: oneOf(MODES),
-  policy: object({}, { maxAttempts: num, windowMinutes: num, maxConcurrent: num }),
+  policy: object({}, { maxAttempts: num, windowMinutes: num, maxConcurrent: num, maxEventAgeMinutes: num, denialDigestMinutes: num }),
   verification: object({}, { initialDelaySeconds: num, intervalSeconds: num, maxChecks: num, requiredConsecutiveSuccesses: num }),
   changeCalendar: str,
   timeoutMinutes: num,

@@ -140,7 +140,10 @@ export class MedicStack extends Stack {
       name: rb.name,
       mode: rb.mode,
       alarms: rb.alarmArns.map((arn, i) => cloudwatch.Alarm.fromAlarmArn(this, `Alarm-${rb.name}-${i}`, arn)),
-      policy: rb.policy && { maxAttempts: rb.policy.maxAttempts, window: minutes(rb.policy.windowMinutes), maxConcurrent: rb.policy.maxConcurrent },
+      policy: rb.policy && {
+        maxAttempts: rb.policy.maxAttempts, window: minutes(rb.policy.windowMinutes), maxConcurrent: rb.policy.maxConcurrent,
+        maxEventAge: minutes(rb.policy.maxEventAgeMinutes), denialDigestWindow: minutes(rb.policy.denialDigestMinutes),
+      },
       verification: rb.verification && {
         initialDelay: seconds(rb.verification.initialDelaySeconds),
         interval: seconds(rb.verification.intervalSeconds),

@@ -2,6 +2,7 @@ import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -44,6 +45,12 @@ export class MedicPlatform extends Construct {
   public readonly limiter: dynamodb.Table;
   /** Escalations go here. */
   public readonly escalationTopic: sns.Topic;
+  /**
+   * One small object per escalated incident, written with `If-None-Match` before its page is
+   * published: a store independent of DynamoDB, so a redelivered event during a ledger outage
+   * (or a retried Escalate) does not page twice. Objects expire after 15 days.
+   */
+  public readonly pageMarks: s3.Bucket;
   /** Stack-wide kill switch: any value but `off` stops all runbooks. */
   public readonly globalKillSwitch: ssm.StringParameter;
   public readonly killSwitchPrefix: string;
@@ -122,10 +129,20 @@ export class MedicPlatform extends Construct {
       this.escalationTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
 
+    this.pageMarks = new s3.Bucket(this, 'PageMarks', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // Longer than any redelivery (24 h) or redrive (14 days) of the incident it marks.
+      lifecycleRules: [{ expiration: Duration.days(15) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.pageMarks, ['S1'], 'The bucket holds only page marks (an incident id and a time); every page and its ledger entry are the audit record.');
+
     this.globalKillSwitch = new ssm.StringParameter(this, 'GlobalKillSwitch', {
       parameterName: `${this.killSwitchPrefix}/global`,
       stringValue: 'off',
-      description: 'medic stack-wide kill switch: "off" lets runbooks act; any other value (e.g. "on") stops them at admission and before every mutating call',
+      description: 'medic stack-wide kill switch: exactly "off" lets runbooks act; any other value (e.g. "on", "Off", " off") stops them at admission and before every mutating call',
     });
 
     this.validateFunction = this.platformFunction('ValidateFunction', 'validate', 'medic: validate an event, claim the incident, record it');
@@ -146,6 +163,9 @@ export class MedicPlatform extends Construct {
     }
     this.grantKillSwitchRead(this.admitFunction);
     this.escalationTopic.grantPublish(this.escalateFunction);
+    iam.Grant.addToPrincipal({ grantee: this.escalateFunction, actions: ['s3:PutObject', 's3:DeleteObject'], resourceArns: [this.pageMarks.arnForObjects('pages/*')] });
+    acknowledge(this.escalateFunction, [`IAM5[Resource::${arnRef(this.pageMarks)}/pages/*]`],
+      'Page marks are named for the incident they mark, known only at run time; the grant covers the marks prefix of this stack\'s bucket only.');
     this.escalationTopic.grantPublish(this.completeFunction); // runbook reports (drill results)
 
     this.selfAlarms = new PlatformSelfAlarms(this, 'SelfAlarms', this);
@@ -190,6 +210,7 @@ export class MedicPlatform extends Construct {
       MEDIC_TOPIC_ARN: this.escalationTopic.topicArn,
       MEDIC_STACK_NAME: Stack.of(this).stackName,
       MEDIC_LEDGER_RETENTION_DAYS: String(this.ledgerRetentionDays),
+      MEDIC_PAGE_MARKS_BUCKET: this.pageMarks.bucketName,
     };
   }
 

@@ -16,6 +16,19 @@ export interface RunbookPolicyProps {
    * @default 2
    */
   readonly maxConcurrent?: number;
+  /**
+   * An alarm or service event older than this when medic reads it is stale evidence: it is
+   * refused (and paged) instead of acted on. Events dated more than 2 minutes in the future are
+   * refused too.
+   * @default Duration.minutes(15)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * A storm of denials pages once: the first denial pages at once, and the denials of this
+   * runbook in the following window are sent together in one digest page at its end.
+   * @default Duration.minutes(10)
+   */
+  readonly denialDigestWindow?: Duration;
 }
 
 /** How a runbook proves its action worked. Success needs positive evidence in consecutive checks. */
@@ -63,6 +76,10 @@ export function resolveAdmissionPolicy(runbook: string, props: RunbookPolicyProp
       'the blast-radius cap cannot be switched off'),
     // A lease outlives the longest execution, so a crashed execution's lease is reclaimed, never a live one's.
     leaseSeconds: workflowTimeout.toSeconds() + 15 * 60,
+    maxEventAgeSeconds: wholeNumberIn(`runbook ${runbook}: policy.maxEventAge (seconds)`, (props.maxEventAge ?? Duration.minutes(15)).toSeconds(), 60, 7200,
+      'older evidence describes a state that may be long gone; EventBridge stops retrying a delivery after 2 hours'),
+    denialDigestSeconds: wholeNumberIn(`runbook ${runbook}: policy.denialDigestWindow (seconds)`, (props.denialDigestWindow ?? Duration.minutes(10)).toSeconds(), 60, 3600,
+      'a storm digest is sent at the end of its window: at least a minute, at most an hour'),
   };
 }
 

@@ -19,7 +19,12 @@ export interface RunbookWorkflowProps {
   readonly spec: RunbookSpec;
   readonly initialDelaySeconds: number;
   readonly intervalSeconds: number;
+  /** How long the incident that opens a storm digest waits before sending it. */
+  readonly denialDigestSeconds: number;
 }
+
+/** Errors of a rollback worth retrying (the handler names them so: throttling, contention, 5xx, timeouts). */
+const ROLLBACK_RETRYABLE = ['Medic.RollbackRetryable'];
 
 /**
  * The runbook state machine, in JSONPath, with states named for an operator reading the console:
@@ -36,7 +41,16 @@ export function buildRunbookWorkflow(scope: Construct, props: RunbookWorkflowPro
   const escalated = new sfn.Fail(scope, 'Escalated', { error: 'Medic.Escalated', cause: 'a human was notified; see the ledger entry "escalated"' });
   const escalate = invoke(scope, 'Escalate', platform.escalateFunction, '$.escalation');
   escalate.addCatch(escalationFailed, { resultPath: '$.escalationError' });
-  escalate.next(escalated);
+  // The incident that opened a storm digest waits out the window, then sends one page for the denials that joined it.
+  const waitForDigest = new sfn.Wait(scope, 'Wait for the storm digest', { time: sfn.WaitTime.duration(Duration.seconds(props.denialDigestSeconds)) });
+  const sendDigest = invoke(scope, 'Send storm digest', platform.escalateFunction, '$.digest',
+    sfn.TaskInput.fromObject({ sendDigest: true, state: sfn.JsonPath.entirePayload }));
+  sendDigest.addCatch(escalationFailed, { resultPath: '$.escalationError' });
+  waitForDigest.next(sendDigest);
+  sendDigest.next(escalated);
+  escalate.next(new sfn.Choice(scope, 'Storm digest to send?')
+    .when(sfn.Condition.and(sfn.Condition.isPresent('$.escalation.digest.role'), sfn.Condition.stringEquals('$.escalation.digest.role', 'owner')), waitForDigest)
+    .otherwise(escalated));
 
   const step = (name: string, stepName: string, resultPath: string): tasks.LambdaInvoke => {
     const task = invoke(scope, name, props.stepFunction, resultPath, sfn.TaskInput.fromObject({ step: stepName, state: sfn.JsonPath.entirePayload }));
@@ -76,6 +90,8 @@ export function buildRunbookWorkflow(scope: Construct, props: RunbookWorkflowPro
   let onVerificationFailed: sfn.IChainable = escalate;
   if (props.reversible) {
     const rollback = step('Roll back', 'rollback', '$.rollback');
+    // Undoing medic's own change is a safety action: transient errors are retried with backoff before it pages ROLLBACK FAILED.
+    rollback.addRetry({ errors: ROLLBACK_RETRYABLE, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
     rollback.next(escalate);
     onVerificationFailed = rollback;
   }
@@ -90,12 +106,16 @@ export function buildRunbookWorkflow(scope: Construct, props: RunbookWorkflowPro
     .when(sfn.Condition.stringEquals('$.incident.mode', 'auto'), act)
     .when(sfn.Condition.stringEquals('$.incident.mode', 'observe'), complete)
     .otherwise(escalate);
+  const observing = sfn.Condition.stringEquals('$.incident.mode', 'observe');
   const planDecision = new sfn.Choice(scope, 'Plan decision?')
     .when(sfn.Condition.stringEquals('$.plan.decision', 'act'), actOrObserve)
     .when(sfn.Condition.or(sfn.Condition.stringEquals('$.plan.decision', 'defer'), sfn.Condition.stringEquals('$.plan.decision', 'noop')), complete)
+    // Observe mode is quiet: what a real run would escalate is recorded by Complete, not paged.
+    .when(observing, complete)
     .otherwise(escalate);
   const admitted = new sfn.Choice(scope, 'Admitted?')
     .when(sfn.Condition.booleanEquals('$.admission.admitted', true), plan)
+    .when(observing, complete)
     .otherwise(escalate);
   const accepted = new sfn.Choice(scope, 'Event accepted?')
     .when(sfn.Condition.stringEquals('$.incident.status', 'received'), admit)

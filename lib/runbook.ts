@@ -121,6 +121,10 @@ export class Runbook extends Construct {
       throw new Error(`runbook ${this.name}: verification can take ${verificationSeconds}s, which with 10 minutes for the other steps `
         + `does not fit the ${timeout.toSeconds()}s workflow timeout; raise the timeout or shorten verification`);
     }
+    if (policy.denialDigestSeconds! + 300 > timeout.toSeconds()) {
+      throw new Error(`runbook ${this.name}: the denial digest window (${policy.denialDigestSeconds}s) and 5 minutes for the other steps do not fit the `
+        + `${timeout.toSeconds()}s workflow timeout; shorten policy.denialDigestWindow or raise the timeout`);
+    }
     if (!props.target && !props.manualTargets && !props.eventTarget) {
       throw new Error(`runbook ${this.name}: give "target" (alarm runbooks), "eventTarget" (service events) and/or "manualTargets" (started by hand)`);
     }
@@ -137,7 +141,7 @@ export class Runbook extends Construct {
     this.killSwitch = new ssm.StringParameter(this, 'KillSwitch', {
       parameterName: platform.runbookKillSwitchName(this.name),
       stringValue: 'off',
-      description: `medic kill switch of runbook ${this.name}: "off" lets it act; any other value stops it`,
+      description: `medic kill switch of runbook ${this.name}: exactly "off" lets it act; any other value (e.g. "on", "Off", " off") stops it`,
     });
     const spec: RunbookSpec = {
       name: this.name,
@@ -161,14 +165,20 @@ export class Runbook extends Construct {
       const calendarArn = props.changeCalendar.startsWith('arn:')
         ? props.changeCalendar
         : stack.formatArn({ service: 'ssm', resource: 'document', resourceName: props.changeCalendar });
-      platform.admitFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:GetCalendarState'], resources: [calendarArn] }));
+      // Admit reads it, and so does the step handler right before every mutating call.
+      for (const fn of [platform.admitFunction, props.stepFunction]) {
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:GetCalendarState'], resources: [calendarArn] }));
+      }
     }
     platform.grantLedgerAppend(props.stepFunction);
     platform.grantKillSwitchRead(props.stepFunction);
+    // Act claims, lease checks (fencing) and the leases of resources a plan covers.
+    platform.grantLimiter(props.stepFunction);
 
     const definition = buildRunbookWorkflow(this, {
       platform, stepFunction: props.stepFunction, reversible: props.reversible, spec,
       initialDelaySeconds: verification.initialDelaySeconds, intervalSeconds: verification.intervalSeconds,
+      denialDigestSeconds: policy.denialDigestSeconds!,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -256,21 +266,29 @@ export class Runbook extends Construct {
   }
 
   /**
-   * An execution that times out or is aborted never reaches Escalate; EventBridge tells the
-   * escalation topic instead, so that path ends with a human too.
+   * An execution that times out, is aborted, or fails outside any Catch (a state over Step
+   * Functions' 256 KB limit, a runtime error) never reaches Escalate; EventBridge tells the
+   * escalation topic instead, so that path ends with a human too. Executions that escalated end
+   * in the Fail state `Escalated` and are not told twice.
    */
   private addTimeoutBackstop(platform: MedicPlatform): void {
     const rule = new events.Rule(this, 'TimedOutRule', {
-      description: `medic: executions of runbook ${this.name} that timed out or were aborted`,
+      description: `medic: executions of runbook ${this.name} that timed out, were aborted or failed without escalating`,
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
-        detail: { status: ['TIMED_OUT', 'ABORTED'], stateMachineArn: [this.stateMachine.stateMachineArn] },
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          $or: [
+            { status: ['TIMED_OUT', 'ABORTED'] },
+            { status: ['FAILED'], error: [{ 'anything-but': ['Medic.Escalated'] }] },
+          ],
+        },
       },
     });
     const message = events.RuleTargetInput.fromText(
-      `medic runbook ${this.name}: execution ${events.EventField.fromPath('$.detail.name')} ${events.EventField.fromPath('$.detail.status')} `
-      + 'before it could escalate. It may have acted without verification, and its leases stay held until they expire. '
+      `medic runbook ${this.name}: execution ${events.EventField.fromPath('$.detail.name')} ended ${events.EventField.fromPath('$.detail.status')} `
+      + `(${events.EventField.fromPath('$.detail.error')}) before it could escalate. It may have acted without verification, and its leases stay held until they expire. `
       + `Look at the execution ${events.EventField.fromPath('$.detail.executionArn')} and the ledger entries of its incident.`,
     );
     // Not targets.SnsTopic: it grants every EventBridge rule, in any account, publish on the topic.

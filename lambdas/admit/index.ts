@@ -1,103 +1,81 @@
 import type { Context } from 'aws-lambda';
+import { Admitter, type Denial } from '../shared/admission';
 import { describeError, InvalidStateError } from '../shared/errors';
 import { readChangeCalendar, readKillSwitch } from '../shared/guards';
-import { acquireLease, admitWithinRate, releaseLease } from '../shared/limiter';
-import { actorName, countDenial, countFor, logger, type DenialReason } from '../shared/observability';
+import { actorName, countDenial, countFor, logger } from '../shared/observability';
 import { record } from '../shared/record';
 import { platformSettings } from '../shared/settings';
 import type { Admission, WorkflowState } from '../shared/types';
 
-export const runbookLeaseKey = (runbook: string): string => `runbook#${runbook}`;
-export const targetLeaseKey = (targetArn: string): string => `target#${targetArn}`;
+export { resourceLeaseKey as targetLeaseKey, runbookLeaseKey } from '../shared/admission';
 
-interface VerdictBase {
-  readonly reason: string;
-  readonly leases: string[];
-  readonly readings: Record<string, unknown>;
-}
-
-/** A denial always names its guard as one of a fixed set of categories (a metric dimension, never free text). */
-type Verdict = (VerdictBase & { readonly admitted: true }) | (VerdictBase & { readonly admitted: false; readonly category: DenialReason });
+type Verdict = { readonly admitted: true; readonly reason: string } | ({ readonly admitted: false } & Denial);
 
 /** Evaluates every guard in order; the first that denies (or cannot be evaluated) decides. */
-async function evaluate(state: WorkflowState, limiterTable: string): Promise<Verdict> {
+async function evaluate(state: WorkflowState, admitter: Admitter): Promise<Verdict> {
   const { runbook } = state;
   const incident = state.incident!;
-  const targetArn = incident.target!.arn;
-  const readings: Record<string, unknown> = {};
-  const leases: string[] = [];
-  const deny = async (category: DenialReason, reason: string): Promise<Verdict> => {
-    // A denied incident must not keep the leases it took on the way.
-    await Promise.all(leases.map((key) => releaseLease(limiterTable, key, incident.incidentId)));
-    return { admitted: false, reason, leases: [], readings, category };
-  };
-  try {
-    const killSwitch = await readKillSwitch(runbook);
-    readings.killSwitch = killSwitch.reason;
-    if (killSwitch.engaged) return await deny('kill-switch', killSwitch.reason);
+  const readings = admitter.readings;
+  const killSwitch = await readKillSwitch(runbook);
+  readings.killSwitch = killSwitch.reason;
+  if (killSwitch.engaged) return { admitted: false, category: 'kill-switch', reason: killSwitch.reason };
 
-    const calendar = await readChangeCalendar(runbook.changeCalendar);
-    readings.changeCalendar = calendar.reason;
-    if (!calendar.open) return await deny('change-freeze', calendar.reason);
+  const calendar = await readChangeCalendar(runbook.changeCalendar);
+  readings.changeCalendar = calendar.reason;
+  if (!calendar.open) return { admitted: false, category: 'change-freeze', reason: calendar.reason };
 
-    // The incident's mode: the runbook's, or observe for a dry run.
-    if (incident.mode === 'approve') return await deny('mode', 'mode is "approve" but no approval gate is configured: a human must act');
-    if (incident.mode !== 'observe' && incident.mode !== 'auto') return await deny('mode', `unknown mode "${String(incident.mode)}"`);
+  // The incident's mode: the runbook's, or observe for a dry run.
+  if (incident.mode === 'approve') return { admitted: false, category: 'mode', reason: 'mode is "approve" but no approval gate is configured: a human must act' };
+  if (incident.mode !== 'observe' && incident.mode !== 'auto') return { admitted: false, category: 'mode', reason: `unknown mode "${String(incident.mode)}"` };
 
-    const targetLease = await acquireLease(limiterTable, targetLeaseKey(targetArn), incident.incidentId, 1, runbook.policy.leaseSeconds);
-    readings.targetLease = targetLease;
-    if (!targetLease.acquired) return await deny('target-busy', `another incident is in flight on ${targetArn}: ${targetLease.holders.join(', ')}`);
-    leases.push(targetLeaseKey(targetArn));
-
-    const runbookLease = await acquireLease(
-      limiterTable, runbookLeaseKey(runbook.name), incident.incidentId, runbook.policy.maxConcurrent, runbook.policy.leaseSeconds,
-    );
-    readings.runbookLease = runbookLease;
-    if (!runbookLease.acquired) {
-      return await deny('blast-radius', `blast-radius cap: ${runbook.policy.maxConcurrent} incident(s) of ${runbook.name} already in flight (${runbookLease.holders.join(', ')})`);
-    }
-    leases.push(runbookLeaseKey(runbook.name));
-
-    const { maxAttempts, windowSeconds } = runbook.policy;
-    // A dry run is told whether the real run would be admitted, without using up one of its attempts.
-    const counted = incident.dryRun !== true;
-    const rate = await admitWithinRate(limiterTable, `${runbook.name}#${targetArn}`, incident.incidentId, maxAttempts, windowSeconds, Date.now(), counted);
-    readings.rate = { ...rate, counted };
-    if (!rate.admitted) {
-      return await deny(
-        'rate-limit',
-        `rate limit: ${rate.inWindow} admissions for ${targetArn} in the last ${windowSeconds}s (max ${maxAttempts}); ` +
-        'automatic remediation is not fixing this, a human needs to look',
-      );
-    }
-    return { admitted: true, reason: 'all guards passed', leases, readings };
-  } catch (error) {
-    logger.error('guard could not be evaluated', { error: describeError(error) });
-    try {
-      return await deny('guard-unavailable', `a guard could not be evaluated, failing closed: ${describeError(error)}`);
-    } catch (releaseError) {
-      // Leases we could not release expire on their own after leaseSeconds.
-      return {
-        admitted: false, reason: `a guard could not be evaluated, failing closed: ${describeError(error)}`, leases: [],
-        readings: { ...readings, releaseError: describeError(releaseError) }, category: 'guard-unavailable',
-      };
-    }
-  }
+  const denial = (await admitter.resourceLease(incident.target!.arn)) ?? (await admitter.runbookLease()) ?? (await admitter.budget(incident.target!.arn));
+  return denial ? { admitted: false, ...denial } : { admitted: true, reason: 'all guards passed' };
 }
 
-/** "Admit": the safety envelope. Records `admitted` or `denied`. */
+/**
+ * "Admit": the safety envelope. Records `admitted` or `denied`. Nothing it took outlives a
+ * denial or a failure: leases are released before a denial is returned, and before an error
+ * (even a failed ledger write) leaves the step.
+ */
 export async function handler(state: WorkflowState, context?: Context): Promise<Admission> {
   if (state.incident?.status !== 'received' || !state.incident.target) {
     throw new InvalidStateError('Admit needs a received incident with a target');
   }
-  const verdict = await evaluate(state, platformSettings().limiterTable);
+  const { limiterTable } = platformSettings();
+  const observing = state.incident.mode === 'observe';
+  const admitter = new Admitter(state, limiterTable, observing);
+  let verdict: Verdict;
+  try {
+    verdict = await evaluate(state, admitter);
+  } catch (error) {
+    logger.error('guard could not be evaluated', { error: describeError(error) });
+    verdict = { admitted: false, category: 'guard-unavailable', reason: `a guard could not be evaluated, failing closed: ${describeError(error)}` };
+  }
+  try {
+    if (!verdict.admitted) await admitter.releaseAll();
+  } catch (error) {
+    // What could not be released expires on its own after leaseSeconds.
+    admitter.readings.releaseError = describeError(error);
+  }
   if (verdict.admitted) countFor(state.runbook.name, 'IncidentsAdmitted');
   else countDenial(state.runbook.name, verdict.category);
-  await record(state, verdict.admitted ? 'admitted' : 'denied', actorName(context), {
-    ...(verdict.admitted ? {} : { category: verdict.category }),
+  try {
+    await record(state, verdict.admitted ? 'admitted' : 'denied', actorName(context), {
+      ...(verdict.admitted ? {} : { category: verdict.category }),
+      reason: verdict.reason,
+      readings: admitter.readings,
+      policy: state.runbook.policy,
+      ...(observing ? { observing: 'observe mode: nothing was taken or counted' } : {}),
+    });
+  } catch (error) {
+    await admitter.releaseAll().catch(() => undefined);
+    throw error;
+  }
+  return {
+    admitted: verdict.admitted,
     reason: verdict.reason,
-    readings: verdict.readings,
-    policy: state.runbook.policy,
-  });
-  return { admitted: verdict.admitted, reason: verdict.reason, leases: verdict.leases };
+    leases: [...admitter.leases],
+    epochs: { ...admitter.epochs },
+    ...(verdict.admitted ? {} : { category: verdict.category }),
+  };
 }

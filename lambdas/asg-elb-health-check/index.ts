@@ -2,8 +2,9 @@ import {
   AutoScalingClient, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand, type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { describeError } from '../shared/errors';
-import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
-import type { ActResult, Plan, RollbackResult, WorkflowState } from '../shared/types';
+import type { MutationGate } from '../shared/mutation-gate';
+import { runbookHandler, type ActOutput, type CheckResult, type RollbackOutput, type RunbookSteps } from '../shared/runbook-steps';
+import type { Plan, WorkflowState } from '../shared/types';
 
 /** Settings the construct puts in the runbook's options. */
 export interface AsgHealthCheckOptions {
@@ -55,12 +56,13 @@ function allowListRefusal(name: string, g: AutoScalingGroup, options: AsgHealthC
   return `Auto Scaling group ${name} is neither configured${tag ? ` nor tagged ${tag.key}=${tag.value}` : ' (and no opt-in tag is configured)'}`;
 }
 
-const decide = (decision: Plan['decision'], reason: string, summary: string, details: Record<string, unknown>): Plan => ({ decision, reason, summary, details });
+const decide = (decision: Plan['decision'], reason: string, summary: string, details: Record<string, unknown>, plannedCalls?: Plan['plannedCalls']): Plan =>
+  ({ decision, reason, summary, details, ...(plannedCalls ? { plannedCalls } : {}) });
 
-async function update(name: string, settings: HealthCheckSettings): Promise<ActResult['calls'][number]> {
+async function update(gate: MutationGate, name: string, settings: HealthCheckSettings): Promise<void> {
   const parameters = { AutoScalingGroupName: name, ...settings };
-  await autoScaling.send(new UpdateAutoScalingGroupCommand(parameters));
-  return { service: 'autoscaling', operation: 'UpdateAutoScalingGroup', parameters };
+  await gate.call({ service: 'autoscaling', operation: 'UpdateAutoScalingGroup', target: name, parameters },
+    () => autoScaling.send(new UpdateAutoScalingGroupCommand(parameters)));
 }
 
 export const steps: RunbookSteps = {
@@ -83,16 +85,16 @@ export const steps: RunbookSteps = {
     const previous: HealthCheckSettings = { HealthCheckType: group.HealthCheckType ?? 'EC2', HealthCheckGracePeriod: group.HealthCheckGracePeriod ?? 0 };
     return decide('act', `${name} is behind ${targetGroups.length + loadBalancers.length} load balancer target(s) but uses ${previous.HealthCheckType} health checks only`,
       `UpdateAutoScalingGroup ${name}: HealthCheckType ${previous.HealthCheckType} -> ELB, HealthCheckGracePeriod ${previous.HealthCheckGracePeriod} -> ${options.healthCheckGracePeriod}s`,
-      { ...readings, previous, targetGroupARNs: targetGroups, loadBalancerNames: loadBalancers });
+      { ...readings, previous, targetGroupARNs: targetGroups, loadBalancerNames: loadBalancers },
+      [{ batch: 0, service: 'autoscaling', operation: 'UpdateAutoScalingGroup', target: name }]);
   },
 
-  async act(state): Promise<ActResult> {
+  async act(state, gate): Promise<ActOutput> {
     const name = state.incident!.target!.id;
     const applied: HealthCheckSettings = { HealthCheckType: 'ELB', HealthCheckGracePeriod: optionsOf(state).healthCheckGracePeriod };
-    const call = await update(name, applied);
+    await update(gate, name, applied);
     return {
       summary: `set ${name} to ELB health checks with a ${applied.HealthCheckGracePeriod}s grace period`,
-      calls: [call],
       batch: 0,
       moreBatches: false,
       details: { previous: state.plan!.details.previous, applied },
@@ -122,14 +124,14 @@ export const steps: RunbookSteps = {
     return { verdict: 'success', reason: `ELB health checks with a ${applied.HealthCheckGracePeriod}s grace period in effect; ${healthy} healthy in service (MinSize ${minSize})`, readings };
   },
 
-  async rollback(state): Promise<RollbackResult> {
+  async rollback(state, gate): Promise<RollbackOutput> {
     const name = state.incident!.target!.id;
     const previous = state.act?.details.previous as HealthCheckSettings | undefined;
     if (!previous?.HealthCheckType || previous.HealthCheckGracePeriod === undefined) {
       throw new Error(`no recorded previous health-check settings for ${name}: not guessing what to restore`);
     }
-    const call = await update(name, { HealthCheckType: previous.HealthCheckType, HealthCheckGracePeriod: previous.HealthCheckGracePeriod });
-    return { status: 'rolled-back', summary: `restored ${name} to ${previous.HealthCheckType} health checks with a ${previous.HealthCheckGracePeriod}s grace period`, calls: [call] };
+    await update(gate, name, { HealthCheckType: previous.HealthCheckType, HealthCheckGracePeriod: previous.HealthCheckGracePeriod });
+    return { status: 'rolled-back', summary: `restored ${name} to ${previous.HealthCheckType} health checks with a ${previous.HealthCheckGracePeriod}s grace period` };
   },
 };
 

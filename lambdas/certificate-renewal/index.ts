@@ -4,8 +4,8 @@ import {
 } from '@aws-sdk/client-acm';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { describeError } from '../shared/errors';
-import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
-import type { ActResult, Briefing, Plan, WorkflowState } from '../shared/types';
+import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { Briefing, Plan, PlannedCall, WorkflowState } from '../shared/types';
 import { hostedZoneFor, lookUpRecord, readValidationRecord, upsertChange, type HostedZone, type ValidationRecord } from './validation-record';
 
 /** Settings the construct puts in the runbook's options. */
@@ -113,6 +113,15 @@ async function allowListRefusal(arn: string, options: CertificateRenewalOptions)
   return `certificate ${arn} is neither in the allow-list nor tagged ${tag.key}=${tag.value}`;
 }
 
+/** The calls Act makes for a planned action: one per certificate, zone or domain. */
+function plannedCallsOf(action: PlannedAction, arn: string): PlannedCall[] {
+  switch (action.kind) {
+    case 'renew': return [{ batch: 0, service: 'acm', operation: 'RenewCertificate', target: arn }];
+    case 'restore-records': return action.zones.map(({ zone }) => ({ batch: 0, service: 'route53', operation: 'ChangeResourceRecordSets', target: zone.zoneId }));
+    case 'resend-email': return action.domains.map(({ domain }) => ({ batch: 0, service: 'acm', operation: 'ResendValidationEmail', target: domain }));
+  }
+}
+
 const decide = (decision: Plan['decision'], reason: string, summary: string, details: Record<string, unknown>, briefing?: Briefing): Plan =>
   ({ decision, reason, summary, details, ...(briefing ? { briefing } : {}) });
 
@@ -199,6 +208,12 @@ function planEmailValidation(pending: DomainValidation[], options: CertificateRe
     `ResendValidationEmail for ${domains.map((d) => d.domain).join(', ')} (to ${recipients})`, { ...details, action }, { facts: a.facts, action: approve });
 }
 
+/** An `act` plan lists the calls its action makes. */
+function withPlannedCalls(plan: Plan, arn: string): Plan {
+  const action = plan.details.action as PlannedAction | undefined;
+  return plan.decision === 'act' && action ? { ...plan, plannedCalls: plannedCallsOf(action, arn) } : plan;
+}
+
 export const steps: RunbookSteps = {
   async plan(state) {
     const arn = state.incident!.target!.arn;
@@ -239,8 +254,8 @@ export const steps: RunbookSteps = {
             { facts: a.facts, action: `Issue a new private certificate for ${a.domains} from the private CA and replace this one on ${a.usedBy} before ${a.expires}.` });
         }
         const action: PlannedAction = { kind: 'renew' };
-        return decide('act', `private certificate with ${a.daysLeft} days left`, `RenewCertificate ${arn}`, { ...details, action },
-          { facts: a.facts, action: `Renew it by hand (aws acm renew-certificate --certificate-arn ${arn}) after checking the private CA is ACTIVE and allows acm.amazonaws.com to issue; if it cannot be renewed, ${replacement(a)}.` });
+        return withPlannedCalls(decide('act', `private certificate with ${a.daysLeft} days left`, `RenewCertificate ${arn}`, { ...details, action },
+          { facts: a.facts, action: `Renew it by hand (aws acm renew-certificate --certificate-arn ${arn}) after checking the private CA is ACTIVE and allows acm.amazonaws.com to issue; if it cannot be renewed, ${replacement(a)}.` }), arn);
       }
       case 'AMAZON_ISSUED': {
         if (cert.RenewalEligibility === 'INELIGIBLE') {
@@ -250,24 +265,23 @@ export const steps: RunbookSteps = {
         }
         const validations = cert.RenewalSummary?.DomainValidationOptions ?? cert.DomainValidationOptions ?? [];
         const pendingEmail = validations.filter((v) => v.ValidationMethod === 'EMAIL' && v.ValidationStatus !== 'SUCCESS');
-        if (pendingEmail.length > 0) return planEmailValidation(pendingEmail, options, a, details);
-        return (await planDnsRepair(validations, options, a, details)) ?? planFromRenewalStatus(cert, a, details);
+        if (pendingEmail.length > 0) return withPlannedCalls(planEmailValidation(pendingEmail, options, a, details), arn);
+        const plan = (await planDnsRepair(validations, options, a, details)) ?? planFromRenewalStatus(cert, a, details);
+        return withPlannedCalls(plan, arn);
       }
       default:
         return decide('escalate', `unknown certificate type ${String(cert.Type)}`, 'no change', details, { facts: a.facts, action: replace });
     }
   },
 
-  async act(state): Promise<ActResult> {
+  async act(state, gate): Promise<ActOutput> {
     const arn = state.incident!.target!.arn;
     const action = state.plan!.details.action as PlannedAction | undefined;
-    const calls: ActResult['calls'] = [];
     const actedAt = new Date().toISOString();
     switch (action?.kind) {
       case 'renew': {
         const parameters = { CertificateArn: arn };
-        await acm.send(new RenewCertificateCommand(parameters));
-        calls.push({ service: 'acm', operation: 'RenewCertificate', parameters });
+        await gate.call({ service: 'acm', operation: 'RenewCertificate', target: arn, parameters }, () => acm.send(new RenewCertificateCommand(parameters)));
         break;
       }
       case 'restore-records': {
@@ -277,24 +291,22 @@ export const steps: RunbookSteps = {
           ChangeBatch: { Comment: `medic ${state.incident!.incidentId}: restore ACM validation record(s) of ${arn}`.slice(0, 256), Changes: records.map(upsertChange) },
         }));
         for (const parameters of batches) {
-          const out = await route53.send(new ChangeResourceRecordSetsCommand(parameters));
-          calls.push({ service: 'route53', operation: 'ChangeResourceRecordSets', parameters, result: { changeId: out.ChangeInfo?.Id, status: out.ChangeInfo?.Status } });
+          await gate.call({ service: 'route53', operation: 'ChangeResourceRecordSets', target: parameters.HostedZoneId, parameters },
+            () => route53.send(new ChangeResourceRecordSetsCommand(parameters)), (out) => ({ changeId: out.ChangeInfo?.Id, status: out.ChangeInfo?.Status }));
         }
         break;
       }
       case 'resend-email':
         for (const { domain, validationDomain } of action.domains) {
           const parameters = { CertificateArn: arn, Domain: domain, ValidationDomain: validationDomain };
-          await acm.send(new ResendValidationEmailCommand(parameters));
-          calls.push({ service: 'acm', operation: 'ResendValidationEmail', parameters });
+          await gate.call({ service: 'acm', operation: 'ResendValidationEmail', target: domain, parameters }, () => acm.send(new ResendValidationEmailCommand(parameters)));
         }
         break;
       default:
         throw new Error(`the plan names no certificate action (${JSON.stringify(action)?.slice(0, 100)})`);
     }
     return {
-      summary: `${calls.map((c) => c.operation).join(', ')} for ${arn}; waiting for ACM to renew`,
-      calls,
+      summary: `${gate.calls.map((c) => c.operation).join(', ')} for ${arn}; waiting for ACM to renew`,
       batch: 0,
       moreBatches: false,
       details: { actedAt, notAfterBefore: state.plan!.details.notAfter },

@@ -5,8 +5,8 @@ import { ssm } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
 import { sendPruneCommand, type PruneDocumentOptions } from '../shared/prune-command';
-import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
-import type { ActResult, Plan, WorkflowState } from '../shared/types';
+import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { Plan, WorkflowState } from '../shared/types';
 
 /** Settings the construct puts in the runbook's options. */
 export interface DiskPruneFleetOptions extends PruneDocumentOptions {
@@ -35,6 +35,8 @@ function fleetTag(state: WorkflowState): { key: string; value: string } {
   if (!key) return { key: ASG_TAG, value: id };
   return { key, value: id.slice(key.length + 1) };
 }
+
+const fleetDescription = (tag: { key: string; value: string }): string => `instances tagged ${tag.key}=${tag.value}`;
 
 async function fleetInstances(tag: { key: string; value: string }): Promise<InstanceInformation[]> {
   const found: InstanceInformation[] = [];
@@ -70,19 +72,24 @@ export const steps: RunbookSteps = {
       const refusal: Plan = { decision: 'escalate', reason: `no SSM-managed, online Linux instance is tagged ${tag.key}=${tag.value}`, summary: 'nothing was pruned', details };
       return refusal;
     }
+    const { partition } = state.runbook;
+    const { region, account } = state.incident!.target!;
     return {
       decision: 'act',
       reason: `${online.length} managed Linux instance(s) online in ${tag.key}=${tag.value}`,
       summary: `SendCommand ${options.documentName} to instances tagged ${tag.key}=${tag.value} (${online.length} online), at most ${options.maxConcurrency} at once, stopping after ${options.maxErrors} error(s)`,
       details: { ...details, documentParameters: options.documentParameters },
+      plannedCalls: [{ batch: 0, service: 'ssm', operation: 'SendCommand', target: fleetDescription(tag) }],
+      // Each instance is a resource of its own: an instance prune and this fleet prune must not both act on it, or both count.
+      resources: online.map((i) => `arn:${partition}:ec2:${region}:${account}:instance/${i.InstanceId}`),
     };
   },
 
-  async act(state): Promise<ActResult> {
+  async act(state, gate): Promise<ActOutput> {
     const { maxConcurrency, maxErrors } = optionsOf(state);
     const tag = fleetTag(state);
     const where = { Targets: [{ Key: `tag:${tag.key}`, Values: [tag.value] }], MaxConcurrency: maxConcurrency, MaxErrors: maxErrors };
-    return sendPruneCommand(state, optionsOf(state), where, `instances tagged ${tag.key}=${tag.value}`);
+    return sendPruneCommand(state, gate, optionsOf(state), where, fleetDescription(tag));
   },
 
   async check(state): Promise<CheckResult> {

@@ -3,8 +3,8 @@ import { ssm } from '../shared/clients';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
 import { sendPruneCommand, type PruneDocumentOptions } from '../shared/prune-command';
 import { describeError } from '../shared/errors';
-import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
-import type { ActResult, Plan, WorkflowState } from '../shared/types';
+import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { Plan, WorkflowState } from '../shared/types';
 
 /** Settings the construct puts in the runbook's options. */
 export interface DiskPruneOptions extends PruneDocumentOptions {
@@ -50,12 +50,13 @@ export const steps: RunbookSteps = {
       reason: `${id} is managed and online, and its disk alarm fired`,
       summary: `SendCommand ${options.documentName} to ${id}: prune ${p.logPatterns} under ${p.logRoot} and files in ${p.tmpRoots} older than ${p.olderThanDays} days, at most ${p.maxDeleteMB} MiB`,
       details: { ...details, documentParameters: p },
+      plannedCalls: [{ batch: 0, service: 'ssm', operation: 'SendCommand', target: id }],
     };
   },
 
-  async act(state): Promise<ActResult> {
+  async act(state, gate): Promise<ActOutput> {
     const id = state.incident!.target!.id;
-    return sendPruneCommand(state, optionsOf(state), { InstanceIds: [id] }, id);
+    return sendPruneCommand(state, gate, optionsOf(state), { InstanceIds: [id] }, id);
   },
 
   async check(state): Promise<CheckResult> {

@@ -3,8 +3,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { readTriggerAlarm } from '../shared/alarm-check';
 import { describeError } from '../shared/errors';
-import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
-import type { ActResult, Plan, WorkflowState } from '../shared/types';
+import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { Plan, PlannedCall, WorkflowState } from '../shared/types';
 
 /**
  * ECS task restart. Strategy `forceNewDeployment` lets ECS replace the tasks within the
@@ -17,6 +17,17 @@ export interface EcsRestartOptions {
 }
 
 const ecs = new ECSClient({});
+
+/**
+ * stopTasks lists every task in the plan (and every stop in the act result): the workflow state
+ * and the ledger must hold them, so services larger than this are told to use forceNewDeployment.
+ */
+export const MAX_STOP_TASKS = 500;
+/** Each stop is preceded by a check of every guard; a batch stays short. */
+export const MAX_TASKS_PER_BATCH = 100;
+
+/** `arn:...:task/<cluster>/<id>` (or the older `task/<id>`) -> `<id>`, which StopTask accepts with the cluster. */
+export const taskIdOf = (taskArn: string): string => taskArn.slice(taskArn.lastIndexOf('/') + 1);
 
 function targetOf(state: WorkflowState): { cluster: string; service: string } {
   const dims = state.incident!.target!.dimensions;
@@ -56,8 +67,13 @@ function serviceReadings(service: Service): Record<string, unknown> {
   };
 }
 
-const decide = (decision: Plan['decision'], reason: string, summary: string, details: Record<string, unknown>): Plan =>
-  ({ decision, reason, summary, details });
+const decide = (decision: Plan['decision'], reason: string, summary: string, details: Record<string, unknown>, plannedCalls?: PlannedCall[]): Plan =>
+  ({ decision, reason, summary, details, ...(plannedCalls ? { plannedCalls } : {}) });
+
+/** The task ids of one batch, from the plan. */
+function batchTasks(state: WorkflowState, batch: number): string[] {
+  return (state.plan!.plannedCalls ?? []).filter((c) => c.batch === batch && c.operation === 'StopTask').map((c) => c.target);
+}
 
 export const steps: RunbookSteps = {
   async plan(state) {
@@ -77,50 +93,53 @@ export const steps: RunbookSteps = {
     if (desired === 0) return decide('escalate', `service ${cluster}/${service} has desiredCount 0: there are no tasks to restart`, 'nothing to restart', readings);
 
     if (options.strategy === 'forceNewDeployment') {
-      return decide('act', 'service is stable and its alarm fired', `UpdateService forceNewDeployment on ${cluster}/${service} (${desired} desired, ${svc.runningCount} running)`, readings);
+      return decide('act', 'service is stable and its alarm fired', `UpdateService forceNewDeployment on ${cluster}/${service} (${desired} desired, ${svc.runningCount} running)`, readings,
+        [{ batch: 0, service: 'ecs', operation: 'UpdateService', target: `${cluster}/${service}` }]);
     }
-    const batchSize = Math.floor((desired * options.maxStopPercent) / 100);
+    const batchSize = Math.min(MAX_TASKS_PER_BATCH, Math.floor((desired * options.maxStopPercent) / 100));
     if (batchSize < 1) {
       return decide('escalate', `stopping even one of ${desired} task(s) exceeds the cap of ${options.maxStopPercent}% at once; use forceNewDeployment for small services`,
         'no batch fits the blast-radius cap', readings);
     }
-    const tasks = await runningTasks(cluster, service);
+    const tasks = (await runningTasks(cluster, service)).map(taskIdOf);
     if (tasks.length === 0) return decide('escalate', `service ${cluster}/${service} has no running tasks to stop`, 'nothing to restart', readings);
-    const batches: string[][] = [];
-    for (let i = 0; i < tasks.length; i += batchSize) batches.push(tasks.slice(i, i + batchSize));
+    if (tasks.length > MAX_STOP_TASKS) {
+      return decide('escalate', `service ${cluster}/${service} runs ${tasks.length} tasks: stopping them one by one is limited to ${MAX_STOP_TASKS} tasks; use the forceNewDeployment strategy for it`,
+        'nothing to restart', readings);
+    }
+    const plannedCalls: PlannedCall[] = tasks.map((task, i) => ({ batch: Math.floor(i / batchSize), service: 'ecs', operation: 'StopTask', target: task }));
+    const batches = Math.ceil(tasks.length / batchSize);
     return decide('act', 'service is stable and its alarm fired',
-      `StopTask on ${tasks.length} task(s) of ${cluster}/${service} in ${batches.length} batch(es) of at most ${batchSize}`, { ...readings, batchSize, batches });
+      `StopTask on ${tasks.length} task(s) of ${cluster}/${service} in ${batches} batch(es) of at most ${batchSize}`, { ...readings, batchSize, batches }, plannedCalls);
   },
 
-  async act(state): Promise<ActResult> {
+  async act(state, gate): Promise<ActOutput> {
     const { cluster, service } = targetOf(state);
     const reason = `medic incident ${state.incident!.incidentId}`.slice(0, 255);
     if (optionsOf(state).strategy === 'forceNewDeployment') {
       const parameters = { cluster, service, forceNewDeployment: true };
-      const out = await ecs.send(new UpdateServiceCommand(parameters));
+      const out = await gate.call({ service: 'ecs', operation: 'UpdateService', target: `${cluster}/${service}`, parameters },
+        () => ecs.send(new UpdateServiceCommand(parameters)),
+        (answer) => ({ deploymentId: answer.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id }));
       const primary = out.service?.deployments?.find((d) => d.status === 'PRIMARY');
       return {
         summary: `forced a new deployment of ${cluster}/${service}${primary?.id ? ` (${primary.id})` : ''}`,
-        calls: [{ service: 'ecs', operation: 'UpdateService', parameters, result: { deploymentId: primary?.id } }],
         batch: 0,
         moreBatches: false,
         details: { deploymentId: primary?.id },
       };
     }
-    const batches = (state.plan!.details.batches ?? []) as string[][];
     const batch = (state.act?.batch ?? -1) + 1;
-    const tasks = batches[batch] ?? [];
-    const calls: ActResult['calls'] = [];
+    const batches = Number(state.plan!.details.batches ?? 0);
+    const tasks = batchTasks(state, batch);
     for (const task of tasks) {
       const parameters = { cluster, task, reason };
-      await ecs.send(new StopTaskCommand(parameters));
-      calls.push({ service: 'ecs', operation: 'StopTask', parameters });
+      await gate.call({ service: 'ecs', operation: 'StopTask', target: task, parameters }, () => ecs.send(new StopTaskCommand(parameters)));
     }
     return {
-      summary: `stopped batch ${batch + 1}/${batches.length} (${tasks.length} task(s)) of ${cluster}/${service}`,
-      calls,
+      summary: `stopped batch ${batch + 1}/${batches} (${tasks.length} task(s)) of ${cluster}/${service}`,
       batch,
-      moreBatches: batch + 1 < batches.length,
+      moreBatches: batch + 1 < batches,
       details: { stoppedTasks: tasks },
     };
   },
@@ -153,7 +172,7 @@ export const steps: RunbookSteps = {
       }
       const stopped = (act.details.stoppedTasks ?? []) as string[];
       if (stopped.length > 0) {
-        const running = new Set(await runningTasks(cluster, service));
+        const running = new Set((await runningTasks(cluster, service)).map(taskIdOf));
         const lingering = stopped.filter((task) => running.has(task));
         if (lingering.length > 0) problems.push(`${lingering.length} stopped task(s) still running`);
       }

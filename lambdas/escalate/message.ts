@@ -1,5 +1,7 @@
+import { inert } from '../shared/inert-text';
 import { describeTrigger } from '../shared/trigger';
-import type { WorkflowState } from '../shared/types';
+import type { Trigger, Target, WorkflowState } from '../shared/types';
+import { describeActions, rollbackFailedLines, type ActionRecord } from './action-record';
 
 export interface Escalation {
   readonly subject: string;
@@ -25,13 +27,27 @@ export function causeText(cause: string | undefined): string | undefined {
   return cause;
 }
 
-/** What went wrong, from the most specific evidence in the state. */
-function diagnose(state: WorkflowState): { headline: string; diagnosis: string } {
+/** What fired and what it targets, when the state has no incident: read from the raw event (the ledger may be down). */
+export interface RawEventFacts {
+  readonly trigger?: Trigger;
+  readonly target?: Target;
+  readonly incidentId?: string;
+}
+
+/** What went wrong, from the most specific evidence in the state and the ledger. */
+function diagnose(state: WorkflowState, record: ActionRecord): { headline: string; diagnosis: string } {
   const { incident, admission, plan, verify, rollback, error } = state;
+  const cause = causeText(error?.Cause);
+  // After a failed verification the only step that can fail is Roll back.
+  if (record.rollbackFailed || (error && verify?.status === 'failed' && !rollback)) {
+    return { headline: 'ROLLBACK FAILED', diagnosis: `verification failed (${verify?.reason ?? 'see the ledger'}) and the rollback did not complete: ${record.rollbackFailed?.error ?? `${error!.Error}: ${cause}`}` };
+  }
   if (error) {
-    const cause = causeText(error.Cause);
     if (error.Error === 'Medic.KillSwitchEngaged') return { headline: 'stopped by the kill switch', diagnosis: cause ?? error.Error };
+    if (error.Error === 'Medic.ChangeFrozen') return { headline: 'stopped by a change freeze', diagnosis: cause ?? error.Error };
+    if (error.Error === 'Medic.LeaseLost') return { headline: 'stopped: the target is no longer this incident\'s', diagnosis: cause ?? error.Error };
     if (error.Error === 'Medic.ActOutcomeUnknown') return { headline: 'action outcome unknown', diagnosis: cause ?? error.Error };
+    if (error.Error === 'Medic.ActIncomplete') return { headline: 'action stopped part-way', diagnosis: cause ?? error.Error };
     return { headline: 'a step failed', diagnosis: `${error.Error}: ${cause ?? 'no cause given'}` };
   }
   if (incident?.status === 'rejected') return { headline: 'event rejected', diagnosis: incident.reason ?? 'no reason given' };
@@ -50,28 +66,40 @@ function consoleUrl(executionArn: string, region: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
-/** A message a tired human can act on: what fired, what medic saw, did, and what failed, and where to look. */
-export function composeEscalation(state: WorkflowState, ledgerTable: string): Escalation {
-  const { runbook, incident, plan, act, verify, execution } = state;
-  const { headline, diagnosis } = diagnose(state);
-  const target = incident?.target ? `${incident.target.type} ${incident.target.id}` : 'unknown target';
-  const trigger = incident?.trigger;
-  const incidentId = incident?.incidentId ?? '(no incident)';
+/** Whether this execution could have made a mutating call (it got past admission to an acting plan). */
+export function reachedAct(state: WorkflowState): boolean {
+  return state.admission?.admitted === true && state.plan?.decision === 'act' && state.incident?.mode === 'auto';
+}
+
+/**
+ * A message a tired human can act on: what fired, what medic saw, what the ledger proves it did,
+ * what failed, and where to look. Every value that comes from outside medic (alarm names and
+ * reasons, dimensions, error messages) is made inert, so it cannot forge a line or drive a terminal.
+ */
+export function composeEscalation(state: WorkflowState, ledgerTable: string, record: ActionRecord, raw: RawEventFacts = {}, extra: string[] = []): Escalation {
+  const { runbook, incident, plan, verify, execution } = state;
+  const { headline, diagnosis } = diagnose(state, record);
+  const targetOf = incident?.target ?? raw.target;
+  const target = targetOf ? `${inert(targetOf.type)} ${inert(targetOf.id)} (${inert(targetOf.arn)})` : 'unknown target';
+  const trigger = incident?.trigger ?? raw.trigger;
+  const incidentId = inert(incident?.incidentId ?? raw.incidentId ?? '(no incident)');
   const briefing = verify?.briefing ?? plan?.briefing;
   const lines = [
     `medic runbook ${runbook.name}: ${headline}`,
     '',
-    ...(briefing ? [`WHAT TO DO: ${briefing.action}`, ''] : []),
-    `WHAT FIRED: ${describeTrigger(trigger)}`,
-    `TARGET: ${target}${incident?.target ? ` (${incident.target.arn})` : ''}`,
-    `MODE: ${incident?.mode ?? runbook.mode}`,
-    `WHAT MEDIC SAW: ${plan ? `${plan.reason}; plan: ${plan.summary}` : 'no plan was made'}`,
-    `WHAT MEDIC DID: ${act ? act.summary : 'nothing: no mutating call was made'}`,
-    ...(verify ? [`VERIFICATION: ${verify.status} after ${verify.checks} check(s): ${verify.reason}`] : []),
+    ...(record.rollbackFailed ? [...rollbackFailedLines(record.rollbackFailed).map((l) => inert(l)), ''] : []),
+    ...(briefing ? [`WHAT TO DO: ${inert(briefing.action)}`, ''] : []),
+    `WHAT FIRED: ${inert(describeTrigger(trigger))}`,
+    `TARGET: ${target}`,
+    `MODE: ${inert(incident?.mode ?? runbook.mode)}`,
+    `WHAT MEDIC SAW: ${plan ? inert(`${plan.reason}; plan: ${plan.summary}`) : 'no plan was made'}`,
+    ...describeActions(record, reachedAct(state)).map((l) => inert(l)),
+    ...(verify ? [`VERIFICATION: ${verify.status} after ${verify.checks} check(s): ${inert(verify.reason)}`] : []),
     ...(verify?.lastReadings && Object.keys(verify.lastReadings).length > 0
-      ? [`MEASURED: ${JSON.stringify(verify.lastReadings).slice(0, MAX_MEASURED_CHARS)}`] : []),
-    `WHAT FAILED: ${diagnosis}`,
-    ...(briefing && briefing.facts.length > 0 ? ['', 'ABOUT THE TARGET:', ...briefing.facts.map((fact) => `  ${fact}`)] : []),
+      ? [`MEASURED: ${inert(JSON.stringify(verify.lastReadings), MAX_MEASURED_CHARS)}`] : []),
+    `WHAT FAILED: ${inert(diagnosis)}`,
+    ...extra.map((l) => inert(l)),
+    ...(briefing && briefing.facts.length > 0 ? ['', 'ABOUT THE TARGET:', ...briefing.facts.map((fact) => `  ${inert(fact)}`)] : []),
     '',
     'LOOK IT UP:',
     `  incident ${incidentId}`,
@@ -80,6 +108,6 @@ export function composeEscalation(state: WorkflowState, ledgerTable: string): Es
     `  execution ${execution.id}`,
     `  ${consoleUrl(execution.id, runbook.region)}`,
   ];
-  const subject = `[medic] ${runbook.name}: ${headline} (${incident?.target?.id ?? 'no target'})`;
+  const subject = inert(`[medic] ${runbook.name}: ${headline} (${targetOf?.id ?? 'no target'})`);
   return { subject: subject.length > 100 ? `${subject.slice(0, 97)}...` : subject, headline, diagnosis, action: briefing?.action, body: lines.join('\n') };
 }

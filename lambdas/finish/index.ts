@@ -47,8 +47,15 @@ export function composeReport(state: WorkflowState, report: Report, ledgerTable:
  * counts as resolved only with a succeeded verification of its last batch.
  */
 export function outcomeOf(state: WorkflowState): { outcome: Outcome; phase: Phase; summary: string } {
-  const { plan, act, verify, incident } = state;
+  const { plan, act, verify, incident, admission } = state;
+  // Observe mode is quiet: a denial or a runbook that would escalate is recorded, not paged.
+  if (incident?.mode === 'observe' && admission?.admitted === false) {
+    return { outcome: 'observed', phase: 'completed', summary: `observe mode: a real run would not be admitted (${admission.reason ?? 'denied'}); nothing was done` };
+  }
   if (!plan) throw new InvalidStateError('Finish reached without a plan');
+  if (incident?.mode === 'observe' && plan.decision === 'escalate') {
+    return { outcome: 'observed', phase: 'completed', summary: `observe mode: a real run would escalate (${plan.reason}); nothing was done` };
+  }
   if (plan.decision === 'defer') return { outcome: 'deferred', phase: 'deferred', summary: plan.reason };
   if (plan.decision === 'noop') return { outcome: 'no-action-needed', phase: 'completed', summary: plan.reason };
   if (plan.decision !== 'act') throw new InvalidStateError(`Finish reached with plan decision "${plan.decision}"`);
@@ -76,8 +83,12 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
       reportPublished = false;
     }
   }
-  await record(state, phase, actorName(context), { outcome, summary, ...(report ? { report, reportPublished } : {}) });
-  await releaseIncidentLeases(state, settings.limiterTable);
+  try {
+    await record(state, phase, actorName(context), { outcome, summary, ...(report ? { report, reportPublished } : {}) });
+  } finally {
+    // No lease outlives the step, even when the ledger write failed (Escalate then pages).
+    await releaseIncidentLeases(state, settings.limiterTable);
+  }
   countIncident(state.runbook.name, outcome);
   // Only a verified fix has a time to remediate; the other outcomes changed nothing.
   if (outcome === 'resolved') recordTimeToRemediate(state.runbook.name, state.incident?.trigger?.at);

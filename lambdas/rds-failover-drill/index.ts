@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { cloudWatch } from '../shared/clients';
 import { describeError } from '../shared/errors';
-import { runbookHandler, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
-import type { ActResult, Plan, Report, WorkflowState } from '../shared/types';
+import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
+import type { Plan, Report, WorkflowState } from '../shared/types';
 
 /** Settings the construct puts in the runbook's options. */
 export interface DrillOptions {
@@ -171,29 +171,33 @@ export const steps: RunbookSteps = {
       figures: { database: id, kind, before: preflight.pre, guards },
       lines: [`DATABASE: ${id} (${kind})`, `BEFORE: ${describePre(preflight.pre)}`, `WOULD DO: ${summary}`, `GUARDS: ${guardText}`],
     };
-    return { decision: 'act', reason: `${id} is available, has a failover target and no pending changes; ${guardText}`, summary, details: { preState: preflight.pre, guards }, report };
+    const operation = kind === 'instance' ? 'RebootDBInstance' : 'FailoverDBCluster';
+    return {
+      decision: 'act', reason: `${id} is available, has a failover target and no pending changes; ${guardText}`, summary, details: { preState: preflight.pre, guards }, report,
+      plannedCalls: [{ batch: 0, service: 'rds', operation, target: id }],
+    };
   },
 
-  async act(state): Promise<ActResult> {
+  async act(state, gate): Promise<ActOutput> {
     const { id } = targetOf(state);
     const pre = state.plan!.details.preState as PreState;
     const requestedAt = new Date().toISOString();
     if (pre.kind === 'instance') {
       const parameters = { DBInstanceIdentifier: id, ForceFailover: true };
-      const out = await rds.send(new RebootDBInstanceCommand(parameters));
+      await gate.call({ service: 'rds', operation: 'RebootDBInstance', target: id, parameters },
+        () => rds.send(new RebootDBInstanceCommand(parameters)), (out) => ({ status: out.DBInstance?.DBInstanceStatus }));
       return {
         summary: `requested a reboot with failover of ${id} at ${requestedAt}`,
-        calls: [{ service: 'rds', operation: 'RebootDBInstance', parameters, result: { status: out.DBInstance?.DBInstanceStatus } }],
         batch: 0,
         moreBatches: false,
         details: { requestedAt, preState: pre },
       };
     }
     const parameters = { DBClusterIdentifier: id, ...(pre.targetReader ? { TargetDBInstanceIdentifier: pre.targetReader } : {}) };
-    const out = await rds.send(new FailoverDBClusterCommand(parameters));
+    await gate.call({ service: 'rds', operation: 'FailoverDBCluster', target: id, parameters },
+      () => rds.send(new FailoverDBClusterCommand(parameters)), (out) => ({ status: out.DBCluster?.Status }));
     return {
       summary: `requested a failover of cluster ${id}${pre.targetReader ? ` to ${pre.targetReader}` : ''} at ${requestedAt}`,
-      calls: [{ service: 'rds', operation: 'FailoverDBCluster', parameters, result: { status: out.DBCluster?.Status } }],
       batch: 0,
       moreBatches: false,
       details: { requestedAt, preState: pre },

@@ -3,12 +3,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
 
 // One client per service per container, created on first use so cold starts pay only for what a handler uses.
 let documentClient: DynamoDBDocumentClient | undefined;
 let ssmClient: SSMClient | undefined;
 let snsClient: SNSClient | undefined;
 let cloudWatchClient: CloudWatchClient | undefined;
+let s3Client: S3Client | undefined;
 
 export function dynamo(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 4 }), {
@@ -30,4 +32,9 @@ export function sns(): SNSClient {
 export function cloudWatch(): CloudWatchClient {
   cloudWatchClient ??= new CloudWatchClient({});
   return cloudWatchClient;
+}
+
+export function s3(): S3Client {
+  s3Client ??= new S3Client({});
+  return s3Client;
 }

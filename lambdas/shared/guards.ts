@@ -8,9 +8,20 @@ export interface KillSwitchState {
   readonly reason: string;
 }
 
+/** The one value that lets medic act. Compared exactly: `Off`, ` off` or `off\n` stop it like `on` does. */
+export const KILL_SWITCH_OFF = 'off';
+
+/** Why a kill-switch value stops medic, or undefined for exactly `off`. */
+export function killSwitchBlocks(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return `kill switch ${name} is missing (treated as on)`;
+  if (value === KILL_SWITCH_OFF) return undefined;
+  const lookalike = value.trim().toLowerCase() === KILL_SWITCH_OFF ? ', which is not exactly "off"' : '';
+  return `kill switch ${name} is ${JSON.stringify(value)}${lookalike} (only exactly "off" lets medic act)`;
+}
+
 /**
- * Reads the stack-wide and the runbook's kill switch (SSM parameters). Only the value `off`
- * (case and surrounding spaces ignored) lets work proceed: a missing parameter or any other value counts as on.
+ * Reads the stack-wide and the runbook's kill switch (SSM parameters). Only the exact value
+ * `off` lets work proceed: a missing parameter or any other value counts as on.
  * Throws GuardUnavailableError when SSM cannot be read, so callers fail closed.
  */
 export async function readKillSwitch(runbook: Pick<RunbookSpec, 'killSwitch'>): Promise<KillSwitchState> {
@@ -21,10 +32,10 @@ export async function readKillSwitch(runbook: Pick<RunbookSpec, 'killSwitch'>): 
   } catch (error) {
     throw new GuardUnavailableError(`kill switch could not be read: ${describeError(error)}`, error);
   }
-  const values = new Map((out.Parameters ?? []).map((p) => [p.Name, p.Value?.trim().toLowerCase()]));
+  const values = new Map((out.Parameters ?? []).map((p) => [p.Name, p.Value ?? '']));
   for (const name of names) {
-    if (!values.has(name)) return { engaged: true, reason: `kill switch ${name} is missing (treated as on)` };
-    if (values.get(name) !== 'off') return { engaged: true, reason: `kill switch ${name} is "${values.get(name)}"` };
+    const blocks = killSwitchBlocks(name, values.get(name));
+    if (blocks) return { engaged: true, reason: blocks };
   }
   return { engaged: false, reason: 'kill switches off' };
 }

@@ -6,9 +6,13 @@ import { dynamo } from './clients';
 export type Phase =
   | 'received' | 'rejected' | 'duplicate' | 'admitted' | 'denied' | 'planned' | 'deferred'
   | 'approval-requested' | 'approved' | 'approval-rejected' | 'approval-expired'
-  | 'acting' | 'acted' | 'act-failed' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'escalated' | 'completed'
+  | 'acting' | 'acted' | 'act-failed' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'rollback-failed' | 'escalated' | 'completed'
   /** A periodic sweep: what it found, which incidents it started and which it deferred. */
-  | 'swept';
+  | 'swept'
+  /** A denial that joined its runbook's storm digest instead of paging on its own. */
+  | 'digested'
+  /** The storm digest page, on the chain of the incident that opened the digest. */
+  | 'digest-sent';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const MAX_DETAIL_BYTES = 64 * 1024;

@@ -1,6 +1,8 @@
 import { SendCommandCommand, type SendCommandCommandInput } from '@aws-sdk/client-ssm';
 import { ssm } from './clients';
-import type { ActResult, WorkflowState } from './types';
+import type { MutationGate } from './mutation-gate';
+import type { ActOutput } from './runbook-steps';
+import type { WorkflowState } from './types';
 
 /** What both disk-prune runbooks put in their options about the document. */
 export interface PruneDocumentOptions {
@@ -14,8 +16,8 @@ export interface PruneDocumentOptions {
  * or tag targets with their caps), tagged with the incident id for Run Command's history.
  */
 export async function sendPruneCommand(
-  state: WorkflowState, options: PruneDocumentOptions, where: Pick<SendCommandCommandInput, 'InstanceIds' | 'Targets' | 'MaxConcurrency' | 'MaxErrors'>, description: string,
-): Promise<ActResult> {
+  state: WorkflowState, gate: MutationGate, options: PruneDocumentOptions, where: Pick<SendCommandCommandInput, 'InstanceIds' | 'Targets' | 'MaxConcurrency' | 'MaxErrors'>, description: string,
+): Promise<ActOutput> {
   const parameters = {
     DocumentName: options.documentName,
     ...where,
@@ -23,12 +25,12 @@ export async function sendPruneCommand(
     TimeoutSeconds: options.deliveryTimeoutSeconds,
     Comment: `medic ${state.incident!.incidentId}`.slice(0, 100),
   };
-  const out = await ssm().send(new SendCommandCommand(parameters));
+  const out = await gate.call({ service: 'ssm', operation: 'SendCommand', target: description, parameters },
+    () => ssm().send(new SendCommandCommand(parameters)), (answer) => ({ commandId: answer.Command?.CommandId }));
   const commandId = out.Command?.CommandId;
   if (!commandId) throw new Error('SendCommand returned no command id');
   return {
     summary: `sent ${options.documentName} to ${description} (command ${commandId})`,
-    calls: [{ service: 'ssm', operation: 'SendCommand', parameters, result: { commandId } }],
     batch: 0,
     moreBatches: false,
     details: { commandId, requestedAt: new Date().toISOString() },

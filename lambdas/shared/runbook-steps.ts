@@ -1,11 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { ActOutcomeUnknownError, describeError, InvalidStateError, KillSwitchEngagedError } from './errors';
-import { readKillSwitch } from './guards';
-import { readIncident } from './ledger';
-import { actorName, countFor, logger } from './observability';
+import { claimAct, readActClaim, settleAct, type ActClaim } from './act-claim';
+import { Admitter, type Denial } from './admission';
+import {
+  ActIncompleteError, ActOutcomeUnknownError, describeError, GUARD_DENIALS, InvalidStateError, isTransient, MedicError,
+  RollbackRetryableError, StateTooLargeError,
+} from './errors';
+import { supersededTrigger } from './freshness';
+import { releaseLeases } from './leases';
+import { MutationGate } from './mutation-gate';
+import { actorName, countDenial, countFor, logger } from './observability';
 import { record } from './record';
 import { platformSettings } from './settings';
-import type { ActResult, Briefing, CheckVerdict, Plan, Report, RollbackResult, VerifyState, WorkflowState } from './types';
+import type { ActResult, Briefing, CallRecord, CheckVerdict, Plan, Report, RollbackResult, VerifyState, WorkflowState } from './types';
 
 /** One reading of a runbook's verification. Errors while checking must yield `inconclusive`, never `success`. */
 export interface CheckResult {
@@ -18,19 +25,25 @@ export interface CheckResult {
   readonly briefing?: Briefing;
 }
 
+/** What a runbook's act returns: the framework adds the calls the gate recorded. */
+export type ActOutput = Omit<ActResult, 'calls'>;
+/** What a runbook's rollback returns: the framework adds the calls and notes the gate recorded. */
+export type RollbackOutput = Omit<RollbackResult, 'calls' | 'notes'>;
+
 /**
  * What a runbook contributes to the generic workflow. The framework around it enforces the
- * safety rules, so a runbook's code only talks to its service.
+ * safety rules, so a runbook's code only talks to its service, and makes every mutating call
+ * through the gate it is given.
  */
 export interface RunbookSteps {
-  /** Read-only: decide whether and how to act. */
+  /** Read-only: decide whether and how to act, listing the calls it will make (`plannedCalls`). */
   plan(state: WorkflowState): Promise<Plan>;
-  /** The mutation. Called only in `auto` mode, after admission, with the kill switch re-checked. */
-  act(state: WorkflowState): Promise<ActResult>;
+  /** The mutation, every call through `gate`. Called only in `auto` mode, after admission, once per batch. */
+  act(state: WorkflowState, gate: MutationGate): Promise<ActOutput>;
   /** Read-only: one verification reading. */
   check(state: WorkflowState): Promise<CheckResult>;
-  /** Undo `act`, for reversible runbooks. Absent means the action cannot be undone. */
-  rollback?(state: WorkflowState): Promise<RollbackResult>;
+  /** Undo `act` (every call through `gate`), for reversible runbooks. Absent means the action cannot be undone. */
+  rollback?(state: WorkflowState, gate: MutationGate): Promise<RollbackOutput>;
 }
 
 export type StepName = 'plan' | 'act' | 'check' | 'rollback';
@@ -40,48 +53,25 @@ export interface StepRequest {
   readonly state: WorkflowState;
 }
 
+/** Step Functions state is limited to 256 KB; keep room for the error and escalation fields. */
+export const STATE_LIMIT_BYTES = 240 * 1024;
+/** How long a repeated Act waits for a concurrent attempt of the same batch to settle. */
+const CONCURRENT_ATTEMPT_WAIT_MS = 20_000;
+const CONCURRENT_ATTEMPT_POLL_MS = 250;
+
+const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+
+/** Fails the step (into Escalate) rather than let Step Functions fail the execution outside any Catch. */
+function assertFits(state: WorkflowState, key: 'plan' | 'act' | 'verify' | 'rollback', value: unknown): void {
+  const size = bytes(state) - bytes(state[key] ?? null) + bytes(value);
+  if (size > STATE_LIMIT_BYTES) {
+    throw new StateTooLargeError(`the ${key} result would make the workflow state ${size} bytes, over the ${STATE_LIMIT_BYTES}-byte budget of Step Functions' 256 KB limit`);
+  }
+}
+
 function requireAdmitted(state: WorkflowState): void {
   if (state.incident?.status !== 'received' || !state.incident.target) throw new InvalidStateError('no received incident with a target');
   if (state.admission?.admitted !== true) throw new InvalidStateError('the incident was not admitted');
-}
-
-/** Re-read right before a mutation, so flipping the kill switch stops in-flight work. */
-async function assertKillSwitchOff(state: WorkflowState, actor: string, stage: string): Promise<void> {
-  let reason: string | undefined;
-  try {
-    const killSwitch = await readKillSwitch(state.runbook);
-    if (killSwitch.engaged) reason = killSwitch.reason;
-  } catch (error) {
-    reason = `kill switch could not be read (failing closed): ${describeError(error)}`;
-  }
-  if (reason === undefined) return;
-  await record(state, 'denied', actor, { stage, reason });
-  throw new KillSwitchEngagedError(`${stage} not performed: ${reason}`);
-}
-
-/** Errors that mean the service refused the call, so the mutation did not happen. */
-const NOT_EXECUTED_ERRORS = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailable']);
-
-type PriorAttempt = { kind: 'none' } | { kind: 'done'; result: ActResult } | { kind: 'unknown' };
-
-/**
- * What earlier attempts of this Act batch left in the ledger. Act writes `acting` before the
- * mutation and `acted` (or `act-failed`) after it, so a retried step can tell "done" (reuse the
- * result), "refused by the service" (safe to try again) and "may have happened" (must not act
- * twice).
- */
-async function priorAttempt(state: WorkflowState, batch: number): Promise<PriorAttempt> {
-  const entries = await readIncident(platformSettings().ledgerTable, state.incident!.incidentId);
-  let attempt: PriorAttempt = { kind: 'none' };
-  for (const entry of entries) {
-    if (entry.phase !== 'acting' && entry.phase !== 'acted' && entry.phase !== 'act-failed') continue;
-    const detail = JSON.parse(entry.detail) as { batch?: number; result?: ActResult; notExecuted?: boolean };
-    const entryBatch = entry.phase === 'acted' ? detail.result?.batch : detail.batch;
-    if (entryBatch !== batch) continue;
-    if (entry.phase === 'acted') return { kind: 'done', result: detail.result! };
-    attempt = entry.phase === 'acting' || !detail.notExecuted ? { kind: 'unknown' } : { kind: 'none' };
-  }
-  return attempt;
 }
 
 function nextVerifyState(state: WorkflowState, result: CheckResult): VerifyState {
@@ -100,6 +90,138 @@ function nextVerifyState(state: WorkflowState, result: CheckResult): VerifyState
   return { ...base, status: 'pending', reason: result.reason };
 }
 
+/** Calls in a few words each, for error messages that must say what was done. */
+export function describeCalls(calls: CallRecord[]): string {
+  return calls.map((c) => `${c.operation} ${c.target}: ${c.outcome}${c.requestId ? ` (request ${c.requestId})` : ''}`).join('; ') || 'no call';
+}
+
+/**
+ * Admits the resources an action changes besides its target (a fleet's instances), like Admit
+ * admits the target: their leases and attempt budgets. A denial turns the plan into an
+ * escalation (or, observing, a note); what was taken is released on any failure.
+ */
+async function admitCoveredResources(state: WorkflowState, plan: Plan, actor: string): Promise<Plan> {
+  const resources = [...new Set(plan.resources ?? [])].filter((arn) => arn !== state.incident!.target!.arn);
+  if (plan.decision !== 'act' || resources.length === 0) return plan;
+  const observing = state.incident!.mode !== 'auto';
+  const admitter = new Admitter(state, platformSettings().limiterTable, observing);
+  let denial: Denial | undefined;
+  try {
+    for (const arn of resources) {
+      denial = (await admitter.resourceLease(arn)) ?? (await admitter.budget(arn));
+      if (denial) break;
+    }
+    if (denial) await admitter.releaseAll();
+  } catch (error) {
+    await admitter.releaseAll().catch(() => undefined);
+    throw error;
+  }
+  if (!denial) return { ...plan, leases: [...admitter.leases], epochs: { ...admitter.epochs } };
+  countDenial(state.runbook.name, denial.category);
+  await record(state, 'denied', actor, { stage: 'plan', category: denial.category, reason: denial.reason, readings: admitter.readings, resources });
+  if (observing) return { ...plan, reason: `${plan.reason} (a real run would be denied: ${denial.reason})` };
+  return { ...plan, decision: 'escalate', reason: `not admitted: ${denial.reason}`, summary: 'nothing was done: a resource the action covers is not admitted' };
+}
+
+/** Waits (bounded) for a concurrent attempt of this batch to settle and takes its outcome; never acts itself. */
+async function outcomeOfOtherAttempt(state: WorkflowState, batch: number, first: ActClaim, context?: Context): Promise<ActClaim> {
+  const table = platformSettings().limiterTable;
+  const budget = Math.max(0, Math.min(CONCURRENT_ATTEMPT_WAIT_MS, (context?.getRemainingTimeInMillis?.() ?? CONCURRENT_ATTEMPT_WAIT_MS) - 5000));
+  let claim = first;
+  // Counted in polls, not read from the clock: simulated clocks do not move while a step runs.
+  for (let poll = 0; claim.state === 'acting' && poll < budget / CONCURRENT_ATTEMPT_POLL_MS; poll++) {
+    await new Promise((resolve) => setTimeout(resolve, CONCURRENT_ATTEMPT_POLL_MS));
+    claim = (await readActClaim(table, state.incident!.incidentId, batch)) ?? claim;
+  }
+  return claim;
+}
+
+/**
+ * One batch of the action, at most once: claim the batch atomically, record `acting`, make the
+ * calls through the gate, record `acted` (or `denied` / `act-failed` with every call made so
+ * far). A repeated invocation for a batch another attempt claimed takes that attempt's result,
+ * or fails without acting.
+ */
+async function actOnce(steps: RunbookSteps, state: WorkflowState, actor: string, context?: Context): Promise<ActResult> {
+  const table = platformSettings().limiterTable;
+  const incidentId = state.incident!.incidentId;
+  const batch = (state.act?.batch ?? -1) + 1;
+  const owner = randomUUID();
+  let claim = await claimAct(table, incidentId, batch, owner);
+  for (let round = 0; !claim.claimed; round++) {
+    const other = await outcomeOfOtherAttempt(state, batch, claim.existing, context);
+    if (other.state === 'acted') return other.result as ActResult;
+    if (other.state === 'refused' && round < 3) {
+      claim = await claimAct(table, incidentId, batch, owner);
+      continue;
+    }
+    const why = other.state === 'acting'
+      ? `another attempt (${other.owner}) has been acting on batch ${batch} since ${other.claimedAt} and has not finished`
+      : `an earlier attempt at batch ${batch} ended ${other.state}${other.error ? `: ${other.error}` : ''}`;
+    throw new ActOutcomeUnknownError(`${why}; not acting twice`);
+  }
+  const { attempt } = claim;
+  const planned = (state.plan!.plannedCalls ?? []).filter((c) => c.batch === batch);
+  try {
+    await record(state, 'acting', actor, { batch, attempt, plan: state.plan!.summary, planned });
+  } catch (error) {
+    await settleAct(table, incidentId, batch, owner, { state: 'refused', attempt, error: `acting not recorded: ${describeError(error)}` }).catch(() => undefined);
+    throw error;
+  }
+  const gate = new MutationGate(state, 'act');
+  let output: ActOutput;
+  try {
+    output = await steps.act(state, gate);
+  } catch (error) {
+    const tookEffect = gate.anyMayHaveTakenEffect;
+    await settleAct(table, incidentId, batch, owner, { state: tookEffect ? 'failed' : 'refused', attempt, error: describeError(error) })
+      .catch((e: unknown) => logger.warn('act claim not settled', { error: describeError(e) }));
+    const denied = GUARD_DENIALS.has((error as Error)?.name);
+    await record(state, denied ? 'denied' : 'act-failed', actor, {
+      batch, ...(denied ? { stage: 'act', reason: (error as Error).message } : { error: describeError(error) }), calls: gate.calls, notExecuted: !tookEffect,
+    });
+    if (!tookEffect) throw error;
+    const facts = `batch ${batch}: ${describeCalls(gate.calls)}`;
+    if (denied) {
+      // The guard's own error (its headline) with what was already done.
+      (error as Error).message = `${(error as Error).message}, after part of the batch was done (${facts})`;
+      throw error;
+    }
+    if (gate.calls.some((c) => c.outcome === 'unknown')) throw new ActOutcomeUnknownError(`a call's outcome is unknown (${facts}); not retrying`);
+    throw new ActIncompleteError(`${describeError(error)} after part of the batch was done (${facts}); not retrying`);
+  }
+  const result: ActResult = { ...output, calls: gate.calls };
+  await settleAct(table, incidentId, batch, owner, { state: 'acted', attempt, result })
+    .catch((e: unknown) => logger.warn('act claim not settled', { error: describeError(e) }));
+  countFor(state.runbook.name, 'Actions');
+  try {
+    await record(state, 'acted', actor, { result });
+  } catch (error) {
+    throw new MedicError('Medic.ActUnrecorded', `the batch was done (${describeCalls(result.calls)}) but the ledger entry "acted" could not be written: ${describeError(error)}`);
+  }
+  assertFits(state, 'act', result);
+  return result;
+}
+
+/** Undoes the action through the gate; a transient failure is retried by the state machine, every attempt recorded. */
+async function rollBack(steps: RunbookSteps, state: WorkflowState, actor: string): Promise<RollbackResult> {
+  if (!steps.rollback) throw new InvalidStateError(`runbook ${state.runbook.kind} has no rollback`);
+  const gate = new MutationGate(state, 'rollback');
+  let output: RollbackOutput;
+  try {
+    output = await steps.rollback(state, gate);
+  } catch (error) {
+    const retryable = !GUARD_DENIALS.has((error as Error)?.name) && isTransient(error);
+    await record(state, 'rollback-failed', actor, { error: describeError(error), calls: gate.calls, notes: gate.notes, retryable })
+      .catch((e: unknown) => logger.error('rollback failure not recorded', { error: describeError(e) }));
+    if (retryable) throw new RollbackRetryableError(`rollback failed with ${describeError(error)} (${describeCalls(gate.calls)}); retrying`);
+    throw error;
+  }
+  const result: RollbackResult = { ...output, calls: gate.calls, ...(gate.notes.length ? { notes: gate.notes } : {}) };
+  await record(state, 'rolled-back', actor, result);
+  return result;
+}
+
 /** Builds the Lambda handler for a runbook: step dispatch plus the safety rules and ledger entries around each step. */
 export function runbookHandler(steps: RunbookSteps) {
   return async (request: StepRequest, context?: Context): Promise<Plan | ActResult | VerifyState | RollbackResult> => {
@@ -110,38 +232,28 @@ export function runbookHandler(steps: RunbookSteps) {
     requireAdmitted(state);
     switch (step) {
       case 'plan': {
-        const plan = await steps.plan(state);
+        const plan = await admitCoveredResources(state, (await supersededTrigger(state)) ?? (await steps.plan(state)), actor);
         const wouldAct = plan.decision === 'act' && state.incident!.mode !== 'auto';
-        await record(state, 'planned', actor, { ...plan, ...(wouldAct ? { wouldAct: plan.summary } : {}) });
+        try {
+          assertFits(state, 'plan', plan);
+          await record(state, 'planned', actor, { ...plan, ...(wouldAct ? { wouldAct: plan.summary } : {}) });
+        } catch (error) {
+          // The covered resources' leases must not outlive a failed step.
+          await releaseLeases(platformSettings().limiterTable, plan.leases ?? [], state.incident!.incidentId).catch(() => undefined);
+          throw error;
+        }
         return plan;
       }
       case 'act': {
         if (state.incident!.mode !== 'auto') throw new InvalidStateError(`refusing to act in mode "${state.incident!.mode}"`);
         if (state.plan?.decision !== 'act') throw new InvalidStateError('refusing to act without a plan that decided to act');
-        const batch = (state.act?.batch ?? -1) + 1;
-        const prior = await priorAttempt(state, batch);
-        if (prior.kind === 'done') return prior.result;
-        if (prior.kind === 'unknown') {
-          throw new ActOutcomeUnknownError(`an earlier attempt at batch ${batch} may have acted and its result was not recorded; not acting twice`);
-        }
-        await assertKillSwitchOff(state, actor, 'act');
-        await record(state, 'acting', actor, { batch, plan: state.plan.summary });
-        let result: ActResult;
-        try {
-          result = await steps.act(state);
-        } catch (error) {
-          const name = (error as Error)?.name;
-          await record(state, 'act-failed', actor, { batch, error: describeError(error), notExecuted: NOT_EXECUTED_ERRORS.has(name) });
-          throw error;
-        }
-        countFor(state.runbook.name, 'Actions');
-        await record(state, 'acted', actor, { result });
-        return result;
+        return actOnce(steps, state, actor, context);
       }
       case 'check': {
         if (!state.act) throw new InvalidStateError('nothing was acted on, so nothing can be verified');
         const result = await steps.check(state);
         const verify = nextVerifyState(state, result);
+        assertFits(state, 'verify', verify);
         await record(state, 'checked', actor, { check: verify.checks, batch: verify.batch, verdict: result.verdict, reason: result.reason, readings: result.readings });
         if (verify.status === 'succeeded') await record(state, 'verified', actor, { batch: verify.batch, reason: verify.reason, checks: verify.checks });
         if (verify.status === 'failed') {
@@ -150,13 +262,8 @@ export function runbookHandler(steps: RunbookSteps) {
         }
         return verify;
       }
-      case 'rollback': {
-        if (!steps.rollback) throw new InvalidStateError(`runbook ${state.runbook.kind} has no rollback`);
-        await assertKillSwitchOff(state, actor, 'rollback');
-        const result = await steps.rollback(state);
-        await record(state, 'rolled-back', actor, result);
-        return result;
-      }
+      case 'rollback':
+        return rollBack(steps, state, actor);
       default:
         throw new InvalidStateError(`unknown step "${String(step)}"`);
     }

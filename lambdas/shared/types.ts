@@ -36,6 +36,16 @@ export interface AdmissionPolicy {
   readonly maxConcurrent: number;
   /** A lease not released by then is reclaimed (longer than the workflow's timeout). */
   readonly leaseSeconds: number;
+  /**
+   * An alarm or service event older than this when validated is stale evidence and refused.
+   * Optional for specs synthesized before it existed. @default 900
+   */
+  readonly maxEventAgeSeconds?: number;
+  /**
+   * Denials of this runbook within this long of the first one are collected into one digest
+   * page instead of a page each. @default 600
+   */
+  readonly denialDigestSeconds?: number;
 }
 
 export interface VerificationPolicy {
@@ -140,6 +150,41 @@ export interface Admission {
   readonly reason?: string;
   /** Lease keys held by this incident, released by Finish/Escalate. */
   readonly leases: string[];
+  /** Fencing epoch of each lease held: checked before every mutating call. */
+  readonly epochs?: Record<string, number>;
+  /** The denial's category (a metric dimension), when not admitted. */
+  readonly category?: string;
+}
+
+/** One mutating call the plan intends: what the page lists as "not made" if the action stops early. */
+export interface PlannedCall {
+  readonly batch: number;
+  readonly service: string;
+  readonly operation: string;
+  /** What the call changes, in a few words: a task id, a group name, a zone. */
+  readonly target: string;
+}
+
+/**
+ * How one mutating call ended. `refused`: the service rejected it (4xx, throttling), so it did
+ * not take effect. `unknown`: no answer or a 5xx: it may have taken effect. `not-made`: a guard
+ * stopped it before it was sent.
+ */
+export type CallOutcome = 'succeeded' | 'refused' | 'unknown' | 'not-made';
+
+/** A mutating call as made, recorded by the framework around every runbook call. */
+export interface CallRecord {
+  readonly service: string;
+  readonly operation: string;
+  readonly target: string;
+  readonly parameters: Record<string, unknown>;
+  readonly outcome: CallOutcome;
+  /** When the call was sent. */
+  readonly at: string;
+  /** The AWS request id of the answer, when there was one. */
+  readonly requestId?: string;
+  readonly result?: unknown;
+  readonly error?: string;
 }
 
 /** A runbook's report of what it measured, recorded with the outcome and sent to the escalation topic. */
@@ -164,6 +209,16 @@ export interface Briefing {
 
 export interface Plan {
   readonly decision: PlanDecision;
+  /** Every mutating call an `act` decision will make, batch by batch. */
+  readonly plannedCalls?: PlannedCall[];
+  /**
+   * Resources the action changes besides the incident's target (the instances of a fleet): each
+   * is admitted like the target (lease, attempt budget) before acting.
+   */
+  readonly resources?: string[];
+  /** Leases taken on `resources` (with their fencing epochs), released with the incident's others. */
+  readonly leases?: string[];
+  readonly epochs?: Record<string, number>;
   readonly reason: string;
   /** What the action would do, in words a human reads in the ledger and the escalation. */
   readonly summary: string;
@@ -176,8 +231,8 @@ export interface Plan {
 
 export interface ActResult {
   readonly summary: string;
-  /** The mutating calls made, with their parameters. */
-  readonly calls: Array<{ service: string; operation: string; parameters: Record<string, unknown>; result?: unknown }>;
+  /** The mutating calls made, with their parameters, outcome and request id (recorded by the framework). */
+  readonly calls: CallRecord[];
   /** Batched actions: index of the batch just done, and whether more remain. */
   readonly batch: number;
   readonly moreBatches: boolean;
@@ -203,7 +258,9 @@ export interface VerifyState {
 export interface RollbackResult {
   readonly status: 'rolled-back' | 'not-reversible' | 'not-needed';
   readonly summary: string;
-  readonly calls: ActResult['calls'];
+  readonly calls: CallRecord[];
+  /** What a human should know about how it was done, e.g. that it ran during a change freeze. */
+  readonly notes?: string[];
 }
 
 export interface StepError {

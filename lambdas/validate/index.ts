@@ -5,12 +5,35 @@ import { record } from '../shared/record';
 import { platformSettings } from '../shared/settings';
 import type { Incident, WorkflowState } from '../shared/types';
 import { InvalidStateError } from '../shared/errors';
-import { parseAlarmEvent } from './alarm-event';
-import { parseManualInput } from './manual-input';
-import { isRunbookServiceEvent, parseResourceEvent } from './resource-event';
+import { parseEvent } from './parse';
 
-/** How long a claimed incident id stays claimed; EventBridge redelivers for at most 24 hours. */
-const CLAIM_SECONDS = 7 * 86400;
+/**
+ * How long a claimed incident id stays claimed: longer than every redelivery (EventBridge retries
+ * for up to 24 hours) and redrive window (Step Functions redrives an execution for up to 14 days).
+ */
+export const CLAIM_SECONDS = 15 * 86400;
+/** An event dated this far in the future is refused (clocks disagree by less than this). */
+export const MAX_CLOCK_SKEW_SECONDS = 120;
+/** Default for a runbook's `maxEventAge`. */
+export const DEFAULT_MAX_EVENT_AGE_SECONDS = 900;
+
+/**
+ * Why an event's time makes it unusable as evidence, or undefined. An event older than the
+ * runbook's `maxEventAge` describes a state that may long be gone; one dated in the future comes
+ * from a skewed clock or a made-up body.
+ */
+export function staleness(at: string, runbook: WorkflowState['runbook'], now = Date.now()): string | undefined {
+  const age = (now - Date.parse(at)) / 1000;
+  const maxAge = runbook.policy.maxEventAgeSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS;
+  if (age > maxAge) {
+    return `stale event: it reports a change at ${at}, ${Math.round(age / 60)} minute(s) before medic read it, older than the runbook's maxEventAge of `
+      + `${Math.round(maxAge / 60)} minute(s); medic does not act on old evidence: look at the target's state now`;
+  }
+  if (-age > MAX_CLOCK_SKEW_SECONDS) {
+    return `event dated in the future: it reports a change at ${at}, ${Math.round(-age)}s after medic's clock (at most ${MAX_CLOCK_SKEW_SECONDS}s of clock skew is accepted)`;
+  }
+  return undefined;
+}
 
 /** The start of a rejected event, enough to recognise it without storing an oversized payload. */
 function preview(event: unknown): string {
@@ -24,17 +47,6 @@ function preview(event: unknown): string {
 }
 
 /**
- * A runbook started by hand reads every input as manual input. An alarm runbook that can also be
- * started by hand or by its sweep (it has `manualTargets`) reads anything that is not an
- * EventBridge event (no `detail-type`) that way; EventBridge events always go to the alarm parser.
- */
-function readsAsManualInput(event: unknown, runbook: WorkflowState['runbook']): boolean {
-  if (runbook.trigger === 'manual') return true;
-  if (!runbook.manualTargets) return false;
-  return typeof event === 'object' && event !== null && !Array.isArray(event) && !('detail-type' in event);
-}
-
-/**
  * "Validate event": normalises the alarm event (or a manual run's input) into an incident, claims it (so a redelivered
  * event is recognised as a duplicate and acts at most once) and records `received`,
  * `duplicate` or `rejected`.
@@ -44,21 +56,23 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
   if (!runbook?.name || !execution?.id) throw new InvalidStateError('the workflow state has no runbook or execution (the state machine injects both)');
   const settings = platformSettings();
   const actor = actorName(context);
-  const parsed = isRunbookServiceEvent(state.event, runbook) ? parseResourceEvent(state.event, runbook)
-    : readsAsManualInput(state.event, runbook) ? parseManualInput(state.event, runbook, execution)
-      : parseAlarmEvent(state.event, runbook);
+  const parsed = parseEvent(state.event, runbook, execution);
+  const stale = parsed.ok && parsed.trigger.kind !== 'manual' && parsed.trigger.kind !== 'schedule' ? staleness(parsed.trigger.at, runbook) : undefined;
 
-  if (!parsed.ok) {
+  if (!parsed.ok || stale) {
+    const reason = parsed.ok ? stale! : parsed.reason;
     const incident: Incident = {
       incidentId: `${runbook.name}-rejected-${execution.name}`,
       status: 'rejected',
       runbook: runbook.name,
       mode: runbook.mode,
-      reason: parsed.reason,
+      reason,
+      // A stale event still says what fired: the page names it.
+      ...(parsed.ok ? { trigger: parsed.trigger, target: parsed.target } : {}),
     };
-    logger.warn('event rejected', { reason: parsed.reason });
+    logger.warn('event rejected', { reason });
     countIncident(runbook.name, 'rejected');
-    await record({ ...state, incident }, 'rejected', actor, { reason: parsed.reason, eventPreview: preview(state.event) });
+    await record({ ...state, incident }, 'rejected', actor, { reason, eventPreview: preview(state.event) });
     return incident;
   }
 

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { inert, isInert } from '../../lambdas/shared/inert-text';
 import { EXIT } from './index';
 import { UsageError } from './usage-error';
 
@@ -24,10 +25,16 @@ export function runs(body: (command: Command, ...args: string[]) => Promise<numb
   };
 }
 
-/** A plain, compact table (no colours, so it reads the same in a terminal, a pipe or a log). */
+/**
+ * A plain, compact table (no colours, so it reads the same in a terminal, a pipe or a log).
+ * Cells are shown as given: untrusted text (anything read from the ledger or SSM) must arrive
+ * made inert by the caller (lambdas/shared/inert-text.ts), cut to length after escaping. A cell
+ * that still holds a control, escape or bidi character is escaped here, as a last line of defence.
+ */
 export function renderTable(head: string[], rows: Array<Array<string | number>>): string {
-  const table = new Table({ head, style: { head: [], border: [], compact: true } });
-  table.push(...rows);
+  const cell = (value: string | number) => (typeof value === 'string' && !isInert(value) ? inert(value) : value);
+  const table = new Table({ head: head.map((h) => inert(h)), style: { head: [], border: [], compact: true } });
+  table.push(...rows.map((row) => row.map(cell)));
   return table.toString();
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { inert } from '../../lambdas/shared/inert-text';
 import { formatDuration } from '../gameday/duration';
 import type { ScenarioReport } from '../gameday/report';
 import { PROJECT_ROOT } from '../local/local-ledger';
@@ -14,28 +15,36 @@ function scenarioFiles(args: string[]): string[] {
   return fs.readdirSync(SCENARIOS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(SCENARIOS_DIR, f));
 }
 
-function printScenario(report: ScenarioReport, write: (line: string) => void): void {
-  write(`\n== ${report.name} (${report.file}) ==`);
+/**
+ * A scenario's report as printed: its incidents' timelines, what reached the escalation topic and
+ * the expectations not met. Incident ids, published subjects (they name alarms and targets) and
+ * failure messages (handler errors) are untrusted text: each is made inert (lambdas/shared/inert-text.ts);
+ * the timelines come inert from lib/gameday/report.ts. The JSON report keeps every value exact.
+ */
+export function scenarioLines(report: ScenarioReport): string[] {
+  const lines = [`\n== ${inert(report.name)} (${inert(report.file)}) ==`];
   for (const incident of report.incidents) {
-    write(`-- ${incident.incidentId} [${incident.outcome}]`);
-    for (const line of incident.timeline) write(`   ${line}`);
+    lines.push(`-- ${inert(incident.incidentId)} [${inert(incident.outcome)}]`);
+    for (const line of incident.timeline) lines.push(`   ${line}`);
   }
-  if (report.incidents.length === 0) write('   (no incident)');
-  for (const n of report.notifications) write(`   ${n.at.slice(11, 19)} NOTIFY ${n.subject ?? '(no subject)'}`);
-  for (const failure of report.failures) write(`   EXPECTATION NOT MET: ${failure}`);
+  if (report.incidents.length === 0) lines.push('   (no incident)');
+  for (const n of report.notifications) lines.push(`   ${inert(n.at.slice(11, 19))} NOTIFY ${n.subject === undefined ? '(no subject)' : inert(n.subject)}`);
+  for (const failure of report.failures) lines.push(`   EXPECTATION NOT MET: ${inert(failure)}`);
+  return lines;
 }
 
-function summaryTable(reports: ScenarioReport[]): string {
+/** The summary table of a game day, one row per scenario. */
+export function summaryTable(reports: ScenarioReport[]): string {
   const table = new Table({ head: ['scenario', 'incidents', 'acted', 'denied', 'escalated', 'notified', 'MTTR (simulated)', 'result'], style: { head: [], border: [] } });
   for (const r of reports) {
     const s = r.summary;
-    table.push([r.name, s.incidents, s.acted, s.denied, s.escalated, r.notifications.length, s.mttrSeconds === undefined ? '-' : formatDuration(s.mttrSeconds), r.passed ? 'PASS' : 'FAIL']);
+    table.push([inert(r.name), s.incidents, s.acted, s.denied, s.escalated, r.notifications.length, s.mttrSeconds === undefined ? '-' : formatDuration(s.mttrSeconds), r.passed ? 'PASS' : 'FAIL']);
   }
   return table.toString();
 }
 
-/** The machine-readable report: every incident with its outcome and ledger entries, and every mutating call. */
-function jsonReport(reports: ScenarioReport[]): unknown {
+/** The machine-readable report: every incident with its outcome and ledger entries, and every mutating call; every value exact, as recorded. */
+export function jsonReport(reports: ScenarioReport[]): unknown {
   return {
     passed: reports.every((r) => r.passed),
     scenarios: reports.map((r) => ({
@@ -69,7 +78,7 @@ export function registerGameday(cli: Command): void {
         const scenarios = scenarioFiles(args).map(loadScenario);
         for (const [day, scenario] of scenarios.entries()) {
           const report = reportScenario(await runScenario(scenario, day));
-          printScenario(report, write);
+          for (const line of scenarioLines(report)) write(line);
           reports.push(report);
         }
       } finally {

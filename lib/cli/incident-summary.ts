@@ -1,4 +1,5 @@
 import type { Outcome } from '../../lambdas/finish/index';
+import { inert, inertJson } from '../../lambdas/shared/inert-text';
 import type { LedgerEntry, Phase } from '../../lambdas/shared/ledger';
 
 /** How an incident ended, derived from its entries by {@link outcomeOf}; `--outcome` takes these. */
@@ -11,7 +12,7 @@ const PHASE_SET: Record<Phase, true> = {
   'received': true, 'rejected': true, 'duplicate': true, 'admitted': true, 'denied': true, 'planned': true, 'deferred': true,
   'approval-requested': true, 'approved': true, 'approval-rejected': true, 'approval-expired': true,
   'acting': true, 'acted': true, 'act-failed': true, 'checked': true, 'verified': true, 'verification-failed': true,
-  'rolled-back': true, 'escalated': true, 'completed': true, 'swept': true,
+  'rolled-back': true, 'rollback-failed': true, 'escalated': true, 'completed': true, 'swept': true, 'digested': true, 'digest-sent': true,
 };
 const OUTCOME_SET: Record<LedgerOutcome, true> = {
   'resolved': true, 'observed': true, 'deferred': true, 'no-action-needed': true,
@@ -110,7 +111,12 @@ function triggerText(trigger: unknown): string | undefined {
   return [what, text(trigger.reason)].filter(Boolean).join(': ') || undefined;
 }
 
-/** One line, at most `max` characters, saying what an entry's detail holds: its outcome or verdict and its reason, summary or error. */
+/**
+ * One line, at most `max` characters, saying what an entry's detail holds: its outcome or verdict
+ * and its reason, summary or error. The line is inert (lambdas/shared/inert-text.ts): a detail
+ * holds untrusted text (alarm names, state reasons, error messages), and its control, escape and
+ * bidi characters are shown as visible escapes, so it cannot drive the terminal or forge a line.
+ */
 export function summarizeDetail(detailText: string, max = 140): string {
   let detail: unknown;
   try {
@@ -118,7 +124,7 @@ export function summarizeDetail(detailText: string, max = 140): string {
   } catch {
     return clip(detailText, max);
   }
-  if (!isRecord(detail)) return clip(JSON.stringify(detail), max);
+  if (!isRecord(detail)) return inertJson(detail, max);
   if (detail.truncated === true) return clip(`(truncated, ${String(detail.originalBytes)} bytes) ${String(detail.preview)}`, max);
   const label = text(detail.outcome) ?? text(detail.decision) ?? text(detail.verdict);
   const headline = text(detail.headline) && [text(detail.headline), text(detail.diagnosis)].filter(Boolean).join(': ');
@@ -126,11 +132,10 @@ export function summarizeDetail(detailText: string, max = 140): string {
     || text(detail.summary) || text(detail.reason) || errorText(detail.error) || text(detail.skipped)
     || (isRecord(detail.result) ? text(detail.result.summary) : undefined) || text(detail.plan)
     || (text(detail.owner) && `already handled by ${String(detail.owner)}`) || triggerText(detail.trigger);
-  const line = label && said ? `${label}: ${said}` : label ?? said ?? JSON.stringify(detail);
-  return clip(line, max);
+  const line = label && said ? `${label}: ${said}` : label ?? said;
+  // Shown as JSON (escaped once, as JSON) when nothing in it reads as a summary.
+  return line === undefined ? inertJson(detail, max) : clip(line, max);
 }
 
-function clip(line: string, max: number): string {
-  const oneLine = line.replace(/\s+/g, ' ').trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max - 3)}...` : oneLine;
-}
+/** Untrusted text as one inert line of at most `max` characters (a newline shows as `\n`, it does not break the line). */
+const clip = (line: string, max: number): string => inert(line.trim(), max);

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { inert } from '../../lambdas/shared/inert-text';
 import { registerGameday } from './gameday';
 import { registerKillSwitch } from './kill-switch';
 import { registerLedger } from './ledger';
@@ -18,7 +19,11 @@ export function program(): Command {
   return cli;
 }
 
-/** Runs the CLI on `argv` (as process.argv) and resolves to the exit code. */
+/**
+ * Runs the CLI on `argv` (as process.argv) and resolves to the exit code. An error it rejects with
+ * (bin/medic-cli.js prints `medic: <message>`) has an inert message: error messages quote what
+ * they are about (an SDK message, a ledger reason, a switch value), which may be untrusted text.
+ */
 export async function main(argv: string[]): Promise<number> {
   const cli = program();
   let code: number = EXIT.ok;
@@ -31,7 +36,17 @@ export async function main(argv: string[]): Promise<number> {
     await cli.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.error;
-    throw error;
+    throw inertError(error);
   }
   return code;
+}
+
+/** The error with its message (and, for MEDIC_DEBUG, its stack) made inert, its name kept. */
+function inertError(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(inert(error));
+  const safe = new Error(inert(error.message));
+  safe.name = error.name;
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).map((line) => inert(line));
+  safe.stack = [`${inert(error.name)}: ${safe.message}`, ...frames].join('\n');
+  return safe;
 }

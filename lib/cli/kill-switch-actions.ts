@@ -1,4 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { inert } from '../../lambdas/shared/inert-text';
 import { renderTable } from './command-kit';
 import { EXIT } from './index';
 import { NO_STACK, type SwitchOptions } from './kill-switch';
@@ -21,7 +22,10 @@ async function withSsm<T>(options: SwitchOptions, body: (ssm: SSMClient) => Prom
   }
 }
 
+/** Prints one line. Switch values (and what the user typed) are shown through inert(): anyone who may write a parameter chooses its value. */
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const warn = (line: string) => process.stderr.write(`warning: ${line}\n`);
+const list = (names: string[]) => names.map((n) => inert(n)).join(', ');
 const runbookList = (names: SwitchNames, switches: Map<string, SwitchReading>) =>
   [...switches.keys()].map((name) => names.runbookOf(name)).filter((r): r is string => !!r).sort();
 
@@ -38,7 +42,7 @@ export async function flip(state: 'on' | 'off', options: SwitchOptions): Promise
       throw new Error(`no kill switch for runbook "${options.runbook}" (${target}); runbooks with a switch: ${runbookList(names, switches).join(', ') || 'none'}`);
     }
     const version = await writeSwitch(ssm, target, value);
-    print(`${target} = "${value}" (version ${version ?? '?'})`);
+    print(`${inert(target)} = "${inert(value)}" (version ${inert(version ?? '?')})`);
     print(consequence(state, options.runbook, names, switches));
     return EXIT.ok;
   });
@@ -47,13 +51,14 @@ export async function flip(state: 'on' | 'off', options: SwitchOptions): Promise
 /** What the flip means for the runbooks, given the other switches as they were read just before. */
 function consequence(state: 'on' | 'off', runbook: string | undefined, names: SwitchNames, switches: Map<string, SwitchReading>): string {
   const stopsRunning = 'new incidents are denied, running executions stop before their next mutating call';
-  if (state === 'on') return runbook ? `runbook ${runbook} is stopped: ${stopsRunning}` : `every runbook is stopped: ${stopsRunning}`;
+  const shown = runbook === undefined ? undefined : inert(runbook);
+  if (state === 'on') return shown ? `runbook ${shown} is stopped: ${stopsRunning}` : `every runbook is stopped: ${stopsRunning}`;
   const global = switches.get(names.global)?.value;
-  if (runbook) {
-    return letsWorkProceed(global) ? `runbook ${runbook} runs again` : `runbook ${runbook} stays stopped: the global switch is ${global === undefined ? 'missing' : `"${global}"`} (ON)`;
+  if (shown) {
+    return letsWorkProceed(global) ? `runbook ${shown} runs again` : `runbook ${shown} stays stopped: the global switch is ${global === undefined ? 'missing' : `"${inert(global)}"`} (ON)`;
   }
   const stillOn = runbookList(names, switches).filter((r) => !letsWorkProceed(switches.get(names.runbook(r))?.value));
-  return stillOn.length ? `runbooks run again, except those whose own switch is ON: ${stillOn.join(', ')}` : 'every runbook runs again';
+  return stillOn.length ? `runbooks run again, except those whose own switch is ON: ${list(stillOn)}` : 'every runbook runs again';
 }
 
 /** `kill-switch status`: a table of the global and the runbook switches; anything but `off` (or missing) is ON. */
@@ -61,12 +66,12 @@ export async function status(options: SwitchOptions): Promise<number> {
   const names = switchNames(options);
   return withSsm(options, async (ssm) => {
     const switches = await readSwitches(ssm, names);
-    if (switches.size === 0) process.stderr.write(`warning: no parameters under ${names.prefix}: check --stack and the region (or --prefix)\n`);
+    if (switches.size === 0) warn(`no parameters under ${inert(names.prefix)}: check --stack and the region (or --prefix)`);
     const runbooks = options.runbook ? [options.runbook] : runbookList(names, switches);
-    if (options.runbook && !switches.has(names.runbook(options.runbook))) process.stderr.write(`warning: runbook "${options.runbook}" has no switch under ${names.prefix} (counts as ON)\n`);
+    if (options.runbook && !switches.has(names.runbook(options.runbook))) warn(`runbook "${inert(options.runbook)}" has no switch under ${inert(names.prefix)} (counts as ON)`);
     const row = (label: string, name: string) => {
       const reading = switches.get(name);
-      return [label, name, reading ? reading.value : '(missing)', letsWorkProceed(reading?.value) ? 'off' : 'ON', shortTime(reading?.lastModified?.toISOString())];
+      return [inert(label), inert(name), reading ? inert(reading.value) : '(missing)', letsWorkProceed(reading?.value) ? 'off' : 'ON', shortTime(reading?.lastModified?.toISOString())];
     };
     print(renderTable(['Switch', 'Parameter', 'Value', 'State', 'Last changed'], [
       row('global', names.global),
@@ -74,7 +79,7 @@ export async function status(options: SwitchOptions): Promise<number> {
     ]));
     const stopped = runbooks.filter((r) => !letsWorkProceed(switches.get(names.runbook(r))?.value));
     if (!letsWorkProceed(switches.get(names.global)?.value)) print('global switch is ON: every runbook of this stack is stopped');
-    else if (stopped.length) print(`stopped by their own switch: ${stopped.join(', ')}`);
+    else if (stopped.length) print(`stopped by their own switch: ${list(stopped)}`);
     else print('all switches off: runbooks run as configured');
     return EXIT.ok;
   });

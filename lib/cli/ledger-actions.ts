@@ -1,3 +1,4 @@
+import { inert, inertJson } from '../../lambdas/shared/inert-text';
 import type { ChainReport, LedgerEntry } from '../../lambdas/shared/ledger';
 import { endQuietlyWhenPipeCloses, renderTable } from './command-kit';
 import { EXIT } from './index';
@@ -19,6 +20,11 @@ async function withLedger(options: LedgerSourceOptions, body: (reader: LedgerRea
   }
 }
 
+/**
+ * Prints one line. Everything read from the ledger is untrusted (alarm names, targets, reasons come
+ * from events anyone with the right to create an alarm or put an event can choose): every such value
+ * is passed through inert() (inertJson() for JSON output) before it reaches `print` or a table.
+ */
 const print = (line = '') => process.stdout.write(`${line}\n`);
 const rangeText = (range: TimeRange) => `${shortTime(range.from.toISOString())} and ${shortTime(range.to.toISOString())}`;
 
@@ -37,12 +43,12 @@ export async function listIncidents(options: ListOptions): Promise<number> {
       .filter((incident) => !options.outcome || incident.outcome === options.outcome)
       .sort((a, b) => b.first.localeCompare(a.first) || a.incidentId.localeCompare(b.incidentId));
     if (options.json) {
-      for (const row of rows) print(JSON.stringify(row));
+      for (const row of rows) print(inertJson(row));
     } else if (rows.length === 0) {
-      print(`no incidents with entries between ${rangeText(range)} matching the filters (${where})`);
+      print(`no incidents with entries between ${rangeText(range)} matching the filters (${inert(where)})`);
     } else {
       print(incidentTable(rows));
-      print(`${rows.length} incident(s) with entries between ${rangeText(range)} (${where})`);
+      print(`${rows.length} incident(s) with entries between ${rangeText(range)} (${inert(where)})`);
     }
     return EXIT.ok;
   });
@@ -51,7 +57,7 @@ export async function listIncidents(options: ListOptions): Promise<number> {
 function incidentTable(rows: IncidentSummary[]): string {
   return renderTable(
     ['Incident', 'Runbook', 'Target', 'First', 'Last', 'Last phase', 'Outcome'],
-    rows.map((r) => [r.incidentId, r.runbook, r.targetArn ?? '-', shortTime(r.first), shortTime(r.last), r.lastPhase, r.outcome]),
+    rows.map((r) => [r.incidentId, r.runbook, r.targetArn ?? '-', shortTime(r.first), shortTime(r.last), r.lastPhase, r.outcome].map((cell) => inert(cell))),
   );
 }
 
@@ -62,14 +68,14 @@ export async function showIncident(incidentId: string, options: LedgerSourceOpti
     if (entries.length === 0) throw new Error(`no ledger entries for incident ${incidentId} in ${where}`);
     const report = await reader.verifyIncident(incidentId);
     const summary = summarizeIncident(entries);
-    print(`incident   ${incidentId}`);
-    print(`runbook    ${summary.runbook}${summary.mode ? ` (mode ${summary.mode})` : ''}`);
-    print(`target     ${summary.targetArn ?? '-'}`);
-    print(`execution  ${entries.find((e) => e.execution)?.execution ?? '-'}`);
-    print(`outcome    ${summary.outcome}`);
+    print(`incident   ${inert(incidentId)}`);
+    print(`runbook    ${inert(summary.runbook)}${summary.mode ? ` (mode ${inert(summary.mode)})` : ''}`);
+    print(`target     ${inert(summary.targetArn ?? '-')}`);
+    print(`execution  ${inert(entries.find((e) => e.execution)?.execution ?? '-')}`);
+    print(`outcome    ${inert(summary.outcome)}`);
     print(`hash chain ${report.ok ? `intact (${report.entries} entries)` : `BROKEN: ${brokenText(report)}`}`);
     print(renderTable(['#', 'Time', 'Phase', 'Actor', 'Detail'], entries.map((e) => [
-      report.firstBroken?.sk === e.sk ? `${e.seq} BROKEN` : e.seq, shortTime(e.at), e.phase, e.actor, summarizeDetail(e.detail),
+      inert(report.firstBroken?.sk === e.sk ? `${e.seq} BROKEN` : e.seq), inert(shortTime(e.at)), inert(e.phase), inert(e.actor), summarizeDetail(e.detail),
     ])));
     return report.ok ? EXIT.ok : EXIT.failed;
   });
@@ -77,7 +83,7 @@ export async function showIncident(incidentId: string, options: LedgerSourceOpti
 
 function brokenText(report: ChainReport): string {
   const link = report.firstBroken!;
-  return `incident ${link.incidentId}, entry ${link.seq}${link.sk ? ` (${link.sk})` : ''}: ${link.reason}`;
+  return `incident ${inert(link.incidentId)}, entry ${inert(link.seq)}${link.sk ? ` (${inert(link.sk)})` : ''}: ${inert(link.reason)}`;
 }
 
 /** `ledger verify`: one incident's chain, or every chain with an entry in the range; exit 1 at the first broken link. */
@@ -85,25 +91,31 @@ export async function verify(options: RangeOptions & { incident?: string }): Pro
   const range = options.incident ? undefined : timeRange(options);
   return withLedger(options, async (reader, where) => {
     const report = range ? await reader.verifyRange(range) : await reader.verifyIncident(options.incident!);
-    const scope = range ? `incidents with entries between ${rangeText(range)}` : `incident ${options.incident}`;
+    const scope = `${range ? `incidents with entries between ${rangeText(range)}` : `incident ${inert(options.incident)}`} (${inert(where)})`;
     if (!report.ok) {
       print(`hash chain BROKEN: ${brokenText(report)}`);
-      print(`checked ${report.entries} entries of ${report.incidents} incident(s): ${scope} (${where})`);
+      print(`checked ${report.entries} entries of ${report.incidents} incident(s): ${scope}`);
       return EXIT.failed;
     }
-    if (report.incidents === 0) print(`nothing to verify: no ${scope} (${where})`);
-    else print(`hash chain intact: ${report.entries} entries in ${report.incidents} incident(s): ${scope} (${where})`);
+    if (report.incidents === 0) print(`nothing to verify: no ${scope}`);
+    else print(`hash chain intact: ${report.entries} entries in ${report.incidents} incident(s): ${scope}`);
     return EXIT.ok;
   });
 }
 
-/** `ledger export`: the entries in the range as stored, one JSON object per line, grouped by incident. */
+/**
+ * `ledger export`: the entries in the range as stored, one JSON object per line, grouped by incident.
+ * Each line parses to exactly the stored entry; the characters JSON.stringify leaves raw (DEL, C1
+ * controls, bidi controls, U+2028/U+2029) are written as `\uXXXX` escapes, so an export read in a
+ * terminal cannot drive it, and a reader splitting lines on U+2028/U+2029 or U+0085 (Python's
+ * str.splitlines) still gets one entry per line.
+ */
 export async function exportEntries(options: RangeOptions & { runbook?: string }): Promise<number> {
   const range = timeRange(options);
   endQuietlyWhenPipeCloses();
   return withLedger(options, async (reader) => {
     const entries = (await reader.entriesBetween(range)).filter((e) => !options.runbook || e.runbook === options.runbook);
-    const lines = groupByIncident(entries).flat().map((entry: LedgerEntry) => JSON.stringify(entry));
+    const lines = groupByIncident(entries).flat().map((entry: LedgerEntry) => inertJson(entry));
     if (lines.length > 0) print(lines.join('\n'));
     return EXIT.ok;
   });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inert } from '../../lambdas/shared/inert-text';
 import { EXIT } from './index';
 import { NO_SOURCE, type LedgerSourceOptions } from './ledger';
 import { UsageError } from './usage-error';
@@ -48,7 +49,8 @@ async function openLocalLedger(): Promise<LedgerSource> {
   // promise can catch, and a failed open leaves its server listening: either way, report an error
   // and exit 2 here, rather than crash with exit 1 ("check failed") or hang.
   const unreadable = (error: Error) => {
-    process.stderr.write(`medic: cannot read the game day ledger in ${dir} (is a game day running?): ${error.message}\n`);
+    // Written here, not through main(): so made inert here.
+    process.stderr.write(`medic: cannot read the game day ledger in ${inert(dir)} (is a game day running?): ${inert(error?.message)}\n`);
     process.exit(EXIT.error);
   };
   process.on('uncaughtException', unreadable);

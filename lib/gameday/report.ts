@@ -1,3 +1,4 @@
+import { inert } from '../../lambdas/shared/inert-text';
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
 import { formatDuration } from './duration';
 import type { ScenarioRun } from './engine';
@@ -12,6 +13,7 @@ export interface IncidentReport {
   readonly outcome: Outcome;
   /** Simulated seconds from detection to resolution, for resolved incidents. */
   readonly secondsToResolve?: number;
+  /** For humans: one line per step, already inert (every value from the ledger through lambdas/shared/inert-text.ts): print as is. */
   readonly timeline: string[];
   readonly entries: LedgerEntry[];
 }
@@ -37,11 +39,15 @@ const detailOf = (entry: LedgerEntry): Detail => {
     return {};
   }
 };
-const clockTime = (iso: string): string => iso.slice(11, 19);
-const oneLine = (text: unknown, max = 160): string => {
-  const line = String(text ?? '').replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
-};
+const clockTime = (iso: string): string => inert(String(iso).slice(11, 19));
+/**
+ * A ledger value as one inert line of at most `max` characters. Ledger details carry untrusted text
+ * (alarm names, dimensions, reasons, error messages): control, escape and bidi characters are shown
+ * as visible escapes, so none of it can drive the terminal or forge a timeline line.
+ */
+const oneLine = (text: unknown, max = 160): string => inert(String(text ?? '').trim(), max);
+/** A short ledger value (a name, a verdict) made inert, uncut. */
+const shown = (text: unknown): string => inert(text);
 
 /** The outcome an incident's ledger entries show (the furthest the workflow got). */
 export function outcomeOf(entries: LedgerEntry[]): Outcome {
@@ -61,34 +67,44 @@ function callText(call: { service?: string; operation?: string; parameters?: Rec
   const text = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
   const params = Object.entries(call.parameters ?? {}).filter(([k]) => k !== 'Comment').sort(([, a], [, b]) => (typeof a === 'object' ? 1 : 0) - (typeof b === 'object' ? 1 : 0) || (typeof a === 'object' ? text(a).length - text(b).length : 0))
     .map(([k, v]) => `${k}=${text(v)}`).join(' ');
-  return `${call.service}:${call.operation}${params ? ` ${oneLine(params, 160)}` : ''}`;
+  // Parameters hold targets named by events (a service, a group, an instance): made inert with the rest.
+  return `${shown(call.service)}:${shown(call.operation)}${params ? ` ${oneLine(params, 160)}` : ''}`;
 }
 
-/** One line per ledger entry worth a human's attention: `03:17:22 DETECT api-5xx ALARM (ecs-service prod/api)`. */
+/**
+ * One line per ledger entry worth a human's attention: `03:17:22 DETECT api-5xx ALARM (ecs-service prod/api)`.
+ * Every value taken from the entry goes through oneLine() or shown(): the lines are inert.
+ */
 function timelineLine(entry: LedgerEntry, detected: number | undefined): string[] {
   const d = detailOf(entry);
   const at = clockTime(entry.at);
   switch (entry.phase) {
     case 'received': {
       const trigger = d.trigger ?? {};
-      const what = trigger.kind === 'alarm' ? `${trigger.name} ALARM` : `${trigger.name ?? trigger.kind}`;
-      return [`${at} DETECT ${what} (${d.target?.type} ${d.target?.id})`];
+      const what = trigger.kind === 'alarm' ? `${shown(trigger.name)} ALARM` : shown(trigger.name ?? trigger.kind);
+      return [`${at} DETECT ${what} (${shown(d.target?.type)} ${shown(d.target?.id)})`];
     }
     case 'rejected': return [`${at} REJECT ${oneLine(d.reason)}`];
-    case 'duplicate': return [`${at} DUPLICATE delivery of ${d.incidentId} (already handled)`];
+    case 'duplicate': return [`${at} DUPLICATE delivery of ${shown(d.incidentId)} (already handled)`];
     case 'admitted': return [`${at} ADMIT all guards passed`];
     case 'denied': return [`${at} DENY ${oneLine(d.reason)}`];
-    case 'planned': return [`${at} PLAN ${d.decision}: ${oneLine(d.wouldAct ? `would ${d.wouldAct}` : d.decision === 'act' ? d.summary : d.reason)}`];
+    case 'planned': return [`${at} PLAN ${shown(d.decision)}: ${oneLine(d.wouldAct ? `would ${d.wouldAct}` : d.decision === 'act' ? d.summary : d.reason)}`];
     case 'acted': return ((d.result?.calls ?? []) as Array<Record<string, any>>).map((call) => `${at} ACT ${callText(call)}`);
-    case 'act-failed': return [`${at} ACT FAILED ${oneLine(d.error)}`];
-    case 'checked': return [`${at} VERIFY ${d.verdict}: ${oneLine(d.reason)}`];
+    case 'act-failed': return [
+      ...((d.calls ?? []) as Array<Record<string, any>>).map((call) => `${at} ACT ${shown(call.outcome)} ${callText(call)}`),
+      `${at} ACT FAILED ${oneLine(d.error)}`,
+    ];
+    case 'checked': return [`${at} VERIFY ${shown(d.verdict)}: ${oneLine(d.reason)}`];
     case 'verification-failed': return [`${at} VERIFY FAILED ${oneLine(d.reason)}`];
-    case 'rolled-back': return [`${at} ROLLBACK ${oneLine(d.summary)}`];
-    case 'escalated': return [`${at} ESCALATE ${d.headline}: ${oneLine(d.diagnosis)}`];
+    case 'rolled-back': return [`${at} ROLLBACK ${oneLine(d.summary)}`, ...((d.notes ?? []) as unknown[]).map((n) => `${at} NOTE ${oneLine(n)}`)];
+    case 'rollback-failed': return [`${at} ROLLBACK FAILED ${oneLine(d.error)}${d.retryable ? ' (retrying)' : ''}`];
+    case 'digested': return [`${at} DIGEST joined the storm digest of ${shown(d.digestOwner)} (no page of its own)`];
+    case 'digest-sent': return [`${at} DIGEST SENT ${shown(d.denials)} denial(s) in one page`];
+    case 'escalated': return [`${at} ESCALATE ${shown(d.headline)}: ${oneLine(d.diagnosis)}`];
     case 'deferred': return [`${at} DEFER ${oneLine(d.summary)}`];
     case 'completed': {
       if (d.outcome === 'resolved' && detected !== undefined) return [`${at} RESOLVED in ${formatDuration((Date.parse(entry.at) - detected) / 1000)} (simulated)`];
-      return [`${at} DONE ${d.outcome}: ${oneLine(d.summary)}`];
+      return [`${at} DONE ${shown(d.outcome)}: ${oneLine(d.summary)}`];
     }
     default: return [];
   }

@@ -12,6 +12,13 @@ export interface MutatingCall {
   readonly error?: string;
 }
 
+/** The HTTP status AWS answers an error with: 5xx for service failures, 4xx (400) for refusals and throttling. */
+function statusOf(error: string): number {
+  if (/^(InternalFailure|InternalError|InternalServerError|InternalServiceFault|InternalServiceError|ServiceFailure|ServiceException)$/.test(error)) return 500;
+  if (/^(ServiceUnavailable|ServiceUnavailableException|ServiceUnavailableError)$/.test(error)) return 503;
+  return 400;
+}
+
 /** What the stack is, for the parts of the world that need names (kill switches, ARNs). */
 export interface WorldEnv {
   readonly account: string;
@@ -41,6 +48,7 @@ export class World {
   private readonly stubs = new Map<ClientClass, AnyStub>();
   private readonly apiFaults: Array<Extract<Fault, { kind: 'api' }> & { left: number }>;
   private readonly actionListeners: Array<(call: MutatingCall) => void> = [];
+  private requests = 0;
 
   constructor(readonly spec: WorldSpec, readonly clock: SimClock, readonly env: WorldEnv, faults: Fault[]) {
     this.apiFaults = faults.filter((f): f is Extract<Fault, { kind: 'api' }> => f.kind === 'api').map((f) => ({ ...f, left: f.times }));
@@ -66,13 +74,20 @@ export class World {
     if (fault) {
       fault.left--;
       if (mutating) this.calls.push({ at: new Date().toISOString(), service, operation, parameters: input, error: fault.error });
-      throw Object.assign(new Error(`${fault.error} (injected by the scenario)`), { name: fault.error, $metadata: { httpStatusCode: 400 } });
+      const status = statusOf(fault.error);
+      throw Object.assign(new Error(`${fault.error} (injected by the scenario)`), {
+        name: fault.error, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: `gameday-${++this.requests}` },
+      });
     }
     const result = await answer();
     if (mutating) {
       const call = { at: new Date().toISOString(), service, operation, parameters: input };
       this.calls.push(call);
       for (const listener of this.actionListeners) listener(call);
+    }
+    // Every AWS answer carries a request id; the ledger records it for each mutating call.
+    if (result && typeof result === 'object' && !('$metadata' in result)) {
+      return { ...result, $metadata: { httpStatusCode: 200, requestId: `gameday-${++this.requests}` } } as T;
     }
     return result;
   }

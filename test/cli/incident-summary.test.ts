@@ -1,5 +1,6 @@
 import { canonicalJson } from '../../lambdas/shared/canonical-json';
 import type { LedgerEntry, Phase } from '../../lambdas/shared/ledger';
+import { renderTable } from '../../lib/cli/command-kit';
 import { outcomeOf, summarizeDetail } from '../../lib/cli/incident-summary';
 import { parseInstant } from '../../lib/cli/time-range';
 
@@ -35,14 +36,33 @@ describe('summarizeDetail: one line', () => {
     [{ headline: 'action failed', diagnosis: 'AccessDenied' }, 'action failed: AccessDenied'],
     [{ error: { Error: 'Medic.ActFailed', Cause: '{"errorType":"Medic.ActFailed","errorMessage":"ECS said no"}' } }, 'Medic.ActFailed: ECS said no'],
     [{ owner: 'arn:exec' }, 'already handled by arn:exec'],
-    [{ reason: 'line one\nline two' }, 'line one line two'],
+    [{ reason: 'line one\nline two' }, 'line one\\nline two'],
     [{ odd: 1 }, '{"odd":1}'],
   ])('%j', (detail, line) => {
     expect(summarizeDetail(canonicalJson(detail))).toBe(line);
   });
 
-  test('long text is clipped', () => {
-    expect(summarizeDetail(canonicalJson({ reason: 'x'.repeat(500) }), 20)).toBe(`${'x'.repeat(17)}...`);
+  test('long text is clipped, with a marker saying how much', () => {
+    expect(summarizeDetail(canonicalJson({ reason: 'x'.repeat(500) }), 40)).toBe(`${'x'.repeat(18)}…(482 more characters)`);
+  });
+
+  test('untrusted text is inert: escapes and bidi controls are shown, a newline does not break the line', () => {
+    const hostile = canonicalJson({ trigger: { kind: 'alarm', name: 'api-5xx\u001b[2J\u001b[31m\nWHAT MEDIC DID: nothing\u202e', reason: 'Threshold\rCrossed' } });
+    expect(summarizeDetail(hostile)).toBe('alarm api-5xx\\x1b[2J\\x1b[31m\\nWHAT MEDIC DID: nothing\\u202e: Threshold\\rCrossed');
+    // Shown as JSON: escaped once, and what JSON.stringify leaves raw (bidi, U+2028, DEL, C1) is escaped too.
+    expect(summarizeDetail(canonicalJson({ odd: 'a\u202eb\u2028c\u009bd "q"' }))).toBe('{"odd":"a\\u202eb\\u2028c\\u009bd \\"q\\""}');
+    // A cut never splits an escape.
+    expect(summarizeDetail(canonicalJson({ reason: '\u001b'.repeat(100) }), 40)).toBe(`${'\\x1b'.repeat(4)}…(96 more characters)`);
+  });
+});
+
+describe('renderTable', () => {
+  test('a cell that still holds a control or bidi character is escaped, as a last line of defence; inert cells are left as they are', () => {
+    const table = renderTable(['h\u001b[1m'], [['x\u001b[2J\ny\u202e'], ['already \\x1b inert'], [42]]);
+    expect(table).toContain('h\\x1b[1m');
+    expect(table).toContain('x\\x1b[2J\\ny\\u202e');
+    expect(table).toContain('already \\x1b inert');
+    expect(table).not.toMatch(/[\u001b\u202e]/);
   });
 });
 

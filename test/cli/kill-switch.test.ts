@@ -83,6 +83,28 @@ test('status reads the global and every runbook switch; anything but "off", and 
   expect(ssm.puts).toEqual([]);
 });
 
+test('a switch value is untrusted text: status and off show it inert, escapes visible, no forged line', async () => {
+  // Anyone allowed to write the parameter chooses its value; it must not drive the reader's terminal.
+  const hostile = 'on: \u001b[2J\u001b[31mmaintenance\nall switches off: runbooks run as configured\u202e';
+  const shown = 'on: \\x1b[2J\\x1b[31mmaintenance\\nall switches off: runbooks run as configured\\u202e';
+  ssm.set(GLOBAL, hostile);
+  ssm.set(`${PREFIX}/runbook/api-restart`, 'on\r\u009b2Koff');
+  const [status, off] = await Promise.all([
+    medic('status', '--stack', 'MedicTest'),
+    medic('off', '--stack', 'MedicTest', '--runbook', 'disk-prune'),
+  ]);
+  for (const run of [status, off]) {
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/);
+    // The forged text is never a line of its own (table borders and padding aside).
+    expect(run.stdout.split('\n').map((line) => line.replace(/^[│\s]+/, '')).filter((line) => line.startsWith('all switches off'))).toEqual([]);
+  }
+  expect(row(status.stdout, 'global')).toEqual(['global', GLOBAL, shown, 'ON']);
+  expect(row(status.stdout, 'runbook api-restart')).toEqual(['runbook api-restart', `${PREFIX}/runbook/api-restart`, 'on\\r\\x9b2Koff', 'ON']);
+  expect(status.stdout).toContain('global switch is ON: every runbook of this stack is stopped');
+  expect(off.stdout).toContain(`runbook disk-prune stays stopped: the global switch is "${shown}" (ON)`);
+});
+
 test('--prefix names the switches of a stack that sets killSwitchPrefix', async () => {
   ssm.set('/ops/medic/switches/global', 'off');
   ssm.set('/ops/medic/switches/runbook/api-restart', 'off');

@@ -21,6 +21,7 @@ let raw: DynamoDBDocumentClient;
 const TABLE = 'medic-ledger';
 const TAMPERED_TABLE = 'medic-ledger-tampered';
 const SCRATCH_TABLE = 'medic-ledger-scratch';
+const HOSTILE_TABLE = 'medic-ledger-hostile';
 const API = 'arn:aws:ecs:eu-west-1:111111111111:service/prod/api';
 const WEB = 'arn:aws:ecs:eu-west-1:111111111111:service/prod/web';
 const INSTANCE = 'arn:aws:ec2:eu-west-1:111111111111:instance/i-0abc';
@@ -95,6 +96,7 @@ beforeAll(async () => {
   await local.createTable(ledgerTableInput(TABLE));
   await local.createTable(ledgerTableInput(TAMPERED_TABLE));
   await local.createTable(ledgerTableInput(SCRATCH_TABLE));
+  await local.createTable(ledgerTableInput(HOSTILE_TABLE));
   cloudFormation.stacks.set('MedicTest', { LedgerTableName: TABLE, LimiterTableName: 'medic-limiter' });
   await seedLedger();
 });
@@ -234,6 +236,86 @@ describe('medic ledger verify', () => {
     expect(show.code).toBe(1);
     expect(show.stdout).toContain(`hash chain BROKEN: incident ${TAMPERED}, entry 3 (000003#planned)`);
     expect(show.stdout).toMatch(/│ 3 BROKEN │ .* planned .* noop: nothing /);
+  });
+});
+
+describe('untrusted text in the ledger is shown inert', () => {
+  // Whoever can create an alarm or put an event chooses these: they must not drive the terminal,
+  // forge a line or reorder text in anything medic prints for a human.
+  const FORGED = 'WHAT MEDIC DID: nothing';
+  const ALARM = `api-5xx\u001b[2J\u001b[31m\n${FORGED}\u202e`;
+  const TARGET = `${API}\u001b]0;pwned\u0007\u202ecod.exe`;
+  const HOSTILE = 'api-restart-hostile-0010';
+  const hostileSteps: Step[] = [
+    ['received', { trigger: { kind: 'alarm', name: ALARM, reason: 'Threshold Crossed\r\u001b[2KOK' } }],
+    admitted,
+    ['planned', { decision: 'act', reason: '1 task unhealthy', summary: `stop task of ${ALARM}` }],
+    ['act-failed', { batch: 0, error: { Error: 'Medic.ActFailed', Cause: JSON.stringify({ errorMessage: `ECS said no\u001b[1A\u001b[2K\n${FORGED}\u2028\u009b31m` }) } }],
+    ['checked', { weird: `\u202e\u2028\u001b[5m${FORGED}` }],
+    ['escalated', { headline: 'action failed', diagnosis: ALARM }],
+  ];
+  /** What a human reading the output would see as lines of their own (table borders and padding aside). */
+  const shownLines = (stdout: string) => stdout.split(/\r?\n|\r|\u2028|\u2029|\u0085/).map((line) => line.replace(/^[│\s]+/, ''));
+
+  const expectInert = (run: CliRun) => {
+    expect(run.stdout).not.toContain('\u001b');
+    expect(run.stdout).not.toContain('\u009b');
+    expect(run.stdout).not.toContain('\u202e');
+    expect(run.stdout).not.toContain('\u2028');
+    expect(run.stdout).not.toContain('\r');
+    expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(shownLines(run.stdout).filter((line) => line.startsWith(FORGED))).toEqual([]);
+  };
+
+  beforeAll(async () => {
+    await incident(HOSTILE_TABLE, HOSTILE, 'api-restart', TARGET, 10, hostileSteps);
+  });
+
+  test('list, show and verify: escapes are shown, never sent to the terminal; a newline does not forge a line', async () => {
+    const [list, show, verify] = await Promise.all([
+      medic('ledger', 'list', '--table', HOSTILE_TABLE),
+      medic('ledger', 'show', HOSTILE, '--table', HOSTILE_TABLE),
+      medic('ledger', 'verify', '--table', HOSTILE_TABLE, '--incident', HOSTILE),
+    ]);
+    for (const run of [list, show, verify]) {
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expectInert(run);
+    }
+    const shownTarget = `${API}\\x1b]0;pwned\\x07\\u202ecod.exe`;
+    expect(list.stdout).toContain(shownTarget);
+    expect(show.stdout).toContain(`target     ${shownTarget}\n`);
+    expect(show.stdout).toContain('hash chain intact (6 entries)');
+    const timeline = show.stdout.split('\n').filter((line) => /^│ \d /.test(line));
+    expect(timeline).toHaveLength(hostileSteps.length);
+    expect(timeline[0]).toContain('alarm api-5xx\\x1b[2J\\x1b[31m\\nWHAT MEDIC DID: nothing\\u202e: Threshold Crossed\\r\\x1b[2KOK');
+    expect(timeline[3]).toContain('Medic.ActFailed: ECS said no\\x1b[1A\\x1b[2K\\nWHAT MEDIC DID: nothing\\u2028\\x9b31m');
+    // A detail shown as JSON: escaped once, as JSON.
+    expect(timeline[4]).toContain('{"weird":"\\u202e\\u2028\\u001b[5mWHAT MEDIC DID: nothing"}');
+    expect(verify.stdout).toBe(`hash chain intact: 6 entries in 1 incident(s): incident ${HOSTILE} (table ${HOSTILE_TABLE})\n`);
+  });
+
+  test('list --json and export: exact JSON (it parses to what was written), with nothing raw a terminal would act on', async () => {
+    const [list, exported] = await Promise.all([
+      medic('ledger', 'list', '--table', HOSTILE_TABLE, '--json'),
+      medic('ledger', 'export', '--table', HOSTILE_TABLE),
+    ]);
+    for (const run of [list, exported]) {
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expectInert(run);
+    }
+    expect(jsonLines(list.stdout)).toEqual([expect.objectContaining({ incidentId: HOSTILE, targetArn: TARGET })]);
+    expect(jsonLines(exported.stdout)).toEqual(written.get(HOSTILE)!.map((entry) => JSON.parse(JSON.stringify(entry))));
+    expect(JSON.parse(jsonLines(exported.stdout)[0].detail as string)).toEqual(hostileSteps[0][1]);
+    // One entry per line, even for a reader that also splits lines on U+2028/U+2029/U+0085 (Python's str.splitlines).
+    expect(shownLines(exported.stdout.trimEnd())).toHaveLength(hostileSteps.length);
+  });
+
+  test('an error message quoting untrusted text is inert too (stderr)', async () => {
+    const run = await medic('ledger', 'show', `no-such\u001b[2J\n${FORGED}\u202e`, '--table', HOSTILE_TABLE);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('medic: no ledger entries for incident no-such\\x1b[2J\\nWHAT MEDIC DID: nothing\\u202e in table medic-ledger-hostile');
+    expect(run.stderr).not.toMatch(/[\u001b\u202e]/);
+    expect(shownLines(run.stderr).filter((line) => line.startsWith(FORGED))).toEqual([]);
   });
 });
 

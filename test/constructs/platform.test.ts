@@ -233,11 +233,15 @@ describe('escalation topic', () => {
 });
 
 describe('backstops: paths that never reach the Escalate state still reach a human', () => {
-  test('each runbook has a rule for TIMED_OUT/ABORTED executions of its own state machine, targeting the topic', () => {
+  test('each runbook has a rule for executions of its own state machine that timed out, were aborted or failed without escalating, targeting the topic', () => {
     const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.states'] } } });
     expect(Object.keys(rules)).toHaveLength(runbookNames.length);
     for (const rule of Object.values(rules)) {
-      expect(rule.Properties.EventPattern.detail.status).toEqual(['TIMED_OUT', 'ABORTED']);
+      // Executions that escalated end in the Fail state "Escalated" (error Medic.Escalated) and already paged.
+      expect(rule.Properties.EventPattern.detail.$or).toEqual([
+        { status: ['TIMED_OUT', 'ABORTED'] },
+        { status: ['FAILED'], error: [{ 'anything-but': ['Medic.Escalated'] }] },
+      ]);
       expect(rule.Properties.EventPattern.detail.stateMachineArn).toEqual([{ Ref: expect.stringMatching(/Workflow/) }]);
       expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { Ref: topicId } })]);
     }

@@ -125,15 +125,17 @@ describe('state machines', () => {
   test.each(runbookNames)('%s: every Task state but Escalate catches all errors into Escalate', (name) => {
     const { definition } = machines[name];
     const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([n]) => n)).toEqual(expect.arrayContaining(['Validate event', 'Admit', 'Plan', 'Act', 'Verify', 'Complete', 'Escalate']));
+    expect(tasks.map(([n]) => n)).toEqual(expect.arrayContaining(['Validate event', 'Admit', 'Plan', 'Act', 'Verify', 'Complete', 'Escalate', 'Send storm digest']));
     const uncaught = tasks
-      .filter(([n]) => n !== 'Escalate')
+      .filter(([n]) => n !== 'Escalate' && n !== 'Send storm digest')
       .filter(([, s]) => !(s.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL') && c.Next === 'Escalate'))
       .map(([n]) => n);
     expect(uncaught).toEqual([]);
-    // Escalate cannot escalate to itself: its failure ends the execution as failed, visibly.
-    const escalateCatch = definition.States.Escalate.Catch ?? [];
-    expect(escalateCatch.some((c) => c.ErrorEquals.includes('States.ALL') && definition.States[c.Next]?.Type === 'Fail')).toBe(true);
+    // Escalate (and the storm digest it sends) cannot escalate to itself: a failure ends the execution as failed, visibly.
+    for (const state of ['Escalate', 'Send storm digest']) {
+      const escalateCatch = definition.States[state].Catch ?? [];
+      expect(escalateCatch.some((c) => c.ErrorEquals.includes('States.ALL') && definition.States[c.Next]?.Type === 'Fail')).toBe(true);
+    }
   });
 
   test.each(runbookNames)('%s: every Task retries throttling with backoff rate 2 and full jitter', (name) => {

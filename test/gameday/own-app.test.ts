@@ -14,7 +14,7 @@ test('a scenario runs a stack built by your own CDK code, with its own kill-swit
   expect(report.failures).toEqual([]);
   const denied = report.incidents.find((i) => i.outcome === 'denied')!;
   // The platform's own prefix, not the reference app's: the switch flipped by the timeline is the one the handlers read.
-  expect(denied.timeline).toContain('03:18:00 DENY kill switch /own/kill-switch/runbook/checkout-restart is "on"');
+  expect(denied.timeline).toContain('03:18:00 DENY kill switch /own/kill-switch/runbook/checkout-restart is "on" (only exactly "off" lets medic act)');
   expect(seen.map((c) => `${c.service}:${c.operation}`)).toEqual(['ecs:UpdateService']);
 });
 

@@ -126,7 +126,10 @@ export const testConfig: MedicConfig = {
   },
 };
 
-/** An EventBridge "CloudWatch Alarm State Change" event, as EventBridge delivers it. */
+/** An alarm state timestamp as CloudWatch writes it in events (`2026-11-22T03:17:22.318+0000`). */
+export const alarmTimestamp = (at: Date): string => at.toISOString().replace('Z', '+0000');
+
+/** An EventBridge "CloudWatch Alarm State Change" event, as EventBridge delivers it; the change happened now unless `timestamp` says. */
 export function alarmEvent(options: {
   alarm: string;
   timestamp?: string;
@@ -137,13 +140,14 @@ export function alarmEvent(options: {
 }): Record<string, unknown> {
   const account = options.account ?? ACCOUNT;
   const region = options.region ?? REGION;
+  const timestamp = options.timestamp ?? alarmTimestamp(new Date());
   return {
     version: '0',
     id: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
     'detail-type': 'CloudWatch Alarm State Change',
     source: 'aws.cloudwatch',
     account,
-    time: '2026-11-22T03:17:22Z',
+    time: timestamp.replace(/\.\d+\+0000$/, 'Z'),
     region,
     resources: [`arn:aws:cloudwatch:${region}:${account}:alarm:${options.alarm}`],
     detail: {
@@ -151,7 +155,7 @@ export function alarmEvent(options: {
       state: {
         value: options.state ?? 'ALARM',
         reason: 'Threshold Crossed: 1 out of the last 1 datapoints [12.0 (22/11/26 03:16:00)] was greater than the threshold (5.0).',
-        timestamp: options.timestamp ?? '2026-11-22T03:17:22.318+0000',
+        timestamp,
       },
       previousState: { value: 'OK', timestamp: '2026-11-21T10:00:00.000+0000' },
       configuration: {

@@ -21,7 +21,7 @@ function withDetail(edit: (detail: Record<string, any>) => void, options: Parame
 
 describe('parseAlarmEvent: a valid alarm event', () => {
   test('yields the trigger and the target named by the alarm dimensions', () => {
-    const parsed = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
+    const parsed = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM, timestamp: '2026-11-22T03:17:22.318+0000' }), spec()));
     expect(parsed.trigger).toMatchObject({
       kind: 'alarm',
       source: alarmArn(ALARM),

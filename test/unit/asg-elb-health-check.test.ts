@@ -7,6 +7,7 @@ import { steps } from '../../lambdas/asg-elb-health-check/index';
 import type { ActResult, Plan, WorkflowState } from '../../lambdas/shared/types';
 import { ecsRunbookSpec, receivedIncident, workflowState } from '../support/fixtures';
 import { ACCOUNT, REGION } from '../support/synth';
+import { actThrough, rollbackThrough } from '../support/gate';
 
 const autoScaling = mockClient(AutoScalingClient);
 beforeEach(() => autoScaling.reset());
@@ -96,25 +97,25 @@ describe('plan', () => {
 describe('act and rollback', () => {
   test('act sends exactly HealthCheckType ELB with the grace period, keeping the previous values', async () => {
     autoScaling.on(UpdateAutoScalingGroupCommand).resolves({});
-    const result = await steps.act(state('web-asg', { plan: actPlan }));
+    const result = await actThrough(steps, state('web-asg', { plan: actPlan }));
     expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'web-asg', ...APPLIED }]);
     expect(result.details).toEqual({ previous: PREVIOUS, applied: APPLIED });
   });
 
   test('a throttled update propagates as Throttling, so the workflow retries it', async () => {
     autoScaling.on(UpdateAutoScalingGroupCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
-    await expect(steps.act(state('web-asg', { plan: actPlan }))).rejects.toMatchObject({ name: 'Throttling' });
+    await expect(actThrough(steps, state('web-asg', { plan: actPlan }))).rejects.toMatchObject({ name: 'Throttling' });
   });
 
   test('rollback restores exactly the original values, with one call', async () => {
     autoScaling.on(UpdateAutoScalingGroupCommand).resolves({});
-    const result = await steps.rollback!(state('web-asg', { act: acted }));
+    const result = await rollbackThrough(steps, state('web-asg', { act: acted }));
     expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'web-asg', ...PREVIOUS }]);
     expect(result.status).toBe('rolled-back');
   });
 
   test('rollback without recorded previous values refuses to guess', async () => {
-    await expect(steps.rollback!(state('web-asg', { act: { ...acted, details: { applied: APPLIED } } }))).rejects.toThrow(/not guessing/);
+    await expect(rollbackThrough(steps, state('web-asg', { act: { ...acted, details: { applied: APPLIED } } }))).rejects.toThrow(/not guessing/);
     expect(autoScaling).not.toHaveReceivedCommand(UpdateAutoScalingGroupCommand);
   });
 });

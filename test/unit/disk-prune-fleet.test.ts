@@ -8,6 +8,7 @@ import { steps } from '../../lambdas/disk-prune-fleet/index';
 import type { ActResult, WorkflowState } from '../../lambdas/shared/types';
 import { alarmTrigger, ecsRunbookSpec, receivedIncident, workflowState } from '../support/fixtures';
 import { ACCOUNT, REGION } from '../support/synth';
+import { actThrough } from '../support/gate';
 
 const ssm = mockClient(SSMClient);
 const cloudWatch = mockClient(CloudWatchClient);
@@ -66,7 +67,7 @@ describe('plan', () => {
 describe('act', () => {
   test('one SendCommand to the fleet by tag, with the blast-radius caps', async () => {
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-7' } });
-    const result = await steps.act(state());
+    const result = await actThrough(steps, state());
     expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
     expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
       DocumentName: 'medic-disk-prune-doc', Targets: [{ Key: 'tag:aws:autoscaling:groupName', Values: ['web-asg'] }], MaxConcurrency: '25%', MaxErrors: '1',

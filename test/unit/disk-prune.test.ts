@@ -7,6 +7,7 @@ import { parseSummary } from '../../lambdas/shared/disk-metric';
 import type { ActResult, WorkflowState } from '../../lambdas/shared/types';
 import { alarmTrigger, ecsRunbookSpec, receivedIncident, workflowState } from '../support/fixtures';
 import { ACCOUNT, REGION } from '../support/synth';
+import { actThrough } from '../support/gate';
 
 const ssm = mockClient(SSMClient);
 const cloudWatch = mockClient(CloudWatchClient);
@@ -80,7 +81,7 @@ describe('plan (preflight)', () => {
 describe('act', () => {
   test('sends the document to exactly this instance with every parameter as a one-element list', async () => {
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-9' } });
-    const result = await steps.act(state());
+    const result = await actThrough(steps, state());
     expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
       DocumentName: 'medic-disk-prune-doc', InstanceIds: [INSTANCE], TimeoutSeconds: 300,
       Parameters: Object.fromEntries(Object.entries(PARAMETERS).map(([k, v]) => [k, [v]])),

@@ -4,10 +4,11 @@ import {
   DescribeServicesCommand, ECSClient, ListTasksCommand, StopTaskCommand, UpdateServiceCommand, type Deployment, type Service,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { steps } from '../../lambdas/ecs-task-restart/index';
+import { steps, taskIdOf } from '../../lambdas/ecs-task-restart/index';
 import type { ActResult, Plan, WorkflowState } from '../../lambdas/shared/types';
 import { ALARM, INCIDENT_ID, ecsRunbookSpec, workflowState } from '../support/fixtures';
 import { ACCOUNT, REGION } from '../support/synth';
+import { actThrough } from '../support/gate';
 
 const ecs = mockClient(ECSClient);
 const cloudWatch = mockClient(CloudWatchClient);
@@ -55,6 +56,17 @@ const alarmIs = (StateValue: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'): void => {
 };
 const taskArn = (n: number): string => `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/${String(n).padStart(32, '0')}`;
 const tasks = (count: number, from = 1): string[] => Array.from({ length: count }, (_, i) => taskArn(from + i));
+const ids = (arns: string[]): string[] => arns.map(taskIdOf);
+/** The StopTask calls of a plan, batch by batch, by task id. */
+const plannedBatches = (plan: Plan): string[][] => {
+  const batches: string[][] = [];
+  for (const call of plan.plannedCalls ?? []) (batches[call.batch] ??= []).push(call.target);
+  return batches;
+};
+const stopPlan = (batches: string[][]): Plan => ({
+  ...actPlan({ batchSize: batches[0].length, batches: batches.length }),
+  plannedCalls: batches.flatMap((b, batch) => b.map((target) => ({ batch, service: 'ecs', operation: 'StopTask', target }))),
+});
 
 const actPlan = (details: Record<string, unknown> = {}): Plan => ({ decision: 'act', reason: 'stable', summary: 'restart', details });
 const forcedAct = (deploymentId = 'ecs-svc/2'): ActResult =>
@@ -115,8 +127,8 @@ describe('plan', () => {
     ecs.on(ListTasksCommand).resolves({ taskArns: tasks(8) });
     const plan = await steps.plan(state({ strategy: 'stopTasks', maxStopPercent: 25 }));
     expect(plan.decision).toBe('act');
-    expect(plan.details.batchSize).toBe(2);
-    expect(plan.details.batches).toEqual([tasks(2, 1), tasks(2, 3), tasks(2, 5), tasks(2, 7)]);
+    expect(plan.details).toMatchObject({ batchSize: 2, batches: 4 });
+    expect(plannedBatches(plan)).toEqual([ids(tasks(2, 1)), ids(tasks(2, 3)), ids(tasks(2, 5)), ids(tasks(2, 7))]);
     expect(ecs).toHaveReceivedCommandWith(ListTasksCommand, { cluster: 'prod', serviceName: 'api', desiredStatus: 'RUNNING' });
     expect(ecs).not.toHaveReceivedCommand(StopTaskCommand);
   });
@@ -127,7 +139,7 @@ describe('plan', () => {
       .resolvesOnce({ taskArns: tasks(5, 1), nextToken: 'page-2' })
       .resolvesOnce({ taskArns: tasks(3, 6) });
     const plan = await steps.plan(state({ strategy: 'stopTasks', maxStopPercent: 25 }));
-    expect(plan.details.batches).toEqual([tasks(2, 1), tasks(2, 3), tasks(2, 5), tasks(2, 7)]);
+    expect(plannedBatches(plan)).toEqual([ids(tasks(2, 1)), ids(tasks(2, 3)), ids(tasks(2, 5)), ids(tasks(2, 7))]);
     const pages = ecs.commandCalls(ListTasksCommand).map((call) => call.args[0].input.nextToken);
     expect(pages).toEqual([undefined, 'page-2']);
   });
@@ -138,6 +150,27 @@ describe('plan', () => {
     expect(plan.decision).toBe('escalate');
     expect(plan.reason).toMatch(/exceeds the cap of 25%/);
     expect(ecs).not.toHaveReceivedCommand(ListTasksCommand);
+  });
+
+  test('a service with thousands of tasks: a plan that fits the workflow state (forceNewDeployment is told instead of listing them)', async () => {
+    describes(service({ desiredCount: 4000, runningCount: 4000 }));
+    const arns = Array.from({ length: 4000 }, (_, i) => taskArn(i + 1));
+    for (let page = 0; page < 40; page++) {
+      ecs.on(ListTasksCommand, { nextToken: page === 0 ? undefined : `p${page}` }).resolves({ taskArns: arns.slice(page * 100, page * 100 + 100), nextToken: page < 39 ? `p${page + 1}` : undefined });
+    }
+    const plan = await steps.plan(state({ strategy: 'stopTasks', maxStopPercent: 25 }));
+    expect(plan.decision).toBe('escalate');
+    expect(plan.reason).toMatch(/runs 4000 tasks: stopping them one by one is limited to 500 tasks; use the forceNewDeployment strategy/);
+    expect(Buffer.byteLength(JSON.stringify(plan))).toBeLessThan(8 * 1024);
+  });
+
+  test('the largest service stopTasks takes (500 tasks) plans in batches of at most 100 and stays far below the state limit', async () => {
+    describes(service({ desiredCount: 500, runningCount: 500 }));
+    ecs.on(ListTasksCommand).resolves({ taskArns: Array.from({ length: 500 }, (_, i) => taskArn(i + 1)) });
+    const plan = await steps.plan(state({ strategy: 'stopTasks', maxStopPercent: 50 }));
+    expect(plan.decision).toBe('act');
+    expect(plannedBatches(plan).map((b) => b.length)).toEqual([100, 100, 100, 100, 100]);
+    expect(Buffer.byteLength(JSON.stringify(plan))).toBeLessThan(64 * 1024);
   });
 
   test('stopTasks with no running tasks: escalate', async () => {
@@ -155,24 +188,24 @@ describe('act', () => {
     ecs.on(UpdateServiceCommand).resolves({
       service: service({ deployments: [deployment('ecs-svc/1', 'ACTIVE', 'COMPLETED'), deployment('ecs-svc/2', 'PRIMARY', 'IN_PROGRESS')] }),
     });
-    const result = await steps.act(state({ plan: actPlan() }));
+    const result = await actThrough(steps, state({ plan: actPlan() }));
     expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
     expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({ cluster: 'prod', service: 'api', forceNewDeployment: true });
     expect(ecs).not.toHaveReceivedCommand(StopTaskCommand);
     expect(result.details.deploymentId).toBe('ecs-svc/2');
     expect(result).toMatchObject({ batch: 0, moreBatches: false });
-    expect(result.calls).toEqual([{
+    expect(result.calls).toMatchObject([{
       service: 'ecs', operation: 'UpdateService', parameters: { cluster: 'prod', service: 'api', forceNewDeployment: true }, result: { deploymentId: 'ecs-svc/2' },
     }]);
   });
 
-  const batches = [tasks(2, 1), tasks(2, 3), tasks(2, 5), tasks(2, 7)];
+  const batches = [ids(tasks(2, 1)), ids(tasks(2, 3)), ids(tasks(2, 5)), ids(tasks(2, 7))];
   const stopState = (act?: ActResult): WorkflowState =>
-    state({ strategy: 'stopTasks', plan: actPlan({ batchSize: 2, batches }), act });
+    state({ strategy: 'stopTasks', plan: stopPlan(batches), act });
 
   test('stopTasks, first batch: stops exactly the first batch, more to come', async () => {
     ecs.on(StopTaskCommand).resolves({});
-    const result = await steps.act(stopState());
+    const result = await actThrough(steps, stopState());
     const stopped = ecs.commandCalls(StopTaskCommand).map((call) => call.args[0].input);
     expect(stopped.map((input) => input.task)).toEqual(batches[0]);
     for (const input of stopped) {
@@ -186,14 +219,14 @@ describe('act', () => {
 
   test('stopTasks, after batch 1: stops the second batch', async () => {
     ecs.on(StopTaskCommand).resolves({});
-    const result = await steps.act(stopState(stopAct(0, true, batches[0])));
+    const result = await actThrough(steps, stopState(stopAct(0, true, batches[0])));
     expect(ecs.commandCalls(StopTaskCommand).map((call) => call.args[0].input.task)).toEqual(batches[1]);
     expect(result).toMatchObject({ batch: 1, moreBatches: true });
   });
 
   test('stopTasks, last batch: moreBatches false', async () => {
     ecs.on(StopTaskCommand).resolves({});
-    const result = await steps.act(stopState(stopAct(2, true, batches[2])));
+    const result = await actThrough(steps, stopState(stopAct(2, true, batches[2])));
     expect(ecs.commandCalls(StopTaskCommand).map((call) => call.args[0].input.task)).toEqual(batches[3]);
     expect(result).toMatchObject({ batch: 3, moreBatches: false, details: { stoppedTasks: batches[3] } });
   });
@@ -311,7 +344,7 @@ describe('check (forceNewDeployment)', () => {
 });
 
 describe('check (stopTasks)', () => {
-  const stopped = tasks(2, 1);
+  const stopped = ids(tasks(2, 1));
   const replacements = [...tasks(2, 101), ...tasks(6, 3)];
   const checkState = (act: ActResult): WorkflowState => state({ strategy: 'stopTasks', plan: actPlan(), act });
 

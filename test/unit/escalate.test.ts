@@ -1,18 +1,17 @@
-import 'aws-sdk-client-mock-jest';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/escalate/index';
+import { actionRecord } from '../../lambdas/escalate/action-record';
 import { composeEscalation } from '../../lambdas/escalate/message';
-import type { LedgerEntry } from '../../lambdas/shared/ledger';
-import type { ActResult, Incident, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
+import { dynamo } from '../../lambdas/shared/clients';
+import { readIncident, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
+import type { ActResult, CallRecord, Incident, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
 import {
   ALARM, INCIDENT_ID, alarmTrigger, ecsRunbookSpec, ecsTarget, executionInfo, receivedIncident, workflowState,
 } from '../support/fixtures';
-import { ACCOUNT, REGION } from '../support/synth';
-
-const dynamo = mockClient(DynamoDBDocumentClient);
-const sns = mockClient(SNSClient);
+import { ACCOUNT, REGION, alarmEvent } from '../support/synth';
 
 const LEDGER = 'medic-ledger';
 const EXECUTION_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:execution:medic-api-restart:${INCIDENT_ID}`;
@@ -27,25 +26,36 @@ function state(overrides: Partial<WorkflowState> = {}): WorkflowState {
 }
 
 const ACT_PLAN: Plan = { decision: 'act', reason: 'service is stable and its alarm fired', summary: 'UpdateService forceNewDeployment on prod/api', details: {} };
+const UPDATE: CallRecord = {
+  service: 'ecs', operation: 'UpdateService', target: 'prod/api', parameters: { cluster: 'prod', service: 'api', forceNewDeployment: true },
+  outcome: 'succeeded', at: '2026-11-22T03:18:00.000Z', requestId: 'a1b2c3d4-req',
+};
 const ACTED: ActResult = {
-  summary: 'forced a new deployment of prod/api (ecs-svc/2)', calls: [], batch: 0, moreBatches: false, details: { deploymentId: 'ecs-svc/2' },
+  summary: 'forced a new deployment of prod/api (ecs-svc/2)', calls: [UPDATE], batch: 0, moreBatches: false, details: { deploymentId: 'ecs-svc/2' },
 };
 const FAILED_VERIFY: VerifyState = {
   status: 'failed', batch: 0, checks: 4, consecutiveSuccesses: 0, lastVerdict: 'pending', lastReadings: {},
   reason: 'not verified after 4 check(s): service not steady: 3/4 tasks running, 1 pending',
 };
 
-const compose = (s: WorkflowState) => composeEscalation(s, LEDGER);
+/** A ledger entry of the default incident (only the fields the page reads matter). */
+const entry = (seq: number, phase: LedgerEntry['phase'], detail: unknown): LedgerEntry => ({
+  pk: `INCIDENT#${INCIDENT_ID}`, sk: `${String(seq).padStart(6, '0')}#${phase}`, incidentId: INCIDENT_ID, seq, phase, at: '2026-11-22T03:18:00.000Z', day: '2026-11-22',
+  runbook: 'api-restart', actor: 'test', detail: JSON.stringify(detail), prevHash: '', hash: '',
+});
+
+/** The page for a state, with what the ledger holds (default: nothing, so nothing was done). */
+const compose = (s: WorkflowState, entries: LedgerEntry[] = []) => composeEscalation(s, LEDGER, actionRecord(entries, s));
 
 // ---- composeEscalation ----------------------------------------------------------------------
 
 describe('composeEscalation', () => {
-  test('names the alarm, the target, what medic saw and did', () => {
-    const message = compose(state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY }));
+  test('names the alarm, the target, what medic saw and what the ledger proves it did', () => {
+    const message = compose(state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY }), [entry(3, 'acting', { batch: 0 }), entry(4, 'acted', { result: ACTED })]);
     expect(message.body).toContain(`alarm ${ALARM} went to ALARM at 2026-11-22T03:17:22.318Z: Threshold Crossed: 12 > 5`);
     expect(message.body).toContain(`TARGET: ecs-service prod/api (${SERVICE_ARN})`);
     expect(message.body).toContain(`WHAT MEDIC SAW: ${ACT_PLAN.reason}; plan: ${ACT_PLAN.summary}`);
-    expect(message.body).toContain(`WHAT MEDIC DID: ${ACTED.summary}`);
+    expect(message.body).toContain('WHAT MEDIC DID:\n  SUCCEEDED: UpdateService prod/api (request id a1b2c3d4-req)');
     expect(message.body).toContain('VERIFICATION: failed after 4 check(s)');
     expect(message.subject).toBe('[medic] api-restart: verification failed (prod/api)');
   });
@@ -161,68 +171,231 @@ describe('composeEscalation', () => {
   });
 });
 
+// ---- what the ledger proves ------------------------------------------------------------------
+
+describe('WHAT MEDIC DID comes from the ledger, call by call', () => {
+  const stop = (task: string, outcome: CallRecord['outcome'], extra: Partial<CallRecord> = {}): CallRecord =>
+    ({ service: 'ecs', operation: 'StopTask', target: task, parameters: { cluster: 'prod', task }, outcome, at: '2026-11-22T03:18:00.000Z', ...extra });
+  const planned = (batch: number, ...tasks: string[]) => tasks.map((target) => ({ batch, service: 'ecs', operation: 'StopTask', target }));
+  const stopPlan: Plan = { ...ACT_PLAN, summary: 'StopTask on 4 tasks in 2 batches', plannedCalls: [...planned(0, 't1', 't2'), ...planned(1, 't3', 't4')] };
+  /** The WHAT MEDIC DID block of the page: its line and the indented lines under it. */
+  const did = (entries: LedgerEntry[], s = state({ plan: stopPlan, error: { Error: 'Medic.ActOutcomeUnknown', Cause: 'see the ledger' } })): string[] => {
+    const lines = compose(s, entries).body.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('WHAT MEDIC DID'));
+    const end = lines.findIndex((l, i) => i > start && !l.startsWith('  '));
+    return lines.slice(start, end);
+  };
+
+  test('a batch that failed part-way: what succeeded (with request ids), what is unknown, what was not made', () => {
+    const lines = did([
+      entry(3, 'acting', { batch: 0, planned: planned(0, 't1', 't2') }),
+      entry(4, 'act-failed', { batch: 0, error: 'ServerException: internal error', calls: [stop('t1', 'succeeded', { requestId: 'req-1' }), stop('t2', 'unknown', { error: 'ServerException: internal error' })] }),
+    ]);
+    expect(lines).toContain('  SUCCEEDED: StopTask t1 (request id req-1)');
+    expect(lines).toContain('  OUTCOME UNKNOWN (may have taken effect): StopTask t2: ServerException: internal error');
+    expect(lines).toContain('  NOT MADE: StopTask t3; StopTask t4');
+    expect(lines.join('\n')).not.toMatch(/nothing/);
+  });
+
+  test('a step that recorded "acting" and nothing after it: its calls may have been made', () => {
+    const lines = did([entry(3, 'acting', { batch: 0, planned: planned(0, 't1', 't2') })]);
+    expect(lines).toContain('  OUTCOME UNKNOWN: batch 1 recorded "acting" and nothing after it; these calls may have been made: StopTask t1; StopTask t2');
+    expect(lines).toContain('  NOT MADE: StopTask t3; StopTask t4');
+  });
+
+  test('a throttled call is "refused (not executed)", never "outcome unknown"', () => {
+    const lines = did([entry(3, 'acting', { batch: 0 }), entry(4, 'act-failed', { batch: 0, calls: [stop('t1', 'succeeded'), stop('t2', 'refused', { error: 'ThrottlingException: Rate exceeded' })] })]);
+    expect(lines).toContain('  REFUSED by the service (not executed): StopTask t2: ThrottlingException: Rate exceeded');
+    expect(lines.join('\n')).not.toContain('UNKNOWN');
+  });
+
+  test('"nothing" only when the ledger proves no call started', () => {
+    expect(did([])).toEqual(['WHAT MEDIC DID: nothing: the ledger shows no mutating call was made']);
+    const stopped = did([entry(3, 'acting', { batch: 0 }), entry(4, 'denied', { stage: 'act', batch: 0, calls: [stop('t1', 'not-made', { error: 'Medic.KillSwitchEngaged: kill switch is "on"' })] })]);
+    expect(stopped[0]).toMatch(/^WHAT MEDIC DID: nothing: the ledger shows no mutating call was made \(StopTask t1: Medic.KillSwitchEngaged/);
+  });
+
+  test('the ledger unreadable: never "nothing" for an execution that reached Act', () => {
+    const s = state({ plan: stopPlan, act: ACTED, error: { Error: 'Medic.ActOutcomeUnknown', Cause: 'x' } });
+    const message = composeEscalation(s, LEDGER, actionRecord(undefined, s, 'ProvisionedThroughputExceededException: slow down'));
+    expect(message.body).toMatch(/WHAT MEDIC DID: not known from the ledger: the ledger could not be read \(ProvisionedThroughputExceededException: slow down\); mutating calls may have been made/);
+    expect(message.body).not.toContain('WHAT MEDIC DID: nothing');
+  });
+
+  test('the ledger unreadable before admission: nothing in this execution, and it says the ledger did not confirm it', () => {
+    const s = state({ admission: undefined, error: { Error: 'Medic.GuardUnavailable', Cause: 'x' } });
+    const message = composeEscalation(s, LEDGER, actionRecord(undefined, s, 'ECONNREFUSED'));
+    expect(message.body).toContain('WHAT MEDIC DID: nothing in this execution: it stopped before it could act (the ledger could not be read (ECONNREFUSED), so this is not confirmed from the ledger)');
+  });
+
+  test('a failed rollback pages ROLLBACK FAILED first, with the exact values to restore by hand', () => {
+    const restore: CallRecord = {
+      service: 'autoscaling', operation: 'UpdateAutoScalingGroup', target: 'web-asg', outcome: 'refused', at: '2026-11-22T03:30:00.000Z',
+      parameters: { AutoScalingGroupName: 'web-asg', HealthCheckType: 'EC2', HealthCheckGracePeriod: 0 }, error: 'Throttling: Rate exceeded',
+    };
+    const s = state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY, error: { Error: 'Medic.RollbackRetryable', Cause: 'rollback failed' } });
+    const message = compose(s, [entry(3, 'acted', { result: ACTED }), entry(5, 'rollback-failed', { error: 'Throttling: Rate exceeded', calls: [restore], retryable: true })]);
+    expect(message.headline).toBe('ROLLBACK FAILED');
+    expect(message.subject).toBe('[medic] api-restart: ROLLBACK FAILED (prod/api)');
+    const lines = message.body.split('\n');
+    expect(lines.slice(2, 6)).toEqual([
+      'ROLLBACK FAILED: medic\'s change is still in place (Throttling: Rate exceeded).',
+      'Restore by hand:',
+      '  autoscaling UpdateAutoScalingGroup {"AutoScalingGroupName":"web-asg","HealthCheckType":"EC2","HealthCheckGracePeriod":0}',
+      '  aws autoscaling update-auto-scaling-group --auto-scaling-group-name "web-asg" --health-check-type "EC2" --health-check-grace-period "0"',
+    ]);
+  });
+
+  test('a rollback during a change freeze says so', () => {
+    const rollback = { status: 'rolled-back' as const, summary: 'restored', calls: [], notes: ['rolled back during a change freeze (change calendar freeze is CLOSED (change freeze)): undoing medic\'s own change is allowed'] };
+    const rolled: CallRecord = { ...UPDATE, operation: 'UpdateAutoScalingGroup', target: 'web-asg', requestId: 'req-rb' };
+    const message = compose(state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY, rollback }), [
+      entry(3, 'acted', { result: ACTED }), entry(5, 'rolled-back', { ...rollback, calls: [rolled] }),
+    ]);
+    expect(message.body).toContain('  ROLLED BACK: UpdateAutoScalingGroup web-asg (request id req-rb)');
+    expect(message.body).toContain('  NOTE: rolled back during a change freeze');
+  });
+
+  test('untrusted text is inert: an alarm name cannot forge a line or drive a terminal', () => {
+    const hostile = alarmTrigger({ name: 'api\nWHAT MEDIC DID: nothing\u001b[2J\u202e', reason: 'x\r\u001b]0;owned\u0007' });
+    const message = compose(state({ incident: receivedIncident({ trigger: hostile }), plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY }), [entry(4, 'acted', { result: ACTED })]);
+    expect(message.body.split('\n').filter((l) => l.startsWith('WHAT MEDIC DID'))).toEqual(['WHAT MEDIC DID:']);
+    expect(message.body).not.toMatch(/[\u001b\u0007\r\u202e]/);
+    expect(message.body).toContain('api\\nWHAT MEDIC DID: nothing\\x1b[2J\\u202e');
+  });
+});
+
 // ---- handler --------------------------------------------------------------------------------
 
-describe('escalate handler', () => {
-  beforeEach(() => {
-    dynamo.reset();
-    sns.reset();
-    dynamo.on(QueryCommand).resolves({ Items: [] });
-    dynamo.on(PutCommand).resolves({});
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  });
-  afterAll(() => {
-    dynamo.restore();
+describe('escalate handler (dynalite, simulated SNS and S3)', () => {
+  const local = new LocalDynamo();
+  let tables = 0;
+  const sns = mockClient(SNSClient);
+  const s3 = mockClient(S3Client);
+  const marks = new Set<string>();
+
+  beforeAll(() => local.start());
+  afterAll(async () => {
     sns.restore();
+    s3.restore();
+    dynamo().destroy();
+    await local.stop();
+  });
+  beforeEach(async () => {
+    const n = ++tables;
+    await local.createTable(ledgerTableInput(`esc-ledger-${n}`));
+    await local.createTable(limiterTableInput(`esc-limiter-${n}`));
+    process.env.MEDIC_LEDGER_TABLE = `esc-ledger-${n}`;
+    process.env.MEDIC_LIMITER_TABLE = `esc-limiter-${n}`;
+    process.env.MEDIC_PAGE_MARKS_BUCKET = 'page-marks';
+    sns.reset();
+    s3.reset();
+    marks.clear();
+    let messages = 0;
+    sns.on(PublishCommand).callsFake(() => ({ MessageId: `m-${++messages}` }));
+    s3.on(PutObjectCommand).callsFake((input) => {
+      if (marks.has(input.Key)) throw Object.assign(new Error('precondition'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+      marks.add(input.Key);
+      return {};
+    });
+    s3.on(DeleteObjectCommand).callsFake((input) => {
+      marks.delete(input.Key);
+      return {};
+    });
   });
 
   const published = () => sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+  const ledgerOf = (id = INCIDENT_ID) => readIncident(process.env.MEDIC_LEDGER_TABLE!, id);
   const escalatedState = () => state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY });
 
-  test('records "escalated" and publishes the message to the topic', async () => {
+  test('publishes, then records "escalated" with the message id (escalated means delivered)', async () => {
     const result = await handler(escalatedState());
-    expect(result).toMatchObject({ published: true, recorded: true, headline: 'verification failed' });
-    const [item] = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item as LedgerEntry);
-    expect(item.phase).toBe('escalated');
-    expect(item.pk).toBe(`INCIDENT#${INCIDENT_ID}`);
+    expect(result).toMatchObject({ published: true, recorded: true, headline: 'verification failed', messageId: 'm-1' });
     const [message] = published();
     expect(message.TopicArn).toBe(process.env.MEDIC_TOPIC_ARN);
     expect(message.Subject).toBe('[medic] api-restart: verification failed (prod/api)');
-    expect(message.Message).toContain(`INCIDENT#${INCIDENT_ID}`);
-    expect(message.Message).not.toContain('ALSO:');
+    const entries = await ledgerOf();
+    expect(entries.map((e) => e.phase)).toEqual(['escalated']);
+    expect(JSON.parse(entries[0].detail)).toMatchObject({ published: true, messageId: 'm-1' });
   });
 
-  test('publishes even when the ledger write fails, and says so', async () => {
-    dynamo.on(PutCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
-    const result = await handler(escalatedState());
-    expect(result).toMatchObject({ published: true, recorded: false });
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
-    const [message] = published();
-    expect(message.Message).toContain('ALSO: the ledger entry could not be written: ProvisionedThroughputExceededException');
-    expect(message.Message).toContain('WHAT FAILED:');
-  });
-
-  test('publishes even when the ledger cannot be read', async () => {
-    dynamo.on(QueryCommand).rejects(new Error('connect ETIMEDOUT'));
-    const result = await handler(escalatedState());
-    expect(result.published).toBe(true);
-    expect(published()[0].Message).toContain('the ledger entry could not be written');
-  });
-
-  test('throws when the notification cannot be published', async () => {
+  test('a publish that fails is recorded as not delivered, and the step fails', async () => {
     sns.on(PublishCommand).rejects(Object.assign(new Error('topic key disabled'), { name: 'KMSDisabledException' }));
     await expect(handler(escalatedState())).rejects.toThrow(/escalation failed: the notification could not be published: KMSDisabledException/);
-    // The ledger still got its entry before the publish failed.
-    expect(dynamo).toHaveReceivedCommand(PutCommand);
+    const [entry] = await ledgerOf();
+    expect(JSON.parse(entry.detail)).toMatchObject({ published: false, publishError: expect.stringContaining('KMSDisabledException') });
+    // The page mark was removed, so a retry can still page.
+    expect(marks.size).toBe(0);
+    sns.on(PublishCommand).resolves({ MessageId: 'm-retry' });
+    await expect(handler(escalatedState())).resolves.toMatchObject({ published: true, messageId: 'm-retry' });
   });
 
-  test('without an incident it still publishes, and says nothing could be recorded', async () => {
-    const result = await handler(state({ incident: undefined, admission: undefined, error: { Error: 'Medic.InvalidState', Cause: 'the workflow state has no runbook' } }));
-    expect(result).toMatchObject({ published: true, recorded: false, headline: 'a step failed' });
-    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
-    const [message] = published();
-    expect(message.Subject).toContain('(no target)');
-    expect(message.Message).toContain('INCIDENT#(no incident)');
-    expect(message.Message).toContain('ALSO: no incident to record against');
+  test('a retried Escalate after it had published does not page twice', async () => {
+    await handler(escalatedState());
+    const again = await handler(escalatedState());
+    expect(again).toMatchObject({ published: false, alreadyPaged: true });
+    expect(published()).toHaveLength(1);
+    expect(JSON.parse((await ledgerOf())[1].detail)).toMatchObject({ alreadyPaged: expect.stringMatching(/already sent/) });
+  });
+
+  test('the ledger down at Validate: the page names what fired from the raw event, and a redelivery does not page again', async () => {
+    const event = alarmEvent({ alarm: ALARM, timestamp: '2026-11-22T03:17:22.318+0000' });
+    const down = (name: string) => state({ event, execution: executionInfo(name), incident: undefined, admission: undefined, error: { Error: 'ProvisionedThroughputExceededException', Cause: 'ledger down' } });
+    process.env.MEDIC_LEDGER_TABLE = 'no-such-table';
+    process.env.MEDIC_LIMITER_TABLE = 'no-such-table';
+    await handler(down('delivery-1'));
+    await handler(down('delivery-2'));
+    expect(published()).toHaveLength(1);
+    const [page] = published();
+    expect(page.Subject).toBe('[medic] api-restart: a step failed (prod/api)');
+    expect(page.Message).toContain(`WHAT FIRED: alarm ${ALARM} went to ALARM at 2026-11-22T03:17:22.318Z`);
+    expect(page.Message).toContain(`TARGET: ecs-service prod/api (${SERVICE_ARN})`);
+    expect(page.Message).toContain('WHAT MEDIC DID: nothing in this execution: it stopped before it could act');
+    expect(page.Message).toMatch(/incident api-restart-20261122T031722Z-[0-9a-f]{12}/);
+  });
+
+  test('S3 unavailable for the page mark: pages anyway (a duplicate page beats none)', async () => {
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('slow down'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } }));
+    await expect(handler(escalatedState())).resolves.toMatchObject({ published: true });
+    expect(JSON.parse((await ledgerOf())[0].detail)).toMatchObject({ pageMark: expect.stringContaining('SlowDown') });
+  });
+
+  describe('storms page once', () => {
+    const denied = (n: number, category = 'blast-radius') => state({
+      execution: executionInfo(`run-${n}`),
+      incident: receivedIncident({ incidentId: `api-restart-storm-${n}`, target: ecsTarget('prod', `svc-${n}`) }),
+      admission: { admitted: false, reason: `blast-radius cap: 2 incident(s) of api-restart already in flight (denial ${n})`, leases: [], category },
+    });
+
+    test('the first denial pages and opens the digest; the next ones join it; one digest page lists them', async () => {
+      const first = await handler(denied(1));
+      expect(first).toMatchObject({ published: true, digest: { role: 'owner' } });
+      for (const n of [2, 3, 4]) expect(await handler(denied(n))).toMatchObject({ published: false, digest: { role: 'member', owner: 'api-restart-storm-1' } });
+      expect(published()).toHaveLength(1);
+      expect(published()[0].Message).toContain('STORM DIGEST: further denials of api-restart until');
+      expect((await ledgerOf('api-restart-storm-3')).map((e) => e.phase)).toEqual(['digested']);
+
+      const digest = await handler({ sendDigest: true, state: { ...denied(1), escalation: first } as never });
+      expect(digest).toMatchObject({ published: true, denials: 3 });
+      expect(published()).toHaveLength(2);
+      const page = published()[1];
+      expect(page.Subject).toBe('[medic] api-restart: 3 more denial(s) in the storm digest');
+      for (const n of [2, 3, 4]) expect(page.Message).toContain(`api-restart-storm-${n} prod/svc-${n}: blast-radius: blast-radius cap`);
+      expect(JSON.parse((await ledgerOf('api-restart-storm-1')).at(-1)!.detail)).toMatchObject({ denials: 3, incidents: ['api-restart-storm-2', 'api-restart-storm-3', 'api-restart-storm-4'] });
+      // The window is closed: the next denial pages and opens a new one.
+      expect(await handler(denied(5))).toMatchObject({ published: true, digest: { role: 'owner' } });
+    });
+
+    test('a digest nobody joined sends nothing', async () => {
+      await handler(denied(1));
+      await expect(handler({ sendDigest: true, state: denied(1) })).resolves.toMatchObject({ published: false, denials: 0 });
+      expect(published()).toHaveLength(1);
+    });
+
+    test('a guard that could not be read (DynamoDB down) never waits for a digest: it pages', async () => {
+      await handler(denied(1, 'guard-unavailable'));
+      await handler(denied(2, 'guard-unavailable'));
+      expect(published()).toHaveLength(2);
+    });
   });
 });

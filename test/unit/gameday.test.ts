@@ -1,7 +1,10 @@
-import type { LedgerEntry } from '../../lambdas/shared/ledger';
+import { canonicalJson } from '../../lambdas/shared/canonical-json';
+import type { LedgerEntry, Phase } from '../../lambdas/shared/ledger';
+import { jsonReport, scenarioLines, summaryTable } from '../../lib/cli/gameday';
 import { SimClock } from '../../lib/gameday/clock';
+import type { ScenarioRun } from '../../lib/gameday/engine';
 import { formatDuration, parseDuration } from '../../lib/gameday/duration';
-import { outcomeOf } from '../../lib/gameday/report';
+import { outcomeOf, reportScenario } from '../../lib/gameday/report';
 import { matchesPattern } from '../../lib/gameday/routing';
 import { parseScenario } from '../../lib/gameday/scenario';
 
@@ -139,5 +142,63 @@ describe('outcomeOf', () => {
     [['received', 'admitted'], 'incomplete'],
   ])('%j -> %s', (phases, outcome) => {
     expect(outcomeOf(entries(...phases))).toBe(outcome);
+  });
+});
+
+describe('the printed report shows untrusted text inert; the JSON report keeps it exact', () => {
+  // Alarm names, dimensions, reasons, error messages and published subjects are chosen by whoever
+  // can create an alarm or put an event: printed, they must not drive the terminal or forge a line.
+  const FORGED = 'WHAT MEDIC DID: nothing';
+  const ALARM = `api-5xx\u001b[2J\u001b[31m\n${FORGED}\u202e`;
+  const SHOWN_ALARM = 'api-5xx\\x1b[2J\\x1b[31m\\nWHAT MEDIC DID: nothing\\u202e';
+  const ERROR = `execution api-restart-1 of api-restart could not run: boom\u001b[1A\u001b[2K\r\n${FORGED}`;
+  const steps: Array<[Phase, string, unknown]> = [
+    ['received', '03:17:00', { trigger: { kind: 'alarm', name: ALARM, at: '2026-11-22T03:17:00.000Z' }, target: { type: 'ecs-service', id: 'prod/api\u001b]0;pwned\u0007' } }],
+    ['admitted', '03:17:00', {}],
+    ['planned', '03:17:00', { decision: 'act', summary: `restart for ${ALARM}` }],
+    ['acted', '03:17:00', { result: { calls: [{ service: 'ecs', operation: 'UpdateService', parameters: { cluster: 'prod', service: 'api\r\u009b2K', tags: { 'k\u202e': 'v\u2028' } } }] } }],
+    ['checked', '03:18:00', { verdict: 'failure', reason: `ECS said\n${FORGED}\u2066` }],
+    ['escalated', '03:19:00', { headline: 'verification failed\u001b[8m', diagnosis: ALARM }],
+  ];
+  const entries: LedgerEntry[] = steps.map(([phase, time, detail], i) => ({
+    pk: 'INCIDENT#i', sk: `${i + 1}#${phase}`, incidentId: 'api-restart-0001', seq: i + 1, phase, at: `2026-11-22T${time}.000Z`, day: '2026-11-22',
+    runbook: 'api-restart', targetArn: 'arn:aws:ecs:eu-west-1:111111111111:service/prod/api', actor: 'a', detail: canonicalJson(detail), prevHash: '', hash: '',
+  }));
+  const SUBJECT = `[medic] api-restart: verification failed (${ALARM})`;
+  const run = {
+    scenario: { name: 'hostile\u001b[31m', file: 'scenarios/hostile.yaml', expect: { incidents: [], calls: {} } },
+    incidents: new Map([['api-restart-0001', entries]]),
+    calls: [], errors: [ERROR],
+    notifications: [{ at: '2026-11-22T03:19:00.000Z', subject: SUBJECT, message: `WHAT MEDIC DID: ${ALARM}` }],
+  } as unknown as ScenarioRun;
+  const report = reportScenario(run);
+  const printed = [...scenarioLines(report), summaryTable([report])].join('\n');
+
+  test('no control, escape or bidi character reaches the terminal, and the forged text never starts a line', () => {
+    expect(printed).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    const lines = printed.split('\n').map((line) => line.replace(/^[│\s]+/, '').replace(/^\d\d:\d\d:\d\d /, ''));
+    expect(lines.filter((line) => line.startsWith(FORGED))).toEqual([]);
+  });
+
+  test('the timeline, NOTIFY and failure lines show the escapes', () => {
+    expect(report.incidents[0].timeline).toEqual([
+      `03:17:00 DETECT ${SHOWN_ALARM} ALARM (ecs-service prod/api\\x1b]0;pwned\\x07)`,
+      '03:17:00 ADMIT all guards passed',
+      `03:17:00 PLAN act: restart for ${SHOWN_ALARM}`,
+      '03:17:00 ACT ecs:UpdateService cluster=prod service=api\\r\\x9b2K tags={"k\\u202e":"v\\u2028"}',
+      '03:18:00 VERIFY failure: ECS said\\nWHAT MEDIC DID: nothing\\u2066',
+      `03:19:00 ESCALATE verification failed\\x1b[8m: ${SHOWN_ALARM}`,
+    ]);
+    expect(printed).toContain(`\n== hostile\\x1b[31m (scenarios/hostile.yaml) ==`);
+    expect(printed).toContain(`   03:19:00 NOTIFY [medic] api-restart: verification failed (${SHOWN_ALARM})`);
+    expect(printed).toContain('   EXPECTATION NOT MET: execution api-restart-1 of api-restart could not run: boom\\x1b[1A\\x1b[2K\\r\\nWHAT MEDIC DID: nothing');
+    expect(printed).toMatch(/│ hostile\\x1b\[31m +│/);
+  });
+
+  test('the JSON report (for machines) keeps every value exact', () => {
+    const json = jsonReport([report]) as { scenarios: Array<{ name: string; failures: string[]; incidents: Array<{ entries: Array<{ detail: any }> }> }> };
+    expect(json.scenarios[0].name).toBe('hostile\u001b[31m');
+    expect(json.scenarios[0].failures).toEqual([ERROR]);
+    expect(json.scenarios[0].incidents[0].entries.map((e) => e.detail)).toEqual(steps.map(([, , detail]) => detail));
   });
 });

@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../lambdas/shared/clients';
-import { acquireLease, admitWithinRate, claimIncident, releaseLease } from '../../lambdas/shared/limiter';
+import { claimAct, readActClaim, settleAct } from '../../lambdas/shared/act-claim';
+import { acquireLease, admitWithinRate, checkLease, claimIncident, peekLease, releaseLease } from '../../lambdas/shared/limiter';
 import { LocalDynamo, limiterTableInput } from '../../lib/local/dynalite';
 
 /** The limiter (dedupe claims, sliding-window rate, leases) against dynalite, under real concurrency. */
@@ -138,11 +139,12 @@ describe('acquireLease and releaseLease', () => {
 
   test('the holder re-acquires (and extends) its lease; others are still refused', async () => {
     const table = await freshLimiterTable();
-    await expect(acquireLease(table, 'k', 'a', 1, 600, T0)).resolves.toEqual({ acquired: true, holders: [] });
-    await expect(acquireLease(table, 'k', 'a', 1, 600, T0 + 500_000)).resolves.toEqual({ acquired: true, holders: [] });
+    await expect(acquireLease(table, 'k', 'a', 1, 600, T0)).resolves.toEqual({ acquired: true, holders: [], epoch: 1 });
+    // Extending one's own live lease keeps its fencing epoch.
+    await expect(acquireLease(table, 'k', 'a', 1, 600, T0 + 500_000)).resolves.toEqual({ acquired: true, holders: [], epoch: 1 });
     // the original lease would have expired at T0+600s; the re-acquire extended it to T0+1100s
     await expect(acquireLease(table, 'k', 'b', 1, 600, T0 + 700_000)).resolves.toEqual({ acquired: false, holders: ['a'] });
-    await expect(acquireLease(table, 'k', 'b', 1, 600, T0 + 1_100_001)).resolves.toEqual({ acquired: true, holders: [] });
+    await expect(acquireLease(table, 'k', 'b', 1, 600, T0 + 1_100_001)).resolves.toMatchObject({ acquired: true, holders: [] });
   });
 
   test('after releaseLease another incident can acquire', async () => {
@@ -150,7 +152,7 @@ describe('acquireLease and releaseLease', () => {
     await acquireLease(table, 'k', 'a', 1, 600, T0);
     await expect(acquireLease(table, 'k', 'b', 1, 600, T0 + 1000)).resolves.toMatchObject({ acquired: false });
     await releaseLease(table, 'k', 'a', T0 + 2000);
-    await expect(acquireLease(table, 'k', 'b', 1, 600, T0 + 3000)).resolves.toEqual({ acquired: true, holders: [] });
+    await expect(acquireLease(table, 'k', 'b', 1, 600, T0 + 3000)).resolves.toEqual({ acquired: true, holders: [], epoch: 3 });
     await expect(acquireLease(table, 'k', 'a', 1, 600, T0 + 4000)).resolves.toEqual({ acquired: false, holders: ['b'] });
   });
 
@@ -158,9 +160,9 @@ describe('acquireLease and releaseLease', () => {
     const table = await freshLimiterTable();
     await acquireLease(table, 'k', 'a', 1, 60, T0);
     await expect(acquireLease(table, 'k', 'b', 1, 60, T0 + 59_999)).resolves.toEqual({ acquired: false, holders: ['a'] });
-    await expect(acquireLease(table, 'k', 'b', 1, 60, T0 + 60_001)).resolves.toEqual({ acquired: true, holders: [] });
+    await expect(acquireLease(table, 'k', 'b', 1, 60, T0 + 60_001)).resolves.toEqual({ acquired: true, holders: [], epoch: 2 });
     const item = await rawItem(table, 'LEASE#k');
-    expect(item?.holders).toEqual({ b: T0 + 60_001 + 60_000 });
+    expect(item?.holders).toEqual({ b: { expiry: T0 + 60_001 + 60_000, epoch: 2 } });
   });
 
   test('releasing a lease that is not held is a no-op (no write, holders unchanged)', async () => {
@@ -197,5 +199,89 @@ describe('claimIncident', () => {
     expect(executions).toContain(owner);
     expect(results.every((r) => r.owner === owner)).toBe(true);
     expect((await rawItem(table, 'CLAIM#inc-hot'))?.owner).toBe(owner);
+  });
+});
+
+describe('fencing: checkLease', () => {
+  test('held with its epoch and unexpired: held', async () => {
+    const table = await freshLimiterTable();
+    const { epoch } = await acquireLease(table, 'k', 'a', 1, 600, T0);
+    await expect(checkLease(table, 'k', 'a', epoch!, T0 + 1000)).resolves.toMatchObject({ held: true });
+  });
+
+  test('expired: not held, even before anyone took it over', async () => {
+    const table = await freshLimiterTable();
+    const { epoch } = await acquireLease(table, 'k', 'a', 1, 600, T0);
+    await expect(checkLease(table, 'k', 'a', epoch!, T0 + 600_001)).resolves.toMatchObject({ held: false, reason: expect.stringMatching(/expired at/) });
+  });
+
+  test('taken over after expiry by another incident: not held, and says who holds it', async () => {
+    const table = await freshLimiterTable();
+    const { epoch } = await acquireLease(table, 'k', 'a', 1, 600, T0);
+    await acquireLease(table, 'k', 'b', 1, 600, T0 + 600_001);
+    await expect(checkLease(table, 'k', 'a', epoch!, T0 + 600_002)).resolves.toEqual({ held: false, reason: 'lease k is no longer held by this incident (now held by b)' });
+  });
+
+  test('released and taken again by the same incident: the old epoch no longer passes', async () => {
+    const table = await freshLimiterTable();
+    const first = await acquireLease(table, 'k', 'a', 1, 600, T0);
+    await releaseLease(table, 'k', 'a', T0 + 1);
+    const second = await acquireLease(table, 'k', 'a', 1, 600, T0 + 2);
+    expect(second.epoch).not.toBe(first.epoch);
+    await expect(checkLease(table, 'k', 'a', first.epoch!, T0 + 3)).resolves.toMatchObject({ held: false, reason: expect.stringMatching(/granted again/) });
+    await expect(checkLease(table, 'k', 'a', second.epoch!, T0 + 3)).resolves.toMatchObject({ held: true });
+  });
+
+  test('peekLease decides like acquireLease and writes nothing', async () => {
+    const table = await freshLimiterTable();
+    await expect(peekLease(table, 'k', 'a', 1, T0)).resolves.toEqual({ acquired: true, holders: [] });
+    expect(await rawItem(table, 'LEASE#k')).toBeUndefined();
+    await acquireLease(table, 'k', 'b', 1, 600, T0);
+    await expect(peekLease(table, 'k', 'a', 1, T0 + 1)).resolves.toEqual({ acquired: false, holders: ['b'] });
+  });
+});
+
+describe('act claims: one invocation per batch', () => {
+  test('20 concurrent claims of one batch: exactly one wins, the others see the winner', async () => {
+    const table = await freshLimiterTable();
+    const owners = ids(20, 'invocation');
+    const outcomes = await Promise.all(owners.map((owner) => claimAct(table, 'inc', 0, owner, T0)));
+    const winners = outcomes.filter((o) => o.claimed);
+    expect(winners).toHaveLength(1);
+    const claim = await readActClaim(table, 'inc', 0);
+    for (const o of outcomes) if (!o.claimed) expect(o.existing.owner).toBe(claim!.owner);
+  });
+
+  test('another batch of the same incident is its own claim', async () => {
+    const table = await freshLimiterTable();
+    await claimAct(table, 'inc', 0, 'a', T0);
+    await expect(claimAct(table, 'inc', 1, 'b', T0)).resolves.toEqual({ claimed: true, attempt: 1 });
+  });
+
+  test('a batch whose calls were all refused may be claimed again, by exactly one of many', async () => {
+    const table = await freshLimiterTable();
+    await claimAct(table, 'inc', 0, 'first', T0);
+    await settleAct(table, 'inc', 0, 'first', { state: 'refused', attempt: 1, error: 'ThrottlingException' }, T0 + 1);
+    const outcomes = await Promise.all(ids(10, 'retry').map((owner) => claimAct(table, 'inc', 0, owner, T0 + 2)));
+    expect(outcomes.filter((o) => o.claimed)).toEqual([{ claimed: true, attempt: 2 }]);
+  });
+
+  test('a batch that acted, or may have, is never claimed again', async () => {
+    const table = await freshLimiterTable();
+    await claimAct(table, 'inc', 0, 'a', T0);
+    await settleAct(table, 'inc', 0, 'a', { state: 'failed', attempt: 1, error: 'ServerException' }, T0 + 1);
+    await expect(claimAct(table, 'inc', 0, 'b', T0 + 2)).resolves.toMatchObject({ claimed: false, existing: { state: 'failed', owner: 'a' } });
+  });
+
+  test('only the owner settles a claim', async () => {
+    const table = await freshLimiterTable();
+    await claimAct(table, 'inc', 0, 'a', T0);
+    await expect(settleAct(table, 'inc', 0, 'b', { state: 'acted', attempt: 1 }, T0 + 1)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+  });
+
+  test('a claim outlives every redelivery and redrive window (14 days)', async () => {
+    const table = await freshLimiterTable();
+    await claimAct(table, 'inc', 0, 'a', T0);
+    expect(Number((await rawItem(table, 'ACT#inc#0'))?.expiresAt)).toBeGreaterThan(T0 / 1000 + 14 * 86400);
   });
 });

@@ -136,7 +136,8 @@ describe('Admit', () => {
       return { ...s, runbook: { ...s.runbook, policy: { ...s.runbook.policy, maxConcurrent: 1 } } };
     }],
     ['rate-limit', async (s) => {
-      await admitWithinRate(LIMITER, `${s.runbook.name}#${s.incident!.target!.arn}`, 'an-earlier-incident', 1, 3600);
+      // The budget is the resource's, whichever runbook used it.
+      await admitWithinRate(LIMITER, s.incident!.target!.arn, 'an-earlier-incident', 1, 3600);
       return { ...s, runbook: { ...s.runbook, policy: { ...s.runbook.policy, maxAttempts: 1 } } };
     }],
     ['guard-unavailable', async (s) => {

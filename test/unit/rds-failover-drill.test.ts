@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { steps, windowRefusal, type PreState } from '../../lambdas/rds-failover-drill/index';
 import type { ActResult, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
 import { drillRunbookSpec, drillTarget, receivedIncident, workflowState } from '../support/fixtures';
+import { actThrough } from '../support/gate';
 
 const rds = mockClient(RDSClient);
 const cloudWatch = mockClient(CloudWatchClient);
@@ -198,7 +199,7 @@ describe('preflight', () => {
 describe('action selection', () => {
   test('an instance is rebooted with ForceFailover; no cluster call', async () => {
     rds.on(RebootDBInstanceCommand).resolves({ DBInstance: { DBInstanceStatus: 'rebooting' } });
-    const result = await steps.act(state({ plan: { decision: 'act', reason: '', summary: '', details: { preState: instancePre } } }));
+    const result = await actThrough(steps, state({ plan: { decision: 'act', reason: '', summary: '', details: { preState: instancePre } } }));
     expect(rds).toHaveReceivedCommandTimes(RebootDBInstanceCommand, 1);
     expect(rds).toHaveReceivedCommandWith(RebootDBInstanceCommand, { DBInstanceIdentifier: 'orders-db', ForceFailover: true });
     expect(rds).not.toHaveReceivedCommand(FailoverDBClusterCommand);
@@ -207,8 +208,8 @@ describe('action selection', () => {
 
   test('a cluster fails over to its target reader, or to the reader RDS picks when none is configured', async () => {
     rds.on(FailoverDBClusterCommand).resolves({ DBCluster: { Status: 'failing-over' } });
-    await steps.act(state({ kind: 'cluster', plan: { decision: 'act', reason: '', summary: '', details: { preState: clusterPre('orders-aurora-3') } } }));
-    await steps.act(state({ kind: 'cluster', plan: { decision: 'act', reason: '', summary: '', details: { preState: clusterPre() } } }));
+    await actThrough(steps, state({ kind: 'cluster', plan: { decision: 'act', reason: '', summary: '', details: { preState: clusterPre('orders-aurora-3') } } }));
+    await actThrough(steps, state({ kind: 'cluster', plan: { decision: 'act', reason: '', summary: '', details: { preState: clusterPre() } } }));
     const calls = rds.commandCalls(FailoverDBClusterCommand).map((c) => c.args[0].input);
     expect(calls).toEqual([{ DBClusterIdentifier: 'orders-aurora', TargetDBInstanceIdentifier: 'orders-aurora-3' }, { DBClusterIdentifier: 'orders-aurora' }]);
     expect(rds).not.toHaveReceivedCommand(RebootDBInstanceCommand);

@@ -5,7 +5,6 @@ import { handler as sweep } from '../../lambdas/asg-elb-sweep/index';
 import { FakeAutoScaling } from '../support/fake-auto-scaling';
 import { phases } from '../support/ledger-reader';
 import { TemplateResolver } from '../../lib/local/template-workflow';
-import { alarmEvent } from '../support/synth';
 import { WorkflowHarness } from './harness';
 
 const h = new WorkflowHarness();
@@ -29,7 +28,7 @@ beforeEach(async () => {
 });
 
 const enforce = () => h.workflow('web-elb-health');
-const unhealthyHostsAlarm = () => alarmEvent({ alarm: 'web-tg-unhealthy-hosts', dimensions: { TargetGroup: TARGET_GROUP, LoadBalancer: 'app/web/0123456789abcdef' } });
+const unhealthyHostsAlarm = () => h.fire('web-tg-unhealthy-hosts', { dimensions: { TargetGroup: TARGET_GROUP, LoadBalancer: 'app/web/0123456789abcdef' } });
 const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
   const entry = entries.find((e) => e.phase === phase);
   if (!entry) throw new Error(`no ${phase} entry in ${phases(entries).join(',')}`);
@@ -84,8 +83,7 @@ describe('ASG ELB health-check workflow (synthesized definition, real handlers, 
     asg.addGroup('web-asg', { healthCheckType: 'ELB', gracePeriod: 300 });
     expect((await enforce().run(unhealthyHostsAlarm())).output?.outcome.outcome).toBe('no-action-needed');
     asg.addGroup('web-asg', { targetGroups: [] });
-    h.aws.alarms.set('web-tg-unhealthy-hosts', 'ALARM');
-    const second = await enforce().run(alarmEvent({ alarm: 'web-tg-unhealthy-hosts', dimensions: { TargetGroup: TARGET_GROUP }, timestamp: '2026-11-22T04:00:00.000+0000' }));
+    const second = await enforce().run(h.fire('web-tg-unhealthy-hosts', { dimensions: { TargetGroup: TARGET_GROUP }, at: new Date(Date.now() + 1000) }));
     expect(second.output?.outcome.outcome).toBe('no-action-needed');
     expect(asg.updates).toEqual([]);
     const plans = [...(await h.ledger()).values()].map((entries) => detailOf(entries, 'planned').reason as string).sort();
@@ -94,7 +92,7 @@ describe('ASG ELB health-check workflow (synthesized definition, real handlers, 
 
   test('observe mode: the plan is recorded as "would act", nothing is updated', async () => {
     h.aws.alarms.set('web-5xx', 'ALARM');
-    const run = await h.workflow('web-elb-observe').run(alarmEvent({ alarm: 'web-5xx', dimensions: { LoadBalancer: 'app/web/0123456789abcdef' } }));
+    const run = await h.workflow('web-elb-observe').run(h.fire('web-5xx', { dimensions: { LoadBalancer: 'app/web/0123456789abcdef' } }));
     expect(run.output?.outcome.outcome).toBe('observed');
     expect(asg.updates).toEqual([]);
     expect(detailOf(await h.incident('web-elb-observe-'), 'planned').wouldAct).toMatch(/^UpdateAutoScalingGroup web-asg/);

@@ -8,8 +8,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { phases } from '../support/ledger-reader';
-import { ACCOUNT, REGION, alarmEvent, certificateArn } from '../support/synth';
+import { ACCOUNT, REGION, certificateArn } from '../support/synth';
 import { WorkflowHarness } from './harness';
+import { compactTime } from '../../lambdas/validate/alarm-event';
 
 const h = new WorkflowHarness();
 const acm = mockClient(ACMClient);
@@ -133,7 +134,8 @@ function installWorld(): void {
   });
   route53.on(ChangeResourceRecordSetsCommand).callsFake((input) => {
     if (input.HostedZoneId !== ZONE_ID) throw Object.assign(new Error(`no zone ${input.HostedZoneId}`), { name: 'NoSuchHostedZone' });
-    if (world.changeRefused) throw Object.assign(new Error('not authorized to perform route53:ChangeResourceRecordSets'), { name: world.changeRefused });
+    // As the SDK reports a refusal: a client fault with its HTTP status.
+    if (world.changeRefused) throw Object.assign(new Error('not authorized to perform route53:ChangeResourceRecordSets'), { name: world.changeRefused, $fault: 'client', $metadata: { httpStatusCode: 403 } });
     // Route 53 rejects, whole, a batch that changes the same record set twice.
     const keys = (input.ChangeBatch.Changes as Change[]).map((c) => recordKey(c.ResourceRecordSet!));
     const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
@@ -163,20 +165,24 @@ beforeEach(async () => {
   installWorld();
 });
 
+/** When the ACM event and the DaysToExpiry alarm of these tests happened: a minute ago, so they are fresh evidence. */
+const EVENT_TIME = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+const ALARM_TIME = new Date(EVENT_TIME.getTime() + 30_000);
+
 /** ACM's expiry warning, as EventBridge delivers it. */
 function acmEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     version: '0', id: '9c95e8e4-96a4-ef3f-b739-b6aa5b193afb', 'detail-type': 'ACM Certificate Approaching Expiration', source: 'aws.acm',
-    account: ACCOUNT, time: '2026-11-22T06:51:08Z', region: REGION, resources: [certificateArn(1)],
+    account: ACCOUNT, time: EVENT_TIME.toISOString().replace(/\.\d+Z$/, 'Z'), region: REGION, resources: [certificateArn(1)],
     detail: { DaysToExpiry: 20, CommonName: 'example.com' },
     ...overrides,
   };
 }
-const daysToExpiryAlarm = () => alarmEvent({ alarm: 'cert-days-to-expiry', dimensions: { CertificateArn: certificateArn(2) } });
+const daysToExpiryAlarm = () => h.fire('cert-days-to-expiry', { dimensions: { CertificateArn: certificateArn(2) }, at: ALARM_TIME });
 const renew = (input: unknown) => h.workflow('cert-renewal').run(input);
 /** Incident ids: runbook, trigger time (the ACM event's, or the alarm state's), digest. */
-const EVENT_INCIDENT = 'cert-renewal-20261122T065108Z-';
-const ALARM_INCIDENT = 'cert-renewal-20261122T031722Z-';
+const EVENT_INCIDENT = `cert-renewal-${compactTime(EVENT_TIME.toISOString())}-`;
+const ALARM_INCIDENT = `cert-renewal-${compactTime(ALARM_TIME.toISOString())}-`;
 
 const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
   const entry = entries.find((e) => e.phase === phase);
@@ -270,6 +276,7 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     expect(phases(await h.incident(ALARM_INCIDENT))).toEqual(['received', 'admitted', 'planned', 'acting', 'act-failed', 'escalated']);
     const message = escalation();
     expect(message).toContain('WHAT FAILED: AccessDenied');
+    expect(message).toContain('REFUSED by the service (not executed): ChangeResourceRecordSets Z0123456789EXAMPLE: AccessDenied');
     // The human is told to make sure the record exists, not that medic restored it.
     expect(message).toContain(`WHAT TO DO: Make sure these records exist and resolve publicly: ${WWW_RECORD.Name} CNAME ${WWW_RECORD.Value}`);
     expect(message).not.toMatch(/restored/);

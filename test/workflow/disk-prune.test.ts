@@ -2,7 +2,6 @@ import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-clo
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { phases } from '../support/ledger-reader';
-import { alarmEvent } from '../support/synth';
 import { WorkflowHarness } from './harness';
 
 const h = new WorkflowHarness();
@@ -26,14 +25,16 @@ beforeEach(async () => {
     const Status = world.command[Math.min(reads++, world.command.length - 1)];
     return { Status, ResponseCode: Status === 'Success' ? 0 : 2, StandardOutputContent: world.output, StandardErrorContent: world.stderr, ExecutionEndDateTime: new Date(Date.now() - 1000).toISOString() };
   });
-  h.aws.cloudWatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{
-    AlarmName: 'web-disk-full', Namespace: 'CWAgent', MetricName: 'disk_used_percent', Threshold: 90, ComparisonOperator: 'GreaterThanThreshold',
+  // Both runbooks' disk alarms watch the same metric here; each is answered under its own name.
+  h.aws.cloudWatch.on(DescribeAlarmsCommand).callsFake((input) => ({ MetricAlarms: [{
+    AlarmName: input.AlarmNames[0], Namespace: 'CWAgent', MetricName: 'disk_used_percent', Threshold: 90, ComparisonOperator: 'GreaterThanThreshold',
     Statistic: 'Maximum', Period: 60, Dimensions: [{ Name: 'InstanceId', Value: INSTANCE }, { Name: 'path', Value: '/' }], StateValue: 'ALARM',
-  }] });
+    StateTransitionedTimestamp: h.aws.alarmSince.get(input.AlarmNames[0]),
+  }] }));
   h.aws.cloudWatch.on(GetMetricDataCommand).callsFake(() => ({ MetricDataResults: [{ Id: 'disk', Timestamps: [new Date()], Values: [world.diskAfter] }] }));
 });
 
-const prune = () => h.workflow('disk-prune').run(alarmEvent({ alarm: 'web-disk-full', dimensions: { InstanceId: INSTANCE, path: '/', device: 'nvme0n1p1', fstype: 'xfs' } }));
+const prune = () => h.workflow('disk-prune').run(h.fire('web-disk-full', { dimensions: { InstanceId: INSTANCE, path: '/', device: 'nvme0n1p1', fstype: 'xfs' } }));
 const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
   const entry = entries.find((e) => e.phase === phase);
   if (!entry) throw new Error(`no ${phase} entry in ${phases(entries).join(',')}`);
@@ -92,7 +93,7 @@ describe('disk prune workflow (synthesized definition, real handlers, dynalite)'
 });
 
 describe('fleet disk prune workflow', () => {
-  const fleetPrune = () => h.workflow('disk-prune-fleet').run(alarmEvent({ alarm: 'web-fleet-disk-full', dimensions: { AutoScalingGroupName: 'web-asg', path: '/' } }));
+  const fleetPrune = () => h.workflow('disk-prune-fleet').run(h.fire('web-fleet-disk-full', { dimensions: { AutoScalingGroupName: 'web-asg', path: '/' } }));
 
   beforeEach(() => {
     h.aws.ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [1, 2, 3, 4].map((i) => ({ InstanceId: `i-${i}`, PingStatus: 'Online', PlatformType: 'Linux' })) });

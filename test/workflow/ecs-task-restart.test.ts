@@ -1,8 +1,10 @@
 import { QueryCommand, PutCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { phases } from '../support/ledger-reader';
+import { compactTime } from '../../lambdas/validate/alarm-event';
 import { alarmEvent } from '../support/synth';
 import { WorkflowHarness } from './harness';
 
@@ -12,7 +14,6 @@ afterAll(() => h.stop());
 beforeEach(async () => {
   await h.freshWorld();
   h.aws.addService('prod', 'api', 4);
-  h.aws.alarms.set('prod-api-5xx', 'ALARM');
 });
 
 const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> => {
@@ -20,15 +21,14 @@ const detailOf = (entries: LedgerEntry[], phase: string): Record<string, any> =>
   if (!entry) throw new Error(`no ${phase} entry in ${phases(entries).join(',')}`);
   return JSON.parse(entry.detail);
 };
-const stamp = (minute: number): string => `2026-11-22T03:${String(minute).padStart(2, '0')}:00.000+0000`;
 
 describe('ECS task restart workflow (synthesized definition, real handlers, dynalite)', () => {
   test('happy path: restarts once, verifies, completes with a valid hash chain', async () => {
-    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome.outcome).toBe('resolved');
     expect(h.aws.mutations()).toEqual([{ operation: 'UpdateService', input: { cluster: 'prod', service: 'api', forceNewDeployment: true } }]);
-    const entries = await h.incident('api-restart-20261122T031722Z');
+    const entries = await h.incident('api-restart-');
     expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed']);
     expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
     expect(detailOf(entries, 'acted').result.calls[0]).toMatchObject({ service: 'ecs', operation: 'UpdateService' });
@@ -37,7 +37,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
 
   test('verification never succeeds: escalated, not completed', async () => {
     h.aws.actionEffect = 'never-steady';
-    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
     expect(run.status).toBe('FAILED');
     expect(run.error?.name).toBe('Medic.Escalated');
     const entries = await h.incident('api-restart-');
@@ -50,9 +50,13 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
   });
 
   test('inconclusive verification (CloudWatch errors) is not success', async () => {
+    const event = h.fire('prod-api-5xx');
+    // The plan's re-read of the alarm works; every read after the action fails.
+    const since = h.aws.alarmSince.get('prod-api-5xx');
     h.aws.cloudWatch.reset();
-    h.aws.cloudWatch.rejects(Object.assign(new Error('Rate exceeded'), { name: 'InternalServiceFault' }));
-    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    h.aws.cloudWatch.on(DescribeAlarmsCommand).resolvesOnce({ MetricAlarms: [{ AlarmName: 'prod-api-5xx', StateValue: 'ALARM', StateTransitionedTimestamp: since }] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'InternalServiceFault' }));
+    const run = await h.workflow('api-restart').run(event);
     expect(run.status).toBe('FAILED');
     const entries = await h.incident('api-restart-');
     expect(phases(entries)).not.toContain('verified');
@@ -63,24 +67,25 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
 
   test('4th alarm inside the window is denied and escalated, with no ECS call', async () => {
     const wf = h.workflow('api-restart');
-    for (const minute of [0, 10, 20]) {
-      h.aws.alarms.set('prod-api-5xx', 'ALARM');
-      expect((await wf.run(alarmEvent({ alarm: 'prod-api-5xx', timestamp: stamp(minute) }))).status).toBe('SUCCEEDED');
+    const base = Date.now() - 5 * 60_000;
+    // Four distinct transitions of the alarm, a minute apart, each recovered by the restart before the next.
+    for (const minute of [0, 1, 2]) {
+      expect((await wf.run(h.fire('prod-api-5xx', { at: new Date(base + minute * 60_000) }))).status).toBe('SUCCEEDED');
     }
     expect(h.aws.mutations()).toHaveLength(3);
-    h.aws.alarms.set('prod-api-5xx', 'ALARM');
-    const fourth = await wf.run(alarmEvent({ alarm: 'prod-api-5xx', timestamp: stamp(30) }));
+    const fourthAt = new Date(base + 3 * 60_000);
+    const fourth = await wf.run(h.fire('prod-api-5xx', { at: fourthAt }));
     expect(fourth.status).toBe('FAILED');
     expect(h.aws.mutations()).toHaveLength(3);
-    const entries = await h.incident('api-restart-20261122T033000Z');
+    const entries = await h.incident(`api-restart-${compactTime(fourthAt.toISOString())}`);
     expect(phases(entries)).toEqual(['received', 'denied', 'escalated']);
-    expect(detailOf(entries, 'denied').reason).toMatch(/rate limit: 3 admissions/);
+    expect(detailOf(entries, 'denied').reason).toMatch(/rate limit: 3 admission\(s\) for arn:aws:ecs:eu-west-1:111111111111:service\/prod\/api in the last 3600s, by any runbook \(max 3\)/);
     expect(h.aws.published().at(-1)?.Message).toContain('a human needs to look');
   });
 
   test('the same event delivered 5 times concurrently acts exactly once', async () => {
     const wf = h.workflow('api-restart');
-    const event = alarmEvent({ alarm: 'prod-api-5xx' });
+    const event = h.fire('prod-api-5xx');
     const runs = await Promise.all([1, 2, 3, 4, 5].map((i) => wf.run(event, `delivery-${i}`)));
     expect(h.aws.ecs.commandCalls((await import('@aws-sdk/client-ecs')).UpdateServiceCommand)).toHaveLength(1);
     expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
@@ -95,7 +100,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
 
   test('kill switch on: denied at admission, no ECS call', async () => {
     h.aws.parameters.set('/medic/MedicTest/kill-switch/global', 'on');
-    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
     expect(run.status).toBe('FAILED');
     expect(h.aws.mutations()).toHaveLength(0);
     const entries = await h.incident('api-restart-');
@@ -105,7 +110,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
 
   test('a missing runbook kill switch counts as on', async () => {
     h.aws.parameters.delete('/medic/MedicTest/kill-switch/runbook/api-restart');
-    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
     expect(run.status).toBe('FAILED');
     expect(h.aws.mutations()).toHaveLength(0);
     expect(detailOf(await h.incident('api-restart-'), 'denied').reason).toContain('missing');
@@ -116,18 +121,21 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
     h.aws.onKillSwitchRead = (call) => {
       if (call === 2) h.aws.parameters.set('/medic/MedicTest/kill-switch/runbook/api-restart', 'on');
     };
-    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
     expect(run.status).toBe('FAILED');
     expect(h.aws.mutations()).toHaveLength(0);
     const entries = await h.incident('api-restart-');
-    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'denied', 'escalated']);
+    // The batch was claimed (acting), then the guard right before UpdateService stopped the call.
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'denied', 'escalated']);
     expect(detailOf(entries, 'denied').stage).toBe('act');
+    expect(detailOf(entries, 'denied').calls).toEqual([expect.objectContaining({ operation: 'UpdateService', outcome: 'not-made' })]);
+    expect(h.aws.published()[0].Message).toContain('WHAT MEDIC DID: nothing: the ledger shows no mutating call was made');
     expect(h.aws.published()[0].Subject).toContain('kill switch');
   });
 
   test('observe mode: plan recorded as "would act", no mutation', async () => {
     h.aws.alarms.set('prod-api-latency', 'ALARM');
-    const run = await h.workflow('api-observe').run(alarmEvent({ alarm: 'prod-api-latency' }));
+    const run = await h.workflow('api-observe').run(h.fire('prod-api-latency'));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome.outcome).toBe('observed');
     expect(h.aws.mutations()).toHaveLength(0);
@@ -137,7 +145,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
   });
 
   test('approve mode without an approval gate never acts', async () => {
-    const run = await h.workflow('api-approve').run(alarmEvent({ alarm: 'prod-api-errors' }));
+    const run = await h.workflow('api-approve').run(h.fire('prod-api-errors'));
     expect(run.status).toBe('FAILED');
     expect(h.aws.mutations()).toHaveLength(0);
     expect(detailOf(await h.incident('api-approve-'), 'denied').reason).toContain('no approval gate');
@@ -149,7 +157,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
       { id: 'ecs-svc/2', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' },
       { id: 'ecs-svc/1', status: 'ACTIVE', rolloutState: 'COMPLETED' },
     ];
-    const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome.outcome).toBe('deferred');
     expect(h.aws.mutations()).toHaveLength(0);
@@ -159,7 +167,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
   test('stopTasks strategy: stops batches within the cap and verifies between them', async () => {
     h.aws.addService('prod', 'worker', 8);
     h.aws.alarms.set('prod-worker-stuck', 'ALARM');
-    const run = await h.workflow('worker-batches').run(alarmEvent({ alarm: 'prod-worker-stuck', dimensions: { ClusterName: 'prod', ServiceName: 'worker' } }));
+    const run = await h.workflow('worker-batches').run(h.fire('prod-worker-stuck', { dimensions: { ClusterName: 'prod', ServiceName: 'worker' } }));
     expect(run.status).toBe('SUCCEEDED');
     const stops = h.aws.mutations();
     expect(stops).toHaveLength(8);
@@ -179,7 +187,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
     documentClient.on(GetCommand).rejects(unreachable).on(PutCommand).rejects(unreachable).on(QueryCommand).rejects(unreachable);
     rawClient.onAnyCommand().rejects(unreachable);
     try {
-      const run = await h.workflow('api-restart').run(alarmEvent({ alarm: 'prod-api-5xx' }));
+      const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
       expect(run.status).toBe('FAILED');
       expect(run.tasks).toEqual(['Validate event', 'Escalate']);
       expect(h.aws.mutations()).toHaveLength(0);

@@ -4,7 +4,7 @@ import { LocalDynamo, tableFromTemplate } from '../../lib/local/dynalite';
 import { FakeAws } from '../support/fake-aws';
 import { readLedger } from '../support/ledger-reader';
 import { LocalWorkflow, stateMachineId } from '../../lib/local/template-workflow';
-import { synthStack, testConfig } from '../support/synth';
+import { alarmEvent, alarmTimestamp, synthStack, testConfig } from '../support/synth';
 
 /**
  * Everything a workflow test needs: the synthesized test stack, its state machines run
@@ -47,6 +47,16 @@ export class WorkflowHarness {
     process.env.MEDIC_LIMITER_TABLE = this.limiterTable;
     this.aws.reset();
     this.aws.killSwitchesOff(testConfig.stackName, runbookNames(testConfig));
+  }
+
+  /**
+   * The alarm goes to ALARM at `at` (default now) in the simulated CloudWatch, and the event
+   * EventBridge delivers for that change.
+   */
+  fire(alarm: string, options: Omit<Parameters<typeof alarmEvent>[0], 'alarm' | 'timestamp'> & { at?: Date } = {}): Record<string, unknown> {
+    const at = options.at ?? new Date();
+    if ((options.state ?? 'ALARM') === 'ALARM') this.aws.setAlarm(alarm, 'ALARM', at);
+    return alarmEvent({ ...options, alarm, timestamp: alarmTimestamp(at) });
   }
 
   async ledger(): Promise<Map<string, LedgerEntry[]>> {

@@ -127,7 +127,7 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
     const third = await drill().run({ dbInstanceIdentifier: 'orders-db' });
     expect(third.status).toBe('FAILED');
     expect(rds.failovers()).toHaveLength(2);
-    expect(h.aws.published().at(-1)?.Message).toMatch(/rate limit: 2 admissions for arn:aws:rds:eu-west-1:111111111111:db:orders-db/);
+    expect(h.aws.published().at(-1)?.Message).toMatch(/rate limit: 2 admission\(s\) for arn:aws:rds:eu-west-1:111111111111:db:orders-db in the last 86400s, by any runbook \(max 2\)/);
   });
 
   test('approve mode (no approval gate yet): a dry run is admitted and rehearses, a real drill is denied', async () => {
