@@ -3,7 +3,7 @@ import { inert } from '../../lambdas/shared/inert-text';
 import { renderTable } from './command-kit';
 import { EXIT } from './index';
 import { NO_STACK, type SwitchOptions } from './kill-switch';
-import { letsWorkProceed, readSwitches, SwitchNames, writeSwitch, type SwitchReading } from './kill-switch-store';
+import { letsWorkProceed, looksOffButIsOn, readSwitches, SwitchNames, writeSwitch, type SwitchReading } from './kill-switch-store';
 import { shortTime } from './time-range';
 import { UsageError } from './usage-error';
 
@@ -71,13 +71,18 @@ export async function status(options: SwitchOptions): Promise<number> {
     if (options.runbook && !switches.has(names.runbook(options.runbook))) warn(`runbook "${inert(options.runbook)}" has no switch under ${inert(names.prefix)} (counts as ON)`);
     const row = (label: string, name: string) => {
       const reading = switches.get(name);
-      return [inert(label), inert(name), reading ? inert(reading.value) : '(missing)', letsWorkProceed(reading?.value) ? 'off' : 'ON', shortTime(reading?.lastModified?.toISOString())];
+      const state = letsWorkProceed(reading?.value) ? 'off' : looksOffButIsOn(reading?.value) ? 'ON (not exactly "off")' : 'ON';
+      return [inert(label), inert(name), reading ? `"${inert(reading.value)}"` : '(missing)', state, shortTime(reading?.lastModified?.toISOString())];
     };
     print(renderTable(['Switch', 'Parameter', 'Value', 'State', 'Last changed'], [
       row('global', names.global),
       ...runbooks.map((r) => row(`runbook ${r}`, names.runbook(r))),
     ]));
     const stopped = runbooks.filter((r) => !letsWorkProceed(switches.get(names.runbook(r))?.value));
+    const lookalikes = [names.global, ...runbooks.map((r) => names.runbook(r))].filter((n) => looksOffButIsOn(switches.get(n)?.value));
+    for (const name of lookalikes) {
+      warn(`${inert(name)} is "${inert(switches.get(name)!.value)}", which is not exactly "off": it stops runbooks (medic kill-switch off writes exactly "off")`);
+    }
     if (!letsWorkProceed(switches.get(names.global)?.value)) print('global switch is ON: every runbook of this stack is stopped');
     else if (stopped.length) print(`stopped by their own switch: ${list(stopped)}`);
     else print('all switches off: runbooks run as configured');

@@ -1,3 +1,4 @@
+import { KILL_SWITCH_OFF, killSwitchBlocks } from '../../lambdas/shared/guards';
 import { GetParametersByPathCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 
 /** One kill-switch parameter as read from SSM. */
@@ -27,11 +28,14 @@ export class SwitchNames {
 }
 
 /**
- * Whether a switch lets work proceed, exactly as the handlers decide it (readKillSwitch in
- * lambdas/shared/guards.ts): only `off` (which they trim and lower-case) does; a missing
- * parameter or any other value stops runbooks.
+ * Whether a switch lets work proceed, exactly as the handlers decide it (killSwitchBlocks in
+ * lambdas/shared/guards.ts): only the exact value `off` does; a missing parameter or any other
+ * value (`Off`, ` off`, `off` and a newline, `on`) stops runbooks.
  */
-export const letsWorkProceed = (value: string | undefined): boolean => value?.trim().toLowerCase() === 'off';
+export const letsWorkProceed = (value: string | undefined): boolean => value !== undefined && killSwitchBlocks('', value) === undefined;
+
+/** A value that looks like `off` to a human but is not exactly `off`, so it stops runbooks. */
+export const looksOffButIsOn = (value: string | undefined): boolean => value !== undefined && value !== KILL_SWITCH_OFF && value.trim().toLowerCase() === KILL_SWITCH_OFF;
 
 /** Every parameter under the prefix (recursively, all pages), by name. */
 export async function readSwitches(ssm: SSMClient, names: SwitchNames): Promise<Map<string, SwitchReading>> {

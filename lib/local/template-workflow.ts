@@ -103,6 +103,14 @@ export interface LocalWorkflowOptions {
    * @default - Wait states take no time
    */
   readonly simulatedWait?: (seconds: number, stateName: string) => Promise<void>;
+  /**
+   * Wraps each invocation of a Task state's Lambda: `invoke` runs the handler. A test can run it
+   * twice at once (a Step Functions retry while the first invocation still runs), or throw after
+   * it ran (a response lost to `Lambda.ServiceException`), to rehearse what Lambda and Step
+   * Functions do under faults.
+   * @default - each task invokes its handler once
+   */
+  readonly taskInvocation?: (stateName: string, invoke: () => Promise<unknown>) => Promise<unknown>;
 }
 
 const SIMULATED_WAIT_FUNCTION = 'medic-simulated-wait';
@@ -173,8 +181,11 @@ export class LocalWorkflow {
         if (Buffer.byteLength(text) > LAMBDA_PAYLOAD_LIMIT) throw Object.assign(new Error('payload over 256 KB'), { name: 'States.DataLimitExceeded' });
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { handler } = require(path.join(LAMBDAS_DIR, entry)) as { handler: Handler };
-        const result = await handler(JSON.parse(text), { functionName });
-        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+        const invoke = async () => {
+          const result = await handler(JSON.parse(text), { functionName });
+          return result === undefined ? null : JSON.parse(JSON.stringify(result));
+        };
+        return this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke) : invoke();
       };
     }
     for (const [stateName, seconds] of this.waits) {

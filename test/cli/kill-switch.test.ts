@@ -59,16 +59,18 @@ test('on, then off, write the stack\'s global switch and a runbook\'s own switch
 test('status reads the global and every runbook switch; anything but "off", and a missing global switch, is ON', async () => {
   ssm.set(`${PREFIX}/runbook/api-restart`, 'on: flapping');
   ssm.set(`${PREFIX}/runbook/disk-prune`, 'false');
-  ssm.set(`${PREFIX}/runbook/runbook-8`, ' OFF '); // the handlers trim and lower-case, so this one lets work proceed
+  // Only exactly "off" lets work proceed, as in the handlers: " OFF " stops its runbook, and status says why.
+  ssm.set(`${PREFIX}/runbook/runbook-8`, ' OFF ');
   const allOff = await medic('status', '--stack', 'MedicTest');
-  expect(allOff).toMatchObject({ code: 0, stderr: '' });
-  expect(row(allOff.stdout, 'global')).toEqual(['global', GLOBAL, 'off', 'off']);
-  expect(row(allOff.stdout, 'runbook api-restart')).toEqual(['runbook api-restart', `${PREFIX}/runbook/api-restart`, 'on: flapping', 'ON']);
-  expect(row(allOff.stdout, 'runbook disk-prune')).toEqual(['runbook disk-prune', `${PREFIX}/runbook/disk-prune`, 'false', 'ON']);
-  expect(row(allOff.stdout, 'runbook runbook-8')?.[3]).toBe('off');
+  expect(allOff.code).toBe(0);
+  expect(allOff.stderr).toContain(`${PREFIX}/runbook/runbook-8 is " OFF ", which is not exactly "off": it stops runbooks`);
+  expect(row(allOff.stdout, 'global')).toEqual(['global', GLOBAL, '"off"', 'off']);
+  expect(row(allOff.stdout, 'runbook api-restart')).toEqual(['runbook api-restart', `${PREFIX}/runbook/api-restart`, '"on: flapping"', 'ON']);
+  expect(row(allOff.stdout, 'runbook disk-prune')).toEqual(['runbook disk-prune', `${PREFIX}/runbook/disk-prune`, '"false"', 'ON']);
+  expect(row(allOff.stdout, 'runbook runbook-8')).toEqual(['runbook runbook-8', `${PREFIX}/runbook/runbook-8`, '" OFF "', 'ON (not exactly "off")']);
   expect(row(allOff.stdout, 'runbook runbook-11')?.[3]).toBe('off'); // from the second page
   expect(allOff.stdout.split('\n').filter((line) => line.startsWith('│ runbook '))).toHaveLength(RUNBOOKS.length);
-  expect(allOff.stdout).toContain('stopped by their own switch: api-restart, disk-prune');
+  expect(allOff.stdout).toContain('stopped by their own switch: api-restart, disk-prune, runbook-8');
 
   ssm.parameters.delete(GLOBAL);
   const [missingGlobal, oneRunbook] = await Promise.all([
@@ -99,8 +101,8 @@ test('a switch value is untrusted text: status and off show it inert, escapes vi
     // The forged text is never a line of its own (table borders and padding aside).
     expect(run.stdout.split('\n').map((line) => line.replace(/^[│\s]+/, '')).filter((line) => line.startsWith('all switches off'))).toEqual([]);
   }
-  expect(row(status.stdout, 'global')).toEqual(['global', GLOBAL, shown, 'ON']);
-  expect(row(status.stdout, 'runbook api-restart')).toEqual(['runbook api-restart', `${PREFIX}/runbook/api-restart`, 'on\\r\\x9b2Koff', 'ON']);
+  expect(row(status.stdout, 'global')).toEqual(['global', GLOBAL, `"${shown}"`, 'ON']);
+  expect(row(status.stdout, 'runbook api-restart')).toEqual(['runbook api-restart', `${PREFIX}/runbook/api-restart`, '"on\\r\\x9b2Koff"', 'ON']);
   expect(status.stdout).toContain('global switch is ON: every runbook of this stack is stopped');
   expect(off.stdout).toContain(`runbook disk-prune stays stopped: the global switch is "${shown}" (ON)`);
 });

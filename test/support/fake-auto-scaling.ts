@@ -23,6 +23,9 @@ export class FakeAutoScaling {
   afterEnforcing: 'holds' | 'collapses' = 'holds';
   /** The next this-many UpdateAutoScalingGroup calls are throttled. */
   throttledUpdates = 0;
+  /** Called with each UpdateAutoScalingGroup (1-based): an error to answer with instead, or nothing. */
+  updateFault?: (call: number, input: Record<string, unknown>) => Error | undefined;
+  private updateCalls = 0;
 
   constructor() {
     this.install();
@@ -33,6 +36,8 @@ export class FakeAutoScaling {
     this.groups.clear();
     this.afterEnforcing = 'holds';
     this.throttledUpdates = 0;
+    this.updateFault = undefined;
+    this.updateCalls = 0;
     this.updates.length = 0;
     this.install();
   }
@@ -78,16 +83,18 @@ export class FakeAutoScaling {
       return { AutoScalingGroups: entries.map(([name, g]) => this.describe(name, g)) };
     });
     this.client.on(UpdateAutoScalingGroupCommand).callsFake((input) => {
+      const fault = this.updateFault?.(++this.updateCalls, input);
+      if (fault) throw fault;
       if (this.throttledUpdates > 0) {
         this.throttledUpdates -= 1;
-        throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+        throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 } });
       }
       this.updates.push({ ...input });
       const group = this.groups.get(input.AutoScalingGroupName)!;
       if (input.HealthCheckType) group.healthCheckType = input.HealthCheckType;
       if (input.HealthCheckGracePeriod !== undefined) group.gracePeriod = input.HealthCheckGracePeriod;
       if (group.healthCheckType === 'ELB' && this.afterEnforcing === 'collapses') group.healthy = 0;
-      return {};
+      return { $metadata: { requestId: `asg-req-${this.updateCalls}`, httpStatusCode: 200 } };
     });
   }
 }

@@ -76,6 +76,7 @@ export const testConfig: MedicConfig = {
         name: 'web-elb-health',
         mode: 'auto',
         alarmArns: [alarmArn('web-tg-unhealthy-hosts')],
+        changeCalendar: 'release-freeze',
         autoScalingGroups: ['web-asg'],
         targetGroups: { 'targetgroup/web/0123456789abcdef': 'web-asg' },
         sweepMinutes: 60,

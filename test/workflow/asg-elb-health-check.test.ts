@@ -1,4 +1,5 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCalendarStateCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { handler as sweep } from '../../lambdas/asg-elb-sweep/index';
@@ -67,6 +68,76 @@ describe('ASG ELB health-check workflow (synthesized definition, real handlers, 
     expect(phases(entries).slice(-3)).toEqual(['verification-failed', 'rolled-back', 'escalated']);
     expect(detailOf(entries, 'verification-failed').reason).toMatch(/fell below MinSize 2/);
     expect(h.aws.published()[0].Message).toMatch(/Rollback: /);
+  });
+
+  const contention = () => Object.assign(new Error('You already have a pending update to an Auto Scaling resource'), {
+    name: 'ResourceContentionFault', $fault: 'server', $metadata: { httpStatusCode: 500 },
+  });
+
+  test('the rollback meets contention twice: the state machine retries it, it restores the values once, and the page says so', async () => {
+    asg.afterEnforcing = 'collapses';
+    asg.updateFault = (call) => (call === 2 || call === 3 ? contention() : undefined);
+    const run = await enforce().run(unhealthyHostsAlarm());
+    expect(run.status).toBe('FAILED');
+    expect(asg.updates).toEqual([
+      { AutoScalingGroupName: 'web-asg', HealthCheckType: 'ELB', HealthCheckGracePeriod: 300 },
+      { AutoScalingGroupName: 'web-asg', HealthCheckType: 'EC2', HealthCheckGracePeriod: 0 },
+    ]);
+    const entries = await h.incident('web-elb-health-');
+    expect(phases(entries).slice(-5)).toEqual(['verification-failed', 'rollback-failed', 'rollback-failed', 'rolled-back', 'escalated']);
+    const page = h.aws.published()[0];
+    expect(page.Subject).toBe('[medic] web-elb-health: verification failed (web-asg)');
+    expect(page.Message).toMatch(/ROLLED BACK: UpdateAutoScalingGroup web-asg \(request id asg-req-4\)/);
+  });
+
+  test('the rollback keeps failing: ROLLBACK FAILED first, with the exact values to restore by hand', async () => {
+    asg.afterEnforcing = 'collapses';
+    asg.updateFault = (call) => (call >= 2 ? contention() : undefined);
+    const run = await enforce().run(unhealthyHostsAlarm());
+    expect(run.status).toBe('FAILED');
+    // The enforcement, then the first rollback and its five retries, none of which took effect.
+    expect(asg.updates).toHaveLength(1);
+    const entries = await h.incident('web-elb-health-');
+    expect(phases(entries).filter((p) => p === 'rollback-failed')).toHaveLength(6);
+    const page = h.aws.published()[0];
+    expect(page.Subject).toBe('[medic] web-elb-health: ROLLBACK FAILED (web-asg)');
+    expect(page.Message!.split('\n').slice(2, 6)).toEqual([
+      'ROLLBACK FAILED: medic\'s change is still in place (ResourceContentionFault: You already have a pending update to an Auto Scaling resource).',
+      'Restore by hand:',
+      '  autoscaling UpdateAutoScalingGroup {"AutoScalingGroupName":"web-asg","HealthCheckGracePeriod":0,"HealthCheckType":"EC2"}',
+      '  aws autoscaling update-auto-scaling-group --auto-scaling-group-name "web-asg" --health-check-grace-period "0" --health-check-type "EC2"',
+    ]);
+  });
+
+  test('a change freeze that starts after the action does not stop the rollback of medic\'s own change, and the page says so', async () => {
+    asg.afterEnforcing = 'collapses';
+    let frozen = false;
+    asg.updateFault = () => {
+      frozen = true;
+      return undefined;
+    };
+    h.aws.ssm.on(GetCalendarStateCommand).callsFake(() => ({ State: frozen ? 'CLOSED' : 'OPEN' }));
+    const run = await enforce().run(unhealthyHostsAlarm());
+    expect(run.status).toBe('FAILED');
+    expect(asg.updates.map((u) => u.HealthCheckType)).toEqual(['ELB', 'EC2']);
+    const rolledBack = detailOf(await h.incident('web-elb-health-'), 'rolled-back');
+    expect(rolledBack.notes).toEqual([expect.stringMatching(/^rolled back during a change freeze \(change calendar release-freeze is CLOSED/)]);
+    expect(h.aws.published()[0].Message).toContain('NOTE: rolled back during a change freeze');
+  });
+
+  test('the kill switch turned on before the rollback stops it: ROLLBACK FAILED with the values it would have restored', async () => {
+    asg.afterEnforcing = 'collapses';
+    asg.updateFault = () => {
+      h.aws.parameters.set('/medic/MedicTest/kill-switch/global', 'on');
+      return undefined;
+    };
+    const run = await enforce().run(unhealthyHostsAlarm());
+    expect(run.status).toBe('FAILED');
+    expect(asg.updates.map((u) => u.HealthCheckType)).toEqual(['ELB']);
+    const page = h.aws.published()[0];
+    expect(page.Subject).toBe('[medic] web-elb-health: ROLLBACK FAILED (web-asg)');
+    expect(page.Message).toContain('autoscaling UpdateAutoScalingGroup {"AutoScalingGroupName":"web-asg","HealthCheckGracePeriod":0,"HealthCheckType":"EC2"}');
+    expect(page.Message).toMatch(/kill switch \/medic\/MedicTest\/kill-switch\/global is "on"/);
   });
 
   test('the update throttled once: the workflow retries it and it succeeds, acting exactly once', async () => {

@@ -112,6 +112,19 @@ describe('fleet disk prune workflow', () => {
     expect(detailOf(entries, 'verified').reason).toMatch(/^freed 48\.0 MB \(16 file\(s\)\) across 4 instance\(s\)/);
   });
 
+  test('an instance prune and a fleet prune covering the same instance at once: one acts, the other is denied', async () => {
+    h.aws.ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [INSTANCE, 'i-2', 'i-3'].map((InstanceId) => ({ InstanceId, PingStatus: 'Online', PlatformType: 'Linux' })),
+    });
+    h.aws.ssm.on(SendCommandCommand).callsFake(() => ({ Command: { CommandId: 'cmd-once' } }));
+    const [single, fleet] = await Promise.all([prune(), fleetPrune()]);
+    expect(sent()).toHaveLength(1);
+    expect([single.status, fleet.status].sort()).toEqual(['FAILED', 'SUCCEEDED']);
+    const ledger = [...(await h.ledger()).values()].flat();
+    const denial = ledger.find((e) => e.phase === 'denied')!;
+    expect(JSON.parse(denial.detail).reason).toMatch(new RegExp(`another incident is in flight on arn:aws:ec2:eu-west-1:111111111111:instance/${INSTANCE}`));
+  });
+
   test('the caps stop a failing command: escalated, not completed', async () => {
     world.command = ['Failed'];
     const run = await fleetPrune();

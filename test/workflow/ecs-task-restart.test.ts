@@ -1,11 +1,12 @@
 import { QueryCommand, PutCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { phases } from '../support/ledger-reader';
 import { compactTime } from '../../lambdas/validate/alarm-event';
-import { alarmEvent } from '../support/synth';
+import { alarmEvent, alarmTimestamp } from '../support/synth';
 import { WorkflowHarness } from './harness';
 
 const h = new WorkflowHarness();
@@ -180,24 +181,137 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
     expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
   });
 
-  test('DynamoDB unreachable: no action, escalation attempted, fails closed', async () => {
+  test('DynamoDB unreachable: no action; the page names what fired from the raw event, once for two deliveries', async () => {
     const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { name: 'ECONNREFUSED' });
     const documentClient = mockClient(DynamoDBDocumentClient);
     const rawClient = mockClient(DynamoDBClient);
     documentClient.on(GetCommand).rejects(unreachable).on(PutCommand).rejects(unreachable).on(QueryCommand).rejects(unreachable);
     rawClient.onAnyCommand().rejects(unreachable);
     try {
-      const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx'));
-      expect(run.status).toBe('FAILED');
-      expect(run.tasks).toEqual(['Validate event', 'Escalate']);
+      const event = h.fire('prod-api-5xx');
+      const runs = [await h.workflow('api-restart').run(event, 'delivery-1'), await h.workflow('api-restart').run(event, 'delivery-2')];
+      for (const run of runs) {
+        expect(run.status).toBe('FAILED');
+        expect(run.tasks).toEqual(['Validate event', 'Escalate']);
+      }
       expect(h.aws.mutations()).toHaveLength(0);
+      // EventBridge delivered the same event twice: one page.
+      expect(h.aws.published()).toHaveLength(1);
       const [message] = h.aws.published();
+      expect(message.Subject).toBe('[medic] api-restart: a step failed (prod/api)');
+      expect(message.Message).toMatch(/WHAT FIRED: alarm prod-api-5xx went to ALARM at \d{4}-/);
+      expect(message.Message).toContain('TARGET: ecs-service prod/api (arn:aws:ecs:eu-west-1:111111111111:service/prod/api)');
       expect(message.Message).toContain('ECONNREFUSED');
-      expect(message.Message).toContain('WHAT MEDIC DID: nothing');
+      expect(message.Message).toContain('WHAT MEDIC DID: nothing in this execution: it stopped before it could act');
     } finally {
       documentClient.restore();
       rawClient.restore();
     }
+  });
+});
+
+describe('faults around Act (Step Functions retries, redeliveries, stale and forged events)', () => {
+  const lambdaServiceException = () => Object.assign(new Error('Lambda is unable to complete the request'), { name: 'Lambda.ServiceException' });
+
+  test('the response of Act lost to Lambda.ServiceException after it acted: the retry does not act again', async () => {
+    let first = true;
+    const wf = h.workflowWith('api-restart', {
+      taskInvocation: async (state, invoke) => {
+        const result = await invoke();
+        if (state === 'Act' && first) {
+          first = false;
+          throw lambdaServiceException();
+        }
+        return result;
+      },
+    });
+    const run = await wf.run(h.fire('prod-api-5xx'));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks.filter((t) => t === 'Act')).toHaveLength(2);
+    expect(h.aws.mutations()).toHaveLength(1);
+    expect(phases(await h.incident('api-restart-'))).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed']);
+  });
+
+  test('Act run twice at the same time (a retry while the first still runs): exactly one mutating call', async () => {
+    const wf = h.workflowWith('api-restart', {
+      taskInvocation: async (state, invoke) => (state === 'Act' ? (await Promise.all([invoke(), invoke()]))[1] : invoke()),
+    });
+    const run = await wf.run(h.fire('prod-api-5xx'));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(h.aws.mutations()).toHaveLength(1);
+    expect(phases(await h.incident('api-restart-')).filter((p) => p === 'acted')).toHaveLength(1);
+  });
+
+  test('an alarm event older than maxEventAge (15 minutes): refused, nothing done, the page says why', async () => {
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx', { at: new Date(Date.now() - 20 * 60_000) }));
+    expect(run.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(0);
+    const entries = await h.incident('api-restart-rejected-');
+    expect(detailOf(entries, 'rejected').reason).toMatch(/^stale event: it reports a change at .*, 20 minute\(s\) before medic read it, older than the runbook's maxEventAge of 15 minute\(s\)/);
+    expect(h.aws.published()[0].Message).toContain('WHAT FIRED: alarm prod-api-5xx went to ALARM');
+  });
+
+  test('an alarm event dated in the future: refused', async () => {
+    const run = await h.workflow('api-restart').run(h.fire('prod-api-5xx', { at: new Date(Date.now() + 10 * 60_000) }));
+    expect(run.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(0);
+    expect(detailOf(await h.incident('api-restart-rejected-'), 'rejected').reason).toMatch(/^event dated in the future/);
+  });
+
+  test('the alarm recovered before medic acted: recorded as recovered before action, nothing mutated, nobody paged', async () => {
+    const event = h.fire('prod-api-5xx', { at: new Date(Date.now() - 60_000) });
+    h.aws.setAlarm('prod-api-5xx', 'OK');
+    const run = await h.workflow('api-restart').run(event);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome).toMatchObject({ outcome: 'no-action-needed', summary: expect.stringMatching(/^recovered before action: alarm prod-api-5xx is back to OK since/) });
+    expect(h.aws.mutations()).toHaveLength(0);
+    expect(h.aws.published()).toHaveLength(0);
+  });
+
+  test('a hand-started execution with an alarm-shaped body and a made-up time does not dodge dedupe: it never acts', async () => {
+    const real = h.fire('prod-api-5xx', { at: new Date(Date.now() - 120_000) });
+    expect((await h.workflow('api-restart').run(real)).status).toBe('SUCCEEDED');
+    h.aws.setAlarm('prod-api-5xx', 'ALARM', new Date(Date.now() - 60_000));
+    const forged = alarmEvent({ alarm: 'prod-api-5xx', timestamp: alarmTimestamp(new Date(Date.now() - 5_000)) });
+    const run = await h.workflow('api-restart').run(forged, 'started-by-hand');
+    expect(run.status).toBe('FAILED');
+    expect(h.aws.mutations()).toHaveLength(1);
+    const page = h.aws.published().at(-1)!.Message!;
+    expect(page).toMatch(/the event does not describe this alarm's transition, so medic does not act on it/);
+    expect(page).toContain('WHAT MEDIC DID: nothing: the ledger shows no mutating call was made');
+  });
+
+  test('a stopTasks batch that fails part-way: the page lists what succeeded (request ids), what is unknown and what was not made', async () => {
+    h.aws.addService('prod', 'worker', 8);
+    let stops = 0;
+    h.aws.ecs.on(StopTaskCommand).callsFake(() => {
+      if (++stops === 2) throw Object.assign(new Error('We encountered an internal error'), { name: 'ServerException', $fault: 'server', $metadata: { httpStatusCode: 500, requestId: 'req-500' } });
+      return { task: {}, ...h.aws.requestId() };
+    });
+    const run = await h.workflow('worker-batches').run(h.fire('prod-worker-stuck', { dimensions: { ClusterName: 'prod', ServiceName: 'worker' } }));
+    expect(run.status).toBe('FAILED');
+    expect(stops).toBe(2);
+    const page = h.aws.published()[0];
+    expect(page.Subject).toBe('[medic] worker-batches: action outcome unknown (prod/worker)');
+    expect(page.Message).toMatch(/ {2}SUCCEEDED: StopTask worker-t0 \(request id req-\d+\)/);
+    expect(page.Message).toContain('  OUTCOME UNKNOWN (may have taken effect): StopTask worker-t1: ServerException: We encountered an internal error');
+    expect(page.Message).toContain('  NOT MADE: StopTask worker-t2; StopTask worker-t3; StopTask worker-t4; StopTask worker-t5; StopTask worker-t6; StopTask worker-t7');
+    expect(page.Message).not.toMatch(/WHAT MEDIC DID: nothing/);
+  });
+
+  test('observe mode is quiet: a denied observation is recorded, not paged, and observations use no attempts', async () => {
+    h.aws.parameters.set('/medic/MedicTest/kill-switch/runbook/api-observe', 'on');
+    const denied = await h.workflow('api-observe').run(h.fire('prod-api-latency'));
+    expect(denied.status).toBe('SUCCEEDED');
+    expect(denied.output?.outcome).toMatchObject({ outcome: 'observed', summary: expect.stringMatching(/a real run would not be admitted \(kill switch/) });
+    expect(h.aws.published()).toHaveLength(0);
+    h.aws.parameters.set('/medic/MedicTest/kill-switch/runbook/api-observe', 'off');
+    // Five observations of prod/api, then the real runbook is still admitted (max 3 per hour per resource).
+    for (let i = 0; i < 5; i++) {
+      expect((await h.workflow('api-observe').run(h.fire('prod-api-latency', { at: new Date(Date.now() - 60_000 + i * 1000) }))).output?.outcome.outcome).toBe('observed');
+    }
+    expect((await h.workflow('api-restart').run(h.fire('prod-api-5xx'))).output?.outcome.outcome).toBe('resolved');
+    expect(h.aws.published()).toHaveLength(0);
   });
 });
 

@@ -3,7 +3,7 @@ import { runbookNames } from '../../lib/config';
 import { LocalDynamo, tableFromTemplate } from '../../lib/local/dynalite';
 import { FakeAws } from '../support/fake-aws';
 import { readLedger } from '../support/ledger-reader';
-import { LocalWorkflow, stateMachineId } from '../../lib/local/template-workflow';
+import { LocalWorkflow, stateMachineId, type LocalWorkflowOptions } from '../../lib/local/template-workflow';
 import { alarmEvent, alarmTimestamp, synthStack, testConfig } from '../support/synth';
 
 /**
@@ -26,6 +26,11 @@ export class WorkflowHarness {
       this.workflows.set(runbook, wf);
     }
     return wf;
+  }
+
+  /** The runbook's workflow with the given runner options (faults injected around task invocations): a fresh runner each call. */
+  workflowWith(runbook: string, options: LocalWorkflowOptions): LocalWorkflow {
+    return new LocalWorkflow(this.synthesized.template, stateMachineId(this.synthesized.stack, runbook), options);
   }
 
   async start(): Promise<void> {
