@@ -64,8 +64,10 @@ describe('parseAlarmEvent: a valid alarm event', () => {
 
 describe('parseAlarmEvent: the incident id is deterministic', () => {
   test('the same event delivered twice is the same incident', () => {
-    const first = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
-    const second = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
+    // A redelivery is the same event (EventBridge keeps its id, time and detail).
+    const event = alarmEvent({ alarm: ALARM });
+    const first = accepted(parseAlarmEvent(structuredClone(event), spec()));
+    const second = accepted(parseAlarmEvent(structuredClone(event), spec()));
     expect(second.incidentId).toBe(first.incidentId);
   });
 
@@ -76,8 +78,9 @@ describe('parseAlarmEvent: the incident id is deterministic', () => {
   });
 
   test('another runbook attached to the same alarm gets another incident', () => {
-    const first = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec()));
-    const other = accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec({ name: 'api-restart-2' })));
+    const event = alarmEvent({ alarm: ALARM });
+    const first = accepted(parseAlarmEvent(event, spec()));
+    const other = accepted(parseAlarmEvent(event, spec({ name: 'api-restart-2' })));
     expect(other.incidentId).not.toBe(first.incidentId);
     // Not just the readable prefix: the digest differs too.
     expect(other.incidentId.slice(-12)).not.toBe(first.incidentId.slice(-12));

@@ -1,7 +1,11 @@
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { runbookLeaseKey, targetLeaseKey } from '../../lambdas/admit/index';
 import { handler } from '../../lambdas/escalate/index';
+import { handler as complete } from '../../lambdas/finish/index';
+import { acquireLease } from '../../lambdas/shared/limiter';
 import { actionRecord } from '../../lambdas/escalate/action-record';
 import { composeEscalation } from '../../lambdas/escalate/message';
 import { dynamo } from '../../lambdas/shared/clients';
@@ -396,6 +400,33 @@ describe('escalate handler (dynalite, simulated SNS and S3)', () => {
       await handler(denied(1, 'guard-unavailable'));
       await handler(denied(2, 'guard-unavailable'));
       expect(published()).toHaveLength(2);
+    });
+  });
+
+  describe('no lease outlives a failed step', () => {
+    const limiter = () => process.env.MEDIC_LIMITER_TABLE!;
+    const holders = async (key: string) => Object.keys((await dynamo().send(new GetCommand({ TableName: limiter(), Key: { pk: `LEASE#${key}` }, ConsistentRead: true }))).Item?.holders ?? {});
+
+    test('Escalate releases the leases a step took but never handed on (the state lists none)', async () => {
+      const s = state({ admission: undefined, error: { Error: 'Sandbox.Timedout', Cause: 'Admit timed out after taking its leases' } });
+      await acquireLease(limiter(), targetLeaseKey(SERVICE_ARN), INCIDENT_ID, 1, 7200);
+      await acquireLease(limiter(), runbookLeaseKey('api-restart'), INCIDENT_ID, 2, 7200);
+      await handler(s);
+      expect(await holders(targetLeaseKey(SERVICE_ARN))).toEqual([]);
+      expect(await holders(runbookLeaseKey('api-restart'))).toEqual([]);
+    });
+
+    test('Complete releases the leases even when its ledger write fails', async () => {
+      const s = state({ plan: { ...ACT_PLAN, decision: 'noop' } });
+      await acquireLease(limiter(), targetLeaseKey(SERVICE_ARN), INCIDENT_ID, 1, 7200);
+      const ledger = process.env.MEDIC_LEDGER_TABLE;
+      process.env.MEDIC_LEDGER_TABLE = 'no-such-ledger';
+      try {
+        await expect(complete(s)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+      } finally {
+        process.env.MEDIC_LEDGER_TABLE = ledger;
+      }
+      expect(await holders(targetLeaseKey(SERVICE_ARN))).toEqual([]);
     });
   });
 });
