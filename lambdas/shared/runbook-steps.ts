@@ -7,6 +7,7 @@ import {
   RollbackRetryableError, StateTooLargeError,
 } from './errors';
 import { supersededTrigger } from './freshness';
+import { readIncident } from './ledger';
 import { releaseLeases } from './leases';
 import { MutationGate } from './mutation-gate';
 import { actorName, countDenial, countFor, logger } from './observability';
@@ -136,6 +137,17 @@ async function outcomeOfOtherAttempt(state: WorkflowState, batch: number, first:
   return claim;
 }
 
+/** The `acted` result of a batch as the ledger holds it, if it holds it whole. */
+async function recordedResult(state: WorkflowState, batch: number): Promise<ActResult | undefined> {
+  const entries = await readIncident(platformSettings().ledgerTable, state.incident!.incidentId);
+  for (const entry of entries) {
+    if (entry.phase !== 'acted') continue;
+    const result = (JSON.parse(entry.detail) as { result?: ActResult }).result;
+    if (result?.batch === batch && Array.isArray(result.calls)) return result;
+  }
+  return undefined;
+}
+
 /**
  * One batch of the action, at most once: claim the batch atomically, record `acting`, make the
  * calls through the gate, record `acted` (or `denied` / `act-failed` with every call made so
@@ -151,6 +163,9 @@ async function actOnce(steps: RunbookSteps, state: WorkflowState, actor: string,
   for (let round = 0; !claim.claimed; round++) {
     const other = await outcomeOfOtherAttempt(state, batch, claim.existing, context);
     if (other.state === 'acted') return other.result as ActResult;
+    // The owner may have recorded its result in the ledger and failed to settle the claim.
+    const recorded = other.state === 'acting' ? await recordedResult(state, batch) : undefined;
+    if (recorded) return recorded;
     if (other.state === 'refused' && round < 3) {
       claim = await claimAct(table, incidentId, batch, owner);
       continue;

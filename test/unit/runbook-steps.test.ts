@@ -434,6 +434,17 @@ describe('act is at most once per batch', () => {
     expect(mutations).toEqual([]);
   });
 
+  test('the owner recorded "acted" but could not settle its claim: a retry takes the ledger\'s result, no second call', async () => {
+    const s = state({ plan: ACT_PLAN });
+    const first = await run('act', s);
+    await dynamo().send(new PutCommand({
+      TableName: process.env.MEDIC_LIMITER_TABLE!,
+      Item: { pk: `ACT#${incidentId}#0`, owner: 'the-first-invocation', state: 'acting', attempt: 1, claimedAt: new Date().toISOString() },
+    }));
+    expect(await run('act', s, 5600)).toEqual(first);
+    expect(mutations).toEqual(['t1', 't2']);
+  });
+
   test('the first call throttled (refused, not executed): the claim is released and a retry acts once', async () => {
     script = [{ target: 't1', fails: throttled() }, { target: 't2' }];
     const s = state({ plan: ACT_PLAN });
