@@ -47,7 +47,7 @@ export function registerLedger(cli: Command): void {
     .option('--runbook <name>', 'only this runbook\'s incidents')
     .option('--target <arn>', 'only incidents about this resource (byTarget index)')
     .addOption(new Option('--phase <phase>', 'only incidents with an entry in this phase').choices(PHASES))
-    .addOption(new Option('--outcome <outcome>', 'only incidents that ended this way (README: "The medic command line")').choices(OUTCOMES))
+    .addOption(new Option('--outcome <outcome>', 'only incidents that ended this way (docs/operating.md: "The medic command line")').choices(OUTCOMES))
     .option('--json', 'print one JSON object per incident and line instead of a table')
     .action(runs(async (command) => actions().listIncidents(command.opts<ListOptions>())));
 
