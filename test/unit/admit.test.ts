@@ -6,7 +6,8 @@ import { dynamo } from '../../lambdas/shared/clients';
 import { releaseIncidentLeases } from '../../lambdas/shared/leases';
 import { readIncident } from '../../lambdas/shared/ledger';
 import type { Mode, RunbookSpec, WorkflowState } from '../../lambdas/shared/types';
-import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
+import { LocalDynamo } from '../../lib/local/dynalite';
+import { freshTables } from '../support/tables';
 import { ecsRunbookSpec, ecsTarget, receivedIncident, workflowState } from '../support/fixtures';
 
 /**
@@ -16,7 +17,6 @@ import { ecsRunbookSpec, ecsTarget, receivedIncident, workflowState } from '../s
 
 const ssm = mockClient(SSMClient);
 const local = new LocalDynamo();
-let tables = 0;
 let incidents = 0;
 const TARGET = ecsTarget();
 
@@ -41,11 +41,7 @@ afterAll(async () => {
   await local.stop();
 });
 beforeEach(async () => {
-  const n = ++tables;
-  await local.createTable(ledgerTableInput(`admit-ledger-${n}`));
-  await local.createTable(limiterTableInput(`admit-limiter-${n}`));
-  process.env.MEDIC_LEDGER_TABLE = `admit-ledger-${n}`;
-  process.env.MEDIC_LIMITER_TABLE = `admit-limiter-${n}`;
+  await freshTables(local, 'admit');
   ssm.reset();
   ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({ Parameters: input.Names.map((Name) => ({ Name, Value: 'off' })) }));
   ssm.on(GetCalendarStateCommand).resolves({ State: 'OPEN' });

@@ -10,7 +10,8 @@ import { actionRecord } from '../../lambdas/escalate/action-record';
 import { composeEscalation } from '../../lambdas/escalate/message';
 import { dynamo } from '../../lambdas/shared/clients';
 import { readIncident, type LedgerEntry } from '../../lambdas/shared/ledger';
-import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
+import { LocalDynamo } from '../../lib/local/dynalite';
+import { freshTables } from '../support/tables';
 import type { ActResult, CallRecord, Incident, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
 import {
   ALARM, INCIDENT_ID, alarmTrigger, ecsRunbookSpec, ecsTarget, executionInfo, receivedIncident, workflowState,
@@ -273,8 +274,7 @@ describe('WHAT MEDIC DID comes from the ledger, call by call', () => {
 
 describe('escalate handler (dynalite, simulated SNS and S3)', () => {
   const local = new LocalDynamo();
-  let tables = 0;
-  const sns = mockClient(SNSClient);
+    const sns = mockClient(SNSClient);
   const s3 = mockClient(S3Client);
   const marks = new Set<string>();
 
@@ -286,11 +286,7 @@ describe('escalate handler (dynalite, simulated SNS and S3)', () => {
     await local.stop();
   });
   beforeEach(async () => {
-    const n = ++tables;
-    await local.createTable(ledgerTableInput(`esc-ledger-${n}`));
-    await local.createTable(limiterTableInput(`esc-limiter-${n}`));
-    process.env.MEDIC_LEDGER_TABLE = `esc-ledger-${n}`;
-    process.env.MEDIC_LIMITER_TABLE = `esc-limiter-${n}`;
+    await freshTables(local, 'esc');
     process.env.MEDIC_PAGE_MARKS_BUCKET = 'page-marks';
     sns.reset();
     s3.reset();

@@ -13,7 +13,8 @@ import {
   runbookHandler, STATE_LIMIT_BYTES, type ActOutput, type CheckResult, type RollbackOutput, type RunbookSteps, type StepName,
 } from '../../lambdas/shared/runbook-steps';
 import type { Admission, CheckVerdict, Mode, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
-import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
+import { LocalDynamo } from '../../lib/local/dynalite';
+import { freshTables } from '../support/tables';
 import { ALARM, INCIDENT_ID, alarmTrigger, ecsRunbookSpec, ecsTarget, workflowState } from '../support/fixtures';
 
 /**
@@ -26,7 +27,6 @@ import { ALARM, INCIDENT_ID, alarmTrigger, ecsRunbookSpec, ecsTarget, workflowSt
 const ssm = mockClient(SSMClient);
 const cloudWatch = mockClient(CloudWatchClient);
 const local = new LocalDynamo();
-let tables = 0;
 
 const GLOBAL_SWITCH = '/medic/kill-switch';
 const RUNBOOK_SWITCH = '/medic/api-restart/kill-switch';
@@ -155,11 +155,7 @@ beforeEach(async () => {
   jest.resetAllMocks();
   ssm.reset();
   cloudWatch.reset();
-  const n = ++tables;
-  await local.createTable(ledgerTableInput(`ledger-${n}`));
-  await local.createTable(limiterTableInput(`limiter-${n}`));
-  process.env.MEDIC_LEDGER_TABLE = `ledger-${n}`;
-  process.env.MEDIC_LIMITER_TABLE = `limiter-${n}`;
+  await freshTables(local, 'steps');
   incidentId = `${INCIDENT_ID}-${++incidentCounter}`;
   mutations = [];
   script = [{ target: 't1' }, { target: 't2' }];
