@@ -28,15 +28,19 @@ export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
    */
   readonly hostedZones?: Record<string, string>;
   /**
-   * Start on ACM's own `ACM Certificate Approaching Expiration` events (daily, from 45 days
-   * before expiry by default). Alarms on `AWS/CertificateManager` `DaysToExpiry` can be attached
-   * as well, with `alarms` or `attachTo`.
+   * Start on ACM's own events: `ACM Certificate Approaching Expiration` (daily, from 45 days
+   * before expiry for private and imported certificates and 30 days for public ones, by default)
+   * and `ACM Certificate Renewal Action Required` (when ACM's own renewal failed for a reason a
+   * customer must fix, such as a missing DNS validation record). Alarms on
+   * `AWS/CertificateManager` `DaysToExpiry` can be attached as well, with `alarms` or `attachTo`.
    * @default true
    */
   readonly acmEvents?: boolean;
   /**
-   * A certificate with more than this left counts as already renewed: recorded, no action.
-   * @default Duration.days(45)
+   * A certificate with more than this left is not due: recorded, no action. Applies to every
+   * certificate type when set.
+   * @default - by type, from when ACM's own expiry events start: 30 days for Amazon-issued (public)
+   * certificates, 45 days for private and imported ones
    */
   readonly renewWithin?: Duration;
   /**
@@ -61,12 +65,13 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9
 const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Certificate renewal for ACM. Started by ACM's expiry events or by `DaysToExpiry` alarms, it
- * reads the certificate and does what can help for its kind: a private certificate is renewed
- * (`RenewCertificate`); an Amazon-issued, DNS-validated one whose validation record went
- * missing gets that exact record restored in a configured Route 53 zone; email validation,
- * imported certificates and anything else escalate with days left, domains, where the
- * certificate is used and the one thing a human must do. Verification waits, with Wait
+ * Certificate renewal for ACM. Started by ACM's expiry and renewal-action-required events or by
+ * `DaysToExpiry` alarms, it reads the certificate and does what can help for its kind: a
+ * private certificate that has been exported is renewed (`RenewCertificate`, which ACM refuses
+ * for a never-exported one); an Amazon-issued, DNS-validated one whose validation record went
+ * missing gets that exact record restored in a configured Route 53 zone; email and HTTP
+ * validation, imported certificates and anything else escalate with days left, domains, where
+ * the certificate is used and the one thing a human must do. Verification waits, with Wait
  * states, until the expiry date moves or ACM reports the renewal `SUCCESS`.
  */
 export class CertificateRenewalRunbook extends Construct {
@@ -79,7 +84,7 @@ export class CertificateRenewalRunbook extends Construct {
     const certificates = props.certificates ?? [];
     const hostedZones = props.hostedZones ?? {};
     const acmEvents = props.acmEvents ?? true;
-    const renewWithinDays = (props.renewWithin ?? Duration.days(45)).toDays();
+    const renewWithinDays = props.renewWithin?.toDays();
     const horizon = props.renewalHorizon ?? Duration.hours(12);
     const certificateArnPattern = this.certificateArnPattern();
     validate(name, props, certificates, hostedZones, certificateArnPattern, acmEvents, renewWithinDays, horizon);
@@ -115,7 +120,8 @@ export class CertificateRenewalRunbook extends Construct {
         certificates,
         ...(props.certificateTag ? { certificateTag: props.certificateTag } : {}),
         hostedZones,
-        renewWithinDays,
+        // Without it, the handler's defaults by certificate type (RENEW_WITHIN_DAYS_BY_TYPE).
+        ...(renewWithinDays !== undefined ? { renewWithinDays } : {}),
         resendValidationEmail: props.resendValidationEmail === true,
       },
       target: {
@@ -129,7 +135,11 @@ export class CertificateRenewalRunbook extends Construct {
       ...(acmEvents ? {
         eventTarget: {
           source: 'aws.acm',
-          detailType: 'ACM Certificate Approaching Expiration',
+          // https://docs.aws.amazon.com/acm/latest/userguide/supported-events.html: both name the
+          // certificate in `resources`. "Renewal Action Required" is sent when ACM's automatic
+          // renewal failed and a customer must act (CAA, a pending DNS validation, ...). "ACM
+          // Certificate Expired" is not listened to: an expired certificate cannot be renewed.
+          detailTypes: ['ACM Certificate Approaching Expiration', 'ACM Certificate Renewal Action Required'],
           type: 'acm-certificate',
           arnPattern: certificateArnPattern,
           allowed: certificates,
@@ -163,6 +173,15 @@ export class CertificateRenewalRunbook extends Construct {
     const anyCertificate = stack.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
     const reads = ['acm:DescribeCertificate', 'acm:ListTagsForCertificate'];
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: reads, resources: tag ? [anyCertificate] : certificates }));
+    // Whether a certificate has been exported (RenewCertificate renews only those) is not in
+    // DescribeCertificate: only SearchCertificates' AcmCertificateMetadata.Exported says it. The
+    // action has no resource-level permission (Service Authorization Reference: List, Resource
+    // "*"), so it is pinned to the stack's region, where the certificates are.
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['acm:SearchCertificates'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+    }));
     const writes = ['acm:RenewCertificate', ...(mayResend ? ['acm:ResendValidationEmail'] : [])];
     if (mayAct && certificates.length > 0) fn.addToRolePolicy(new iam.PolicyStatement({ actions: writes, resources: certificates }));
     if (mayAct && tag) {
@@ -204,7 +223,7 @@ export class CertificateRenewalRunbook extends Construct {
 
 function validate(
   name: string, props: CertificateRenewalRunbookProps, certificates: string[], hostedZones: Record<string, string>,
-  certificateArnPattern: string, acmEvents: boolean, renewWithinDays: number, horizon: Duration,
+  certificateArnPattern: string, acmEvents: boolean, renewWithinDays: number | undefined, horizon: Duration,
 ): void {
   const arnPattern = new RegExp(`^${certificateArnPattern}$`);
   for (const arn of certificates) {
@@ -217,7 +236,7 @@ function validate(
     if (!DOMAIN.test(domain)) throw new Error(`runbook ${name}: hostedZones key "${domain}" is not a lowercase domain name without a trailing dot`);
     if (!ZONE_ID.test(zone)) throw new Error(`runbook ${name}: hostedZones["${domain}"] = "${zone}" is not a Route 53 hosted zone id (Z...)`);
   }
-  if (!Number.isInteger(renewWithinDays) || renewWithinDays < 1 || renewWithinDays > 90) {
+  if (renewWithinDays !== undefined && (!Number.isInteger(renewWithinDays) || renewWithinDays < 1 || renewWithinDays > 90)) {
     throw new Error(`runbook ${name}: renewWithin must be 1 to 90 whole days (got ${renewWithinDays}); ACM's expiry events start at most 45 days before expiry`);
   }
   const hours = horizon.toSeconds() / 3600;

@@ -107,7 +107,7 @@ export interface CertificateRenewalConfig extends Omit<RunbookConfig, 'alarmArns
   readonly hostedZones?: Record<string, string>;
   /** @default true */
   readonly acmEvents?: boolean;
-  /** @default 45 */
+  /** @default - by certificate type: 30 for Amazon-issued (public), 45 for private and imported (when ACM's expiry events start) */
   readonly renewWithinDays?: number;
   /** @default 12 */
   readonly renewalHorizonHours?: number;

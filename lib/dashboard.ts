@@ -9,7 +9,7 @@ import { medicMetric } from './self-monitoring';
 // Records rather than arrays so the compiler fails if the handlers' sets change and these do not:
 // a graph on a dimension value nobody emits would stay empty without anyone noticing.
 const OUTCOMES: Record<IncidentOutcome, true> = {
-  'resolved': true, 'observed': true, 'deferred': true, 'no-action-needed': true, 'escalated': true, 'rejected': true, 'duplicate': true,
+  'resolved': true, 'observed': true, 'deferred': true, 'no-action-needed': true, 'escalated': true, 'rejected': true, 'duplicate': true, 'suppressed': true,
 };
 const DENIAL_REASONS: Record<DenialReason, true> = {
   'kill-switch': true, 'change-freeze': true, 'mode': true, 'target-busy': true, 'blast-radius': true, 'rate-limit': true, 'guard-unavailable': true,

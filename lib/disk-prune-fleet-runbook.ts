@@ -90,6 +90,7 @@ export class DiskPruneFleetRunbook extends Construct {
         // Not a resource ARN: the fleet's identity for leases, rate limits and the ledger's by-target index.
         arnTemplate: `arn:{partition}:ec2:{region}:{account}:instance/*?tag=${fleetTagId}`,
         allowed: [{}],
+        singleMetricAlarms: true,
       }
       : {
         type: 'autoscaling-group',
@@ -97,6 +98,8 @@ export class DiskPruneFleetRunbook extends Construct {
         idTemplate: '{AutoScalingGroupName}',
         arnTemplate: 'arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{AutoScalingGroupName}',
         allowed: groups.map((group) => ({ AutoScalingGroupName: group })),
+        // Verification reads the alarm's own disk metric.
+        singleMetricAlarms: true,
       };
     this.runbook = new Runbook(this, 'Runbook', {
       ...props,
@@ -126,11 +129,16 @@ export class DiskPruneFleetRunbook extends Construct {
   private grant(groups: string[], tag: DiskPruneFleetRunbookProps['fleetTag'], maySend: boolean): void {
     const stack = Stack.of(this);
     const fn = this.stepFunction;
+    // GetCommandInvocation reads an instance's whole summary (StandardOutputContent: the first
+    // 24,000 characters of stdout) when ListCommandInvocations' Output (at most 2,500) cut it. Like
+    // the other reads it has no resource type in the Service Authorization Reference (AWS's own
+    // AmazonGuardDutyServiceRolePolicy grants it on "*" too), so it cannot be narrowed further;
+    // it only reads, and the command ids it is asked about come from this runbook's own SendCommand.
     fn.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['ssm:DescribeInstanceInformation', 'ssm:ListCommands', 'ssm:ListCommandInvocations', 'cloudwatch:GetMetricData'],
+      actions: ['ssm:DescribeInstanceInformation', 'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'cloudwatch:GetMetricData'],
       resources: ['*'],
     }));
-    acknowledge(fn, ['IAM5[Resource::*]'], 'DescribeInstanceInformation, ListCommands, ListCommandInvocations and GetMetricData support no resource-level permissions.');
+    acknowledge(fn, ['IAM5[Resource::*]'], 'DescribeInstanceInformation, ListCommands, ListCommandInvocations, GetCommandInvocation and GetMetricData support no resource-level permissions.');
     if (!maySend) return;
     const condition = tag
       ? { [`ssm:resourceTag/${tag.key}`]: tag.value }

@@ -79,6 +79,8 @@ export class DiskPruneRunbook extends Construct {
         arnTemplate: 'arn:{partition}:ec2:{region}:{account}:instance/{InstanceId}',
         allowed: instances.map((instance) => ({ InstanceId: instance })),
         ...(props.instanceTag ? { allowedByTag: props.instanceTag } : {}),
+        // Verification reads the alarm's own disk metric.
+        singleMetricAlarms: true,
       },
     });
   }

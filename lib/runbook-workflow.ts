@@ -23,6 +23,9 @@ export interface RunbookWorkflowProps {
   readonly denialDigestSeconds: number;
 }
 
+/** The error of an execution whose hand-typed input was refused (not paged, not backstopped). */
+export const REFUSED_INPUT_ERROR = 'Medic.InputRefused';
+
 /** Errors of a rollback worth retrying (the handler names them so: throttling, contention, 5xx, timeouts). */
 const ROLLBACK_RETRYABLE = ['Medic.RollbackRetryable'];
 
@@ -120,6 +123,13 @@ export function buildRunbookWorkflow(scope: Construct, props: RunbookWorkflowPro
   const accepted = new sfn.Choice(scope, 'Event accepted?')
     .when(sfn.Condition.stringEquals('$.incident.status', 'received'), admit)
     .when(sfn.Condition.stringEquals('$.incident.status', 'duplicate'), new sfn.Succeed(scope, 'Duplicate delivery (already handled)'))
+    .when(sfn.Condition.stringEquals('$.incident.status', 'suppressed'), new sfn.Succeed(scope, 'Alarm actions suppressed or muted (not acted on)', {
+      comment: 'CloudWatch suppressed (composite actions suppressor) or muted (mute rule) the alarm\'s actions; medic honours it.',
+    }))
+    // A mistyped hand start fails with its usage message for whoever started it; nobody is paged.
+    .when(sfn.Condition.stringEquals('$.incident.status', 'refused'), new sfn.Fail(scope, 'Input refused', {
+      error: REFUSED_INPUT_ERROR, causePath: sfn.JsonPath.stringAt('$.incident.reason'),
+    }))
     .otherwise(escalate);
 
   act.next(waitBeforeVerifying);

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
 import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';
-import { buildRunbookWorkflow } from './runbook-workflow';
+import { buildRunbookWorkflow, REFUSED_INPUT_ERROR } from './runbook-workflow';
 import { RunbookSelfAlarms, alarmToEscalationTopic } from './self-monitoring';
 import {
   resolveAdmissionPolicy, resolveMode, resolveVerification, validateRunbookName, type RunbookPolicyProps, type VerificationProps,
@@ -104,6 +104,7 @@ export class Runbook extends Construct {
   /** Alarms on this runbook's own workflow and step handler, notifying the escalation topic. */
   public readonly selfAlarms: RunbookSelfAlarms;
   private readonly alarmArns: string[] = [];
+  private readonly singleMetricAlarms: boolean;
   private readonly platform: MedicPlatform;
   private readonly stepFunction: lambda.IFunction;
 
@@ -137,6 +138,7 @@ export class Runbook extends Construct {
     }
     this.platform = platform;
     this.stepFunction = props.stepFunction;
+    this.singleMetricAlarms = props.target?.singleMetricAlarms === true;
 
     this.killSwitch = new ssm.StringParameter(this, 'KillSwitch', {
       parameterName: platform.runbookKillSwitchName(this.name),
@@ -211,9 +213,19 @@ export class Runbook extends Construct {
       + '<function>:* lets the workflow invoke the versions of the functions it is built from, and nothing else.');
   }
 
-  /** Runs this runbook when `alarm` goes to ALARM. Alarms imported with `Alarm.fromAlarmArn` work too. */
+  /**
+   * Runs this runbook when `alarm` goes to ALARM. Alarms imported with `Alarm.fromAlarmArn` work too
+   * (their kind is checked when an event arrives). A composite alarm names no resource, so it is
+   * refused; so is a metric-math alarm for a runbook that verifies by reading the alarm's one metric.
+   */
   public attachTo(alarm: cloudwatch.IAlarm): this {
     if (this.trigger !== 'alarm') throw new Error(`runbook ${this.name} is started by hand, not by alarms`);
+    if (alarm instanceof cloudwatch.CompositeAlarm) {
+      throw new Error(`runbook ${this.name}: composite alarm ${alarm.node.path} names no resource (no dimensions), so it cannot say what to act on; attach the metric alarm that watches the target`);
+    }
+    if (this.singleMetricAlarms && alarm instanceof cloudwatch.Alarm && alarm.metric instanceof cloudwatch.MathExpression) {
+      throw new Error(`runbook ${this.name}: alarm ${alarm.node.path} is a metric-math alarm; this runbook verifies by reading the alarm's one metric, so attach a single-metric alarm`);
+    }
     if (!this.alarmArns.includes(alarm.alarmArn)) this.alarmArns.push(alarm.alarmArn);
     this.ensureAlarmRule();
     return this;
@@ -238,11 +250,17 @@ export class Runbook extends Construct {
     });
   }
 
-  /** The rule for the runbook's service event, filtered to its allow-listed resources unless tags may allow others. */
+  /**
+   * The rule for the runbook's service events (every detail type listed, one rule), filtered to
+   * its allow-listed resources unless tags may allow others.
+   */
   private addServiceEventRule(spec: EventTargetSpec): void {
-    this.eventRule = this.ruleToWorkflow('ServiceEventRule', `medic: ${spec.detailType} events for runbook ${this.name}`, {
+    if (spec.detailTypes.length === 0 || spec.detailTypes.some((t) => !t)) {
+      throw new Error(`runbook ${this.name}: eventTarget.detailTypes must list at least one detail type of ${spec.source}`);
+    }
+    this.eventRule = this.ruleToWorkflow('ServiceEventRule', `medic: ${spec.detailTypes.join(', ')} events for runbook ${this.name}`.slice(0, 512), {
       source: [spec.source],
-      detailType: [spec.detailType],
+      detailType: [...new Set(spec.detailTypes)],
       ...(spec.allowedByTag ? {} : { resources: spec.allowed }),
     });
   }
@@ -269,7 +287,8 @@ export class Runbook extends Construct {
    * An execution that times out, is aborted, or fails outside any Catch (a state over Step
    * Functions' 256 KB limit, a runtime error) never reaches Escalate; EventBridge tells the
    * escalation topic instead, so that path ends with a human too. Executions that escalated end
-   * in the Fail state `Escalated` and are not told twice.
+   * in the Fail state `Escalated` and are not told twice; a refused hand-typed input (`Input refused`)
+   * was told to whoever started it.
    */
   private addTimeoutBackstop(platform: MedicPlatform): void {
     const rule = new events.Rule(this, 'TimedOutRule', {
@@ -281,7 +300,7 @@ export class Runbook extends Construct {
           stateMachineArn: [this.stateMachine.stateMachineArn],
           $or: [
             { status: ['TIMED_OUT', 'ABORTED'] },
-            { status: ['FAILED'], error: [{ 'anything-but': ['Medic.Escalated'] }] },
+            { status: ['FAILED'], error: [{ 'anything-but': ['Medic.Escalated', REFUSED_INPUT_ERROR] }] },
           ],
         },
       },

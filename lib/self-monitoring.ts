@@ -80,11 +80,13 @@ export class RunbookSelfAlarms extends Construct {
     // (Escalate itself failing ends in "Escalation failed" without counting). Both datapoints are
     // written within about a second of each other (Escalate returns, the next transition fails the
     // execution); only one straddling a 5-minute boundary can skew a period, by one.
+    // A refused hand-typed input fails its execution on purpose (the usage message is its cause) and is counted apart.
     const failedWithoutEscalation = new cloudwatch.MathExpression({
-      expression: 'FILL(failed, 0) - FILL(escalations, 0)',
+      expression: 'FILL(failed, 0) - FILL(escalations, 0) - FILL(refused, 0)',
       usingMetrics: {
         failed: stateMachine.metricFailed({ period, statistic: 'Sum' }),
         escalations: medicMetric('Escalations', { runbook: name }, { period }),
+        refused: medicMetric('InputsRefused', { runbook: name }, { period }),
       },
       period,
       label: `${name}: failed executions without an escalation`,

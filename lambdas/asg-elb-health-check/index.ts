@@ -5,6 +5,7 @@ import { describeError } from '../shared/errors';
 import type { MutationGate } from '../shared/mutation-gate';
 import { runbookHandler, type ActOutput, type CheckResult, type RollbackOutput, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, WorkflowState } from '../shared/types';
+import { elbHealthCheckCompliance, includesElb, trafficTargets, withElbHealthCheck } from './health-check-types';
 
 /** Settings the construct puts in the runbook's options. */
 export interface AsgHealthCheckOptions {
@@ -15,8 +16,9 @@ export interface AsgHealthCheckOptions {
   readonly optInTag?: { readonly key: string; readonly value: string };
 }
 
-/** The health-check settings before enforcement: what a rollback restores. */
+/** Health-check settings: before enforcement (what a rollback restores, exactly) and as enforced. */
 export interface HealthCheckSettings {
+  /** A comma-separated list (`EBS,ELB`), exactly as AWS returned it or as written. */
   readonly HealthCheckType: string;
   readonly HealthCheckGracePeriod: number;
 }
@@ -38,6 +40,7 @@ const healthyInService = (g: AutoScalingGroup): number =>
   (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService' && i.HealthStatus === 'Healthy').length;
 
 function readingsOf(g: AutoScalingGroup): Record<string, unknown> {
+  const targets = trafficTargets(g);
   return {
     healthCheckType: g.HealthCheckType,
     healthCheckGracePeriod: g.HealthCheckGracePeriod,
@@ -45,6 +48,8 @@ function readingsOf(g: AutoScalingGroup): Record<string, unknown> {
     desiredCapacity: g.DesiredCapacity,
     inService: (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length,
     healthyInService: healthyInService(g),
+    loadBalancerTargets: targets.elb.length,
+    ...(targets.vpcLattice.length > 0 ? { vpcLatticeTargets: targets.vpcLattice.length } : {}),
   };
 }
 
@@ -74,30 +79,30 @@ export const steps: RunbookSteps = {
     const readings = readingsOf(group);
     const refusal = allowListRefusal(name, group, options);
     if (refusal) return decide('escalate', refusal, 'not changing a group this runbook was not given', readings);
-    const targetGroups = group.TargetGroupARNs ?? [];
-    const loadBalancers = group.LoadBalancerNames ?? [];
-    if (targetGroups.length + loadBalancers.length === 0) {
-      return decide('noop', 'nothing to enforce: no load balancer or target group is attached, so ELB health checks would see nothing', 'no change', readings);
-    }
-    if (group.HealthCheckType === 'ELB') {
-      return decide('noop', `already compliant: HealthCheckType ELB, grace period ${group.HealthCheckGracePeriod ?? 0}s`, 'no change', readings);
-    }
-    const previous: HealthCheckSettings = { HealthCheckType: group.HealthCheckType ?? 'EC2', HealthCheckGracePeriod: group.HealthCheckGracePeriod ?? 0 };
-    return decide('act', `${name} is behind ${targetGroups.length + loadBalancers.length} load balancer target(s) but uses ${previous.HealthCheckType} health checks only`,
-      `UpdateAutoScalingGroup ${name}: HealthCheckType ${previous.HealthCheckType} -> ELB, HealthCheckGracePeriod ${previous.HealthCheckGracePeriod} -> ${options.healthCheckGracePeriod}s`,
-      { ...readings, previous, targetGroupARNs: targetGroups, loadBalancerNames: loadBalancers },
+    // One rule for the plan and the sweep (health-check-types.ts): which traffic ELB checks see, and whether HealthCheckType lists ELB.
+    const compliance = elbHealthCheckCompliance(group);
+    if (compliance.status === 'nothing-to-enforce' || compliance.status === 'compliant') return decide('noop', compliance.reason, 'no change', readings);
+    if (compliance.status === 'unsupported') return decide('escalate', compliance.reason, 'not changing health checks this runbook does not understand', readings);
+    const previous: HealthCheckSettings = { HealthCheckType: compliance.current, HealthCheckGracePeriod: group.HealthCheckGracePeriod ?? 0 };
+    const planned: HealthCheckSettings = { HealthCheckType: compliance.fix, HealthCheckGracePeriod: options.healthCheckGracePeriod };
+    return decide('act', `${name} is ${compliance.reason}`,
+      `UpdateAutoScalingGroup ${name}: HealthCheckType ${previous.HealthCheckType} -> ${planned.HealthCheckType}, HealthCheckGracePeriod ${previous.HealthCheckGracePeriod} -> ${planned.HealthCheckGracePeriod}s`,
+      { ...readings, previous, planned, loadBalancers: compliance.targets.elb, ...(compliance.targets.vpcLattice.length > 0 ? { vpcLattice: compliance.targets.vpcLattice } : {}) },
       [{ batch: 0, service: 'autoscaling', operation: 'UpdateAutoScalingGroup', target: name }]);
   },
 
   async act(state, gate): Promise<ActOutput> {
     const name = state.incident!.target!.id;
-    const applied: HealthCheckSettings = { HealthCheckType: 'ELB', HealthCheckGracePeriod: optionsOf(state).healthCheckGracePeriod };
+    const previous = state.plan!.details.previous as HealthCheckSettings | undefined;
+    if (!previous?.HealthCheckType) throw new Error(`no recorded previous health-check settings for ${name}: not guessing which checks to keep`);
+    // The recorded list plus ELB: every check the group had stays (EBS,ELB, not ELB).
+    const applied: HealthCheckSettings = { HealthCheckType: withElbHealthCheck(previous.HealthCheckType), HealthCheckGracePeriod: optionsOf(state).healthCheckGracePeriod };
     await update(gate, name, applied);
     return {
-      summary: `set ${name} to ELB health checks with a ${applied.HealthCheckGracePeriod}s grace period`,
+      summary: `set ${name} to HealthCheckType ${applied.HealthCheckType} (ELB health checks added to ${previous.HealthCheckType}) with a ${applied.HealthCheckGracePeriod}s grace period`,
       batch: 0,
       moreBatches: false,
-      details: { previous: state.plan!.details.previous, applied },
+      details: { previous, applied },
     };
   },
 
@@ -118,10 +123,11 @@ export const steps: RunbookSteps = {
     if (healthy < minSize) {
       return { verdict: 'failure', reason: `healthy in-service capacity ${healthy} fell below MinSize ${minSize} after enforcing ELB health checks (a broken health check path would start a replacement storm)`, readings };
     }
-    if (group.HealthCheckType !== applied.HealthCheckType || group.HealthCheckGracePeriod !== applied.HealthCheckGracePeriod) {
+    // The list includes ELB (the same rule as the plan's), and the grace period is the one set.
+    if (!includesElb(group.HealthCheckType) || group.HealthCheckGracePeriod !== applied.HealthCheckGracePeriod) {
       return { verdict: 'pending', reason: `settings not visible yet: ${group.HealthCheckType}, ${group.HealthCheckGracePeriod}s`, readings };
     }
-    return { verdict: 'success', reason: `ELB health checks with a ${applied.HealthCheckGracePeriod}s grace period in effect; ${healthy} healthy in service (MinSize ${minSize})`, readings };
+    return { verdict: 'success', reason: `ELB health checks with a ${applied.HealthCheckGracePeriod}s grace period in effect; ${healthy} healthy in service (MinSize ${minSize}); HealthCheckType ${group.HealthCheckType}`, readings };
   },
 
   async rollback(state, gate): Promise<RollbackOutput> {
@@ -130,6 +136,7 @@ export const steps: RunbookSteps = {
     if (!previous?.HealthCheckType || previous.HealthCheckGracePeriod === undefined) {
       throw new Error(`no recorded previous health-check settings for ${name}: not guessing what to restore`);
     }
+    // Exactly the recorded string (EBS, EC2, VPC_LATTICE,EBS ...), never a recomputed one.
     await update(gate, name, { HealthCheckType: previous.HealthCheckType, HealthCheckGracePeriod: previous.HealthCheckGracePeriod });
     return { status: 'rolled-back', summary: `restored ${name} to ${previous.HealthCheckType} health checks with a ${previous.HealthCheckGracePeriod}s grace period` };
   },

@@ -7,6 +7,7 @@ import { readKillSwitch } from '../shared/guards';
 import { appendEntry } from '../shared/ledger';
 import { actorName, logger } from '../shared/observability';
 import { platformSettings } from '../shared/settings';
+import { elbHealthCheckCompliance, type Compliance } from '../asg-elb-health-check/health-check-types';
 
 const autoScaling = new AutoScalingClient({});
 const stepFunctions = new SFNClient({});
@@ -57,7 +58,6 @@ async function optedInGroups(tag: SweepSettings['tag']): Promise<AutoScalingGrou
   return groups.sort((a, b) => (a.AutoScalingGroupName ?? '').localeCompare(b.AutoScalingGroupName ?? ''));
 }
 
-const hasLoadBalancer = (g: AutoScalingGroup): boolean => (g.TargetGroupARNs?.length ?? 0) + (g.LoadBalancerNames?.length ?? 0) > 0;
 const listed = (names: string[]) => ({ count: names.length, names: names.slice(0, MAX_LISTED) });
 
 /** Execution names allow letters, digits, `-` and `_`, at most 80; the hash keeps them unique and stable per sweep. */
@@ -66,11 +66,13 @@ function executionName(sweepTime: string, group: string): string {
 }
 
 /**
- * The periodic sweep: every opted-in Auto Scaling group with a load balancer and EC2-only health
- * checks becomes its own incident, started through the runbook's own workflow (so admission,
- * leases, rate limit and mode apply to each). At most `maxPerSweep` are started; the rest are
- * deferred to the next sweep and listed in the ledger. Execution names derive from the sweep's
- * scheduled time, so a redelivered invocation starts nothing twice.
+ * The periodic sweep: every opted-in Auto Scaling group behind a load balancer whose health checks
+ * do not include ELB (the runbook's own rule, `elbHealthCheckCompliance`) becomes its own
+ * incident, started through the runbook's own workflow (so admission, leases, rate limit and
+ * mode apply to each). A group behind VPC Lattice only counts as without a load balancer. At
+ * most `maxPerSweep` are started; the rest are deferred to the next sweep and listed in the
+ * ledger. Execution names derive from the sweep's scheduled time, so a redelivered invocation
+ * starts nothing twice.
  */
 export async function handler(event: { time?: string }, context?: Context): Promise<SweepResult> {
   const settings = sweepSettings();
@@ -96,8 +98,10 @@ export async function handler(event: { time?: string }, context?: Context): Prom
   }
 
   const groups = await optedInGroups(settings.tag);
-  const names = (filter: (g: AutoScalingGroup) => boolean) => groups.filter(filter).map((g) => g.AutoScalingGroupName!);
-  const nonCompliant = names((g) => hasLoadBalancer(g) && g.HealthCheckType !== 'ELB');
+  // The same rule as the runbook's plan, from one function: a group the plan would act on is started, nothing else.
+  const status = new Map<AutoScalingGroup, Compliance['status']>(groups.map((g) => [g, elbHealthCheckCompliance(g).status]));
+  const names = (wanted: Compliance['status']) => groups.filter((g) => status.get(g) === wanted).map((g) => g.AutoScalingGroupName!);
+  const nonCompliant = names('non-compliant');
   const chosen = nonCompliant.slice(0, settings.maxPerSweep);
   const deferred = nonCompliant.slice(settings.maxPerSweep);
   const started: SweepResult['started'] = [];
@@ -106,7 +110,7 @@ export async function handler(event: { time?: string }, context?: Context): Prom
       const out = await stepFunctions.send(new StartExecutionCommand({
         stateMachineArn: settings.stateMachineArn,
         name: executionName(sweepTime, group),
-        input: JSON.stringify({ autoScalingGroupName: group, trigger: 'schedule', reason: `sweep ${sweepTime}: load balancer attached, EC2-only health checks` }),
+        input: JSON.stringify({ autoScalingGroupName: group, trigger: 'schedule', reason: `sweep ${sweepTime}: load balancer attached, health checks without ELB` }),
       }));
       started.push({ autoScalingGroupName: group, executionArn: out.executionArn! });
     }
@@ -117,8 +121,10 @@ export async function handler(event: { time?: string }, context?: Context): Prom
   }
   await recordSweep({
     scanned: groups.length,
-    compliant: listed(names((g) => g.HealthCheckType === 'ELB')),
-    withoutLoadBalancer: listed(names((g) => !hasLoadBalancer(g))),
+    compliant: listed(names('compliant')),
+    withoutLoadBalancer: listed(names('nothing-to-enforce')),
+    // HealthCheckType lists a type AWS does not document: the runbook would refuse it, so no incident is started.
+    unsupported: listed(names('unsupported')),
     started,
     deferred: listed(deferred),
   });

@@ -1,9 +1,9 @@
 import {
-  ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand,
+  ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand,
   type CertificateDetail, type DomainValidation,
 } from '@aws-sdk/client-acm';
 import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { describeError } from '../shared/errors';
+import { describeError, isTransient } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Briefing, Plan, PlannedCall, WorkflowState } from '../shared/types';
 import { hostedZoneFor, lookUpRecord, readValidationRecord, upsertChange, type HostedZone, type ValidationRecord } from './validation-record';
@@ -16,8 +16,8 @@ export interface CertificateRenewalOptions {
   readonly certificateTag?: { readonly key: string; readonly value: string };
   /** Route 53 hosted zones medic may restore validation records in: domain -> hosted zone id. */
   readonly hostedZones: Record<string, string>;
-  /** A certificate with more days left than this counts as renewed. */
-  readonly renewWithinDays: number;
+  /** A certificate with more days left than this is not due; unset: {@link RENEW_WITHIN_DAYS_BY_TYPE}. */
+  readonly renewWithinDays?: number;
   /** Whether email-validated certificates get their validation email resent. */
   readonly resendValidationEmail: boolean;
 }
@@ -34,13 +34,29 @@ const DAY_MS = 86_400_000;
 /** Closer to expiry than this, "ACM is on it" is no longer a reason to wait quietly. */
 const URGENT_DAYS = 7;
 
+/**
+ * The renewal window of each certificate type when `renewWithinDays` is not set: from when ACM's
+ * own "ACM Certificate Approaching Expiration" events start, "45 days prior to expiration for
+ * private/imported certificates and 30 days prior to expiration for public certificates"
+ * (https://docs.aws.amazon.com/acm/latest/userguide/supported-events.html). A type not listed
+ * (a new one) gets the longest window, so it is looked at (and escalated) rather than ignored.
+ */
+export const RENEW_WITHIN_DAYS_BY_TYPE: Readonly<Record<string, number>> = { AMAZON_ISSUED: 30, PRIVATE: 45, IMPORTED: 45 };
+const LONGEST_WINDOW_DAYS = Math.max(...Object.values(RENEW_WITHIN_DAYS_BY_TYPE));
+
+/** The renewal window that applies to a certificate of `type`, and whether it is the per-type default. */
+function renewalWindow(type: string | undefined, options: CertificateRenewalOptions): { readonly days: number; readonly byType: boolean } {
+  if (options.renewWithinDays !== undefined) return { days: options.renewWithinDays, byType: false };
+  return { days: RENEW_WITHIN_DAYS_BY_TYPE[String(type)] ?? LONGEST_WINDOW_DAYS, byType: true };
+}
+
 function optionsOf(state: WorkflowState): CertificateRenewalOptions {
   const o = state.runbook.options as Partial<CertificateRenewalOptions>;
   return {
     certificates: o.certificates ?? [],
     certificateTag: o.certificateTag,
     hostedZones: o.hostedZones ?? {},
-    renewWithinDays: o.renewWithinDays ?? 45,
+    ...(typeof o.renewWithinDays === 'number' ? { renewWithinDays: o.renewWithinDays } : {}),
     resendValidationEmail: o.resendValidationEmail === true,
   };
 }
@@ -81,6 +97,8 @@ function about(arn: string, cert: CertificateDetail, now = Date.now()): About {
       `days left: ${Number.isNaN(daysLeft) ? 'unknown' : daysLeft} (expires ${expires})`,
       `domains: ${domains}`,
       `used by: ${usedBy}`,
+      ...(cert.ManagedBy ? [`managed by: ${cert.ManagedBy}`] : []),
+      ...(cert.Options?.Export === 'ENABLED' ? ['exportable: yes (Options.Export ENABLED)'] : []),
       ...(renewal?.RenewalStatus ? [`renewal: ${renewal.RenewalStatus}${renewal.RenewalStatusReason ? ` (${renewal.RenewalStatusReason})` : ''}`] : []),
     ],
   };
@@ -172,7 +190,7 @@ async function planDnsRepair(validations: DomainValidation[], options: Certifica
 }
 
 /** Amazon-issued and nothing medic can repair: what ACM's own renewal status says. */
-function planFromRenewalStatus(cert: CertificateDetail, a: About, details: Record<string, unknown>): Plan {
+async function planFromRenewalStatus(arn: string, cert: CertificateDetail, validations: DomainValidation[], a: About, details: Record<string, unknown>): Promise<Plan> {
   const renewal = cert.RenewalSummary;
   if ((renewal?.RenewalStatus === 'PENDING_AUTO_RENEWAL' || renewal?.RenewalStatus === 'SUCCESS') && a.daysLeft <= URGENT_DAYS) {
     return decide('escalate', `ACM reports ${renewal.RenewalStatus} but the certificate still expires in ${a.daysLeft} days`, 'no change', details,
@@ -187,12 +205,122 @@ function planFromRenewalStatus(cert: CertificateDetail, a: About, details: Recor
       return decide('escalate', `ACM's renewal FAILED: ${renewal.RenewalStatusReason ?? 'no reason given'}`, 'no change', details,
         { facts: a.facts, action: actionForFailure(renewal.RenewalStatusReason, a) });
     case 'PENDING_VALIDATION':
+      // HTTP validation has no record to resolve: what ACM fetches is a URL (DomainValidation.HttpRedirect).
+      if (validations.some((v) => v.ValidationMethod === 'HTTP')) {
+        return decide('escalate', 'renewal is PENDING_VALIDATION although every HTTP validation reports SUCCESS', 'no change', details,
+          { facts: a.facts, action: `Check that each of these URLs still redirects to (or returns the content of) the second: ${httpListing(validations.filter((v) => v.ValidationMethod === 'HTTP'))}, and that the certificate is still in use with CloudFront; then watch the renewal in the ACM console; if it does not move within a day, ${replacement(a)}.` });
+      }
       return decide('escalate', 'renewal is PENDING_VALIDATION although every validation record medic can see is in place', 'no change', details,
         { facts: a.facts, action: `Check that the validation CNAMEs of ${a.domains} resolve publicly (dig CNAME <record name>) from the zones the domains are delegated to, and that no CAA record forbids amazon.com.` });
-    default:
-      return decide('escalate', `ACM has not started renewing it with ${a.daysLeft} days left`, 'no change', details,
-        { facts: a.facts, action: actionForFailure(undefined, a) });
+    default: {
+      const reason = `ACM has not started renewing it with ${a.daysLeft} days left`;
+      if (cert.Options?.Export !== 'ENABLED') return decide('escalate', reason, 'no change', details, { facts: a.facts, action: actionForFailure(undefined, a) });
+      // An exportable public certificate can be renewed on request, but only once it has been
+      // exported, and ACM charges for it (force-certificate-renewal.html): a human's call, told how.
+      const exported = await readExportState(arn);
+      const known = exported.known ? (exported.exported ? 'it has been exported' : 'it has not been exported') : `whether it has been exported is unknown (${exported.reason})`;
+      const action = exported.known && !exported.exported
+        ? `It has not been exported, so it cannot be renewed on request (RenewCertificate renews only exported certificates): ${replacement(a)}.`
+        : `Force a renewal by hand, which ACM charges for on exportable public certificates: aws acm renew-certificate --certificate-arn ${arn} (ACM refuses it for a certificate not exported); if it does not renew, ${replacement(a)}.`;
+      return decide('escalate', `${reason}; it is an exportable public certificate and ${known}`, 'no change', { ...details, exported: exported.known ? exported.exported : 'unknown' },
+        { facts: a.facts, action });
+    }
   }
+}
+
+/** `RedirectFrom -> RedirectTo` of each HTTP validation, as DescribeCertificate gives them. */
+function httpListing(validations: DomainValidation[]): string {
+  return validations.map((v) => (v.HttpRedirect?.RedirectFrom && v.HttpRedirect.RedirectTo
+    ? `${v.HttpRedirect.RedirectFrom} -> ${v.HttpRedirect.RedirectTo}`
+    : `${String(v.DomainName)}: ACM gave no HttpRedirect`)).join('; ');
+}
+
+/**
+ * HTTP validation (certificates requested through CloudFront, `ManagedBy: CLOUDFRONT`): the CA
+ * sends GET requests to `HttpRedirect.RedirectFrom`, which must return the content of, or
+ * redirect to, `RedirectTo` (DomainValidation.HttpRedirect in the SDK; API_HttpRedirect.html).
+ * "ACM automatically renews your certificate as long as the certificate is in use with
+ * CloudFront and your redirect remains in place" (acm/latest/userguide/http-validation.html).
+ * There is no DNS record to restore and no email to resend: the redirect lives in the
+ * distribution or the web server the domain points at, which medic does not change.
+ */
+function planHttpValidation(pending: DomainValidation[], cert: CertificateDetail, a: About, details: Record<string, unknown>): Plan {
+  const domains = pending.map((v) => String(v.DomainName)).join(', ');
+  const managed = cert.ManagedBy ? ` (the certificate is managed by ${cert.ManagedBy})` : '';
+  return decide('escalate', `HTTP validation is pending for ${domains}${managed}: the CA cannot fetch the validation token, and medic does not change CloudFront or web servers`,
+    'no change',
+    { ...details, httpRedirects: pending.map((v) => ({ domain: v.DomainName, redirectFrom: v.HttpRedirect?.RedirectFrom, redirectTo: v.HttpRedirect?.RedirectTo })) },
+    {
+      facts: a.facts,
+      action: `Restore the HTTP redirect from each first URL to the second: ${httpListing(pending)} (a CloudFront cache behaviour for /.well-known/pki-validation/* `
+        + `on the distribution that serves ${domains} returning that redirect, or the same redirect on the web server the domains point at). ACM renews by itself once `
+        + `the redirects are in place and the certificate is in use with CloudFront; if it has not renewed within a day, ${replacement(a)}.`,
+    });
+}
+
+/** Whether ACM says the certificate has been exported, or why that is unknown. */
+type ExportState = { readonly known: true; readonly exported: boolean } | { readonly known: false; readonly reason: string };
+
+/**
+ * Whether the certificate has been exported. DescribeCertificate's CertificateDetail has no such
+ * field (RenewalEligibility is ELIGIBLE for a certificate in use as well as for an exported one:
+ * acm-renewal.html); SearchCertificates' AcmCertificateMetadata.Exported "indicates whether the
+ * certificate has been exported" (ListCertificates' CertificateSummary.Exported says the same,
+ * but cannot be asked for one certificate). Throttling and 5xx errors propagate (the workflow
+ * retries Plan); any other answer that does not say it is unknown, and the caller escalates.
+ */
+async function readExportState(arn: string): Promise<ExportState> {
+  let results;
+  try {
+    results = (await acm.send(new SearchCertificatesCommand({ FilterStatement: { Filter: { CertificateArn: arn } }, MaxResults: 10 }))).Results ?? [];
+  } catch (error) {
+    if (isTransient(error)) throw error;
+    return { known: false, reason: `SearchCertificates failed: ${describeError(error)}` };
+  }
+  const metadata = results.find((r) => r.CertificateArn === arn)?.CertificateMetadata?.AcmCertificateMetadata;
+  if (!metadata) return { known: false, reason: 'SearchCertificates did not return the certificate' };
+  if (typeof metadata.Exported !== 'boolean') return { known: false, reason: 'SearchCertificates gave no Exported flag for it' };
+  return { known: true, exported: metadata.Exported };
+}
+
+/**
+ * A private certificate. `RenewCertificate` "renews an eligible ACM certificate"; "you can only
+ * renew certificates that have been previously exported" (force-certificate-renewal.html,
+ * sdk-renew.html: "only exported private certificates can be renewed with this function"), so a
+ * certificate ELIGIBLE only because an AWS service uses it is refused. Plan reads both and
+ * escalates, with what to do, whatever RenewCertificate would refuse or whatever it cannot tell.
+ */
+async function planPrivate(arn: string, cert: CertificateDetail, a: About, details: Record<string, unknown>): Promise<Plan> {
+  const ca = cert.CertificateAuthorityArn;
+  const checkCa = `check that ${ca ?? 'its private CA'} is ACTIVE and still lets acm.amazonaws.com IssueCertificate, GetCertificate and ListPermissions `
+    + `(aws acm-pca list-permissions --certificate-authority-arn ${ca ?? '<the CA\'s ARN>'})`;
+  if (cert.RenewalEligibility === 'INELIGIBLE') {
+    return decide('escalate', 'ACM reports the private certificate INELIGIBLE for renewal (ACM renews only private certificates that an AWS service uses or that were exported since they were issued or last renewed)',
+      'no change', details,
+      { facts: a.facts, action: `Issue a new private certificate for ${a.domains} from the private CA and replace this one on ${a.usedBy} before ${a.expires}.` });
+  }
+  if (cert.RenewalEligibility !== 'ELIGIBLE') {
+    return decide('escalate', `ACM does not say whether the private certificate is eligible for renewal (RenewalEligibility ${String(cert.RenewalEligibility)}): medic does not guess`,
+      'no change', details, { facts: a.facts, action: `Look at the certificate in the ACM console; if it has been exported, renew it by hand (aws acm renew-certificate --certificate-arn ${arn}) after you ${checkCa}; otherwise ${replacement(a)}.` });
+  }
+  const exported = await readExportState(arn);
+  const withExport = { ...details, exported: exported.known ? exported.exported : 'unknown' };
+  if (!exported.known) {
+    return decide('escalate', `cannot tell whether the private certificate has been exported (${exported.reason}); RenewCertificate renews only exported certificates, so medic does not call it`,
+      'no change', withExport, { facts: a.facts, action: `If it has been exported, renew it by hand (aws acm renew-certificate --certificate-arn ${arn}) after you ${checkCa}; if not, ${replacement(a)}.` });
+  }
+  if (!exported.exported) {
+    const inUse = (cert.InUseBy ?? []).length > 0;
+    return decide('escalate', 'the private certificate has not been exported: RenewCertificate renews only exported certificates and ACM would refuse it', 'no change', withExport, {
+      facts: a.facts,
+      action: inUse
+        ? `ACM renews a private certificate that an AWS service uses by itself, from 60 days before expiry, and has not done so with ${a.daysLeft} days left: ${checkCa}; ACM then retries on its own schedule. If it has not renewed within a day, ${replacement(a)}.`
+        : `ACM reports it ELIGIBLE although nothing uses it and it has not been exported: look at it in the ACM console; if it is still needed, ${replacement(a)}.`,
+    });
+  }
+  const action: PlannedAction = { kind: 'renew' };
+  return withPlannedCalls(decide('act', `private certificate with ${a.daysLeft} days left (ELIGIBLE, exported)`, `RenewCertificate ${arn}`, { ...withExport, action },
+    { facts: a.facts, action: `Renew it by hand (aws acm renew-certificate --certificate-arn ${arn}) after you ${checkCa}; if it cannot be renewed, ${replacement(a)}.` }), arn);
 }
 
 function planEmailValidation(pending: DomainValidation[], options: CertificateRenewalOptions, a: About, details: Record<string, unknown>): Plan {
@@ -234,12 +362,15 @@ export const steps: RunbookSteps = {
     const details: Record<string, unknown> = {
       type: cert.Type, status: cert.Status, notAfter: a.expires, daysLeft: a.daysLeft, domains: a.domains, inUseBy: cert.InUseBy ?? [],
       renewalEligibility: cert.RenewalEligibility, renewalStatus: cert.RenewalSummary?.RenewalStatus, renewalStatusReason: cert.RenewalSummary?.RenewalStatusReason,
+      ...(cert.ManagedBy ? { managedBy: cert.ManagedBy } : {}), ...(cert.Options?.Export ? { exportOption: cert.Options.Export } : {}),
     };
     const replace = `${replacement(a).charAt(0).toUpperCase()}${replacement(a).slice(1)}.`;
     if (cert.Status !== 'ISSUED') return decide('escalate', `the certificate is ${cert.Status}, so it cannot be renewed`, 'no change', details, { facts: a.facts, action: replace });
     if (Number.isNaN(a.daysLeft)) return decide('escalate', 'ACM reports no expiry date for it', 'no change', details, { facts: a.facts, action: replace });
-    if (a.daysLeft > options.renewWithinDays) {
-      return decide('noop', `already renewed: ${a.daysLeft} days left (expires ${a.expires}), more than the ${options.renewWithinDays}-day renewal window`, 'no change', details);
+    const window = renewalWindow(cert.Type, options);
+    if (a.daysLeft > window.days) {
+      return decide('noop', `not due: ${a.daysLeft} days left (expires ${a.expires}), more than the ${window.days}-day renewal window`
+        + `${window.byType ? ` of ${String(cert.Type)} certificates` : ''} (already renewed, or ACM's own renewal still has time)`, 'no change', { ...details, renewWithinDays: window.days });
     }
     switch (cert.Type) {
       case 'IMPORTED':
@@ -248,25 +379,27 @@ export const steps: RunbookSteps = {
           action: `Get a new certificate for ${a.domains} from its issuer and re-import it over the same ARN before ${a.expires} `
             + `(aws acm import-certificate --certificate-arn ${arn} --certificate ... --private-key ... --certificate-chain ...); ${a.usedBy} then serve it without changes.`,
         });
-      case 'PRIVATE': {
-        if (cert.RenewalEligibility === 'INELIGIBLE') {
-          return decide('escalate', 'ACM reports the private certificate INELIGIBLE for renewal', 'no change', details,
-            { facts: a.facts, action: `Issue a new private certificate for ${a.domains} from the private CA and replace this one on ${a.usedBy} before ${a.expires}.` });
-        }
-        const action: PlannedAction = { kind: 'renew' };
-        return withPlannedCalls(decide('act', `private certificate with ${a.daysLeft} days left`, `RenewCertificate ${arn}`, { ...details, action },
-          { facts: a.facts, action: `Renew it by hand (aws acm renew-certificate --certificate-arn ${arn}) after checking the private CA is ACTIVE and allows acm.amazonaws.com to issue; if it cannot be renewed, ${replacement(a)}.` }), arn);
-      }
+      case 'PRIVATE':
+        return planPrivate(arn, cert, a, details);
       case 'AMAZON_ISSUED': {
         if (cert.RenewalEligibility === 'INELIGIBLE') {
           const unused = (cert.InUseBy ?? []).length === 0;
-          return decide('escalate', `ACM will not renew it: RenewalEligibility is INELIGIBLE${unused ? ' (ACM renews only certificates an AWS resource uses, and nothing uses it)' : ''}`,
+          return decide('escalate', `ACM will not renew it: RenewalEligibility is INELIGIBLE${unused ? ' (ACM renews only certificates that an AWS resource uses or that were exported since they were issued or last renewed, and nothing uses it)' : ''}`,
             'no change', details, { facts: a.facts, action: unused ? 'If it is still needed, associate it with the resource that should serve it (ACM then renews it); otherwise let it expire or delete it.' : replace });
         }
         const validations = cert.RenewalSummary?.DomainValidationOptions ?? cert.DomainValidationOptions ?? [];
-        const pendingEmail = validations.filter((v) => v.ValidationMethod === 'EMAIL' && v.ValidationStatus !== 'SUCCESS');
+        const pending = validations.filter((v) => v.ValidationStatus !== 'SUCCESS');
+        // ValidationMethod is DNS, EMAIL or HTTP (the SDK's ValidationMethod enum); each needs its own repair.
+        const unknownMethod = pending.filter((v) => !['DNS', 'EMAIL', 'HTTP'].includes(String(v.ValidationMethod)));
+        if (unknownMethod.length > 0) {
+          return decide('escalate', `validation of ${unknownMethod.map((v) => `${String(v.DomainName)} by ${String(v.ValidationMethod ?? 'an unnamed method')}`).join(', ')} is pending, and medic does not know that method`,
+            'no change', details, { facts: a.facts, action: `Look at the certificate's domain validation in the ACM console and complete it before ${a.expires}; if it cannot be, ${replacement(a)}.` });
+        }
+        const pendingHttp = pending.filter((v) => v.ValidationMethod === 'HTTP');
+        if (pendingHttp.length > 0) return planHttpValidation(pendingHttp, cert, a, details);
+        const pendingEmail = pending.filter((v) => v.ValidationMethod === 'EMAIL');
         if (pendingEmail.length > 0) return withPlannedCalls(planEmailValidation(pendingEmail, options, a, details), arn);
-        const plan = (await planDnsRepair(validations, options, a, details)) ?? planFromRenewalStatus(cert, a, details);
+        const plan = (await planDnsRepair(validations, options, a, details)) ?? (await planFromRenewalStatus(arn, cert, validations, a, details));
         return withPlannedCalls(plan, arn);
       }
       default:

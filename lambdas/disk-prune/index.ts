@@ -1,7 +1,7 @@
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/clients';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
-import { sendPruneCommand, type PruneDocumentOptions } from '../shared/prune-command';
+import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, type PruneDocumentOptions } from '../shared/prune-command';
 import { describeError } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, WorkflowState } from '../shared/types';
@@ -14,8 +14,6 @@ export interface DiskPruneOptions extends PruneDocumentOptions {
   readonly instanceTag?: { readonly key: string; readonly value: string };
 }
 
-// Cancelling is not an outcome yet: wait for Cancelled.
-const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
 const MAX_OUTPUT_CHARS = 1500;
 
 function optionsOf(state: WorkflowState): DiskPruneOptions {
@@ -66,17 +64,27 @@ export const steps: RunbookSteps = {
     try {
       invocation = await ssm().send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: id }));
     } catch (error) {
-      // Run Command needs a moment before the invocation exists.
+      // Right after SendCommand the invocation may not exist yet: "The Run Command API follows an
+      // eventual consistency model" (SDK doc of GetCommandInvocation), and until it catches up the
+      // call throws InvocationDoesNotExist ("The command ID and managed node ID you specified
+      // didn't match any invocations"). Pending; the check budget bounds the wait.
       if ((error as Error).name === 'InvocationDoesNotExist') return { verdict: 'pending', reason: `command ${commandId} not registered on ${id} yet`, readings: {} };
       return { verdict: 'inconclusive', reason: `command ${commandId} could not be read: ${describeError(error)}`, readings: {} };
     }
     const status = invocation.Status ?? 'unknown';
+    const details = detailKey(invocation.StatusDetails);
     const summary = parseSummary(invocation.StandardOutputContent);
-    const readings: Record<string, unknown> = { commandStatus: status, responseCode: invocation.ResponseCode, summary: summary && { ...summary, files: summary.files.slice(0, 10) } };
-    if (RUNNING.has(status)) return { verdict: 'pending', reason: `command ${status}`, readings };
-    if (status !== 'Success') {
+    const readings: Record<string, unknown> = {
+      commandStatus: status, ...(details && details !== status ? { statusDetails: details } : {}), responseCode: invocation.ResponseCode,
+      summary: summary && { ...summary, files: summary.files.slice(0, 10) },
+    };
+    // StatusDetails says more than Status (lambdas/shared/prune-command.ts, invocationOutcome).
+    const outcome = invocationOutcome(status, invocation.StatusDetails);
+    if (outcome === 'running') return { verdict: 'pending', reason: `command ${details && details !== status ? `${status} (${details})` : status}`, readings };
+    if (outcome === 'not-run') return { verdict: 'failure', reason: `the prune command did not run on ${id}: ${details || status} (${notRunMeaning(details)}); nothing was pruned`, readings };
+    if (outcome === 'failed') {
       const output = tail(invocation.StandardErrorContent) || tail(invocation.StandardOutputContent) || 'no output';
-      return { verdict: 'failure', reason: `the prune command ${status} (exit ${invocation.ResponseCode}): ${output}`, readings };
+      return { verdict: 'failure', reason: `the prune command ${status}${details && details !== status ? ` (${details})` : ''} (exit ${invocation.ResponseCode}): ${output}`, readings };
     }
     if (!summary) return { verdict: 'failure', reason: `the prune command succeeded but printed no summary: ${tail(invocation.StandardOutputContent)}`, readings };
 

@@ -91,6 +91,14 @@ export const steps: RunbookSteps = {
     }
     const desired = svc.desiredCount ?? 0;
     if (desired === 0) return decide('escalate', `service ${cluster}/${service} has desiredCount 0: there are no tasks to restart`, 'nothing to restart', readings);
+    // SDK docs (Deployment.rolloutState, Service.deployments): rollouts are reported only for the
+    // rolling-update (ECS) controller; CODE_DEPLOY and EXTERNAL services deploy through their own tool.
+    const controller = svc.deploymentController?.type ?? 'ECS';
+    if (controller !== 'ECS') {
+      return decide('escalate', `service ${cluster}/${service} uses the ${controller} deployment controller: ECS does not report its rollouts, `
+        + `so a restart could not be verified; restart it through ${controller === 'CODE_DEPLOY' ? 'a CodeDeploy deployment' : 'its external deployment tool'}`,
+      'nothing to restart', { ...readings, deploymentController: controller });
+    }
 
     if (options.strategy === 'forceNewDeployment') {
       return decide('act', 'service is stable and its alarm fired', `UpdateService forceNewDeployment on ${cluster}/${service} (${desired} desired, ${svc.runningCount} running)`, readings,
@@ -162,11 +170,22 @@ export const steps: RunbookSteps = {
       if (optionsOf(state).strategy === 'forceNewDeployment') {
         const ours = act.details.deploymentId as string | undefined;
         if (!ours) return { verdict: 'inconclusive', reason: 'UpdateService returned no PRIMARY deployment, so the new deployment cannot be identified', readings };
+        const oursNow = svc.deployments?.find((d) => d.id === ours);
+        // A circuit breaker with rollback marks the failed deployment FAILED and starts a new PRIMARY one
+        // that rolls back to the last completed task set (DeploymentCircuitBreaker in the ECS API reference).
+        if (oursNow?.rolloutState === 'FAILED') {
+          return { verdict: 'failure', reason: `deployment ${ours} FAILED (${oursNow.rolloutStateReason ?? 'no reason given'}) and ECS rolled back${primary && primary.id !== ours ? ` (${primary.id} is now primary)` : ''}`, readings };
+        }
+        if (primary?.id !== ours && !oursNow) {
+          return { verdict: 'failure', reason: `deployment ${ours} is no longer listed: ECS replaced it with ${primary?.id ?? 'no primary deployment'} (a circuit-breaker rollback or a newer deployment)`, readings };
+        }
         if (primary?.id !== ours) problems.push(`primary deployment is ${primary?.id ?? 'missing'}, not ${ours}`);
       }
       if ((svc.deployments?.length ?? 0) !== 1) problems.push(`${svc.deployments?.length ?? 0} deployments`);
-      // Success needs the rollout reported COMPLETED; services whose controller reports no rollout state never verify.
-      if (primary?.rolloutState !== 'COMPLETED') problems.push(`rollout ${primary?.rolloutState ?? 'state not reported'}`);
+      // rolloutState is not reported behind a Classic Load Balancer (SDK doc of Deployment.rolloutState):
+      // there, steady counts with one deployment and the alarm OK are the evidence.
+      const classicLoadBalancer = (svc.loadBalancers ?? []).some((lb) => lb.loadBalancerName);
+      if (!classicLoadBalancer && primary?.rolloutState !== 'COMPLETED') problems.push(`rollout ${primary?.rolloutState ?? 'state not reported'}`);
       if (svc.runningCount !== svc.desiredCount || (svc.pendingCount ?? 0) > 0) {
         problems.push(`${svc.runningCount}/${svc.desiredCount} tasks running, ${svc.pendingCount ?? 0} pending`);
       }

@@ -7,6 +7,7 @@ import { cloudWatch } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, Report, WorkflowState } from '../shared/types';
+import type { ManualTrigger } from '../validate/manual-input';
 
 /** Settings the construct puts in the runbook's options. */
 export interface DrillOptions {
@@ -29,6 +30,12 @@ export type PreState =
 /** What Verify carries from one check to the next (in the check's readings). */
 interface Carried {
   readonly sawFailoverInProgress?: boolean;
+  /**
+   * The first reading of the database `available` again: after the failover was seen in
+   * progress, or (a failover finished between two readings) with the primary already moved.
+   * The failover time and the guard-recovery budget count from it, not from the reading where the
+   * moved AZ / writer first showed (RDS may report those later: see `check`).
+   */
   readonly availableAt?: string;
   readonly guardTimeline?: Array<{ at: string; states: Record<string, string> }>;
 }
@@ -75,6 +82,57 @@ function pendingModifications(pending: object | undefined): string[] {
   return Object.entries(pending ?? {}).filter(([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)).map(([k]) => k);
 }
 
+/**
+ * Parameter groups whose changes wait for a reboot. SDK `DBParameterGroupStatus.ParameterApplyStatus`:
+ * "`pending-reboot`: The parameter group change will be applied after the DB instance reboots";
+ * `RebootDBInstance`: "if you change the DB parameter group associated with the DB instance, you
+ * must reboot the instance for the changes to take effect". A reboot with failover is a reboot.
+ */
+const pendingRebootGroups = (db: DBInstance): string[] =>
+  (db.DBParameterGroups ?? []).filter((g) => g.ParameterApplyStatus === 'pending-reboot').map((g) => g.DBParameterGroupName ?? '(unnamed)');
+
+/**
+ * Cluster members whose DB cluster parameter group status is `pending-reboot` (SDK
+ * `DBClusterMember.DBClusterParameterGroupStatus`: "the status of the DB cluster parameter group
+ * for this member"). `ModifyDBClusterParameterGroup` says such changes apply "after a reboot
+ * without failover"; whether a failover (which restarts the writer and the promoted reader)
+ * applies them too is not documented, so the drill treats them like an instance's.
+ */
+const pendingRebootMembers = (cluster: DBCluster): string[] =>
+  (cluster.DBClusterMembers ?? []).filter((m) => m.DBClusterParameterGroupStatus === 'pending-reboot').map((m) => m.DBInstanceIdentifier ?? '(unnamed)');
+
+/**
+ * Aurora or a Multi-AZ DB cluster, from DescribeDBClusters (SDK doc comments): `Engine` is
+ * `aurora-mysql` / `aurora-postgresql` (Aurora; `aurora` is Aurora MySQL's old name) or `mysql` /
+ * `postgres` (Multi-AZ DB clusters: `CreateDBClusterMessage.Engine`); `DBClusterInstanceClass`
+ * is set "only for non-Aurora Multi-AZ DB clusters".
+ */
+export function clusterKind(cluster: DBCluster): 'aurora' | 'multi-az-db-cluster' | 'unknown' {
+  const engine = cluster.Engine ?? '';
+  if (engine.startsWith('aurora')) return 'aurora';
+  if (cluster.DBClusterInstanceClass || engine === 'mysql' || engine === 'postgres') return 'multi-az-db-cluster';
+  return 'unknown';
+}
+
+/**
+ * Why FailoverDBCluster cannot promote the configured reader of this cluster, or undefined.
+ * SDK `FailoverDBClusterMessage.TargetDBInstanceIdentifier`: "Specify the DB instance identifier
+ * for an Aurora Replica or a Multi-AZ readable standby in the DB cluster [...] This setting isn't
+ * supported for RDS for MySQL Multi-AZ DB clusters." Aurora and RDS for PostgreSQL Multi-AZ DB
+ * clusters take it. A cluster that reports no engine cannot be told apart: refused (fail closed).
+ */
+export function targetReaderRefusal(id: string, cluster: DBCluster, targetReader: string): string | undefined {
+  const remedy = `remove "${id}" from the drill's targetReaders to let RDS choose the reader to promote`;
+  if (!cluster.Engine) {
+    return `cluster ${id} reports no engine, so it cannot be told whether FailoverDBCluster may promote the configured target reader ${targetReader} (RDS for MySQL Multi-AZ DB clusters do not support a target): ${remedy}`;
+  }
+  if (cluster.Engine === 'mysql' && clusterKind(cluster) === 'multi-az-db-cluster') {
+    return `cluster ${id} is an RDS for MySQL Multi-AZ DB cluster, which does not support promoting a chosen reader (FailoverDBCluster TargetDBInstanceIdentifier "isn't supported for RDS for MySQL Multi-AZ DB clusters"), `
+      + `but ${targetReader} is configured as its target reader: ${remedy}`;
+  }
+  return undefined;
+}
+
 const writerOf = (cluster: DBCluster): string | undefined => cluster.DBClusterMembers?.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
 const readersOf = (cluster: DBCluster): string[] =>
   (cluster.DBClusterMembers ?? []).filter((m) => !m.IsClusterWriter && m.DBInstanceIdentifier).map((m) => m.DBInstanceIdentifier!);
@@ -114,35 +172,67 @@ function describeAction(id: string, pre: PreState): string {
 const refuse = (reason: string, details: Record<string, unknown> = {}): Plan =>
   ({ decision: 'escalate', reason: `drill refused: ${reason}`, summary: 'no failover: the database is not safe to fail over now', details });
 
-async function preflightInstance(id: string): Promise<{ pre?: PreState; refusal?: string; readings: Record<string, unknown> }> {
+const ALLOW_HINT = 'apply them on purpose first (a reboot in a maintenance window), or start the drill with "allowPendingReboot": true to let the drill apply them';
+
+interface Preflight {
+  readonly pre?: PreState;
+  readonly refusal?: string;
+  readonly readings: Record<string, unknown>;
+  /** Parameter changes the failover will (instance) or may (cluster) apply, allowed by the input: said in the plan and report. */
+  readonly pendingReboot?: string;
+}
+
+async function preflightInstance(id: string, allowPendingReboot: boolean): Promise<Preflight> {
   const db = await describeInstance(id);
   if (!db) return { refusal: `DB instance ${id} not found`, readings: {} };
-  const readings = { status: db.DBInstanceStatus, multiAZ: db.MultiAZ, availabilityZone: db.AvailabilityZone, secondaryAvailabilityZone: db.SecondaryAvailabilityZone };
+  const pendingGroups = pendingRebootGroups(db);
+  const readings = {
+    status: db.DBInstanceStatus, engine: db.Engine, multiAZ: db.MultiAZ, availabilityZone: db.AvailabilityZone, secondaryAvailabilityZone: db.SecondaryAvailabilityZone,
+    ...(pendingGroups.length > 0 ? { pendingRebootParameterGroups: pendingGroups } : {}),
+  };
   if (db.DBClusterIdentifier) return { refusal: `${id} is a member of cluster ${db.DBClusterIdentifier}: drill the cluster (dbClusterIdentifier)`, readings };
   if (db.MultiAZ !== true) return { refusal: `${id} is a single-AZ instance: there is no standby to fail over to`, readings };
   if (db.DBInstanceStatus !== 'available') return { refusal: `${id} is ${db.DBInstanceStatus ?? 'in an unreported state'}, not available`, readings };
   const pending = pendingModifications(db.PendingModifiedValues);
   if (pending.length > 0) return { refusal: `${id} has pending modifications (${pending.join(', ')}) that a reboot would apply`, readings };
+  const pendingText = pendingGroups.length > 0 ? `DB parameter group ${pendingGroups.join(', ')} of ${id} is pending-reboot: the reboot with failover will apply its changes` : undefined;
+  if (pendingText && !allowPendingReboot) return { refusal: `${pendingText}; ${ALLOW_HINT}`, readings };
   if (!db.AvailabilityZone) return { refusal: `${id} reports no availability zone, so a failover could not be verified`, readings };
-  return { pre: { kind: 'instance', primaryAz: db.AvailabilityZone, secondaryAz: db.SecondaryAvailabilityZone }, readings };
+  return { pre: { kind: 'instance', primaryAz: db.AvailabilityZone, secondaryAz: db.SecondaryAvailabilityZone }, readings, ...(pendingText ? { pendingReboot: pendingText } : {}) };
 }
 
-async function preflightCluster(id: string, targetReader: string | undefined): Promise<{ pre?: PreState; refusal?: string; readings: Record<string, unknown> }> {
+async function preflightCluster(id: string, targetReader: string | undefined, allowPendingReboot: boolean): Promise<Preflight> {
   const cluster = await describeCluster(id);
   if (!cluster) return { refusal: `DB cluster ${id} not found`, readings: {} };
   const writer = writerOf(cluster);
   const readers = readersOf(cluster);
-  const readings = { status: cluster.Status, multiAZ: cluster.MultiAZ, writer, readers };
+  const pendingMembers = pendingRebootMembers(cluster);
+  const readings = {
+    status: cluster.Status, engine: cluster.Engine, engineMode: cluster.EngineMode, clusterKind: clusterKind(cluster),
+    dbClusterInstanceClass: cluster.DBClusterInstanceClass, multiAZ: cluster.MultiAZ, writer, readers,
+    ...(pendingMembers.length > 0 ? { pendingRebootMembers: pendingMembers } : {}),
+  };
   if (cluster.Status !== 'available') return { refusal: `cluster ${id} is ${cluster.Status ?? 'in an unreported state'}, not available`, readings };
   const pending = pendingModifications(cluster.PendingModifiedValues);
   if (pending.length > 0) return { refusal: `cluster ${id} has pending modifications (${pending.join(', ')})`, readings };
+  const pendingText = pendingMembers.length > 0
+    ? `the DB cluster parameter group of cluster ${id} is pending-reboot on ${pendingMembers.join(', ')}: the failover restarts the writer and the promoted reader and may apply its changes`
+    : undefined;
+  if (pendingText && !allowPendingReboot) return { refusal: `${pendingText}; ${ALLOW_HINT}`, readings };
   if (!writer) return { refusal: `cluster ${id} reports no writer instance`, readings };
   if (readers.length === 0) return { refusal: `cluster ${id} has no reader to fail over to`, readings };
-  if (targetReader && !readers.includes(targetReader)) {
-    return { refusal: `the configured target reader ${targetReader} is not a reader of cluster ${id} (readers: ${readers.join(', ')})`, readings };
+  if (targetReader) {
+    const unsupported = targetReaderRefusal(id, cluster, targetReader);
+    if (unsupported) return { refusal: unsupported, readings };
+    if (!readers.includes(targetReader)) {
+      return { refusal: `the configured target reader ${targetReader} is not a reader of cluster ${id} (readers: ${readers.join(', ')})`, readings };
+    }
   }
-  return { pre: { kind: 'cluster', writer, readers, ...(targetReader ? { targetReader } : {}) }, readings };
+  return { pre: { kind: 'cluster', writer, readers, ...(targetReader ? { targetReader } : {}) }, readings, ...(pendingText ? { pendingReboot: pendingText } : {}) };
 }
+
+/** `"allowPendingReboot": true` in the drill's input: validated by Validate and carried on the incident's trigger. */
+const allowsPendingReboot = (state: WorkflowState): boolean => (state.incident?.trigger as ManualTrigger | undefined)?.allowPendingReboot === true;
 
 const seconds = (from: string, to: string): number => Math.round((Date.parse(to) - Date.parse(from)) / 1000);
 
@@ -152,7 +242,8 @@ export const steps: RunbookSteps = {
     const options = optionsOf(state);
     const outsideWindow = windowRefusal(state, new Date());
     if (outsideWindow) return refuse(outsideWindow);
-    const preflight = kind === 'instance' ? await preflightInstance(id) : await preflightCluster(id, options.targetReaders[id]);
+    const allowPendingReboot = allowsPendingReboot(state);
+    const preflight = kind === 'instance' ? await preflightInstance(id, allowPendingReboot) : await preflightCluster(id, options.targetReaders[id], allowPendingReboot);
     if (!preflight.pre) return refuse(preflight.refusal!, preflight.readings);
     let guards: Record<string, string>;
     try {
@@ -165,15 +256,21 @@ export const steps: RunbookSteps = {
 
     const summary = describeAction(id, preflight.pre);
     const guardText = options.guardAlarmNames.length > 0 ? `guard alarms OK (${options.guardAlarmNames.join(', ')})` : 'no guard alarms configured';
+    const pendingLine = preflight.pendingReboot ? `PENDING REBOOT: ${preflight.pendingReboot} (allowed by "allowPendingReboot": true)` : undefined;
     const report: Report = {
       title: `RDS failover drill of ${id}`,
       verdict: 'DRY RUN: every preflight passed',
-      figures: { database: id, kind, before: preflight.pre, guards },
-      lines: [`DATABASE: ${id} (${kind})`, `BEFORE: ${describePre(preflight.pre)}`, `WOULD DO: ${summary}`, `GUARDS: ${guardText}`],
+      figures: { database: id, kind, before: preflight.pre, guards, ...(preflight.pendingReboot ? { pendingReboot: preflight.pendingReboot } : {}) },
+      lines: [`DATABASE: ${id} (${kind})`, `BEFORE: ${describePre(preflight.pre)}`, `WOULD DO: ${summary}`, ...(pendingLine ? [pendingLine] : []), `GUARDS: ${guardText}`],
     };
     const operation = kind === 'instance' ? 'RebootDBInstance' : 'FailoverDBCluster';
+    const changes = preflight.pendingReboot ? `pending-reboot parameter changes allowed by the input (${preflight.pendingReboot})` : 'no pending changes';
     return {
-      decision: 'act', reason: `${id} is available, has a failover target and no pending changes; ${guardText}`, summary, details: { preState: preflight.pre, guards }, report,
+      decision: 'act',
+      reason: `${id} is available, has a failover target and ${changes}; ${guardText}`,
+      summary,
+      details: { preState: preflight.pre, guards, ...(preflight.pendingReboot ? { pendingReboot: preflight.pendingReboot, allowPendingReboot: true } : {}) },
+      report,
       plannedCalls: [{ batch: 0, service: 'rds', operation, target: id }],
     };
   },
@@ -235,24 +332,34 @@ export const steps: RunbookSteps = {
       return { verdict: 'inconclusive', reason: `${id} could not be read: ${describeError(error)}`, readings };
     }
     const sawFailoverInProgress = carried.sawFailoverInProgress === true || (status !== undefined && status !== 'available');
-    readings = { ...readings, sawFailoverInProgress };
+    const availableAt = carried.availableAt ?? (status === 'available' && (sawFailoverInProgress || moved) ? now : undefined);
+    readings = { ...readings, sawFailoverInProgress, ...(availableAt ? { availableAt } : {}) };
+    const elapsed = `${seconds(requestedAt, now)}s after the failover request (timeout: ${options.failoverTimeoutSeconds}s)`;
 
     if (!(status === 'available' && moved)) {
-      if (status === 'available' && sawFailoverInProgress) {
-        return { verdict: 'failure', reason: `${id} is available again but did not fail over: ${kind === 'instance' ? 'primary AZ' : 'writer'} is still ${after}`, readings };
-      }
       const role = kind === 'instance' ? 'primary' : 'writer';
+      if (status === 'available' && sawFailoverInProgress) {
+        // Available again in place. RDS may report the new primary AZ after the status is back to
+        // `available` (RDS User Guide, failover process for Multi-AZ: "When the failover is
+        // complete, it can take additional time for the RDS console to reflect the new
+        // Availability Zone"), so this is not yet a verdict: keep reading until the failover
+        // timeout, and call it "did not fail over" only then. Success needs the moved AZ / writer
+        // on `requiredConsecutiveSuccesses` readings in a row, so one early reading cannot pass it.
+        if (failoverTimedOut) {
+          return { verdict: 'failure', reason: `${id} is available again but did not fail over: ${kind === 'instance' ? 'primary AZ' : 'writer'} is still ${after} ${elapsed}`, readings };
+        }
+        return { verdict: 'pending', reason: `waiting: ${id} is available again, ${role} still ${after} (RDS may report the new ${kind === 'instance' ? 'AZ' : 'writer'} after the status; reading again until the failover timeout)`, readings };
+      }
       const waiting = `${id} is ${status ?? 'not found'}, ${moved ? `${role} moved` : `${role} still ${after}`}`;
       if (failoverTimedOut) {
-        return { verdict: 'failure', reason: `${waiting} ${Math.round(seconds(requestedAt, now))}s after the failover request (timeout: ${options.failoverTimeoutSeconds}s)`, readings };
+        return { verdict: 'failure', reason: `${waiting} ${elapsed}`, readings };
       }
       return { verdict: 'pending', reason: `waiting: ${waiting}`, readings };
     }
     if (pre.kind === 'cluster' && pre.targetReader && after !== pre.targetReader) {
       return { verdict: 'failure', reason: `cluster ${id} failed over to ${after}, not to the requested reader ${pre.targetReader}`, readings };
     }
-    const availableAt = carried.availableAt ?? now;
-    readings = { ...readings, availableAt };
+    const availableSince = availableAt ?? now; // always set by now: the database is available and moved
 
     // 2. The application: the guard alarms OK again within the recovery time.
     let guards: Record<string, string>;
@@ -267,20 +374,20 @@ export const steps: RunbookSteps = {
     readings = { ...readings, guardTimeline: timeline.slice(-MAX_TIMELINE) };
     const unhealthy = notOk(guards);
     if (unhealthy.length > 0) {
-      const waited = seconds(availableAt, now);
+      const waited = seconds(availableSince, now);
       if (waited > options.guardRecoverySeconds) {
         return { verdict: 'failure', reason: `failed over, but guard alarm(s) not OK ${waited}s after the database was available: ${unhealthy.join('; ')}`, readings };
       }
       return { verdict: 'pending', reason: `failed over; waiting for guard alarm(s): ${unhealthy.join('; ')}`, readings };
     }
 
-    const failoverSeconds = seconds(requestedAt, availableAt);
+    const failoverSeconds = seconds(requestedAt, availableSince);
     const recoverySeconds = seconds(requestedAt, now);
     const before = pre.kind === 'instance' ? pre.primaryAz : pre.writer;
     const report: Report = {
       title: `RDS failover drill of ${id}`,
       verdict: 'PASSED',
-      figures: { database: id, kind, before: pre, after, requestedAt, availableAt, failoverSeconds, recoverySeconds, guardTimeline: readings.guardTimeline },
+      figures: { database: id, kind, before: pre, after, requestedAt, availableAt: availableSince, failoverSeconds, recoverySeconds, guardTimeline: readings.guardTimeline },
       lines: [
         `DATABASE: ${id} (${kind})`,
         `${kind === 'instance' ? 'PRIMARY AZ' : 'WRITER'}: ${before} -> ${after}`,

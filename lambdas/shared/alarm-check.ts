@@ -14,9 +14,9 @@ export async function readTriggerAlarm(state: WorkflowState): Promise<AlarmReadi
   const alarmName = state.incident?.trigger?.name;
   if (!alarmName) return { verdict: 'inconclusive', state: 'unknown', reason: 'the incident has no triggering alarm' };
   try {
-    const out = await cloudWatch().send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }));
-    // Metric alarms only: reading composite alarms needs DescribeAlarms on "*", and medic scopes it to the attached alarms.
-    const alarm = out.MetricAlarms?.[0];
+    // Without AlarmTypes, DescribeAlarms returns metric alarms only (SDK doc: "If you omit this parameter, only metric alarms are returned").
+    const out = await cloudWatch().send(new DescribeAlarmsCommand({ AlarmNames: [alarmName], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+    const alarm = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].find((a) => a.AlarmName === alarmName);
     if (!alarm?.StateValue) return { verdict: 'inconclusive', state: 'missing', reason: `alarm ${alarmName} not found` };
     if (alarm.StateValue === 'OK') return { verdict: 'success', state: 'OK', reason: `alarm ${alarmName} is OK` };
     if (alarm.StateValue === 'ALARM') return { verdict: 'pending', state: 'ALARM', reason: `alarm ${alarmName} is still in ALARM` };

@@ -12,6 +12,8 @@ export interface PruneSummary {
   readonly skippedOpen: number;
   readonly limitReached: boolean;
   readonly refusedRoots: string[];
+  /** At most 20 errors are listed; this counts them all (absent from summaries of older document versions). */
+  readonly errorCount?: number;
   readonly errors: string[];
   readonly files: string[];
 }
@@ -25,6 +27,24 @@ export function parseSummary(output: string | undefined): PruneSummary | undefin
   } catch {
     return undefined;
   }
+}
+
+export const PLUGIN_ERROR_HEADER = '\n----------ERROR-------\n';
+export const PLUGIN_OUTPUT_TRUNCATED = '\n---Output truncated---';
+
+/**
+ * The stdout part of a plugin's `Output` in ListCommandInvocations (Details=true). The API caps
+ * `Output` at 2,500 characters (API reference, CommandPlugin: "Length Constraints: Maximum length
+ * of 2500"); SSM Agent builds it (aws/amazon-ssm-agent, agent/framework/processor/executer/
+ * iohandler/iohandler.go, TruncateOutput with MaximumPluginOutputSize = 2500) as stdout, then,
+ * when there is stderr, `\n----------ERROR-------\n` and stderr, cutting stdout with
+ * `\n---Output truncated---` and stderr with `\n---Error truncated----` to fit. So the summary,
+ * the script's last stdout line, is the last line of this part only when stdout was not cut.
+ */
+export function pluginStdout(output: string | undefined): string {
+  const text = output ?? '';
+  const at = text.indexOf(PLUGIN_ERROR_HEADER);
+  return at >= 0 ? text.slice(0, at) : text;
 }
 
 export const megabytes = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -63,9 +83,12 @@ async function latestDatapoint(alarm: MetricAlarm, since: Date): Promise<{ value
 
 /**
  * After a prune: is the triggering alarm's metric back within its threshold, judged only by a
- * datapoint newer than `since` (the command's end)? `freed` says what the prune did, for the reason.
+ * datapoint newer than `since` (the command's end)? `freed` says what the prune did, for the reason;
+ * `stillAbove` says what a reading still over the threshold means.
  */
-export async function verifyDiskMetric(alarmName: string | undefined, since: Date, freed: string, readings: Record<string, unknown>): Promise<CheckResult> {
+export async function verifyDiskMetric(
+  alarmName: string | undefined, since: Date, freed: string, readings: Record<string, unknown>, stillAbove = 'something else is filling the disk',
+): Promise<CheckResult> {
   try {
     const alarm = alarmName ? (await cloudWatch().send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] }))).MetricAlarms?.[0] : undefined;
     if (!alarm?.MetricName) return { verdict: 'inconclusive', reason: `alarm ${alarmName} (a metric alarm) not found, so its metric cannot be read`, readings };
@@ -73,7 +96,7 @@ export async function verifyDiskMetric(alarmName: string | undefined, since: Dat
     if (!point) return { verdict: 'pending', reason: `${freed}; waiting for a ${alarm.MetricName} datapoint after the prune`, readings };
     const withMetric = { ...readings, metric: { name: alarm.MetricName, value: point.value, at: point.at.toISOString(), threshold: alarm.Threshold } };
     if (breaches(alarm, point.value)) {
-      return { verdict: 'pending', reason: `${freed}, still ${point.value.toFixed(1)} ${alarm.MetricName} (threshold ${alarm.Threshold}): something else is filling the disk`, readings: withMetric };
+      return { verdict: 'pending', reason: `${freed}, still ${point.value.toFixed(1)} ${alarm.MetricName} (threshold ${alarm.Threshold}): ${stillAbove}`, readings: withMetric };
     }
     return { verdict: 'success', reason: `${freed}; ${alarm.MetricName} ${point.value.toFixed(1)} is back within the threshold ${alarm.Threshold}`, readings: withMetric };
   } catch (error) {

@@ -9,6 +9,8 @@ export type Phase =
   | 'acting' | 'acted' | 'act-failed' | 'checked' | 'verified' | 'verification-failed' | 'rolled-back' | 'rollback-failed' | 'escalated' | 'completed'
   /** A periodic sweep: what it found, which incidents it started and which it deferred. */
   | 'swept'
+  /** CloudWatch suppressed or muted the alarm's actions: recorded, not acted on. */
+  | 'suppressed'
   /** A denial that joined its runbook's storm digest instead of paging on its own. */
   | 'digested'
   /** The storm digest page, on the chain of the incident that opened the digest. */

@@ -12,13 +12,15 @@ export const metrics = new Metrics({ namespace: 'Medic', serviceName: 'medic' })
  */
 
 /** How an execution ended for its incident: Complete's outcomes, Escalate's, and Validate's two early ends. */
-export type IncidentOutcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'rejected' | 'duplicate';
+export type IncidentOutcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'rejected' | 'duplicate' | 'suppressed';
 
 /** Why Admit denied, as a small fixed set: a dimension value, so never free text. */
 export type DenialReason = 'kill-switch' | 'change-freeze' | 'mode' | 'target-busy' | 'blast-radius' | 'rate-limit' | 'guard-unavailable';
 
 /** Names of the per-runbook counters published by {@link countFor} (dimension `runbook` only). */
-export type RunbookCounter = 'IncidentsReceived' | 'IncidentsAdmitted' | 'Actions' | 'VerificationsFailed' | 'Escalations';
+export type RunbookCounter = 'IncidentsReceived' | 'IncidentsAdmitted' | 'Actions' | 'VerificationsFailed' | 'Escalations'
+  /** Hand-typed inputs refused with a usage message: their executions fail without paging. */
+  | 'InputsRefused';
 
 /** Every metric name medic publishes. */
 export type MedicMetricName = RunbookCounter | 'Incidents' | 'Denials' | 'TimeToRemediate';

@@ -26,6 +26,11 @@ export interface TargetSpec {
    * runbook's plan must check it, and its IAM must be conditioned on it.
    */
   readonly allowedByTag?: { readonly key: string; readonly value: string };
+  /**
+   * The runbook verifies by reading the alarm's one metric (disk pruning): metric-math, anomaly
+   * detection, Metrics Insights and composite alarms are rejected at Validate.
+   */
+  readonly singleMetricAlarms?: boolean;
 }
 
 export interface AdmissionPolicy {
@@ -75,7 +80,8 @@ export interface ManualTargetField {
 /** An AWS service event that names its target in `resources`, e.g. ACM's `ACM Certificate Approaching Expiration`. */
 export interface EventTargetSpec {
   readonly source: string;
-  readonly detailType: string;
+  /** The detail types of `source` that start the runbook (one rule matches them all). */
+  readonly detailTypes: string[];
   /** Target type recorded on the incident, e.g. `acm-certificate`. */
   readonly type: string;
   /** Pattern the resource ARN must match. */
@@ -130,7 +136,12 @@ export interface Target {
   readonly dimensions: Record<string, string>;
 }
 
-export type IncidentStatus = 'received' | 'rejected' | 'duplicate';
+/**
+ * `rejected`: an event that cannot be acted on (escalated); `refused`: a hand-typed input that is
+ * not valid (the execution fails with a usage message, nobody is paged); `suppressed`: CloudWatch
+ * suppressed or muted the alarm's actions (recorded, nothing else).
+ */
+export type IncidentStatus = 'received' | 'rejected' | 'refused' | 'duplicate' | 'suppressed';
 
 export interface Incident {
   readonly incidentId: string;

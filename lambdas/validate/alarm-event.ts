@@ -7,7 +7,11 @@ export const MAX_EVENT_BYTES = 64 * 1024;
 const ALARM_ARN = /^arn:(aws|aws-cn|aws-us-gov):cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.{1,255})$/;
 
 export type ParsedAlarm =
-  | { readonly ok: true; readonly trigger: Trigger; readonly target: Target; readonly incidentId: string }
+  | {
+    readonly ok: true; readonly trigger: Trigger; readonly target: Target; readonly incidentId: string;
+    /** CloudWatch suppressed or muted the alarm's actions for this change: medic records it and does not act. */
+    readonly suppressed?: string;
+  }
   | { readonly ok: false; readonly reason: string };
 
 const reject = (reason: string): ParsedAlarm => ({ ok: false, reason });
@@ -27,23 +31,60 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Alarm metric dimensions, merged across the alarm's metrics; undefined values conflict. */
-function alarmDimensions(detail: Record<string, unknown>): { dims: Record<string, string>; conflict?: string } {
-  const dims: Record<string, string> = {};
+/** What kind of alarm the event describes (its `configuration`), and its metric dimensions merged across metrics; differing values conflict. */
+interface AlarmShape {
+  /**
+   * `metric`: one metric (`metricStat`); `math`: several metrics or an expression (metric math,
+   * anomaly detection); `insights`: a Metrics Insights query; `composite`: an alarm rule over other
+   * alarms (no metric, no dimension).
+   */
+  readonly kind: 'metric' | 'math' | 'insights' | 'composite';
+  readonly dims: Record<string, string>;
+  readonly conflict?: string;
+}
+
+function alarmShape(detail: Record<string, unknown>): AlarmShape {
   const configuration = isObject(detail.configuration) ? detail.configuration : {};
-  const metrics = Array.isArray(configuration.metrics) ? configuration.metrics : [];
+  if (typeof configuration.alarmRule === 'string') return { kind: 'composite', dims: {} };
+  const metrics = Array.isArray(configuration.metrics) ? configuration.metrics.filter(isObject) : [];
+  const dims: Record<string, string> = {};
   for (const metric of metrics) {
-    const stat = isObject(metric) && isObject(metric.metricStat) ? metric.metricStat : undefined;
+    const stat = isObject(metric.metricStat) ? metric.metricStat : undefined;
     const dimensions = stat && isObject(stat.metric) && isObject(stat.metric.dimensions) ? stat.metric.dimensions : {};
     for (const [name, value] of Object.entries(dimensions)) {
       if (typeof value !== 'string') continue;
       if (dims[name] !== undefined && dims[name] !== value) {
-        return { dims, conflict: `the alarm's metrics disagree on dimension ${name} ("${dims[name]}" vs "${value}")` };
+        return { kind: 'math', dims, conflict: `the alarm's metrics disagree on dimension ${name} ("${dims[name]}" vs "${value}")` };
       }
       dims[name] = value;
     }
   }
-  return { dims };
+  const insights = metrics.some((m) => typeof m.expression === 'string' && /\bSELECT\b/i.test(m.expression));
+  const kind = insights ? 'insights' : metrics.length === 1 && isObject(metrics[0].metricStat) ? 'metric' : 'math';
+  return { kind, dims };
+}
+
+const KIND_NAMES: Record<AlarmShape['kind'], string> = {
+  metric: 'a single-metric alarm', math: 'a metric-math or anomaly-detection alarm', insights: 'a Metrics Insights alarm', composite: 'a composite alarm',
+};
+
+/**
+ * CloudWatch tells in the event when the alarm's actions are not to run: a composite alarm's
+ * actions suppressor (`state.actionsSuppressedBy`: WaitPeriod, ExtensionPeriod or Alarm) or an
+ * alarm mute rule (`muteDetail`). medic honours both like the alarm's own actions would.
+ */
+function suppression(detail: Record<string, unknown>): string | undefined {
+  const state = isObject(detail.state) ? detail.state : {};
+  if (typeof state.actionsSuppressedBy === 'string' && state.actionsSuppressedBy) {
+    const why = typeof state.actionsSuppressedReason === 'string' ? `: ${state.actionsSuppressedReason.slice(0, 300)}` : '';
+    return `the alarm's actions are suppressed (${state.actionsSuppressedBy})${why}`;
+  }
+  const mute = detail.muteDetail;
+  if (mute !== undefined && mute !== null && !(isObject(mute) && Object.keys(mute).length === 0)) {
+    const rule = isObject(mute) ? (mute.muteRuleName ?? mute.muteRuleArn ?? mute.ruleName) : undefined;
+    return `the alarm is muted${typeof rule === 'string' ? ` by rule ${rule.slice(0, 200)}` : ''}`;
+  }
+  return undefined;
 }
 
 function render(template: string, values: Record<string, string>): string {
@@ -91,22 +132,32 @@ export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAla
   const at = Date.parse(timestamp.replace(/\+0000$/, 'Z'));
   if (!timestamp || Number.isNaN(at)) return reject(`the alarm state timestamp "${timestamp}" is not a date`);
 
-  const { dims, conflict } = alarmDimensions(detail);
+  const { kind, dims, conflict } = alarmShape(detail);
   if (conflict) return reject(conflict);
   const spec = runbook.target;
   if (!spec) return reject(`runbook ${runbook.name} is not started by alarms`);
+  // Verification that reads the alarm's own metric cannot prove anything for other kinds: refuse before acting.
+  if (spec.singleMetricAlarms && kind !== 'metric') {
+    return reject(`alarm ${alarmName} is ${KIND_NAMES[kind]}; runbook ${runbook.name} verifies by reading the alarm's one metric, so it acts only on single-metric alarms`);
+  }
   const wanted = Object.keys(spec.dimensions);
   const missing = wanted.filter((name) => dims[name] === undefined);
   const alias = spec.aliases?.find((a) => Object.entries(a.dimensions).every(([name, value]) => dims[name] === value));
+  const present = Object.entries(dims).map(([name, value]) => `${name}=${value.slice(0, 200)}`).join(', ');
   let values: Record<string, string>;
   if (missing.length > 0 && alias) {
     values = { ...alias.target };
   } else if (missing.length === 0) {
     values = Object.fromEntries(wanted.map((name) => [name, dims[name]]));
-  } else if (missing.length === wanted.length && spec.allowed.length === 1) {
+  } else if (missing.length === wanted.length && spec.allowed.length === 1 && kind === 'metric' && present === '') {
+    // Only a single-metric alarm with no dimension at all says nothing about which resource it watches.
     values = { ...spec.allowed[0] };
+  } else if (present) {
+    return reject(`the alarm has no ${missing.join(', ')} dimension; its dimensions (${present}) name another resource${spec.aliases ? ' or an unmapped one' : ''}, `
+      + `so runbook ${runbook.name} does not guess its target`);
   } else {
-    return reject(`the alarm has no ${missing.join(', ')} dimension, and runbook ${runbook.name} has no single configured target to fall back on`);
+    return reject(`the alarm (${KIND_NAMES[kind]}) has no ${missing.join(', ')} dimension, and runbook ${runbook.name} falls back to its single configured target `
+      + 'only for a single-metric alarm without dimensions');
   }
   for (const name of wanted) {
     if (!new RegExp(`^(?:${spec.dimensions[name]})$`).test(values[name])) {
@@ -133,5 +184,6 @@ export function parseAlarmEvent(event: unknown, runbook: RunbookSpec): ParsedAla
     dimensions: values,
   };
   const digest = sha256Hex(`${runbook.name}|${alarmArn}|${timestamp}`).slice(0, 12);
-  return { ok: true, trigger, target, incidentId: `${runbook.name}-${compactTime(trigger.at)}-${digest}` };
+  const suppressed = suppression(detail);
+  return { ok: true, trigger, target, incidentId: `${runbook.name}-${compactTime(trigger.at)}-${digest}`, ...(suppressed ? { suppressed } : {}) };
 }

@@ -5,7 +5,7 @@ import { record } from '../shared/record';
 import { platformSettings } from '../shared/settings';
 import type { Incident, WorkflowState } from '../shared/types';
 import { InvalidStateError } from '../shared/errors';
-import { parseEvent } from './parse';
+import { inputKind, parseEvent } from './parse';
 
 /**
  * How long a claimed incident id stays claimed: longer than every redelivery (EventBridge retries
@@ -61,9 +61,12 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
 
   if (!parsed.ok || stale) {
     const reason = parsed.ok ? stale! : parsed.reason;
+    // A mistyped hand start (the console's default input, a typo) is told to whoever started it, not paged.
+    const refused = !parsed.ok && inputKind(state.event, runbook) === 'manual';
+    if (refused) countFor(runbook.name, 'InputsRefused');
     const incident: Incident = {
       incidentId: `${runbook.name}-rejected-${execution.name}`,
-      status: 'rejected',
+      status: refused ? 'refused' : 'rejected',
       runbook: runbook.name,
       mode: runbook.mode,
       reason,
@@ -73,6 +76,21 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
     logger.warn('event rejected', { reason });
     countIncident(runbook.name, 'rejected');
     await record({ ...state, incident }, 'rejected', actor, { reason, eventPreview: preview(state.event) });
+    return incident;
+  }
+
+  if ('suppressed' in parsed && parsed.suppressed) {
+    const incident: Incident = {
+      incidentId: `${parsed.incidentId}.suppressed.${execution.name}`,
+      status: 'suppressed',
+      runbook: runbook.name,
+      mode: runbook.mode,
+      trigger: parsed.trigger,
+      target: parsed.target,
+      reason: `${parsed.suppressed}: medic does not act, as the alarm's own actions do not`,
+    };
+    countIncident(runbook.name, 'suppressed');
+    await record({ ...state, incident }, 'suppressed', actor, { reason: incident.reason, trigger: parsed.trigger, target: parsed.target });
     return incident;
   }
 

@@ -8,8 +8,25 @@ const MAX_REASON_CHARS = 500;
 /** Set by the runbook's own schedule; any other value is refused. */
 const SCHEDULE_MARKER = 'schedule';
 
+/**
+ * Boolean keys a runbook kind accepts besides the common ones, each validated like `dryRun`
+ * (exactly true or false). Only these kinds accept them; anywhere else they are unknown keys.
+ * `allowPendingReboot`: the failover drill may go ahead although a reboot (or failover) would
+ * apply parameter-group changes waiting in `pending-reboot`.
+ */
+const RUNBOOK_INPUT_FLAGS: Readonly<Record<string, readonly ManualInputFlag[]>> = {
+  'rds-failover-drill': ['allowPendingReboot'],
+};
+export type ManualInputFlag = 'allowPendingReboot';
+
+/**
+ * The trigger of a manual run. A runbook-specific flag given as `true` rides on it, so it is
+ * part of the incident (and of its `received` ledger entry) from Validate on.
+ */
+export type ManualTrigger = Trigger & { readonly [F in ManualInputFlag]?: true };
+
 export type ParsedManualInput =
-  | { readonly ok: true; readonly trigger: Trigger; readonly target: Target; readonly incidentId: string; readonly dryRun: boolean }
+  | { readonly ok: true; readonly trigger: ManualTrigger; readonly target: Target; readonly incidentId: string; readonly dryRun: boolean }
   | { readonly ok: false; readonly reason: string };
 
 const reject = (reason: string): ParsedManualInput => ({ ok: false, reason });
@@ -18,17 +35,20 @@ const reject = (reason: string): ParsedManualInput => ({ ok: false, reason });
  * Reads the input of a runbook started by hand or by its schedule, e.g.
  * `{ "dbInstanceIdentifier": "orders-db", "reason": "quarterly drill", "dryRun": true }`.
  * Exactly one target field, from the runbook's allow-list; unknown keys are refused so a typo
- * (`"dryrun"`) cannot silently turn a rehearsal into the real thing.
+ * (`"dryrun"`) cannot silently turn a rehearsal into the real thing. A runbook kind's own flags
+ * (the drill's `"allowPendingReboot"`) are accepted for that kind only, as true or false.
  */
 export function parseManualInput(input: unknown, runbook: RunbookSpec, execution: ExecutionInfo): ParsedManualInput {
   const fields = runbook.manualTargets ?? {};
   const fieldNames = Object.keys(fields);
-  const usage = `give exactly one of ${fieldNames.map((f) => `"${f}"`).join(' or ')}, optionally "reason" (text) and "dryRun" (true/false)`;
+  const flags = RUNBOOK_INPUT_FLAGS[runbook.kind] ?? [];
+  const optional = ['"reason" (text)', '"dryRun" (true/false)', ...flags.map((f) => `"${f}" (true/false)`)];
+  const usage = `give exactly one of ${fieldNames.map((f) => `"${f}"`).join(' or ')}, optionally ${optional.slice(0, -1).join(', ')} and ${optional[optional.length - 1]}`;
   const tooLarge = sizeProblem(input, 'the input', MAX_INPUT_BYTES);
   if (tooLarge) return reject(tooLarge);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return reject(`the input must be a JSON object: ${usage}`);
   const values = input as Record<string, unknown>;
-  const known = new Set([...fieldNames, 'reason', 'dryRun', 'trigger']);
+  const known = new Set<string>([...fieldNames, 'reason', 'dryRun', 'trigger', ...flags]);
   const unknown = Object.keys(values).filter((k) => !known.has(k));
   if (unknown.length > 0) return reject(`unknown input key(s) ${unknown.map((k) => `"${k}"`).join(', ')}: ${usage}`);
 
@@ -42,6 +62,8 @@ export function parseManualInput(input: unknown, runbook: RunbookSpec, execution
   }
   if (!spec.allowed.includes(id) && !spec.allowedByTag) return reject(`${spec.type} ${id} is not in runbook ${runbook.name}'s allow-list (${spec.allowed.join(', ') || 'empty'})`);
   if (values.dryRun !== undefined && typeof values.dryRun !== 'boolean') return reject('"dryRun" must be true or false (without quotes)');
+  const badFlag = flags.find((f) => values[f] !== undefined && typeof values[f] !== 'boolean');
+  if (badFlag) return reject(`"${badFlag}" must be true or false (without quotes)`);
   if (values.reason !== undefined && (typeof values.reason !== 'string' || values.reason.length > MAX_REASON_CHARS)) {
     return reject(`"reason" must be text of at most ${MAX_REASON_CHARS} characters`);
   }
@@ -49,7 +71,7 @@ export function parseManualInput(input: unknown, runbook: RunbookSpec, execution
 
   const scheduled = values.trigger === SCHEDULE_MARKER;
   const at = new Date(Date.parse(execution.startedAt) || Date.now()).toISOString();
-  const trigger: Trigger = {
+  const trigger: ManualTrigger = {
     kind: scheduled ? 'schedule' : 'manual',
     source: execution.id,
     name: scheduled ? 'schedule' : 'manual start',
@@ -57,6 +79,7 @@ export function parseManualInput(input: unknown, runbook: RunbookSpec, execution
     reason: values.reason as string | undefined,
     // Step Functions does not tell a task who started the execution; CloudTrail's StartExecution event does.
     startedBy: scheduled ? 'schedule' : `an operator (see the StartExecution event of ${execution.name} in CloudTrail)`,
+    ...Object.fromEntries(flags.filter((f) => values[f] === true).map((f) => [f, true as const])),
   };
   const target: Target = {
     type: spec.type,

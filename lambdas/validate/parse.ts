@@ -14,9 +14,17 @@ function readsAsManualInput(event: unknown, runbook: RunbookSpec): boolean {
   return typeof event === 'object' && event !== null && !Array.isArray(event) && !('detail-type' in event);
 }
 
+/** Which parser reads a workflow's input: its shape and the runbook decide. */
+export function inputKind(event: unknown, runbook: RunbookSpec): 'service-event' | 'manual' | 'alarm' {
+  if (isRunbookServiceEvent(event, runbook)) return 'service-event';
+  return readsAsManualInput(event, runbook) ? 'manual' : 'alarm';
+}
+
 /** Reads a workflow's input with the parser its shape and the runbook call for. Pure: Escalate uses it too when the ledger is down. */
 export function parseEvent(event: unknown, runbook: RunbookSpec, execution: ExecutionInfo): ParsedAlarm | ParsedManualInput {
-  if (isRunbookServiceEvent(event, runbook)) return parseResourceEvent(event, runbook);
-  if (readsAsManualInput(event, runbook)) return parseManualInput(event, runbook, execution);
-  return parseAlarmEvent(event, runbook);
+  switch (inputKind(event, runbook)) {
+    case 'service-event': return parseResourceEvent(event, runbook);
+    case 'manual': return parseManualInput(event, runbook, execution);
+    default: return parseAlarmEvent(event, runbook);
+  }
 }

@@ -15,10 +15,11 @@ export function isRunbookServiceEvent(event: unknown, runbook: RunbookSpec): boo
 
 /**
  * Reads an AWS service event that names its target in `resources`, such as ACM's
- * `ACM Certificate Approaching Expiration`: the right source and detail type, this account and
- * region, exactly one resource matching the ARN pattern and the allow-list (or, with a tag
- * allow-list, any such resource: the runbook checks the tag before acting). The incident id is
- * derived from runbook, resource and event time, so a redelivered event is a duplicate.
+ * `ACM Certificate Approaching Expiration` or `ACM Certificate Renewal Action Required`: the
+ * runbook's source and one of its detail types, this account and region, exactly one resource
+ * matching the ARN pattern and the allow-list (or, with a tag allow-list, any such resource: the
+ * runbook checks the tag before acting). The trigger is named by the event's own detail type. The
+ * incident id is derived from runbook, resource and event time, so a redelivered event is a duplicate.
  */
 export function parseResourceEvent(event: unknown, runbook: RunbookSpec): ParsedAlarm {
   const spec = runbook.eventTarget;
@@ -27,8 +28,10 @@ export function parseResourceEvent(event: unknown, runbook: RunbookSpec): Parsed
   const tooLarge = sizeProblem(event, 'the event', MAX_EVENT_BYTES);
   if (tooLarge) return reject(tooLarge);
   if (!isObject(event)) return reject('the event is not a JSON object');
-  if (event.source !== spec.source || event['detail-type'] !== spec.detailType) {
-    return reject(`not a ${spec.detailType} event (source "${String(event.source)}", detail-type "${String(event['detail-type'])}")`);
+  const detailType = event['detail-type'];
+  if (event.source !== spec.source || typeof detailType !== 'string' || !spec.detailTypes.includes(detailType)) {
+    return reject(`not a ${spec.detailTypes.map((t) => `"${t}"`).join(' or ')} event of ${spec.source} `
+      + `(source ${JSON.stringify(String(event.source)).slice(0, 200)}, detail-type ${JSON.stringify(String(detailType)).slice(0, 200)})`);
   }
   if (event.account !== runbook.account) return reject(`the event is from account ${String(event.account)}; runbook ${runbook.name} acts only in ${runbook.account}`);
   if (event.region !== runbook.region) return reject(`the event is from region ${String(event.region)}; runbook ${runbook.name} acts only in ${runbook.region}`);
@@ -48,7 +51,7 @@ export function parseResourceEvent(event: unknown, runbook: RunbookSpec): Parsed
   const trigger: Trigger = {
     kind: 'event',
     source: spec.source,
-    name: spec.detailType,
+    name: detailType,
     at,
     reason: describeDetail(detail),
   };

@@ -3,7 +3,7 @@ import { inert, inertJson } from '../../lambdas/shared/inert-text';
 import type { LedgerEntry, Phase } from '../../lambdas/shared/ledger';
 
 /** How an incident ended, derived from its entries by {@link outcomeOf}; `--outcome` takes these. */
-export type LedgerOutcome = Outcome | 'escalated' | 'rejected' | 'denied' | 'duplicate';
+export type LedgerOutcome = Outcome | 'escalated' | 'rejected' | 'denied' | 'duplicate' | 'suppressed';
 /** What list shows when no outcome applies yet: `open` (running, or stopped before recording an end), `swept` (a sweep's own record). */
 export type ShownOutcome = LedgerOutcome | 'open' | 'swept';
 
@@ -12,11 +12,11 @@ const PHASE_SET: Record<Phase, true> = {
   'received': true, 'rejected': true, 'duplicate': true, 'admitted': true, 'denied': true, 'planned': true, 'deferred': true,
   'approval-requested': true, 'approved': true, 'approval-rejected': true, 'approval-expired': true,
   'acting': true, 'acted': true, 'act-failed': true, 'checked': true, 'verified': true, 'verification-failed': true,
-  'rolled-back': true, 'rollback-failed': true, 'escalated': true, 'completed': true, 'swept': true, 'digested': true, 'digest-sent': true,
+  'rolled-back': true, 'rollback-failed': true, 'escalated': true, 'completed': true, 'swept': true, 'digested': true, 'digest-sent': true, 'suppressed': true,
 };
 const OUTCOME_SET: Record<LedgerOutcome, true> = {
   'resolved': true, 'observed': true, 'deferred': true, 'no-action-needed': true,
-  'escalated': true, 'rejected': true, 'denied': true, 'duplicate': true,
+  'escalated': true, 'rejected': true, 'denied': true, 'duplicate': true, 'suppressed': true,
 };
 const FINISH_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['resolved', 'observed', 'deferred', 'no-action-needed']);
 
@@ -70,7 +70,7 @@ export function summarizeIncident(entries: LedgerEntry[]): IncidentSummary {
  */
 export function outcomeOf(entries: LedgerEntry[]): ShownOutcome {
   const has = (phase: Phase) => entries.some((e) => e.phase === phase);
-  for (const refusal of ['rejected', 'duplicate', 'denied'] as const) if (has(refusal)) return refusal;
+  for (const refusal of ['rejected', 'duplicate', 'suppressed', 'denied'] as const) if (has(refusal)) return refusal;
   const completed = entries.filter((e) => e.phase === 'completed').pop();
   const recorded = completed && recordedOutcome(completed.detail);
   if (recorded) return recorded;

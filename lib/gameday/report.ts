@@ -54,6 +54,7 @@ export function outcomeOf(entries: LedgerEntry[]): Outcome {
   const phases = new Set(entries.map((e) => e.phase));
   if (phases.has('duplicate')) return 'duplicate';
   if (phases.has('rejected')) return 'rejected';
+  if (phases.has('suppressed')) return 'suppressed';
   if (phases.has('denied')) return 'denied';
   if (phases.has('escalated')) return 'escalated';
   if (phases.has('deferred')) return 'deferred';
@@ -86,6 +87,7 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
     }
     case 'rejected': return [`${at} REJECT ${oneLine(d.reason)}`];
     case 'duplicate': return [`${at} DUPLICATE delivery of ${shown(d.incidentId)} (already handled)`];
+    case 'suppressed': return [`${at} SUPPRESSED ${oneLine(d.reason)}`];
     case 'admitted': return [`${at} ADMIT all guards passed`];
     case 'denied': return [`${at} DENY ${oneLine(d.reason)}`];
     case 'planned': return [`${at} PLAN ${shown(d.decision)}: ${oneLine(d.wouldAct ? `would ${d.wouldAct}` : d.decision === 'act' ? d.summary : d.reason)}`];

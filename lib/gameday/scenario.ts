@@ -59,8 +59,8 @@ export type Fault =
   | { readonly kind: 'api'; readonly operation: string; readonly error: string; readonly times: number }
   | { readonly kind: 'dynamodb-unavailable'; readonly from: number; readonly for: number };
 
-export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'denied' | 'rejected' | 'duplicate' | 'incomplete';
-export const OUTCOMES: readonly Outcome[] = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'denied', 'rejected', 'duplicate', 'incomplete'];
+export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'denied' | 'rejected' | 'duplicate' | 'suppressed' | 'incomplete';
+export const OUTCOMES: readonly Outcome[] = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'denied', 'rejected', 'duplicate', 'suppressed', 'incomplete'];
 
 export interface Expectations {
   /** Incidents by runbook and outcome: `count` of them (default: at least one... exactly `count` when given). */

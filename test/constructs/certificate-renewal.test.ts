@@ -4,12 +4,14 @@ import * as path from 'node:path';
 import { App, Duration, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { CertificateRenewalRunbook, type CertificateRenewalRunbookProps } from '../../lib/certificate-renewal-runbook';
 import { parseConfig, type MedicConfig } from '../../lib/config';
 import { MedicStack } from '../../lib/medic-stack';
 import { MedicPlatform } from '../../lib/platform';
+import { Runbook } from '../../lib/runbook';
 import { TemplateResolver, stateMachineId } from '../../lib/local/template-workflow';
 import { ACCOUNT, REGION, alarmArn, certificateArn, synthStack, testConfig } from '../support/synth';
 
@@ -21,6 +23,10 @@ const ZONE = 'Z0123456789EXAMPLE';
 const ZONE_ARN = `arn:\${AWS::Partition}:route53:::hostedzone/${ZONE}`;
 const CERTIFICATES = [certificateArn(1), certificateArn(2)];
 const TAG = { key: 'medic:renew', value: 'true' };
+/** ACM's events the runbook starts on, as named in https://docs.aws.amazon.com/acm/latest/userguide/supported-events.html. */
+const ACM_DETAIL_TYPES = ['ACM Certificate Approaching Expiration', 'ACM Certificate Renewal Action Required'];
+/** SearchCertificates (the only read that says whether a certificate was exported) has no resource-level permission: pinned to the region. */
+const SEARCH_GRANT = { Effect: 'Allow', Action: 'acm:SearchCertificates', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': REGION } } };
 
 const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 /** Renders `Fn::Join` ARNs with `${Ref}` placeholders. */
@@ -104,10 +110,11 @@ describe('IAM of the step handler (cert-renewal, auto)', () => {
     expect(reads.map((s) => asList(s.Resource))).toEqual([CERTIFICATES]);
   });
 
-  test('no ACM or Route 53 action on any wildcard resource; "*" is only for X-Ray', () => {
+  test('no ACM or Route 53 action on any wildcard resource but SearchCertificates, pinned to the region; otherwise "*" is only for X-Ray', () => {
     const acmOrRoute53 = statements.filter((s) => asList(s.Action).some((a) => /^(acm|route53):/.test(String(a))));
-    expect(acmOrRoute53.flatMap((s) => asList(s.Resource).map(text)).filter((r) => r.includes('*'))).toEqual([]);
-    const onStar = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action));
+    const onWildcard = acmOrRoute53.filter((s) => asList(s.Resource).map(text).some((r) => r.includes('*')));
+    expect(onWildcard).toEqual([SEARCH_GRANT]);
+    const onStar = statements.filter((s) => asList(s.Resource).includes('*') && s.Condition === undefined).flatMap((s) => asList(s.Action));
     expect(onStar.length).toBeGreaterThan(0);
     expect(onStar.filter((a) => !String(a).startsWith('xray:'))).toEqual([]);
   });
@@ -152,6 +159,8 @@ describe('IAM by mode and options', () => {
     expect(withAction(statements, 'acm:DescribeCertificate').map((s) => asList(s.Resource))).toEqual([[certificateArn(1)]]);
     expect(withAction(statements, 'acm:ListTagsForCertificate').map((s) => asList(s.Resource))).toEqual([[certificateArn(1)]]);
     expect(withAction(statements, 'route53:ListResourceRecordSets').map((s) => asList(s.Resource).map(text))).toEqual([[ZONE_ARN]]);
+    // Plan reads whether a private certificate was exported in every mode (an observed plan says what it would do).
+    expect(withAction(statements, 'acm:SearchCertificates')).toEqual([SEARCH_GRANT]);
   });
 
   test('without resendValidationEmail, auto mode renews but may not resend validation emails', () => {
@@ -174,7 +183,7 @@ describe('IAM by mode and options', () => {
     test('the ACM event rule has no resources filter: tag-allowed certificates cannot be listed', () => {
       const rules = acmRules(tagged);
       expect(rules).toHaveLength(1);
-      expect(rules[0].Properties.EventPattern).toEqual({ source: ['aws.acm'], 'detail-type': ['ACM Certificate Approaching Expiration'] });
+      expect(rules[0].Properties.EventPattern).toEqual({ source: ['aws.acm'], 'detail-type': ACM_DETAIL_TYPES });
     });
   });
 });
@@ -188,15 +197,34 @@ describe('triggers', () => {
     RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 7200 },
   });
 
-  test('the ACM expiry event rule matches the two configured certificates and starts the workflow, with a dead-letter queue and retries', () => {
+  test('one ACM rule, for the expiry and the renewal-action-required events of the two configured certificates, starts the workflow, with a dead-letter queue and retries', () => {
     expect(acmRules(resources)).toHaveLength(1);
     const rule = resources[logicalId(runbook.eventRule!)];
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.acm'],
-      'detail-type': ['ACM Certificate Approaching Expiration'],
+      'detail-type': ACM_DETAIL_TYPES,
       resources: CERTIFICATES,
     });
     expect(rule.Properties.Targets).toEqual([target]);
+    expect(rule.Properties.Description).toBe(`medic: ${ACM_DETAIL_TYPES.join(', ')} events for runbook cert-renewal`);
+  });
+
+  test('the runbook\'s spec lists the same detail types, so Validate accepts what the rule delivers', () => {
+    const spec = definitionOf(resources, machineId).States['Load runbook settings'].Parameters.runbook;
+    expect(spec.eventTarget).toMatchObject({ source: 'aws.acm', detailTypes: ACM_DETAIL_TYPES });
+    expect(spec.eventTarget.detailType).toBeUndefined();
+  });
+
+  test('a service event target without a detail type is a synth error (a rule on the whole source would start it for every event)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const s = new Stack(app, 'NoDetailTypes', { env: { account: ACCOUNT, region: REGION } });
+    const platform = new MedicPlatform(s, 'Platform', {});
+    const stepFunction = new lambda.Function(s, 'Steps', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
+    const eventTarget = { source: 'aws.acm', type: 'acm-certificate', arnPattern: 'arn:aws:acm:.*', allowed: [certificateArn(1)] };
+    expect(() => new Runbook(s, 'Empty', { platform, name: 'no-types', kind: 'test', stepFunction, reversible: false, eventTarget: { ...eventTarget, detailTypes: [] } }))
+      .toThrow(/runbook no-types: eventTarget\.detailTypes must list at least one detail type of aws\.acm/);
+    expect(() => new Runbook(s, 'Blank', { platform, name: 'blank-type', kind: 'test', stepFunction, reversible: false, eventTarget: { ...eventTarget, detailTypes: [''] } }))
+      .toThrow(/eventTarget\.detailTypes must list at least one detail type/);
   });
 
   test('the alarm rule matches exactly the attached alarm going to ALARM', () => {
@@ -225,6 +253,16 @@ describe('the state machine', () => {
     expect(spec.verification).toEqual({ initialDelaySeconds: 120, intervalSeconds: 900, maxChecks: 8, requiredConsecutiveSuccesses: 1 });
     expect(definition.States['Wait before verifying'].Seconds).toBe(120);
     expect(definition.States['Wait between checks'].Seconds).toBe(900);
+  });
+
+  // ACM's expiry events start 45 days before expiry for private and imported certificates, 30 for
+  // public ones (supported-events.html): without renewWithinDays the handler applies those per type.
+  test('without renewWithinDays the options carry none (the handler\'s window by type applies); with it, that many days for every type', () => {
+    expect(spec.options).not.toHaveProperty('renewWithinDays');
+    const entry = { ...testConfig.runbooks.certificateRenewal![0], renewWithinDays: 40 };
+    const set = synthStack({ ...testConfig, runbooks: { certificateRenewal: [entry] } });
+    const setSpec = definitionOf(resourcesOf(set.template), stateMachineId(set.stack, 'cert-renewal')).States['Load runbook settings'].Parameters.runbook;
+    expect(setSpec.options.renewWithinDays).toBe(40);
   });
 
   test('the certificate ARN patterns pin the stack\'s account and region', () => {

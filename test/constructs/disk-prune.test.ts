@@ -101,6 +101,11 @@ describe('the fleet variant', () => {
     ]);
   });
 
+  test('reads on "*" only, those without resource-level permissions: GetCommandInvocation for summaries ListCommandInvocations cut', () => {
+    const onStar = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action)).filter((a) => !String(a).startsWith('xray:'));
+    expect(onStar.sort()).toEqual(['cloudwatch:GetMetricData', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:ListCommands']);
+  });
+
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'FleetGuards', { env: { account: ACCOUNT, region: REGION } });
   const platform = new MedicPlatform(stack, 'Platform');

@@ -272,15 +272,24 @@ describe('the orders-drill step handler (RDS failover drill)', () => {
   const own = grantsOfRole(drillRole);
   const instanceArn = arn('rds', 'db:orders-db');
   const clusterArn = arn('rds', 'cluster:orders-aurora');
+  /** The configured target reader of orders-aurora (testConfig targetReaders). */
+  const targetReaderArn = arn('rds', `db:${drill.targetReaders!['orders-aurora']}`);
   const MUTATING_RDS = ['rds:RebootDBInstance', 'rds:FailoverDBCluster', 'rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:StopDBInstance'];
 
   test.each([
     ['rds:DescribeDBInstances', instanceArn], ['rds:RebootDBInstance', instanceArn],
-    ['rds:DescribeDBClusters', clusterArn], ['rds:FailoverDBCluster', clusterArn],
-  ])('%s only on %s', (action, resource) => {
+    ['rds:DescribeDBClusters', clusterArn],
+    // FailoverDBCluster with TargetDBInstanceIdentifier names the reader too: granted on it as well (issue 13, item 13).
+    ['rds:FailoverDBCluster', `${clusterArn} and ${targetReaderArn}`],
+  ])('%s only on %s', (action, expected) => {
     const found = grantsOf(action, own);
     expect(found.length).toBeGreaterThan(0);
-    expect([...new Set(found.flatMap((g) => g.resources))]).toEqual([resource]);
+    expect([...new Set(found.flatMap((g) => g.resources))].sort()).toEqual(expected.split(' and ').sort());
+  });
+
+  test('the target reader\'s db ARN carries FailoverDBCluster only (not a reboot or describe of an instance outside dbInstances)', () => {
+    const onReader = own.filter((g) => g.resources.includes(targetReaderArn));
+    expect(onReader.flatMap((g) => g.actions)).toEqual(['rds:FailoverDBCluster']);
   });
 
   test('only the drill may call a mutating RDS action, and nowhere on "*"', () => {

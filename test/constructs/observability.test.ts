@@ -24,7 +24,7 @@ const runbooks = [
   selfAlarms: r.runbook.selfAlarms,
 }));
 
-const OUTCOMES = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'rejected', 'duplicate'];
+const OUTCOMES = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'rejected', 'duplicate', 'suppressed'];
 const REASONS = ['kill-switch', 'change-freeze', 'mode', 'target-busy', 'blast-radius', 'rate-limit', 'guard-unavailable'];
 
 // ---- dashboard ------------------------------------------------------------------------------
@@ -174,7 +174,8 @@ describe.each(runbooks)('self-alarms of runbook $name', ({ name, stateMachine, s
     expectSelfAlarm(alarm);
     const queries = alarm.props.Metrics as Array<{ Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: Record<string, any> }>;
     const expression = queries.find((q) => q.Expression)!;
-    expect(expression).toMatchObject({ Expression: 'FILL(failed, 0) - FILL(escalations, 0)' });
+    // A refused hand-typed input fails its execution on purpose and is counted as InputsRefused.
+    expect(expression).toMatchObject({ Expression: 'FILL(failed, 0) - FILL(escalations, 0) - FILL(refused, 0)' });
     expect(expression.ReturnData ?? true).toBe(true);
     const stat = (id: string) => queries.find((q) => q.Id === id)!.MetricStat!;
     expect(stat('failed')).toEqual({
@@ -184,6 +185,11 @@ describe.each(runbooks)('self-alarms of runbook $name', ({ name, stateMachine, s
     });
     expect(stat('escalations')).toEqual({
       Metric: { Namespace: 'Medic', MetricName: 'Escalations', Dimensions: [{ Name: 'runbook', Value: name }] },
+      Period: 300,
+      Stat: 'Sum',
+    });
+    expect(stat('refused')).toEqual({
+      Metric: { Namespace: 'Medic', MetricName: 'InputsRefused', Dimensions: [{ Name: 'runbook', Value: name }] },
       Period: 300,
       Stat: 'Sum',
     });

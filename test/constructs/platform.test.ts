@@ -240,7 +240,7 @@ describe('backstops: paths that never reach the Escalate state still reach a hum
       // Executions that escalated end in the Fail state "Escalated" (error Medic.Escalated) and already paged.
       expect(rule.Properties.EventPattern.detail.$or).toEqual([
         { status: ['TIMED_OUT', 'ABORTED'] },
-        { status: ['FAILED'], error: [{ 'anything-but': ['Medic.Escalated'] }] },
+        { status: ['FAILED'], error: [{ 'anything-but': ['Medic.Escalated', 'Medic.InputRefused'] }] },
       ]);
       expect(rule.Properties.EventPattern.detail.stateMachineArn).toEqual([{ Ref: expect.stringMatching(/Workflow/) }]);
       expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { Ref: topicId } })]);

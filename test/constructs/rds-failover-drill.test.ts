@@ -27,6 +27,7 @@ describe('the drill state machine', () => {
     const comment = JSON.parse((properties.DefinitionString['Fn::Join'][1] as unknown[]).filter((p) => typeof p === 'string').join('').replace(/TOKEN/g, '')).Comment;
     expect(comment).toMatch(/\{"dbInstanceIdentifier": "orders-db"\} or \{"dbClusterIdentifier": "orders-aurora"\}/);
     expect(comment).toMatch(/"dryRun": true/);
+    expect(comment).toMatch(/"allowPendingReboot": true \(go ahead although parameter changes wait in pending-reboot/);
   });
 
   test('is started by hand: its settings carry the typed-input allow-lists, and no alarm rule targets it', () => {
@@ -116,6 +117,29 @@ describe('synth-time guards', () => {
     ['a guard recovery time over 15 minutes', { guardRecoveryTime: Duration.minutes(16) }, /guardRecoveryTime must be at most 15 minutes/],
   ])('%s is a synth error', (_, overrides, message) => {
     expect(build(overrides)).toThrow(message);
+  });
+
+  test('FailoverDBCluster is also granted on each configured target reader\'s db ARN (and only when the drill may act)', () => {
+    /** The drill's RDS statements, synthesized in a stack of its own (the shared one is synthesized last). */
+    const rdsStatements = (overrides: Partial<RdsFailoverDrillProps>) => {
+      const own = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DrillReaders', { env: { account: ACCOUNT, region: REGION } });
+      new RdsFailoverDrill(own, 'Drill', { platform: new MedicPlatform(own, 'Platform'), dbClusters: ['c1', 'c2'], targetReaders: { c1: 'c1-reader', c2: 'c2-reader' }, ...overrides });
+      return Object.values(Template.fromStack(own).findResources('AWS::IAM::Policy'))
+        .flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
+        .map((st) => ({ actions: ([] as string[]).concat(st.Action), resources: ([] as unknown[]).concat(st.Resource).map((r) => JSON.stringify(r)) }))
+        .filter((st) => st.actions.some((a) => a.startsWith('rds:')));
+    };
+    const failover = rdsStatements({ mode: 'auto' }).filter((st) => st.actions.includes('rds:FailoverDBCluster'));
+    const resources = failover.flatMap((st) => st.resources).join(' ');
+    expect(resources).toMatch(/:cluster:c1"/);
+    expect(resources).toMatch(/:cluster:c2"/);
+    const readerStatement = failover.find((st) => st.resources.some((r) => r.includes(':db:')))!;
+    expect(readerStatement.actions).toEqual(['rds:FailoverDBCluster']);
+    expect(readerStatement.resources.join(' ')).toMatch(/:db:c1-reader".*:db:c2-reader"/);
+    expect(readerStatement.resources).toHaveLength(2);
+    const observe = rdsStatements({ mode: 'observe' });
+    expect(observe.flatMap((st) => st.actions).filter((a) => /Failover|Reboot/.test(a))).toEqual([]);
+    expect(observe.flatMap((st) => st.resources).join(' ')).not.toMatch(/:db:c1-reader/);
   });
 
   test('a drill cannot be attached to an alarm', () => {

@@ -1,4 +1,4 @@
-import { ACMClient, DescribeCertificateCommand, RenewCertificateCommand } from '@aws-sdk/client-acm';
+import { ACMClient, DescribeCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand } from '@aws-sdk/client-acm';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
@@ -68,6 +68,36 @@ describe('disk prune scenarios', () => {
     expect(line(r, /VERIFY success/)).toMatch(/^03:19:00 VERIFY success: freed 32\.0 MB \(12 file\(s\)\) across 3 instance\(s\); disk_used_percent 72\.0 is back/);
     expect(line(r, /RESOLVED/)).toBe('03:20:00 RESOLVED in 3m00s (simulated)');
   }, 120_000);
+
+  test('disk-prune-fleet-undelivered: one member never receives the command; the others are pruned and the metric is back, so resolved, reporting the member not reached', async () => {
+    const r = await run('disk-prune-fleet-undelivered.yaml');
+    expect(r.failures).toEqual([]);
+    expect(r.passed).toBe(true);
+    expect(r.incidents.map((i) => [i.runbook, i.outcome])).toEqual([['web-fleet-disk-prune', 'resolved']]);
+    expect(operations(r)).toEqual(['ssm:SendCommand']);
+    // Checked at once: Run Command does not list a command for its first seconds.
+    expect(line(r, /VERIFY pending/)).toMatch(/^03:17:00 VERIFY pending: command \S+ not listed yet$/);
+    // The offline member holds the command InProgress (Delayed) until it expires: 300 s delivery timeout + the document's 600 s.
+    expect(line(r, /VERIFY pending: fleet command InProgress: 3 of 4/)).toBe('03:19:00 VERIFY pending: fleet command InProgress: 3 of 4 done (x13, until 03:31:00)');
+    // 12 + 12 + 200 MiB: the 200 MiB summary (67 files, 40 listed) was cut in ListCommandInvocations and read with GetCommandInvocation.
+    expect(line(r, /VERIFY success/)).toBe('03:32:00 VERIFY success: freed 224.0 MB (75 file(s)) across 3 instance(s); not run on i-0ccccccccccccccc4 (DeliveryTimedOut); '
+      + 'disk_used_percent 72.0 is back within the threshold 90 (x2, until 03:33:00)');
+    expect(line(r, /RESOLVED/)).toBe('03:33:00 RESOLVED in 16m00s (simulated)');
+    expect(r.notifications.map((n) => n.subject)).toEqual(['[medic] Fleet disk prune of aws:autoscaling:groupName=web-asg: RESOLVED, 1 instance(s) not reached']);
+  }, 120_000);
+
+  test('a single-instance prune checked at once meets InvocationDoesNotExist first (Run Command is eventually consistent), waits, and resolves', async () => {
+    const scenario = gameDay.load('disk-prune-frees-space.yaml');
+    const [runbook] = scenario.config!.runbooks.diskPrune!;
+    const r = await gameDay.runScenario({
+      ...scenario, config: { ...scenario.config!, runbooks: { diskPrune: [{ ...runbook, verification: { initialDelaySeconds: 0, intervalSeconds: 30 } }] } },
+    });
+    expect(r.failures).toEqual([]);
+    expect(r.incidents.map((i) => [i.runbook, i.outcome])).toEqual([['web-disk-prune', 'resolved']]);
+    expect(line(r, /VERIFY pending/)).toMatch(new RegExp(`^03:17:00 VERIFY pending: command \\S+ not registered on ${INSTANCE} yet$`));
+    expect(line(r, /VERIFY pending: command InProgress/)).toMatch(/^03:17:30 VERIFY pending: command InProgress/);
+    expect(line(r, /RESOLVED/)).toMatch(/RESOLVED/);
+  }, 120_000);
 });
 
 describe('certificate renewal scenarios', () => {
@@ -113,6 +143,38 @@ describe('certificate renewal scenarios', () => {
     expect(r.notifications).toHaveLength(1);
     expect(r.incidents[0].target).toBe(IMPORTED_CERT);
   }, 120_000);
+
+  test('cert-action-required-dns-restored: ACM\'s "Renewal Action Required" event starts the runbook, which restores the missing CNAME', async () => {
+    const r = await run('cert-action-required-dns-restored.yaml');
+    expect(r.failures).toEqual([]);
+    expect(r.passed).toBe(true);
+    expect(r.incidents.map((i) => [i.runbook, i.outcome])).toEqual([['cert-renewal', 'resolved']]);
+    expect(operations(r)).toEqual(['route53:ChangeResourceRecordSets']);
+    expect(line(r, /DETECT/)).toBe('03:17:00 DETECT ACM Certificate Renewal Action Required (acm-certificate arn:aws:acm:eu-west-1:111111111111:certificate/44444444-2222-4333-8444-555555555555)');
+    expect(line(r, /PLAN/)).toMatch(/^03:17:00 PLAN act: UPSERT 1 validation CNAME\(s\) in example\.com \(Z0123456789EXAMPLE\): _[0-9a-f]{32}\.www\.example\.com\. CNAME /);
+    expect(line(r, /RESOLVED/)).toBe('03:49:00 RESOLVED in 32m00s (simulated)');
+  }, 120_000);
+
+  test('cert-private-not-exported: Plan reads Exported false and escalates; RenewCertificate is never sent', async () => {
+    const r = await run('cert-private-not-exported.yaml');
+    expect(r.failures).toEqual([]);
+    expect(r.passed).toBe(true);
+    expect(r.incidents.map((i) => [i.runbook, i.outcome])).toEqual([['cert-renewal', 'escalated']]);
+    expect(r.calls).toEqual([]);
+    expect(line(r, /PLAN/)).toBe('03:17:00 PLAN escalate: the private certificate has not been exported: RenewCertificate renews only exported certificates and ACM would refuse it');
+    expect(line(r, / ACT /)).toBeUndefined();
+    expect(r.notifications).toHaveLength(1);
+  }, 120_000);
+
+  test('cert-http-validation-escalated: HTTP validation is not read as DNS: no CNAME written although the zone is configured', async () => {
+    const r = await run('cert-http-validation-escalated.yaml');
+    expect(r.failures).toEqual([]);
+    expect(r.passed).toBe(true);
+    expect(r.incidents.map((i) => [i.runbook, i.outcome])).toEqual([['cert-renewal', 'escalated']]);
+    expect(r.calls).toEqual([]);
+    expect(line(r, /PLAN/)).toMatch(/^03:17:00 PLAN escalate: HTTP validation is pending for www\.example\.com \(the certificate is managed by CLOUDFRONT\)/);
+    expect(r.notifications).toHaveLength(1);
+  }, 120_000);
 });
 
 describe('the simulated services on their own', () => {
@@ -155,7 +217,8 @@ describe('the simulated services on their own', () => {
       // i-1 failed at 30 s: with MaxErrors 0, i-3 (which would have started then) never starts.
       expect(await listed()).toMatchObject({ Status: 'Failed', TargetCount: 3, CompletedCount: 3, ErrorCount: 1 });
       const invocations = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: Command!.CommandId, Details: true }))).CommandInvocations!;
-      expect(invocations.map((i) => [i.InstanceId, i.Status])).toEqual([['i-1', 'Failed'], ['i-2', 'Success'], ['i-3', 'Cancelled']]);
+      // i-3 was never sent: StatusDetails Terminated ("subsequent command invocations were canceled by the system").
+      expect(invocations.map((i) => [i.InstanceId, i.Status, i.StatusDetails])).toEqual([['i-1', 'Failed', 'Failed'], ['i-2', 'Success', 'Success'], ['i-3', 'Cancelled', 'Terminated']]);
       expect(JSON.parse(invocations[1].CommandPlugins![0].Output!.trim())).toMatchObject({ deleted: 4, bytesFreed: 12 * 1024 * 1024, errors: [] });
       expect(JSON.parse(invocations[0].CommandPlugins![0].Output!.trim())).toMatchObject({ deleted: 0, bytesFreed: 0, errors: [expect.stringMatching(/^cannot delete /)] });
       const i2 = await ssm.send(new GetCommandInvocationCommand({ CommandId: Command!.CommandId, InstanceId: 'i-2' }));
@@ -167,6 +230,61 @@ describe('the simulated services on their own', () => {
       expect((await disk({ AutoScalingGroupName: 'web-asg', path: '/' }))[0]).toEqual(['03:17:40', 95]);
       expect(await disk({ InstanceId: 'i-nope' })).toEqual([]);
       await expect(ssm.send(new SendCommandCommand({ DocumentName: 'medic-disk-prune', InstanceIds: ['i-4'] }))).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+    } finally {
+      w.restore();
+    }
+  });
+
+  test('Run Command, as documented: a new command is invisible for its first seconds; an offline member is Delayed, then DeliveryTimedOut when the command expires; Output is cut at 2,500 characters', async () => {
+    const { w, clock, advance } = await world({
+      ec2: {
+        instances: [
+          { id: 'i-1', autoScalingGroup: 'web-asg', commandTakes: '30s', bytesFreed: 200 * 1024 * 1024 },
+          { id: 'i-2', autoScalingGroup: 'web-asg', online: false },
+          { id: 'i-3', autoScalingGroup: 'web-asg', commandTakes: '30s' },
+        ],
+      },
+    });
+    const ssm = new SSMClient({ region: 'eu-west-1' });
+    try {
+      const { Command } = await ssm.send(new SendCommandCommand({
+        DocumentName: 'medic-disk-prune', Targets: [{ Key: 'tag:aws:autoscaling:groupName', Values: ['web-asg'] }], MaxConcurrency: '2', MaxErrors: '1', TimeoutSeconds: 300,
+      }));
+      const id = Command!.CommandId!;
+      const listed = async () => (await ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands;
+      const invocations = async () => (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations!;
+      // GetCommandInvocation's doc: "The Run Command API follows an eventual consistency model".
+      expect(await listed()).toEqual([]);
+      expect(await invocations()).toEqual([]);
+      await expect(ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: 'i-1' }))).rejects.toMatchObject({ name: 'InvocationDoesNotExist' });
+      await advance(2);
+      expect((await listed())![0]).toMatchObject({ Status: 'InProgress', TargetCount: 3, CompletedCount: 0 });
+      expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: 'i-1' })))).toMatchObject({ Status: 'InProgress', ResponseCode: -1, StandardOutputContent: '' });
+
+      // i-1 and i-2 take the two slots; i-2 never takes the command, so i-3 waits for i-1's slot.
+      await advance(40);
+      expect((await invocations()).map((i) => [i.InstanceId, i.Status, i.StatusDetails, i.CommandPlugins!.length])).toEqual([
+        ['i-1', 'Success', 'Success', 1], ['i-2', 'InProgress', 'Delayed', 0], ['i-3', 'InProgress', 'InProgress', 1],
+      ]);
+      // i-1 deleted 67 files and lists 40 paths: a summary over 2,500 characters, cut in its Output as SSM Agent cuts it, whole in GetCommandInvocation.
+      const output = (await invocations())[0].CommandPlugins![0].Output!;
+      expect(output).toHaveLength(2500);
+      expect(output.endsWith('\n---Output truncated---')).toBe(true);
+      const whole = await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: 'i-1' }));
+      expect(JSON.parse(whole.StandardOutputContent!.trim())).toMatchObject({ deleted: 67, bytesFreed: 200 * 1024 * 1024, errorCount: 0 });
+      expect(JSON.parse(whole.StandardOutputContent!.trim()).files).toHaveLength(40);
+
+      // The command expires at TimeoutSeconds + the document's 600 s execution timeout: i-2 is then DeliveryTimedOut, not an error.
+      await advance(900 - 42 - 1);
+      expect((await listed())![0]).toMatchObject({ Status: 'InProgress', CompletedCount: 2 });
+      await advance(1);
+      expect(clock.now()).toBe(Date.parse('2026-11-22T03:32:00Z'));
+      expect((await listed())![0]).toMatchObject({
+        Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut', TargetCount: 3, CompletedCount: 3, ErrorCount: 0, DeliveryTimedOutCount: 1,
+        ExpiresAfter: new Date('2026-11-22T03:32:00Z'),
+      });
+      expect((await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: 'i-2' })))).toMatchObject({ Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut', ResponseCode: -1, StandardOutputContent: '' });
+      expect(w.calls.map((c) => c.operation)).toEqual(['SendCommand']);
     } finally {
       w.restore();
     }
@@ -217,12 +335,85 @@ describe('the simulated services on their own', () => {
       expect(after.RenewalSummary).toMatchObject({ RenewalStatus: 'SUCCESS', UpdatedAt: new Date('2026-11-22T03:22:00Z') });
       expect(after.NotAfter).toEqual(new Date(Date.parse('2026-11-22T03:22:00Z') + 395 * 86_400_000));
 
-      // ACM renews on request only private certificates.
+      // ACM renews on request only certificates that have been exported (force-certificate-renewal.html): never an imported one.
       await expect(acm.send(new RenewCertificateCommand({ CertificateArn: IMPORTED_CERT }))).rejects.toMatchObject({ name: 'ValidationException' });
       await expect(acm.send(new DescribeCertificateCommand({ CertificateArn: `${DNS_CERT.slice(0, -1)}0` }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
       expect(w.calls).toHaveLength(1);
     } finally {
       w.restore();
     }
+  });
+  test('RenewCertificate: refused (ValidationException) unless the certificate has been exported, private or exportable public', async () => {
+    const arn = (n: number) => `arn:aws:acm:eu-west-1:111111111111:certificate/${n}${n}${n}${n}${n}${n}${n}${n}-2222-4333-8444-555555555555`;
+    const { w, advance } = await world({
+      acm: {
+        certificates: [
+          { arn: arn(1), type: 'PRIVATE', domains: ['internal.example.com'], inUseBy: ['arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/internal/0123456789abcdef'], exported: false },
+          { arn: arn(2), type: 'PRIVATE', domains: ['device.example.com'], afterAction: { after: '5m' } }, // exported by default, used by nothing
+          { arn: arn(3), type: 'PRIVATE', domains: ['lab.example.com'], exported: false }, // neither used nor exported
+          { arn: arn(4), domains: ['example.com'], inUseBy: ['arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE'] },
+          { arn: arn(5), domains: ['api.example.com'], exportable: true, exported: true, afterAction: { after: '5m' } },
+          { arn: arn(6), domains: ['app.example.com'], exportable: true },
+        ],
+      },
+    });
+    const acm = new ACMClient({ region: 'eu-west-1' });
+    const describe = async (n: number) => (await acm.send(new DescribeCertificateCommand({ CertificateArn: arn(n) }))).Certificate!;
+    const search = async (n: number) => (await acm.send(new SearchCertificatesCommand({ FilterStatement: { Filter: { CertificateArn: arn(n) } } }))).Results!;
+    const renew = (n: number) => acm.send(new RenewCertificateCommand({ CertificateArn: arn(n) }));
+    try {
+      // Eligibility (acm-renewal.html): in use or exported; DescribeCertificate does not say which, nor whether it was exported.
+      expect((await describe(1)).RenewalEligibility).toBe('ELIGIBLE');
+      expect((await describe(3)).RenewalEligibility).toBe('INELIGIBLE');
+      expect(await describe(1)).not.toHaveProperty('Exported');
+      // SearchCertificates' AcmCertificateMetadata does.
+      expect((await search(1))[0]).toMatchObject({ CertificateArn: arn(1), CertificateMetadata: { AcmCertificateMetadata: { Exported: false, InUse: true, RenewalEligibility: 'ELIGIBLE', Type: 'PRIVATE' } } });
+      expect((await search(5))[0].CertificateMetadata!.AcmCertificateMetadata).toMatchObject({ Exported: true, ExportOption: 'ENABLED', Type: 'AMAZON_ISSUED', ValidationMethod: 'DNS' });
+      expect(await acm.send(new SearchCertificatesCommand({ FilterStatement: { Filter: { CertificateArn: `${arn(1).slice(0, -1)}0` } } }))).toMatchObject({ Results: [] });
+      expect((await describe(5)).Options).toEqual({ Export: 'ENABLED' });
+      expect((await describe(4)).Options).toEqual({ Export: 'DISABLED' });
+
+      await expect(renew(1)).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/has not been exported/) });
+      await expect(renew(3)).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(renew(4)).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/not exportable/) });
+      await expect(renew(6)).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/has not been exported/) });
+      expect(w.calls).toEqual([]); // a refused call changed nothing
+      await renew(2);
+      await renew(5);
+      expect(w.calls.map((c) => c.parameters.CertificateArn)).toEqual([arn(2), arn(5)]);
+      const before = (await describe(5)).NotAfter!;
+      await advance(300);
+      expect((await describe(2)).RenewalSummary).toMatchObject({ RenewalStatus: 'SUCCESS' });
+      expect((await describe(5)).NotAfter!.getTime()).toBeGreaterThan(before.getTime());
+    } finally {
+      w.restore();
+    }
+  });
+
+  test('HTTP validation (CloudFront): HttpRedirect per domain, ManagedBy CLOUDFRONT, no DNS record, no email to resend', async () => {
+    const HTTP_CERT = 'arn:aws:acm:eu-west-1:111111111111:certificate/77777777-2222-4333-8444-555555555555';
+    const { w } = await world({
+      acm: { certificates: [{ arn: HTTP_CERT, domains: ['example.com', 'www.example.com'], inUseBy: ['arn:aws:cloudfront::111111111111:distribution/E2QWRUHEXAMPLE'], validation: 'http', records: { 'www.example.com': 'missing' } }] },
+    });
+    const acm = new ACMClient({ region: 'eu-west-1' });
+    try {
+      const cert = (await acm.send(new DescribeCertificateCommand({ CertificateArn: HTTP_CERT }))).Certificate!;
+      expect(cert).toMatchObject({ ManagedBy: 'CLOUDFRONT', RenewalSummary: { RenewalStatus: 'PENDING_VALIDATION' } });
+      const [apex, www] = cert.RenewalSummary!.DomainValidationOptions!;
+      expect([apex.ValidationMethod, apex.ValidationStatus, www.ValidationStatus]).toEqual(['HTTP', 'SUCCESS', 'PENDING_VALIDATION']);
+      expect(www.ResourceRecord).toBeUndefined();
+      expect(www.HttpRedirect).toEqual({
+        RedirectFrom: expect.stringMatching(/^http:\/\/www\.example\.com\/\.well-known\/pki-validation\/[0-9a-f]{32}\.txt$/),
+        RedirectTo: expect.stringMatching(/^https:\/\/validation\.eu-west-1\.acm-validations\.aws\/111111111111\/\.well-known\/pki-validation\/[0-9a-f]{32}\.txt$/),
+      });
+      await expect(acm.send(new ResendValidationEmailCommand({ CertificateArn: HTTP_CERT, Domain: 'www.example.com', ValidationDomain: 'example.com' }))).rejects.toMatchObject({ name: 'InvalidStateException' });
+      await expect(acm.send(new RenewCertificateCommand({ CertificateArn: HTTP_CERT }))).rejects.toMatchObject({ name: 'ValidationException' });
+    } finally {
+      w.restore();
+    }
+    // HTTP validation does not support wildcard domains (http-validation.html), nor other certificate types.
+    await expect(world({ acm: { certificates: [{ arn: HTTP_CERT, domains: ['*.example.com'], validation: 'http' }] } })).rejects.toThrow(/http validation does not support wildcard domains/);
+    await expect(world({ acm: { certificates: [{ arn: HTTP_CERT, type: 'PRIVATE', domains: ['example.com'], validation: 'http' }] } })).rejects.toThrow(/only for AMAZON_ISSUED/);
+    await expect(world({ acm: { certificates: [{ arn: HTTP_CERT, domains: ['example.com'], exported: true }] } })).rejects.toThrow(/only a private or an exportable/);
   });
 });

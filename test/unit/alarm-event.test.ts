@@ -131,7 +131,7 @@ describe('parseAlarmEvent: rejects what it cannot turn into an incident', () => 
   test('no dimensions when the allow-list has two services', () => {
     const reason = rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: {} }), spec({ allowed: TWO_SERVICES })));
     expect(reason).toMatch(/no ClusterName, ServiceName dimension/);
-    expect(reason).toMatch(/no single configured target/);
+    expect(reason).toMatch(/falls back to its single configured target only for a single-metric alarm without dimensions/);
   });
 
   test('only some of the dimensions, even with a single allowed service', () => {
@@ -287,5 +287,101 @@ describe('parseAlarmEvent: target aliases (a target group alarm names the group 
   test('the aliased target must still be in the allow-list', () => {
     const event = alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/api/0123456789abcdef' } });
     expect(rejection(parseAlarmEvent(event, aliased([{ ClusterName: 'prod', ServiceName: 'web' }])))).toMatch(/ecs-service prod\/api is not in runbook api-restart's allow-list/);
+  });
+});
+
+// Event shapes as CloudWatch publishes them (the "Alarm events and EventBridge" page of the CloudWatch guide).
+const ONE_SERVICE = [{ ClusterName: 'prod', ServiceName: 'api' }];
+const metricMath = (edit: (detail: Record<string, any>) => void = () => undefined) => withDetail((d) => {
+  d.configuration = {
+    metrics: [
+      { id: 'e1', expression: 'm1 / m2 * 100', label: 'error rate', returnData: true },
+      { id: 'm1', metricStat: { metric: { namespace: 'AWS/ApplicationELB', name: 'HTTPCode_Target_5XX_Count', dimensions: { LoadBalancer: 'app/web/1' } }, period: 60, stat: 'Sum' }, returnData: false },
+      { id: 'm2', metricStat: { metric: { namespace: 'AWS/ApplicationELB', name: 'RequestCount', dimensions: { LoadBalancer: 'app/web/1' } }, period: 60, stat: 'Sum' }, returnData: false },
+    ],
+  };
+  edit(d);
+});
+const composite = () => withDetail((d) => {
+  d.configuration = { alarmRule: 'ALARM(api-5xx) OR ALARM(api-latency)', actionsSuppressor: 'maintenance', actionsSuppressorWaitPeriod: 120, actionsSuppressorExtensionPeriod: 180 };
+});
+const insights = () => withDetail((d) => {
+  d.configuration = { metrics: [{ id: 'q1', expression: 'SELECT AVG(CPUUtilization) FROM SCHEMA("AWS/EC2", InstanceId)', period: 60, returnData: true }] };
+});
+
+describe('parseAlarmEvent: suppressed and muted alarms are not acted on', () => {
+  test.each(['WaitPeriod', 'ExtensionPeriod', 'Alarm'])('actions suppressed by %s: accepted, marked suppressed with CloudWatch\'s reason', (by) => {
+    const event = withDetail((d) => { d.state.actionsSuppressedBy = by; d.state.actionsSuppressedReason = `Actions suppressed by ${by}`; });
+    expect(accepted(parseAlarmEvent(event, spec())).suppressed).toBe(`the alarm's actions are suppressed (${by}): Actions suppressed by ${by}`);
+  });
+
+  test('muted by an alarm mute rule: marked suppressed, naming the rule', () => {
+    const event = withDetail((d) => { d.muteDetail = { muteRuleName: 'weekly-maintenance' }; });
+    expect(accepted(parseAlarmEvent(event, spec())).suppressed).toBe('the alarm is muted by rule weekly-maintenance');
+  });
+
+  test('an ordinary alarm event is not suppressed', () => {
+    expect(accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM }), spec())).suppressed).toBeUndefined();
+    expect(accepted(parseAlarmEvent(withDetail((d) => { d.muteDetail = {}; }), spec())).suppressed).toBeUndefined();
+  });
+});
+
+describe('parseAlarmEvent: the single-target fallback only for a single-metric alarm with no dimension at all', () => {
+  test('a single-metric alarm without dimensions: the one configured service', () => {
+    expect(accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: {} }), spec({ allowed: ONE_SERVICE }))).target.id).toBe('prod/api');
+  });
+
+  test('an alarm whose dimensions name another kind of resource (an EC2 InstanceId): rejected, naming the dimension', () => {
+    const reason = rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: { InstanceId: 'i-0123456789abcdef0' } }), spec({ allowed: ONE_SERVICE })));
+    expect(reason).toMatch(/its dimensions \(InstanceId=i-0123456789abcdef0\) name another resource/);
+  });
+
+  test('an ALB alarm (LoadBalancer dimension) on an ECS runbook: rejected, not restarted', () => {
+    expect(rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: { LoadBalancer: 'app/web/1' } }), spec({ allowed: ONE_SERVICE })))).toMatch(/LoadBalancer=app\/web\/1/);
+  });
+
+  test('a target group the alias map does not know: rejected, not the one configured target', () => {
+    const aliased = spec({ allowed: ONE_SERVICE });
+    const withAlias = { ...aliased, target: { ...aliased.target!, aliases: [{ dimensions: { TargetGroup: 'targetgroup/api/1' }, target: { ClusterName: 'prod', ServiceName: 'api' } }] } };
+    expect(rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/other/2' } }), withAlias))).toMatch(/name another resource or an unmapped one/);
+  });
+
+  test.each([
+    ['a composite alarm', composite, /a composite alarm/],
+    ['a Metrics Insights alarm', insights, /a Metrics Insights alarm/],
+    ['a metric-math alarm', metricMath, /name another resource/],
+  ])('%s never falls back to the one configured service', (_, event, why) => {
+    expect(rejection(parseAlarmEvent(event(), spec({ allowed: ONE_SERVICE })))).toMatch(why);
+  });
+
+  test('a metric-math alarm whose metrics name the service still resolves it (restart verification reads the alarm\'s state)', () => {
+    const event = metricMath((d) => {
+      for (const m of d.configuration.metrics.slice(1)) m.metricStat.metric.dimensions = { ClusterName: 'prod', ServiceName: 'api' };
+    });
+    expect(accepted(parseAlarmEvent(event, spec())).target.id).toBe('prod/api');
+  });
+});
+
+describe('parseAlarmEvent: alarm kinds a runbook cannot verify are refused before acting', () => {
+  const diskSpec = (): RunbookSpec => ecsRunbookSpec({
+    name: 'disk-prune',
+    target: { type: 'ec2-instance', dimensions: { InstanceId: 'i-[0-9a-f]{8,17}' }, idTemplate: '{InstanceId}', arnTemplate: 'arn:{partition}:ec2:{region}:{account}:instance/{InstanceId}', allowed: [{ InstanceId: 'i-0123456789abcdef0' }], singleMetricAlarms: true },
+  });
+  const onInstance = (d: Record<string, any>) => {
+    for (const m of d.configuration.metrics.slice(1)) m.metricStat.metric.dimensions = { InstanceId: 'i-0123456789abcdef0' };
+  };
+
+  test('a single-metric disk alarm: accepted', () => {
+    expect(accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: { InstanceId: 'i-0123456789abcdef0' } }), diskSpec())).target.id).toBe('i-0123456789abcdef0');
+  });
+
+  test('a metric-math alarm on the instance: rejected, naming the kind (its metric could never be read back)', () => {
+    expect(rejection(parseAlarmEvent(metricMath(onInstance), diskSpec()))).toBe(
+      `alarm ${ALARM} is a metric-math or anomaly-detection alarm; runbook disk-prune verifies by reading the alarm's one metric, so it acts only on single-metric alarms`,
+    );
+  });
+
+  test('a Metrics Insights alarm: rejected, naming the kind', () => {
+    expect(rejection(parseAlarmEvent(insights(), diskSpec()))).toMatch(/is a Metrics Insights alarm; runbook disk-prune verifies by reading/);
   });
 });

@@ -4,6 +4,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps } from '../../lambdas/asg-elb-health-check/index';
+import { elbHealthCheckCompliance, healthCheckTypes, includesElb, trafficTargets, withElbHealthCheck } from '../../lambdas/asg-elb-health-check/health-check-types';
 import type { ActResult, Plan, WorkflowState } from '../../lambdas/shared/types';
 import { ecsRunbookSpec, receivedIncident, workflowState } from '../support/fixtures';
 import { ACCOUNT, REGION } from '../support/synth';
@@ -147,5 +148,129 @@ describe('check', () => {
     expect((await steps.check(state('web-asg', { act: acted }))).verdict).toBe('inconclusive');
     describes();
     expect((await steps.check(state('web-asg', { act: acted }))).verdict).toBe('inconclusive');
+  });
+});
+
+/** HealthCheckType is a comma-separated list (SDK: AutoScalingGroup.HealthCheckType, UpdateAutoScalingGroupType.HealthCheckType). */
+describe('HealthCheckType as a list', () => {
+  const TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web/0123456789abcdef`;
+  const LATTICE = `arn:aws:vpc-lattice:${REGION}:${ACCOUNT}:targetgroup/tg-0123456789abcdef0`;
+  const acting = (previous: string): { plan: Plan } => ({ plan: { ...actPlan, details: { previous: { HealthCheckType: previous, HealthCheckGracePeriod: 0 } } } });
+
+  test('parsing: split on commas, trimmed; nothing means EC2; ELB is found only as AWS spells it', () => {
+    expect(healthCheckTypes('EBS,ELB')).toEqual(['EBS', 'ELB']);
+    expect(healthCheckTypes(' EBS , VPC_LATTICE ')).toEqual(['EBS', 'VPC_LATTICE']);
+    expect(healthCheckTypes('')).toEqual(['EC2']);
+    expect(healthCheckTypes(undefined)).toEqual(['EC2']);
+    expect([includesElb('EBS,ELB'), includesElb('ELB'), includesElb('VPC_LATTICE, ELB'), includesElb('EBS'), includesElb('elb'), includesElb('ELBX')]).toEqual([true, true, true, false, false, false]);
+  });
+
+  test('the fix adds ELB after the existing checks and keeps them; EC2 is not listed beside others (as AWS\'s own runbook writes it)', () => {
+    expect(withElbHealthCheck('EC2')).toBe('ELB');
+    expect(withElbHealthCheck(undefined)).toBe('ELB');
+    expect(withElbHealthCheck('EBS')).toBe('EBS,ELB');
+    expect(withElbHealthCheck('VPC_LATTICE,EBS')).toBe('VPC_LATTICE,EBS,ELB');
+    expect(withElbHealthCheck('EC2, EBS ,EBS')).toBe('EBS,ELB');
+  });
+
+  test('load balancers come from LoadBalancerNames, TargetGroupARNs and TrafficSources (elb, elbv2), counted once; VPC Lattice apart', () => {
+    const targets = trafficTargets(group({
+      TargetGroupARNs: [TG], LoadBalancerNames: ['web-clb'],
+      TrafficSources: [{ Identifier: TG, Type: 'elbv2' }, { Identifier: 'web-clb', Type: 'elb' }, { Identifier: 'api-clb', Type: 'elb' }, { Identifier: LATTICE, Type: 'vpc-lattice' }, { Identifier: 'x', Type: 'future-thing' }],
+    }));
+    expect(targets).toEqual({ elb: ['web-clb', TG, 'api-clb'], vpcLattice: [LATTICE], unrecognized: ['future-thing:x'] });
+    // Without a Type, an ARN says what it is.
+    expect(trafficTargets(group({ TargetGroupARNs: [], TrafficSources: [{ Identifier: TG }, { Identifier: LATTICE }] }))).toMatchObject({ elb: [TG], vpcLattice: [LATTICE] });
+  });
+
+  test('a group on EBS,ELB already has ELB checks: compliant, no call', async () => {
+    describes(group({ HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 }));
+    const plan = await steps.plan(state());
+    expect(plan).toMatchObject({ decision: 'noop', reason: 'already compliant: HealthCheckType EBS,ELB, grace period 300s' });
+    expect(plan.plannedCalls).toBeUndefined();
+    expect(autoScaling).not.toHaveReceivedCommand(UpdateAutoScalingGroupCommand);
+  });
+
+  test('a group on EBS: the plan adds ELB and keeps EBS, recording EBS to restore', async () => {
+    describes(group({ HealthCheckType: 'EBS' }));
+    const plan = await steps.plan(state());
+    expect(plan.decision).toBe('act');
+    expect(plan.summary).toBe('UpdateAutoScalingGroup web-asg: HealthCheckType EBS -> EBS,ELB, HealthCheckGracePeriod 0 -> 300s');
+    expect(plan.details).toMatchObject({ previous: { HealthCheckType: 'EBS', HealthCheckGracePeriod: 0 }, planned: { HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 } });
+    expect(plan.plannedCalls).toEqual([{ batch: 0, service: 'autoscaling', operation: 'UpdateAutoScalingGroup', target: 'web-asg' }]);
+  });
+
+  test('act writes EBS,ELB (never a bare ELB that would drop the EBS checks); rollback restores exactly EBS', async () => {
+    autoScaling.on(UpdateAutoScalingGroupCommand).resolves({});
+    const acted = await actThrough(steps, state('web-asg', acting('EBS')));
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'web-asg', HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 },
+    ]);
+    expect(acted.details).toEqual({ previous: { HealthCheckType: 'EBS', HealthCheckGracePeriod: 0 }, applied: { HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 } });
+    expect(acted.calls.map((c) => c.parameters)).toEqual([{ AutoScalingGroupName: 'web-asg', HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 }]);
+
+    autoScaling.reset();
+    autoScaling.on(UpdateAutoScalingGroupCommand).resolves({});
+    const rolledBack = await rollbackThrough(steps, state('web-asg', { act: { ...acted, calls: [] } }));
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'web-asg', HealthCheckType: 'EBS', HealthCheckGracePeriod: 0 },
+    ]);
+    expect(rolledBack.status).toBe('rolled-back');
+  });
+
+  test('act keeps VPC_LATTICE checks too; a previous EC2 becomes ELB', async () => {
+    autoScaling.on(UpdateAutoScalingGroupCommand).resolves({});
+    await actThrough(steps, state('web-asg', acting('VPC_LATTICE')));
+    await actThrough(steps, state('web-asg', acting('EC2')));
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input.HealthCheckType)).toEqual(['VPC_LATTICE,ELB', 'ELB']);
+  });
+
+  test('act without a recorded previous value refuses to guess which checks to keep', async () => {
+    await expect(actThrough(steps, state('web-asg', { plan: { ...actPlan, details: {} } }))).rejects.toThrow(/not guessing which checks to keep/);
+    expect(autoScaling).not.toHaveReceivedCommand(UpdateAutoScalingGroupCommand);
+  });
+
+  test('a group whose only load balancer is a traffic source (AttachTrafficSources) is behind a load balancer', async () => {
+    describes(group({ TargetGroupARNs: [], TrafficSources: [{ Identifier: TG, Type: 'elbv2' }] }));
+    const plan = await steps.plan(state());
+    expect(plan.decision).toBe('act');
+    expect(plan.details.loadBalancers).toEqual([TG]);
+    describes(group({ TargetGroupARNs: [], TrafficSources: [{ Identifier: 'web-clb', Type: 'elb' }] }));
+    expect((await steps.plan(state())).decision).toBe('act');
+  });
+
+  test('VPC Lattice only: nothing to enforce (ELB checks would see nothing; VPC_LATTICE checks are not this runbook\'s), no call', async () => {
+    describes(group({ TargetGroupARNs: [], TrafficSources: [{ Identifier: LATTICE, Type: 'vpc-lattice' }] }));
+    const plan = await steps.plan(state());
+    expect(plan.decision).toBe('noop');
+    expect(plan.reason).toMatch(/^nothing to enforce: only VPC Lattice target group\(s\) are attached \(1\); ELB health checks would see nothing there/);
+    expect(autoScaling).not.toHaveReceivedCommand(UpdateAutoScalingGroupCommand);
+  });
+
+  test('VPC Lattice and a target group, on VPC_LATTICE checks: ELB is added, VPC_LATTICE kept', async () => {
+    describes(group({ HealthCheckType: 'VPC_LATTICE', TrafficSources: [{ Identifier: LATTICE, Type: 'vpc-lattice' }] }));
+    const plan = await steps.plan(state());
+    expect(plan.summary).toBe('UpdateAutoScalingGroup web-asg: HealthCheckType VPC_LATTICE -> VPC_LATTICE,ELB, HealthCheckGracePeriod 0 -> 300s');
+    expect(plan.details).toMatchObject({ vpcLattice: [LATTICE], loadBalancers: [TG] });
+  });
+
+  test('a value with a type AWS does not document is refused (escalated), not rewritten', async () => {
+    describes(group({ HealthCheckType: 'EBS,SOMETHING_NEW' }));
+    const plan = await steps.plan(state());
+    expect(plan).toMatchObject({ decision: 'escalate', reason: expect.stringMatching(/^HealthCheckType EBS,SOMETHING_NEW lists SOMETHING_NEW, not one of EC2, EBS, ELB, VPC_LATTICE/) });
+    expect(plan.plannedCalls).toBeUndefined();
+    expect(elbHealthCheckCompliance(group({ HealthCheckType: 'ELB,SOMETHING_NEW' })).status).toBe('compliant');
+  });
+
+  test('verification: the list includes ELB and the grace period is set (EBS,ELB passes; EBS alone is still pending)', async () => {
+    const actedEbs: ActResult = { ...acted, details: { previous: { HealthCheckType: 'EBS', HealthCheckGracePeriod: 0 }, applied: { HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 } } };
+    describes(group({ HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 }));
+    const ok = await steps.check(state('web-asg', { act: actedEbs }));
+    expect(ok.verdict).toBe('success');
+    expect(ok.reason).toMatch(/HealthCheckType EBS,ELB$/);
+    describes(group({ HealthCheckType: 'EBS', HealthCheckGracePeriod: 300 }));
+    expect((await steps.check(state('web-asg', { act: actedEbs }))).verdict).toBe('pending');
+    describes(group({ HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 0 }));
+    expect((await steps.check(state('web-asg', { act: actedEbs }))).verdict).toBe('pending');
   });
 });

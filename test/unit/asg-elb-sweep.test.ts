@@ -67,6 +67,27 @@ describe('the sweep', () => {
     expect(swept()[0]).toMatchObject({ compliant: { count: 1, names: ['compliant'] }, withoutLoadBalancer: { count: 1, names: ['no-lb'] } });
   });
 
+  test('the runbook\'s own rule: EBS,ELB is compliant, EBS is not; a traffic source counts as a load balancer, VPC Lattice alone does not', async () => {
+    const tg = (n: string) => `arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/${n}/0123456789abcdef`;
+    const lattice = 'arn:aws:vpc-lattice:eu-west-1:111111111111:targetgroup/tg-0123456789abcdef0';
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [
+      group('ebs-elb', { HealthCheckType: 'EBS,ELB' }),
+      group('ebs-only', { HealthCheckType: 'EBS' }),
+      group('lattice-elb', { HealthCheckType: 'VPC_LATTICE,ELB' }),
+      group('traffic-source-only', { TargetGroupARNs: [], TrafficSources: [{ Identifier: tg('ts'), Type: 'elbv2' }] }),
+      group('lattice-only', { TargetGroupARNs: [], TrafficSources: [{ Identifier: lattice, Type: 'vpc-lattice' }] }),
+      group('unknown-type', { HealthCheckType: 'EBS,SOMETHING_NEW' }),
+    ] });
+    await handler(EVENT);
+    expect(started().map((s) => s.input.autoScalingGroupName)).toEqual(['ebs-only', 'traffic-source-only']);
+    expect(started()[0].input.reason).toMatch(/load balancer attached, health checks without ELB$/);
+    expect(swept()[0]).toMatchObject({
+      compliant: { count: 2, names: ['ebs-elb', 'lattice-elb'] },
+      withoutLoadBalancer: { count: 1, names: ['lattice-only'] },
+      unsupported: { count: 1, names: ['unknown-type'] },
+    });
+  });
+
   test('execution names are stable for one scheduled time, valid, and differ per group', async () => {
     autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group('web asg/1'), group('web asg:1')] });
     await handler(EVENT);

@@ -1,11 +1,11 @@
 import 'aws-sdk-client-mock-jest';
 import {
-  ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand,
-  type CertificateDetail, type DomainValidation,
+  ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand,
+  type AcmCertificateMetadata, type CertificateDetail, type DomainValidation,
 } from '@aws-sdk/client-acm';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { steps, type CertificateRenewalOptions, type PlannedAction } from '../../lambdas/certificate-renewal/index';
+import { RENEW_WITHIN_DAYS_BY_TYPE, steps, type CertificateRenewalOptions, type PlannedAction } from '../../lambdas/certificate-renewal/index';
 import {
   hostedZoneFor, lookUpRecord, readValidationRecord, upsertChange, VALIDATION_RECORD_TTL, type ValidationRecord,
 } from '../../lambdas/certificate-renewal/validation-record';
@@ -97,6 +97,16 @@ const privateCertificate = (overrides: Partial<CertificateDetail> = {}): Certifi
   certificate({ Type: 'PRIVATE', DomainValidationOptions: undefined, RenewalSummary: undefined, ...overrides });
 
 const describes = (cert: CertificateDetail): void => { acm.on(DescribeCertificateCommand).resolves({ Certificate: cert }); };
+/**
+ * What SearchCertificates (FilterStatement { Filter: { CertificateArn } }) answers for `arn`:
+ * AcmCertificateMetadata with these fields, or no result at all (`undefined`).
+ */
+const searchFinds = (metadata: AcmCertificateMetadata | undefined, arn = ARN): void => {
+  acm.on(SearchCertificatesCommand).resolves({ Results: metadata ? [{ CertificateArn: arn, CertificateMetadata: { AcmCertificateMetadata: metadata } }] : [] });
+};
+/** ACM says the certificate has (or has not) been exported. */
+const exportedIs = (exported: boolean, arn = ARN): void => searchFinds({ Exported: exported, Type: 'PRIVATE', RenewalEligibility: 'ELIGIBLE', Status: 'ISSUED' }, arn);
+const searches = () => acm.commandCalls(SearchCertificatesCommand).map((c) => c.args[0].input);
 /** What ListResourceRecordSets returns: the record sets at or after the record asked for (at most one). */
 const zoneHas = (...sets: ResourceRecordSet[]): void => {
   route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: sets, IsTruncated: false, MaxItems: 1 });
@@ -118,14 +128,20 @@ describe('plan', () => {
   afterEach(() => expectNoMutation()); // Plan is read-only, whatever it decides.
 
   describe('private certificates', () => {
-    test('ISSUED, eligible, 20 days left: act with a renew action and a briefing', async () => {
+    const CA = `arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/11111111-2222-3333-4444-555555555555`;
+
+    test('ISSUED, eligible, exported, 20 days left: act with a renew action and a briefing', async () => {
       describes(privateCertificate());
+      exportedIs(true);
       const plan = await steps.plan(state());
       expect(plan.decision).toBe('act');
-      expect(plan.reason).toBe('private certificate with 20 days left');
+      expect(plan.reason).toBe('private certificate with 20 days left (ELIGIBLE, exported)');
       expect(plan.summary).toBe(`RenewCertificate ${ARN}`);
       expect(plan.details.action).toEqual({ kind: 'renew' });
-      expect(plan.details).toMatchObject({ type: 'PRIVATE', status: 'ISSUED', daysLeft: 20, domains: 'example.com', inUseBy: [ELB_ARN] });
+      expect(plan.plannedCalls).toEqual([{ batch: 0, service: 'acm', operation: 'RenewCertificate', target: ARN }]);
+      expect(plan.details).toMatchObject({ type: 'PRIVATE', status: 'ISSUED', daysLeft: 20, domains: 'example.com', inUseBy: [ELB_ARN], exported: true });
+      // Exported is not in DescribeCertificate's CertificateDetail: it is read from SearchCertificates, for this one ARN.
+      expect(searches()).toEqual([{ FilterStatement: { Filter: { CertificateArn: ARN } }, MaxResults: 10 }]);
       expect(plan.briefing!.facts).toEqual(expect.arrayContaining([
         `certificate: ${ARN} (PRIVATE, ISSUED)`,
         expect.stringMatching(/^days left: 20 \(expires \d{4}-\d\d-\d\dT/),
@@ -144,6 +160,62 @@ describe('plan', () => {
       expect(plan.reason).toMatch(/INELIGIBLE/);
       expect(plan.details.action).toBeUndefined();
       expect(plan.briefing!.action).toMatch(/^Issue a new private certificate for example\.com/);
+      expect(searches()).toEqual([]);
+    });
+
+    // RenewCertificate: "You can only renew certificates that have been previously exported"
+    // (acm/latest/userguide/force-certificate-renewal.html). ELIGIBLE alone does not say it: an
+    // in-use certificate is ELIGIBLE too (acm-renewal.html).
+    test('ELIGIBLE because a load balancer uses it, but never exported: escalate (ACM would refuse RenewCertificate), naming the CA to check', async () => {
+      describes(privateCertificate({ CertificateAuthorityArn: CA }));
+      exportedIs(false);
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toBe('the private certificate has not been exported: RenewCertificate renews only exported certificates and ACM would refuse it');
+      expect(plan.details.action).toBeUndefined();
+      expect(plan.plannedCalls).toBeUndefined();
+      expect(plan.details.exported).toBe(false);
+      expect(plan.briefing!.action).toMatch(/^ACM renews a private certificate that an AWS service uses by itself, from 60 days before expiry, and has not done so with 20 days left/);
+      expect(plan.briefing!.action).toContain(`aws acm-pca list-permissions --certificate-authority-arn ${CA}`);
+    });
+
+    test('ELIGIBLE, used by nothing and not exported (which ACM\'s rules do not allow): escalate, not renew', async () => {
+      describes(privateCertificate({ InUseBy: [] }));
+      exportedIs(false);
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.briefing!.action).toMatch(/^ACM reports it ELIGIBLE although nothing uses it and it has not been exported/);
+    });
+
+    test.each<[string, () => void, RegExp]>([
+      ['SearchCertificates does not return it', () => searchFinds(undefined), /SearchCertificates did not return the certificate/],
+      ['the result is another certificate', () => searchFinds({ Exported: true }, certificateArn(9)), /SearchCertificates did not return the certificate/],
+      ['the result has no Exported flag', () => searchFinds({ Type: 'PRIVATE', RenewalEligibility: 'ELIGIBLE' }), /gave no Exported flag/],
+      ['SearchCertificates is denied', () => acm.on(SearchCertificatesCommand).rejects(Object.assign(awsError('AccessDeniedException'), { $metadata: { httpStatusCode: 400 } })), /SearchCertificates failed: AccessDeniedException/],
+    ])('whether it was exported cannot be read (%s): escalate rather than guess', async (_, arrange, reason) => {
+      describes(privateCertificate());
+      arrange();
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toMatch(/^cannot tell whether the private certificate has been exported \(/);
+      expect(plan.reason).toMatch(reason);
+      expect(plan.details.exported).toBe('unknown');
+      expect(plan.briefing!.action).toMatch(`If it has been exported, renew it by hand (aws acm renew-certificate --certificate-arn ${ARN})`);
+    });
+
+    test('a throttled SearchCertificates propagates (the workflow retries Plan)', async () => {
+      describes(privateCertificate());
+      acm.on(SearchCertificatesCommand).rejects(awsError('ThrottlingException'));
+      await expect(steps.plan(state())).rejects.toMatchObject({ name: 'ThrottlingException' });
+    });
+
+    test('no RenewalEligibility in the answer: escalate, without searching or renewing', async () => {
+      describes(privateCertificate({ RenewalEligibility: undefined }));
+      exportedIs(true);
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toBe('ACM does not say whether the private certificate is eligible for renewal (RenewalEligibility undefined): medic does not guess');
+      expect(searches()).toEqual([]);
     });
   });
 
@@ -231,6 +303,24 @@ describe('plan', () => {
       expect(plan.decision).toBe('escalate');
       expect(plan.reason).toBe('ACM has not started renewing it with 20 days left');
       expect(lookups()).toHaveLength(1); // the certificate's own validation records are checked too
+      expect(searches()).toEqual([]); // not exportable: whether it was exported is not asked
+    });
+
+    // Exportable public certificates (Options.Export ENABLED) can be renewed on request once
+    // exported, for a fee (force-certificate-renewal.html): medic tells a human how, it does not spend.
+    test.each<[string, boolean, RegExp]>([
+      ['exported', true, /^Force a renewal by hand, which ACM charges for on exportable public certificates: aws acm renew-certificate --certificate-arn /],
+      ['not exported', false, /^It has not been exported, so it cannot be renewed on request \(RenewCertificate renews only exported certificates\): request a new certificate/],
+    ])('exportable public certificate (%s), no renewal started: escalate with what a human can do, no RenewCertificate', async (_, exported, action) => {
+      describes(certificate({ RenewalSummary: undefined, Options: { Export: 'ENABLED' } }));
+      zoneHas(cname(RECORD.Name, RECORD.Value));
+      searchFinds({ Exported: exported, Type: 'AMAZON_ISSUED', ExportOption: 'ENABLED' });
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toBe(`ACM has not started renewing it with 20 days left; it is an exportable public certificate and it has ${exported ? '' : 'not '}been exported`);
+      expect(plan.briefing!.action).toMatch(action);
+      expect(plan.briefing!.facts).toContain('exportable: yes (Options.Export ENABLED)');
+      expect(plan.details).toMatchObject({ exportOption: 'ENABLED', exported });
     });
 
     test('record present with a different value: act (UPSERT replaces it), showing the value found', async () => {
@@ -408,6 +498,67 @@ describe('plan', () => {
     });
   });
 
+  // ValidationMethod HTTP (SDK enum), with DomainValidation.HttpRedirect: "for certificates
+  // requested through Amazon CloudFront"; "ACM automatically renews your certificate as long as
+  // the certificate is in use with CloudFront and your redirect remains in place" (http-validation.html).
+  describe('Amazon-issued, HTTP-validated (CloudFront)', () => {
+    const TOKEN = '1eabe938a4fe077b31e1ff62b781c123';
+    const FROM = `http://example.com/.well-known/pki-validation/${TOKEN}.txt`;
+    const TO = `https://validation.us-east-1.acm-validations.aws/${ACCOUNT}/.well-known/pki-validation/${TOKEN}.txt`;
+    const httpValidation = (ValidationStatus: DomainValidation['ValidationStatus']): DomainValidation => ({
+      DomainName: 'example.com', ValidationDomain: 'example.com', ValidationMethod: 'HTTP', ValidationStatus, HttpRedirect: { RedirectFrom: FROM, RedirectTo: TO },
+    });
+    const CLOUDFRONT = `arn:aws:cloudfront::${ACCOUNT}:distribution/E2QWRUHEXAMPLE`;
+    const httpCertificate = (status: DomainValidation['ValidationStatus'], renewal = 'PENDING_VALIDATION') => certificate({
+      ManagedBy: 'CLOUDFRONT', InUseBy: [CLOUDFRONT], DomainValidationOptions: [httpValidation('SUCCESS')],
+      RenewalSummary: { RenewalStatus: renewal as never, DomainValidationOptions: [httpValidation(status)], UpdatedAt: new Date() },
+    });
+
+    test('pending: escalate with the redirect to restore; not read as DNS (no Route 53 call) nor email', async () => {
+      describes(httpCertificate('PENDING_VALIDATION'));
+      const plan = await steps.plan(state({ options: { resendValidationEmail: true } }));
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toBe('HTTP validation is pending for example.com (the certificate is managed by CLOUDFRONT): the CA cannot fetch the validation token, and medic does not change CloudFront or web servers');
+      expect(plan.briefing!.action).toMatch(/^Restore the HTTP redirect from each first URL to the second: /);
+      expect(plan.briefing!.action).toContain(`${FROM} -> ${TO}`);
+      expect(plan.briefing!.facts).toContain('managed by: CLOUDFRONT');
+      expect(plan.details).toMatchObject({ managedBy: 'CLOUDFRONT', httpRedirects: [{ domain: 'example.com', redirectFrom: FROM, redirectTo: TO }] });
+      expect(plan.details.action).toBeUndefined();
+      expect(route53.calls()).toHaveLength(0);
+      expect(searches()).toEqual([]);
+    });
+
+    test('a pending HTTP validation without HttpRedirect: escalate, saying ACM gave none', async () => {
+      describes(certificate({ validations: [{ ...httpValidation('PENDING_VALIDATION'), HttpRedirect: undefined }] }));
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.briefing!.action).toContain('example.com: ACM gave no HttpRedirect');
+    });
+
+    test('validated but the renewal still PENDING_VALIDATION: escalate about the redirect, never about CNAMEs', async () => {
+      describes(httpCertificate('SUCCESS'));
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toBe('renewal is PENDING_VALIDATION although every HTTP validation reports SUCCESS');
+      expect(plan.briefing!.action).toContain(`${FROM} -> ${TO}`);
+      expect(plan.briefing!.action).not.toMatch(/CNAME/);
+      expect(route53.calls()).toHaveLength(0);
+    });
+
+    test('validated and ACM renewing it: defer, as for DNS', async () => {
+      describes(httpCertificate('SUCCESS', 'PENDING_AUTO_RENEWAL'));
+      expect((await steps.plan(state())).decision).toBe('defer');
+    });
+
+    test('a pending validation by a method medic does not know: escalate rather than guess', async () => {
+      describes(certificate({ validations: [{ ...dnsValidation(), ValidationMethod: 'CARRIER_PIGEON' as never }] }));
+      const plan = await steps.plan(state());
+      expect(plan.decision).toBe('escalate');
+      expect(plan.reason).toBe('validation of example.com by CARRIER_PIGEON is pending, and medic does not know that method');
+      expect(route53.calls()).toHaveLength(0);
+    });
+  });
+
   describe('imported and unusable certificates', () => {
     test('IMPORTED: escalate with expiry, users and re-import instructions', async () => {
       const notAfter = daysFromNow(10);
@@ -461,18 +612,52 @@ describe('plan', () => {
       ['Amazon-issued', certificate({ NotAfter: daysFromNow(200) })],
       ['private', privateCertificate({ NotAfter: daysFromNow(200) })],
       ['imported', certificate({ Type: 'IMPORTED', NotAfter: daysFromNow(200) })],
-    ])('already renewed (%s, 200 days left): noop, no lookup', async (_, cert) => {
+    ])('not due (%s, 200 days left): noop, no lookup', async (_, cert) => {
       describes(cert);
       const plan = await steps.plan(state());
       expect(plan.decision).toBe('noop');
-      expect(plan.reason).toMatch(/^already renewed: 200 days left/);
-      expect(plan.reason).toMatch(/more than the 45-day renewal window/);
+      expect(plan.reason).toMatch(/^not due: 200 days left/);
+      expect(plan.reason).toMatch(/more than the 45-day renewal window \(already renewed, or ACM's own renewal still has time\)$/);
       expect(route53.calls()).toHaveLength(0);
+      expect(searches()).toEqual([]);
     });
 
     test('the renewal window comes from the options', async () => {
       describes(privateCertificate({ NotAfter: daysFromNow(20) }));
       expect((await steps.plan(state({ options: { renewWithinDays: 10 } }))).decision).toBe('noop');
+    });
+
+    // ACM's expiry events start "45 days prior to expiration for private/imported certificates and
+    // 30 days prior to expiration for public certificates" (acm/latest/userguide/supported-events.html).
+    test('without renewWithinDays the window follows ACM\'s events: 30 days for Amazon-issued, 45 for private and imported', async () => {
+      expect(RENEW_WITHIN_DAYS_BY_TYPE).toEqual({ AMAZON_ISSUED: 30, PRIVATE: 45, IMPORTED: 45 });
+      const byType = { ...OPTIONS, renewWithinDays: undefined };
+      describes(certificate({ NotAfter: daysFromNow(40) }));
+      const amazon = await steps.plan(state({ options: byType }));
+      expect(amazon.decision).toBe('noop');
+      expect(amazon.reason).toMatch(/^not due: 40 days left \(expires \S+\), more than the 30-day renewal window of AMAZON_ISSUED certificates/);
+      expect(amazon.details.renewWithinDays).toBe(30);
+      expect(route53.calls()).toHaveLength(0);
+
+      describes(certificate({ NotAfter: daysFromNow(30), validations: [dnsValidation({ ValidationStatus: 'SUCCESS' })] }));
+      zoneHas(cname(RECORD.Name, RECORD.Value));
+      expect((await steps.plan(state({ options: byType }))).decision).toBe('defer'); // 30 days left: due
+
+      describes(privateCertificate({ NotAfter: daysFromNow(40) }));
+      exportedIs(true);
+      expect((await steps.plan(state({ options: byType }))).decision).toBe('act');
+      describes(privateCertificate({ NotAfter: daysFromNow(46) }));
+      expect((await steps.plan(state({ options: byType }))).reason).toMatch(/more than the 45-day renewal window of PRIVATE certificates/);
+
+      describes(certificate({ Type: 'IMPORTED', NotAfter: daysFromNow(40), RenewalSummary: undefined, DomainValidationOptions: undefined, RenewalEligibility: 'INELIGIBLE' }));
+      expect((await steps.plan(state({ options: byType }))).decision).toBe('escalate');
+    });
+
+    test('a renewWithinDays in the options applies to every type', async () => {
+      describes(certificate({ NotAfter: daysFromNow(40), validations: [dnsValidation({ ValidationStatus: 'SUCCESS' })] }));
+      zoneHas(cname(RECORD.Name, RECORD.Value));
+      const plan = await steps.plan(state({ options: { renewWithinDays: 45 } }));
+      expect(plan.decision).toBe('defer');
     });
   });
 
@@ -490,6 +675,7 @@ describe('plan', () => {
     test('not listed but carrying the configured tag: allowed', async () => {
       acm.on(ListTagsForCertificateCommand).resolves({ Tags: [{ Key: 'team', Value: 'web' }, { Key: TAG.key, Value: TAG.value }] });
       describes(privateCertificate({ CertificateArn: OTHER }));
+      exportedIs(true, OTHER);
       const plan = await steps.plan(state({ arn: OTHER, options: { certificateTag: TAG } }));
       expect(plan.decision).toBe('act');
       expect(acm).toHaveReceivedCommandWith(ListTagsForCertificateCommand, { CertificateArn: OTHER });
@@ -509,6 +695,7 @@ describe('plan', () => {
 
     test('listed: the tag is not even read', async () => {
       describes(privateCertificate());
+      exportedIs(true);
       expect((await steps.plan(state({ options: { certificateTag: TAG } }))).decision).toBe('act');
       expect(acm).not.toHaveReceivedCommand(ListTagsForCertificateCommand);
     });
@@ -558,6 +745,12 @@ describe('act', () => {
   test('a throttled renewal propagates with its name, so the workflow can tell it was not executed', async () => {
     acm.on(RenewCertificateCommand).rejects(awsError('ThrottlingException'));
     await expect(actThrough(steps, state({ plan: planOf({ kind: 'renew' }) }))).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+
+  test('a renewal ACM refuses (ValidationException, e.g. a certificate not exported) propagates with its name: a refusal, not an unknown outcome', async () => {
+    acm.on(RenewCertificateCommand).rejects(Object.assign(awsError('ValidationException'), { $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    await expect(actThrough(steps, state({ plan: planOf({ kind: 'renew' }) }))).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(acm.commandCalls(RenewCertificateCommand)).toHaveLength(1);
   });
 
   test('restore-records: one UPSERT of exactly ACM\'s record, nothing deleted or created', async () => {

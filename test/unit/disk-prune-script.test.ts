@@ -8,7 +8,7 @@ import { loadDocument, renderScript } from '../support/ssm-document';
 
 interface Summary {
   dryRun: boolean; roots: string[]; refusedRoots: string[]; considered: number; deleted: number; wouldDelete: number;
-  bytesFreed: number; skippedOpen: number; limitReached: boolean; journal: string; errors: string[]; files: string[];
+  bytesFreed: number; skippedOpen: number; limitReached: boolean; journal: string; errorCount: number; errors: string[]; files: string[];
 }
 
 let base: string;
@@ -248,6 +248,25 @@ describe('medic-disk-prune script on a real filesystem', () => {
   test('olderThanDays is the cut-off', () => {
     const { summary } = prune({ logRoot: at('log'), olderThanDays: '0' });
     expect(summary.files).toContain(at('log/new.gz'));
+  });
+
+  test('errors are bounded: at most 20 listed, each at most 300 characters, all counted; the summary stays last and whole (exit 1)', () => {
+    // rm that always fails: every old file becomes a "cannot delete" error.
+    const env = fakeCommand('rm', 'exit 1');
+    const deep = `many/${'d'.repeat(200)}/${'e'.repeat(200)}`;
+    for (let n = 0; n < 25; n++) file(`${deep}/old-${n}.gz`, { days: OLD });
+    const { status, summary, stdout } = prune({ logRoot: at('many'), logPatterns: '*.gz' }, env);
+    expect(summary).toMatchObject({ errorCount: 25, deleted: 0, considered: 25 });
+    expect(summary.errors).toHaveLength(20);
+    for (const error of summary.errors) expect(error.length).toBeLessThanOrEqual(300);
+    expect(summary.errors[0]).toMatch(/^cannot delete \//);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    expect(stdout.length).toBeLessThan(24_000);
+    expect(status).toBe(1);
+  });
+
+  test('no error: errorCount 0', () => {
+    expect(prune({ logRoot: at('log') }).summary).toMatchObject({ errorCount: 0, errors: [] });
   });
 
   test('the summary is one JSON line, last', () => {

@@ -98,6 +98,27 @@ describe('check', () => {
     expect((await steps.check(state(INSTANCE, sent))).verdict).toBe('pending');
   });
 
+  test('Run Command still trying to deliver it (Delayed): pending', async () => {
+    invocation('InProgress', { StatusDetails: 'Delayed', ResponseCode: -1 });
+    expect(await steps.check(state(INSTANCE, sent))).toMatchObject({ verdict: 'pending', reason: 'command InProgress (Delayed)' });
+  });
+
+  test.each<[string, string, string]>([
+    ['TimedOut', 'DeliveryTimedOut', 'not delivered before the delivery timeout'],
+    ['TimedOut', 'Delivery Timed Out', 'not delivered before the delivery timeout'],
+    ['Failed', 'Undeliverable', 'undeliverable: the node may not exist or may not be responding'],
+  ])('the command never reached the instance (%s, %s): failure saying nothing was pruned', async (status, details, meaning) => {
+    invocation(status, { StatusDetails: details, ResponseCode: -1 });
+    const result = await steps.check(state(INSTANCE, sent));
+    expect(result).toMatchObject({ verdict: 'failure', reason: `the prune command did not run on ${INSTANCE}: ${details.replace(/ /g, '')} (${meaning}); nothing was pruned` });
+    expect(cloudWatch).not.toHaveReceivedCommand(GetMetricDataCommand);
+  });
+
+  test('it ran out of its execution time (ExecutionTimedOut): failure naming it, with its output', async () => {
+    invocation('TimedOut', { StatusDetails: 'ExecutionTimedOut', ResponseCode: -1, StandardErrorContent: 'failed to run commands: exit status 137' });
+    expect((await steps.check(state(INSTANCE, sent))).reason).toBe('the prune command TimedOut (ExecutionTimedOut) (exit -1): failed to run commands: exit status 137');
+  });
+
   test.each(['Failed', 'TimedOut', 'Cancelled'])('command %s: failure carrying its output', async (status) => {
     invocation(status, { StandardErrorContent: 'find: permission denied', StandardOutputContent: JSON.stringify({ ...SUMMARY, refusedRoots: ['protected root /etc'] }) });
     const result = await steps.check(state(INSTANCE, sent));

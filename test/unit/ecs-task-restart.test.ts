@@ -115,6 +115,19 @@ describe('plan', () => {
     expect(plan.reason).toContain('INACTIVE');
   });
 
+  test.each(['CODE_DEPLOY', 'EXTERNAL'] as const)('the %s deployment controller: refused (ECS reports no rollout to verify), nothing called', async (type) => {
+    describes(service({ deploymentController: { type } }));
+    const plan = await steps.plan(state());
+    expect(plan.decision).toBe('escalate');
+    expect(plan.reason).toMatch(new RegExp(`uses the ${type} deployment controller: ECS does not report its rollouts`));
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
+  test('the ECS deployment controller (stated or defaulted): acts', async () => {
+    describes(service({ deploymentController: { type: 'ECS' } }));
+    expect((await steps.plan(state())).decision).toBe('act');
+  });
+
   test('desiredCount 0: escalate', async () => {
     describes(service({ desiredCount: 0, runningCount: 0 }));
     const plan = await steps.plan(state());
@@ -280,12 +293,44 @@ describe('check (forceNewDeployment)', () => {
     expect(result.reason).toContain('rollout IN_PROGRESS');
   });
 
-  test('pending when the PRIMARY deployment is not the one we started', async () => {
-    describes(service({ deployments: [deployment('ecs-svc/9', 'PRIMARY', 'COMPLETED')] }));
+  test('pending while ours is still listed but another deployment is PRIMARY', async () => {
+    describes(service({ deployments: [deployment('ecs-svc/9', 'PRIMARY', 'IN_PROGRESS'), deployment('ecs-svc/2', 'ACTIVE', 'IN_PROGRESS')] }));
     alarmIs('OK');
     const result = await steps.check(checkState());
     expect(result.verdict).toBe('pending');
     expect(result.reason).toContain('primary deployment is ecs-svc/9, not ecs-svc/2');
+  });
+
+  test('ours no longer listed and another PRIMARY: failure naming what replaced it (not a wait until the timeout)', async () => {
+    describes(service({ deployments: [deployment('ecs-svc/9', 'PRIMARY', 'COMPLETED')] }));
+    alarmIs('OK');
+    const result = await steps.check(checkState());
+    expect(result).toMatchObject({ verdict: 'failure', reason: 'deployment ecs-svc/2 is no longer listed: ECS replaced it with ecs-svc/9 (a circuit-breaker rollback or a newer deployment)' });
+  });
+
+  test('the circuit breaker failed ours and rolled back: "deployment failed and ECS rolled back"', async () => {
+    const failed = { ...deployment('ecs-svc/2', 'ACTIVE', 'FAILED'), rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' };
+    describes(service({ deployments: [deployment('ecs-svc/3', 'PRIMARY', 'IN_PROGRESS'), failed] }));
+    alarmIs('ALARM');
+    const result = await steps.check(checkState());
+    expect(result).toMatchObject({
+      verdict: 'failure',
+      reason: 'deployment ecs-svc/2 FAILED (ECS deployment circuit breaker: tasks failed to start.) and ECS rolled back (ecs-svc/3 is now primary)',
+    });
+  });
+
+  test('behind a Classic Load Balancer (no rolloutState reported): steady counts, one deployment and the alarm OK verify', async () => {
+    const unreported = { ...deployment('ecs-svc/2', 'PRIMARY', 'COMPLETED'), rolloutState: undefined };
+    describes(service({ loadBalancers: [{ loadBalancerName: 'classic-web', containerName: 'app', containerPort: 80 }], deployments: [unreported] }));
+    alarmIs('OK');
+    expect((await steps.check(checkState())).verdict).toBe('success');
+  });
+
+  test('without a Classic Load Balancer a missing rolloutState is not success', async () => {
+    const unreported = { ...deployment('ecs-svc/2', 'PRIMARY', 'COMPLETED'), rolloutState: undefined };
+    describes(service({ deployments: [unreported] }));
+    alarmIs('OK');
+    expect((await steps.check(checkState())).verdict).toBe('pending');
   });
 
   test('failure when the rollout FAILED', async () => {

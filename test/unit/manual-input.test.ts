@@ -66,6 +66,30 @@ describe('parseManualInput (a drill started from the console or a schedule)', ()
   });
 });
 
+describe('parseManualInput: "allowPendingReboot", a flag of rds-failover-drill runbooks only', () => {
+  test('true is carried on the trigger (so on the incident and its received entry); false or absent leaves it off', () => {
+    expect(accepted({ dbInstanceIdentifier: 'orders-db', allowPendingReboot: true }).trigger).toMatchObject({ kind: 'manual', allowPendingReboot: true });
+    expect(accepted({ dbInstanceIdentifier: 'orders-db', allowPendingReboot: false }).trigger).not.toHaveProperty('allowPendingReboot');
+    expect(accepted({ dbInstanceIdentifier: 'orders-db' }).trigger).not.toHaveProperty('allowPendingReboot');
+    expect(accepted({ dbInstanceIdentifier: 'orders-db', allowPendingReboot: true, dryRun: true })).toMatchObject({ dryRun: true, trigger: { allowPendingReboot: true } });
+  });
+
+  test.each([
+    ['as a string', { dbInstanceIdentifier: 'orders-db', allowPendingReboot: 'true' }, /^"allowPendingReboot" must be true or false \(without quotes\)$/],
+    ['as a number', { dbInstanceIdentifier: 'orders-db', allowPendingReboot: 1 }, /^"allowPendingReboot" must be true or false/],
+    ['misspelt', { dbInstanceIdentifier: 'orders-db', allowPendingReboots: true }, /^unknown input key\(s\) "allowPendingReboots": .*optionally "reason" \(text\), "dryRun" \(true\/false\) and "allowPendingReboot" \(true\/false\)$/],
+    ['in another case', { dbInstanceIdentifier: 'orders-db', allowpendingreboot: true }, /unknown input key\(s\) "allowpendingreboot"/],
+  ])('refuses it %s', (_name, input, expected) => {
+    expect(reason(input)).toMatch(expected);
+  });
+
+  test('another kind of runbook refuses it as an unknown key, and its usage does not offer it', () => {
+    const other: RunbookSpec = drillRunbookSpec({}, { kind: 'asg-elb-health-check' });
+    const parsed = parseManualInput({ dbInstanceIdentifier: 'orders-db', allowPendingReboot: true }, other, execution);
+    expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(/^unknown input key\(s\) "allowPendingReboot": .*optionally "reason" \(text\) and "dryRun" \(true\/false\)$/) });
+  });
+});
+
 describe('parseManualInput: an allow-list by tag', () => {
   const byTag: RunbookSpec = drillRunbookSpec({}, {
     manualTargets: { autoScalingGroupName: { type: 'autoscaling-group', pattern: '[A-Za-z0-9._ -]{1,255}', arnTemplate: 'arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{id}', allowed: ['web-asg'], allowedByTag: { key: 'medic:enforce-elb-health-check', value: 'true' } } },

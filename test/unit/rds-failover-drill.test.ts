@@ -5,7 +5,7 @@ import {
   type DBCluster, type DBInstance,
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
-import { steps, windowRefusal, type PreState } from '../../lambdas/rds-failover-drill/index';
+import { clusterKind, steps, targetReaderRefusal, windowRefusal, type PreState } from '../../lambdas/rds-failover-drill/index';
 import type { ActResult, Plan, VerifyState, WorkflowState } from '../../lambdas/shared/types';
 import { drillRunbookSpec, drillTarget, receivedIncident, workflowState } from '../support/fixtures';
 import { actThrough } from '../support/gate';
@@ -29,6 +29,8 @@ interface StateOptions {
   kind?: 'instance' | 'cluster';
   options?: Record<string, unknown>;
   scheduled?: boolean;
+  /** `"allowPendingReboot": true` in the input: Validate carries it on the incident's trigger. */
+  allowPendingReboot?: boolean;
   plan?: Plan;
   act?: ActResult;
   verify?: VerifyState;
@@ -37,7 +39,7 @@ interface StateOptions {
 function state(o: StateOptions = {}): WorkflowState {
   const trigger = o.scheduled
     ? { kind: 'schedule' as const, source: 'exec', name: 'schedule', at: '2026-11-24T10:00:00.000Z', startedBy: 'schedule' }
-    : { kind: 'manual' as const, source: 'exec', name: 'manual start', at: '2026-11-24T10:00:00.000Z' };
+    : { kind: 'manual' as const, source: 'exec', name: 'manual start', at: '2026-11-24T10:00:00.000Z', ...(o.allowPendingReboot ? { allowPendingReboot: true as const } : {}) };
   return workflowState({
     runbook: drillRunbookSpec(o.options),
     incident: receivedIncident({ incidentId: 'rds-failover-drill-20261124T100000Z-0123456789ab', runbook: 'rds-failover-drill', trigger, target: drillTarget(o.kind) }),
@@ -58,14 +60,23 @@ const instance = (overrides: Partial<DBInstance> = {}): DBInstance => ({
   ...overrides,
 });
 
-/** A healthy Aurora cluster, writer orders-aurora-1, readers -2 and -3. */
+/** A healthy Aurora PostgreSQL cluster, writer orders-aurora-1, readers -2 and -3. */
 const cluster = (overrides: Partial<DBCluster> = {}, writer = 'orders-aurora-1'): DBCluster => ({
   DBClusterIdentifier: 'orders-aurora',
   Status: 'available',
   MultiAZ: true,
-  DBClusterMembers: ['orders-aurora-1', 'orders-aurora-2', 'orders-aurora-3'].map((id) => ({ DBInstanceIdentifier: id, IsClusterWriter: id === writer })),
+  Engine: 'aurora-postgresql',
+  EngineMode: 'provisioned',
+  DBClusterMembers: ['orders-aurora-1', 'orders-aurora-2', 'orders-aurora-3']
+    .map((id) => ({ DBInstanceIdentifier: id, IsClusterWriter: id === writer, DBClusterParameterGroupStatus: 'in-sync' })),
   ...overrides,
 });
+/**
+ * A Multi-AZ DB cluster (two readable standbys), as DescribeDBClusters shows one: a `mysql` or
+ * `postgres` engine, `DBClusterInstanceClass` set ("only for non-Aurora Multi-AZ DB clusters"), no EngineMode.
+ */
+const multiAzCluster = (engine: 'mysql' | 'postgres', overrides: Partial<DBCluster> = {}): DBCluster =>
+  cluster({ Engine: engine, EngineMode: undefined, DBClusterInstanceClass: 'db.m6gd.large', ...overrides });
 
 const instanceIs = (...dbs: DBInstance[]): void => {
   const stub = rds.on(DescribeDBInstancesCommand);
@@ -171,6 +182,98 @@ describe('preflight', () => {
     expect((await steps.plan(state({ kind: 'cluster' }))).reason).toMatch(/pending modifications \(EngineVersion\)/);
   });
 
+  test('an RDS for MySQL Multi-AZ DB cluster with a target reader is refused at preflight (FailoverDBCluster does not take one), naming the fix', async () => {
+    clusterIs(multiAzCluster('mysql'));
+    const plan = await steps.plan(state({ kind: 'cluster', options: { targetReaders: { 'orders-aurora': 'orders-aurora-2' } } }));
+    expect(plan.decision).toBe('escalate');
+    expect(plan.reason).toBe('drill refused: cluster orders-aurora is an RDS for MySQL Multi-AZ DB cluster, which does not support promoting a chosen reader '
+      + '(FailoverDBCluster TargetDBInstanceIdentifier "isn\'t supported for RDS for MySQL Multi-AZ DB clusters"), but orders-aurora-2 is configured as its target reader: '
+      + 'remove "orders-aurora" from the drill\'s targetReaders to let RDS choose the reader to promote');
+    expect(plan.details).toMatchObject({ engine: 'mysql', clusterKind: 'multi-az-db-cluster', dbClusterInstanceClass: 'db.m6gd.large' });
+    expect(cloudWatch.calls()).toHaveLength(0);
+  });
+
+  test('the same MySQL Multi-AZ DB cluster without a target reader: act, RDS chooses the standby to promote', async () => {
+    clusterIs(multiAzCluster('mysql'));
+    const plan = await steps.plan(state({ kind: 'cluster' }));
+    expect(plan.decision).toBe('act');
+    expect(plan.summary).toMatch(/promoting a reader RDS chooses$/);
+  });
+
+  test.each<[string, DBCluster]>([
+    ['an RDS for PostgreSQL Multi-AZ DB cluster', multiAzCluster('postgres')],
+    ['an Aurora MySQL cluster', cluster({ Engine: 'aurora-mysql' })],
+    ['an Aurora PostgreSQL cluster', cluster()],
+  ])('%s takes a target reader (documented as supported): act', async (_, c) => {
+    clusterIs(c);
+    const plan = await steps.plan(state({ kind: 'cluster', options: { targetReaders: { 'orders-aurora': 'orders-aurora-3' } } }));
+    expect(plan.decision).toBe('act');
+    expect(plan.details.preState).toEqual(clusterPre('orders-aurora-3'));
+  });
+
+  test('a cluster that reports no engine cannot be told apart from a MySQL Multi-AZ DB cluster: a target reader is refused (fail closed)', async () => {
+    clusterIs(cluster({ Engine: undefined }));
+    const plan = await steps.plan(state({ kind: 'cluster', options: { targetReaders: { 'orders-aurora': 'orders-aurora-3' } } }));
+    expect(plan.reason).toMatch(/^drill refused: cluster orders-aurora reports no engine, so it cannot be told whether FailoverDBCluster may promote the configured target reader orders-aurora-3/);
+  });
+
+  test('clusterKind and targetReaderRefusal read Engine and DBClusterInstanceClass', () => {
+    expect(clusterKind(cluster())).toBe('aurora');
+    expect(clusterKind(cluster({ Engine: 'aurora' }))).toBe('aurora');
+    expect(clusterKind(multiAzCluster('mysql'))).toBe('multi-az-db-cluster');
+    expect(clusterKind(cluster({ Engine: 'postgres' }))).toBe('multi-az-db-cluster');
+    expect(clusterKind(cluster({ Engine: 'neptune' }))).toBe('unknown');
+    expect(targetReaderRefusal('c', multiAzCluster('postgres'), 'r')).toBeUndefined();
+    expect(targetReaderRefusal('c', cluster({ Engine: 'aurora-mysql' }), 'r')).toBeUndefined();
+    expect(targetReaderRefusal('c', multiAzCluster('mysql'), 'r')).toMatch(/RDS for MySQL Multi-AZ DB cluster/);
+  });
+
+  test('an instance with a parameter group in pending-reboot is refused: the reboot with failover would apply it', async () => {
+    instanceIs(instance({ DBParameterGroups: [{ DBParameterGroupName: 'orders-pg', ParameterApplyStatus: 'pending-reboot' }, { DBParameterGroupName: 'audit-pg', ParameterApplyStatus: 'in-sync' }] }));
+    const plan = await steps.plan(state());
+    expect(plan.decision).toBe('escalate');
+    expect(plan.reason).toBe('drill refused: DB parameter group orders-pg of orders-db is pending-reboot: the reboot with failover will apply its changes; '
+      + 'apply them on purpose first (a reboot in a maintenance window), or start the drill with "allowPendingReboot": true to let the drill apply them');
+    expect(plan.details).toMatchObject({ pendingRebootParameterGroups: ['orders-pg'] });
+  });
+
+  test('with "allowPendingReboot": true the same instance is drilled, and the plan and report say what the reboot will apply', async () => {
+    instanceIs(instance({ DBParameterGroups: [{ DBParameterGroupName: 'orders-pg', ParameterApplyStatus: 'pending-reboot' }] }));
+    const plan = await steps.plan(state({ allowPendingReboot: true }));
+    expect(plan.decision).toBe('act');
+    expect(plan.reason).toMatch(/^orders-db is available, has a failover target and pending-reboot parameter changes allowed by the input \(DB parameter group orders-pg of orders-db is pending-reboot/);
+    expect(plan.details).toMatchObject({ allowPendingReboot: true, pendingReboot: expect.stringContaining('orders-pg') });
+    expect(plan.report?.lines).toContain('PENDING REBOOT: DB parameter group orders-pg of orders-db is pending-reboot: the reboot with failover will apply its changes (allowed by "allowPendingReboot": true)');
+  });
+
+  test.each(['in-sync', 'applying', 'pending-database-upgrade'])('a parameter group %s is not a pending reboot', async (ParameterApplyStatus) => {
+    instanceIs(instance({ DBParameterGroups: [{ DBParameterGroupName: 'orders-pg', ParameterApplyStatus }] }));
+    expect((await steps.plan(state())).decision).toBe('act');
+  });
+
+  test('a cluster whose members have the DB cluster parameter group pending-reboot is refused, and allowed with "allowPendingReboot": true', async () => {
+    const members = ['orders-aurora-1', 'orders-aurora-2', 'orders-aurora-3'].map((id) => ({
+      DBInstanceIdentifier: id, IsClusterWriter: id === 'orders-aurora-1', DBClusterParameterGroupStatus: id === 'orders-aurora-3' ? 'in-sync' : 'pending-reboot',
+    }));
+    clusterIs(cluster({ DBClusterMembers: members }));
+    const refused = await steps.plan(state({ kind: 'cluster' }));
+    expect(refused.reason).toBe('drill refused: the DB cluster parameter group of cluster orders-aurora is pending-reboot on orders-aurora-1, orders-aurora-2: '
+      + 'the failover restarts the writer and the promoted reader and may apply its changes; '
+      + 'apply them on purpose first (a reboot in a maintenance window), or start the drill with "allowPendingReboot": true to let the drill apply them');
+    expect(refused.details).toMatchObject({ pendingRebootMembers: ['orders-aurora-1', 'orders-aurora-2'] });
+    const allowed = await steps.plan(state({ kind: 'cluster', allowPendingReboot: true }));
+    expect(allowed.decision).toBe('act');
+    expect(allowed.report?.lines).toContainEqual(expect.stringMatching(/^PENDING REBOOT: the DB cluster parameter group of cluster orders-aurora is pending-reboot on orders-aurora-1, orders-aurora-2/));
+  });
+
+  test('"allowPendingReboot" does not lift any other refusal', async () => {
+    instanceIs(instance({ DBInstanceStatus: 'modifying', DBParameterGroups: [{ DBParameterGroupName: 'orders-pg', ParameterApplyStatus: 'pending-reboot' }] }));
+    expect((await steps.plan(state({ allowPendingReboot: true }))).reason).toMatch(/orders-db is modifying, not available/);
+    clusterIs(multiAzCluster('mysql'));
+    expect((await steps.plan(state({ kind: 'cluster', allowPendingReboot: true, options: { targetReaders: { 'orders-aurora': 'orders-aurora-2' } } }))).reason)
+      .toMatch(/RDS for MySQL Multi-AZ DB cluster/);
+  });
+
   test('a scheduled drill outside its window is refused before the database is read', async () => {
     const today = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'][new Date().getUTCDay()];
     const otherDays = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].filter((d) => d !== today);
@@ -243,11 +346,40 @@ describe('verification', () => {
     expect(result.report!.lines).toContain('PRIMARY AZ: eu-west-1a -> eu-west-1b');
   });
 
-  test('available again in the same AZ after rebooting: verification failed (no failover happened)', async () => {
+  test('available again in the same AZ after rebooting: pending, not failed (RDS may report the new AZ after the status), and the database counts as available', async () => {
     instanceIs(instance());
     const result = await steps.check(state({ act: acted(instancePre), verify: verifying({ sawFailoverInProgress: true }) }));
+    expect(result.verdict).toBe('pending');
+    expect(result.reason).toBe('waiting: orders-db is available again, primary still eu-west-1a (RDS may report the new AZ after the status; reading again until the failover timeout)');
+    expect(result.readings.availableAt).toEqual(expect.any(String));
+  });
+
+  test('still in the same AZ at the failover timeout: verification failed (no failover happened)', async () => {
+    instanceIs(instance());
+    const result = await steps.check(state({ options: { failoverTimeoutSeconds: 600 }, act: acted(instancePre, secondsAgo(601)), verify: verifying({ sawFailoverInProgress: true, availableAt: secondsAgo(500) }) }));
     expect(result.verdict).toBe('failure');
-    expect(result.reason).toBe('orders-db is available again but did not fail over: primary AZ is still eu-west-1a');
+    expect(result.reason).toBe('orders-db is available again but did not fail over: primary AZ is still eu-west-1a 601s after the failover request (timeout: 600s)');
+  });
+
+  test('the AZ settles after the status: rebooting, available in the old AZ, then the new AZ twice: success, failover time counted to the first available reading', async () => {
+    const requestedAt = secondsAgo(120);
+    let verify: VerifyState | undefined;
+    const results: Array<Awaited<ReturnType<typeof steps.check>>> = [];
+    const moved = instance({ AvailabilityZone: 'eu-west-1b', SecondaryAvailabilityZone: 'eu-west-1a' });
+    // rebooting; available with the AZ not yet updated; then the new AZ on two readings
+    for (const db of [instance({ DBInstanceStatus: 'rebooting' }), instance(), moved, moved]) {
+      rds.reset();
+      instanceIs(db);
+      const result = await steps.check(state({ act: acted(instancePre, requestedAt), verify }));
+      results.push(result);
+      verify = { status: 'pending', batch: 0, checks: results.length, consecutiveSuccesses: 0, lastVerdict: result.verdict, lastReadings: result.readings, reason: result.reason };
+    }
+    expect(results.map((r) => r.verdict)).toEqual(['pending', 'pending', 'success', 'success']);
+    expect(results[0].readings.availableAt).toBeUndefined();
+    const availableAt = results[1].readings.availableAt;
+    expect(availableAt).toEqual(expect.any(String));
+    expect(results[3].report!.figures.availableAt).toBe(availableAt);
+    expect(results[3].report!.lines).toContain('PRIMARY AZ: eu-west-1a -> eu-west-1b');
   });
 
   test('still available in the same AZ before any reboot was seen: pending (RDS has not started yet)', async () => {
@@ -298,11 +430,14 @@ describe('verification', () => {
     expect(result.reason).toBe('cluster orders-aurora failed over to orders-aurora-2, not to the requested reader orders-aurora-3');
   });
 
-  test('a cluster back to available with the same writer after failing-over: failed', async () => {
+  test('a cluster back to available with the same writer after failing-over: pending until the failover timeout, then failed', async () => {
     clusterIs(cluster());
-    const result = await steps.check(state({ kind: 'cluster', act: acted(clusterPre()), verify: verifying({ sawFailoverInProgress: true }) }));
-    expect(result.verdict).toBe('failure');
-    expect(result.reason).toMatch(/did not fail over: writer is still orders-aurora-1/);
+    const early = await steps.check(state({ kind: 'cluster', act: acted(clusterPre()), verify: verifying({ sawFailoverInProgress: true }) }));
+    expect(early.verdict).toBe('pending');
+    expect(early.reason).toMatch(/orders-aurora is available again, writer still orders-aurora-1/);
+    const late = await steps.check(state({ kind: 'cluster', options: { failoverTimeoutSeconds: 600 }, act: acted(clusterPre(), secondsAgo(700)), verify: verifying({ sawFailoverInProgress: true }) }));
+    expect(late.verdict).toBe('failure');
+    expect(late.reason).toMatch(/did not fail over: writer is still orders-aurora-1 700s after the failover request/);
   });
 
   test('an unreadable database or guard alarm is inconclusive, never success', async () => {

@@ -7,14 +7,17 @@ import { ACCOUNT, REGION, alarmEvent, certificateArn } from '../support/synth';
 
 const CERT_PATTERN = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/[0-9a-f-]{36}`;
 
-/** A certificate renewal runbook started by ACM's expiry events, allowed to act on certificate 1 (and tagged ones with `byTag`). */
-function spec(byTag = false): RunbookSpec {
+/** The detail types the certificate runbook listens to (https://docs.aws.amazon.com/acm/latest/userguide/supported-events.html). */
+const DETAIL_TYPES = ['ACM Certificate Approaching Expiration', 'ACM Certificate Renewal Action Required'];
+
+/** A certificate renewal runbook started by ACM's events, allowed to act on certificate 1 (and tagged ones with `byTag`). */
+function spec(byTag = false, detailTypes = DETAIL_TYPES): RunbookSpec {
   return ecsRunbookSpec({
     name: 'cert-renewal',
     kind: 'certificate-renewal',
     eventTarget: {
       source: 'aws.acm',
-      detailType: 'ACM Certificate Approaching Expiration',
+      detailTypes,
       type: 'acm-certificate',
       arnPattern: CERT_PATTERN,
       allowed: [certificateArn(1)],
@@ -62,9 +65,38 @@ describe('parseResourceEvent', () => {
     expect(accepted(parseResourceEvent(other, spec(true))).target.arn).toBe(certificateArn(3));
   });
 
+  // The documented shape of "ACM Certificate Renewal Action Required" (supported-events.html): the certificate in
+  // `resources`, the reason ACM's own renewal stopped in the detail.
+  const actionRequired = (overrides: Record<string, unknown> = {}) => acmEvent({
+    'detail-type': 'ACM Certificate Renewal Action Required',
+    detail: {
+      CertificateType: 'AMAZON_ISSUED', CommonName: 'example.com', DomainValidationMethod: 'DNS', RenewalStatusReason: 'PENDING_DOMAIN_VALIDATION',
+      DaysToExpiry: 30, CertificateExpirationDate: '2026-12-22T06:51:08Z', InUse: true, Exported: false,
+    },
+    ...overrides,
+  });
+
+  test('"ACM Certificate Renewal Action Required" is accepted like the expiry event, named by its own detail type', () => {
+    const parsed = accepted(parseResourceEvent(actionRequired(), spec()));
+    expect(parsed.target.arn).toBe(certificateArn(1));
+    expect(parsed.trigger).toEqual({
+      kind: 'event', source: 'aws.acm', name: 'ACM Certificate Renewal Action Required', at: '2026-11-22T06:51:08.000Z',
+      reason: 'CertificateType AMAZON_ISSUED, CommonName example.com, DomainValidationMethod DNS, RenewalStatusReason PENDING_DOMAIN_VALIDATION, '
+        + 'DaysToExpiry 30, CertificateExpirationDate 2026-12-22T06:51:08Z, InUse true, Exported false',
+    });
+    expect(parsed.incidentId).toMatch(/^cert-renewal-20261122T065108Z-[0-9a-f]{12}$/);
+  });
+
+  test('a detail type the runbook does not list is rejected, naming the ones it accepts', () => {
+    expect(rejection(parseResourceEvent(actionRequired(), spec(false, ['ACM Certificate Approaching Expiration']))))
+      .toBe('not a "ACM Certificate Approaching Expiration" event of aws.acm (source "aws.acm", detail-type "ACM Certificate Renewal Action Required")');
+  });
+
   test.each<[string, Record<string, unknown>, RegExp]>([
-    ['another detail type', { 'detail-type': 'ACM Certificate Expired' }, /^not a ACM Certificate Approaching Expiration event/],
-    ['another source', { source: 'aws.cloudwatch' }, /^not a ACM Certificate Approaching Expiration event/],
+    ['another detail type', { 'detail-type': 'ACM Certificate Expired' }, /^not a "ACM Certificate Approaching Expiration" or "ACM Certificate Renewal Action Required" event of aws\.acm \(source "aws\.acm", detail-type "ACM Certificate Expired"\)$/],
+    ['no detail type', { 'detail-type': undefined }, /^not a .* event of aws\.acm \(source "aws\.acm", detail-type "undefined"\)$/],
+    ['a detail type that is not a string', { 'detail-type': ['ACM Certificate Approaching Expiration'] }, /^not a "ACM Certificate Approaching Expiration" or/],
+    ['another source', { source: 'aws.cloudwatch' }, /^not a "ACM Certificate Approaching Expiration" or "ACM Certificate Renewal Action Required" event of aws\.acm/],
     ['another account', { account: '222222222222' }, /account 222222222222; runbook cert-renewal acts only in 111111111111/],
     ['another region', { region: 'us-east-1' }, /region us-east-1; runbook cert-renewal acts only in eu-west-1/],
     ['no resource', { resources: [] }, /exactly one resource/],

@@ -1,3 +1,4 @@
+import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCalendarStateCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -162,8 +163,8 @@ describe('ASG ELB health-check workflow (synthesized definition, real handlers, 
   });
 
   test('observe mode: the plan is recorded as "would act", nothing is updated', async () => {
-    h.aws.alarms.set('web-5xx', 'ALARM');
-    const run = await h.workflow('web-elb-observe').run(h.fire('web-5xx', { dimensions: { LoadBalancer: 'app/web/0123456789abcdef' } }));
+    // The alarm names its group (an ALB's LoadBalancer dimension alone would name another resource, and is rejected).
+    const run = await h.workflow('web-elb-observe').run(h.fire('web-5xx', { dimensions: { AutoScalingGroupName: 'web-asg' } }));
     expect(run.output?.outcome.outcome).toBe('observed');
     expect(asg.updates).toEqual([]);
     expect(detailOf(await h.incident('web-elb-observe-'), 'planned').wouldAct).toMatch(/^UpdateAutoScalingGroup web-asg/);
@@ -209,5 +210,71 @@ describe('ASG ELB health-check workflow (synthesized definition, real handlers, 
     expect(run.status).toBe('FAILED');
     expect(asg.updates).toEqual([]);
     expect(detailOf(await h.incident('web-elb-health-'), 'planned').decision).toBe('escalate');
+  });
+
+  describe('HealthCheckType is a list (EBS,ELB): ELB is added, the other checks are kept', () => {
+    test('a group on EBS: the workflow writes EBS,ELB, verifies it, and records EBS as the value to restore', async () => {
+      asg.addGroup('web-asg', { healthCheckType: 'EBS' });
+      const run = await enforce().run(unhealthyHostsAlarm());
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.output?.outcome.outcome).toBe('resolved');
+      expect(asg.updates).toEqual([{ AutoScalingGroupName: 'web-asg', HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 }]);
+      expect(asg.groups.get('web-asg')!.healthCheckType).toBe('EBS,ELB');
+      const entries = await h.incident('web-elb-health-');
+      expect(detailOf(entries, 'planned').summary).toBe('UpdateAutoScalingGroup web-asg: HealthCheckType EBS -> EBS,ELB, HealthCheckGracePeriod 0 -> 300s');
+      expect(detailOf(entries, 'acted').result.details).toEqual({
+        previous: { HealthCheckType: 'EBS', HealthCheckGracePeriod: 0 }, applied: { HealthCheckType: 'EBS,ELB', HealthCheckGracePeriod: 300 },
+      });
+    });
+
+    test('capacity collapses: the rollback restores exactly EBS (not EC2, not ELB)', async () => {
+      asg.addGroup('web-asg', { healthCheckType: 'EBS' });
+      asg.afterEnforcing = 'collapses';
+      const run = await enforce().run(unhealthyHostsAlarm());
+      expect(run.status).toBe('FAILED');
+      expect(asg.updates.map((u) => u.HealthCheckType)).toEqual(['EBS,ELB', 'EBS']);
+      expect(asg.groups.get('web-asg')!.healthCheckType).toBe('EBS');
+      expect(phases(await h.incident('web-elb-health-')).slice(-3)).toEqual(['verification-failed', 'rolled-back', 'escalated']);
+    });
+
+    test('a group already on EBS,ELB is compliant: no update', async () => {
+      asg.addGroup('web-asg', { healthCheckType: 'EBS,ELB', gracePeriod: 120 });
+      const run = await enforce().run(unhealthyHostsAlarm());
+      expect(run.output?.outcome.outcome).toBe('no-action-needed');
+      expect(asg.updates).toEqual([]);
+      expect(detailOf(await h.incident('web-elb-health-'), 'planned').reason).toBe('already compliant: HealthCheckType EBS,ELB, grace period 120s');
+    });
+
+    test('sweep path, same rule as the plan: EBS and traffic-source-only groups are enforced; EBS,ELB and VPC Lattice only are left alone', async () => {
+      asg.groups.clear();
+      asg.addGroup('a-ebs', { healthCheckType: 'EBS', tags: OPT_IN });
+      asg.addGroup('b-ebs-elb', { healthCheckType: 'EBS,ELB', tags: OPT_IN });
+      asg.addGroup('c-traffic-source', { targetGroups: [], trafficSources: [{ Identifier: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/c/0123456789abcdef', Type: 'elbv2' }], tags: OPT_IN });
+      asg.addGroup('d-lattice-only', { targetGroups: [], trafficSources: [{ Identifier: 'arn:aws:vpc-lattice:eu-west-1:111111111111:targetgroup/tg-0123456789abcdef0', Type: 'vpc-lattice' }], tags: OPT_IN });
+      const sweepOnly = Object.entries(sweepEnvironment()).filter(([key]) => key.startsWith('MEDIC_SWEEP_'));
+      Object.assign(process.env, Object.fromEntries(sweepOnly));
+      sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `arn:aws:states:eu-west-1:111111111111:execution:x:${input.name}` }));
+
+      await sweep({ time: '2026-11-24T15:00:00Z' });
+      const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+      expect(starts.map((s) => JSON.parse(s.input!).autoScalingGroupName)).toEqual(['a-ebs', 'c-traffic-source']);
+      const runs = await Promise.all(starts.map((s) => enforce().run(JSON.parse(s.input!), s.name)));
+      expect(runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      expect(Object.fromEntries([...asg.groups].map(([name, g]) => [name, g.healthCheckType]))).toEqual({
+        'a-ebs': 'EBS,ELB', 'b-ebs-elb': 'EBS,ELB', 'c-traffic-source': 'ELB', 'd-lattice-only': 'EC2',
+      });
+      const swept = detailOf((await h.ledger()).get('web-elb-health-sweep-20261124T150000Z')!, 'swept');
+      expect(swept).toMatchObject({ compliant: { names: ['b-ebs-elb'] }, withoutLoadBalancer: { names: ['d-lattice-only'] } });
+    });
+
+    test('the simulated group refuses what AWS refuses: a value that is not a comma-separated list of EC2, EBS, ELB, VPC_LATTICE', async () => {
+      const client = new AutoScalingClient({ region: 'eu-west-1' });
+      for (const HealthCheckType of ['ELB,FOO', 'elb', '', 'EBS,,ELB']) {
+        await expect(client.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'web-asg', HealthCheckType }))).rejects.toMatchObject({ name: 'ValidationError' });
+      }
+      await client.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'web-asg', HealthCheckType: 'VPC_LATTICE,EBS,ELB' }));
+      expect(asg.groups.get('web-asg')!.healthCheckType).toBe('VPC_LATTICE,EBS,ELB');
+      expect(asg.updates).toHaveLength(1);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import {
-  ACMClient, DescribeCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand,
+  ACMClient, DescribeCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand,
   type CertificateDetail, type DomainStatus, type DomainValidation, type FailureReason, type RenewalStatus, type RenewalSummary, type ResourceRecord,
 } from '@aws-sdk/client-acm';
 import {
@@ -42,6 +42,8 @@ const world = {
   zone: new Map<string, ResourceRecordSet>(),
   /** When set, Route 53 refuses every change with this error. */
   changeRefused: undefined as string | undefined,
+  /** Whether the certificate has been exported: only SearchCertificates says it (AcmCertificateMetadata.Exported). */
+  exported: true,
 };
 
 /** ACM's renewal summary, updated now (so after the action). */
@@ -115,9 +117,24 @@ function installWorld(): void {
     const step = world.afterAction[Math.min(world.readsAfterAction++, world.afterAction.length - 1)];
     return { Certificate: { ...structuredClone(world.cert), ...step?.(structuredClone(world.cert)) } };
   });
+  // SearchCertificates with the CertificateArn filter (API_CertificateFilter.html): the certificate's AcmCertificateMetadata, where Exported is.
+  acm.on(SearchCertificatesCommand).callsFake((input) => {
+    const arn = (input.FilterStatement as { Filter?: { CertificateArn?: string } } | undefined)?.Filter?.CertificateArn;
+    if (arn !== world.cert.CertificateArn) return { Results: [] };
+    return {
+      Results: [{
+        CertificateArn: arn,
+        CertificateMetadata: { AcmCertificateMetadata: { Exported: world.exported, Type: world.cert.Type, Status: world.cert.Status, RenewalEligibility: world.cert.RenewalEligibility, InUse: (world.cert.InUseBy ?? []).length > 0 } },
+      }],
+    };
+  });
   acm.on(RenewCertificateCommand).callsFake((input) => {
-    // ACM renews only private certificates on request.
-    if (input.CertificateArn !== world.cert.CertificateArn || world.cert.Type !== 'PRIVATE') throw Object.assign(new Error('not renewable'), { name: 'ValidationException' });
+    // "You can only renew certificates that have been previously exported" (acm/latest/userguide/force-certificate-renewal.html):
+    // a private certificate, or an exportable public one, and exported; anything else is refused (the SDK's ValidationException).
+    const renewable = world.cert.Type === 'PRIVATE' || (world.cert.Type === 'AMAZON_ISSUED' && world.cert.Options?.Export === 'ENABLED');
+    if (input.CertificateArn !== world.cert.CertificateArn || !renewable || !world.exported) {
+      throw Object.assign(new Error('not renewable on request'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    }
     world.acted = true;
     return {};
   });
@@ -160,7 +177,7 @@ beforeEach(async () => {
   await h.freshWorld();
   acm.reset();
   route53.reset();
-  Object.assign(world, { cert: privateCertificate(certificateArn(1)), afterAction: [renewal('PENDING_AUTO_RENEWAL'), renewed], acted: false, readsAfterAction: 0, changeRefused: undefined });
+  Object.assign(world, { cert: privateCertificate(certificateArn(1)), afterAction: [renewal('PENDING_AUTO_RENEWAL'), renewed], acted: false, readsAfterAction: 0, changeRefused: undefined, exported: true });
   seedZone();
   installWorld();
 });
@@ -198,7 +215,7 @@ const mutations = () => [
 ];
 const readsOnly = () => {
   expect(mutations()).toEqual([]);
-  expect(operations(acm).filter((op) => op !== 'DescribeCertificate' && op !== 'ListTagsForCertificate')).toEqual([]);
+  expect(operations(acm).filter((op) => !['DescribeCertificate', 'ListTagsForCertificate', 'SearchCertificates'].includes(op))).toEqual([]);
   expect(operations(route53).filter((op) => op !== 'ListResourceRecordSets')).toEqual([]);
 };
 const escalation = (): string => {
@@ -219,7 +236,7 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     const received = detailOf(entries, 'received');
     expect(received.target).toMatchObject({ type: 'acm-certificate', id: certificateArn(1), arn: certificateArn(1) });
     expect(received.trigger).toMatchObject({ kind: 'event', source: 'aws.acm', name: 'ACM Certificate Approaching Expiration', reason: 'DaysToExpiry 20, CommonName example.com' });
-    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'act', reason: 'private certificate with 20 days left' });
+    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'act', reason: 'private certificate with 20 days left (ELIGIBLE, exported)', details: { exported: true } });
     const checks = entries.filter((e) => e.phase === 'checked').map((e) => JSON.parse(e.detail));
     expect(checks.map((c) => [c.verdict, c.readings.renewalStatus])).toEqual([['pending', 'PENDING_AUTO_RENEWAL'], ['success', 'SUCCESS']]);
     expect(detailOf(entries, 'verified').reason).toMatch(/^renewed: expiry moved from \S+ to \S+ \(395 days left\)$/);
@@ -382,7 +399,7 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     expect(phases(await h.incident(EVENT_INCIDENT))).toContain('completed');
   });
 
-  test('already renewed (300 days left): recorded as no action needed, nothing changed', async () => {
+  test('not due (300 days left): recorded as no action needed, nothing changed', async () => {
     world.cert = privateCertificate(certificateArn(1), 300);
     const run = await renew(acmEvent());
     expect(run.status).toBe('SUCCEEDED');
@@ -390,7 +407,71 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     readsOnly();
     const entries = await h.incident(EVENT_INCIDENT);
     expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'completed']);
-    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'noop', reason: expect.stringMatching(/^already renewed: 300 days left/) });
+    expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'noop', reason: expect.stringMatching(/^not due: 300 days left/) });
     expect(h.aws.published()).toEqual([]);
+  });
+  test('ACM Certificate Renewal Action Required for a missing DNS validation record: accepted by the synthesized definition, exactly that record restored', async () => {
+    // The documented event (https://docs.aws.amazon.com/acm/latest/userguide/supported-events.html): the certificate in
+    // resources, ACM's reason in the detail. It is the case the runbook repairs: ACM's renewal waits for a DNS record.
+    Object.assign(world, { cert: dnsCertificate(certificateArn(1)), afterAction: [renewal('PENDING_VALIDATION'), renewal('SUCCESS')] });
+    const run = await renew(acmEvent({
+      'detail-type': 'ACM Certificate Renewal Action Required',
+      detail: {
+        CertificateType: 'AMAZON_ISSUED', CommonName: 'example.com', DomainValidationMethod: 'DNS', RenewalStatusReason: 'PENDING_DOMAIN_VALIDATION',
+        DaysToExpiry: 20, CertificateExpirationDate: world.cert.NotAfter!.toISOString(), InUse: true, Exported: false,
+      },
+    }));
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output?.outcome.outcome).toBe('resolved');
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input.ChangeBatch!.Changes)).toEqual([
+      [{ Action: 'UPSERT', ResourceRecordSet: { Name: WWW_RECORD.Name, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: WWW_RECORD.Value }] } }],
+    ]);
+    expect(acm.commandCalls(RenewCertificateCommand)).toHaveLength(0);
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'verified', 'completed']);
+    expect(detailOf(entries, 'received').trigger).toMatchObject({
+      kind: 'event', source: 'aws.acm', name: 'ACM Certificate Renewal Action Required', reason: expect.stringContaining('RenewalStatusReason PENDING_DOMAIN_VALIDATION'),
+    });
+    expect(h.aws.published()).toEqual([]);
+  });
+
+  test('private certificate in use but never exported: escalated with what to do, RenewCertificate never called', async () => {
+    world.exported = false;
+    const run = await renew(acmEvent());
+    expect(run.status).toBe('FAILED');
+    expect(run.error?.name).toBe('Medic.Escalated');
+    readsOnly();
+    expect(acm.commandCalls(SearchCertificatesCommand).map((c) => c.args[0].input)).toEqual([{ FilterStatement: { Filter: { CertificateArn: certificateArn(1) } }, MaxResults: 10 }]);
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'escalated']);
+    expect(detailOf(entries, 'planned')).toMatchObject({
+      decision: 'escalate', reason: 'the private certificate has not been exported: RenewCertificate renews only exported certificates and ACM would refuse it', details: { exported: false },
+    });
+    const message = escalation();
+    expect(message).toContain('WHAT TO DO: ACM renews a private certificate that an AWS service uses by itself, from 60 days before expiry');
+    expect(message).toContain(`aws acm-pca list-permissions --certificate-authority-arn ${world.cert.CertificateAuthorityArn}`);
+    expect(message).toContain('ABOUT THE TARGET:');
+  });
+
+  test('HTTP-validated CloudFront certificate whose redirect is gone: escalated with the redirect to restore, no DNS lookup or change', async () => {
+    const http = (ValidationStatus: DomainStatus): DomainValidation => ({
+      DomainName: 'example.com', ValidationDomain: 'example.com', ValidationMethod: 'HTTP', ValidationStatus,
+      HttpRedirect: { RedirectFrom: 'http://example.com/.well-known/pki-validation/3f1c2a9b7d4e5f60718293a4b5c6d7e8.txt', RedirectTo: `https://validation.us-east-1.acm-validations.aws/${ACCOUNT}/.well-known/pki-validation/3f1c2a9b7d4e5f60718293a4b5c6d7e8.txt` },
+    });
+    world.cert = {
+      ...dnsCertificate(certificateArn(1)), ManagedBy: 'CLOUDFRONT', InUseBy: [CLOUDFRONT], DomainName: 'example.com', SubjectAlternativeNames: ['example.com'],
+      DomainValidationOptions: [http('SUCCESS')],
+      RenewalSummary: { RenewalStatus: 'PENDING_VALIDATION', UpdatedAt: new Date(Date.now() - DAY_MS), DomainValidationOptions: [http('PENDING_VALIDATION')] },
+    };
+    const run = await renew(acmEvent());
+    expect(run.status).toBe('FAILED');
+    readsOnly();
+    expect(route53.calls()).toHaveLength(0);
+    const entries = await h.incident(EVENT_INCIDENT);
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'escalated']);
+    expect(detailOf(entries, 'planned').reason).toMatch(/^HTTP validation is pending for example\.com \(the certificate is managed by CLOUDFRONT\)/);
+    const message = escalation();
+    expect(message).toContain('WHAT TO DO: Restore the HTTP redirect from each first URL to the second: http://example.com/.well-known/pki-validation/');
+    expect(message).toContain('managed by: CLOUDFRONT');
   });
 });

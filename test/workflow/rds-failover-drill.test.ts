@@ -81,11 +81,71 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
     expect(message.Message).toContain('The action is not reversible');
   });
 
-  test('rebooted without failing over: verification failed, escalated', async () => {
+  test('rebooted without failing over: never verified (the drill keeps reading in case the AZ is reported late), escalated', async () => {
     rds.behaviour = 'reboots-in-place';
     const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
     expect(run.status).toBe('FAILED');
-    expect(detailOf(await h.incident('orders-drill-'), 'verification-failed').reason).toBe('orders-db is available again but did not fail over: primary AZ is still eu-west-1a');
+    expect(detailOf(await h.incident('orders-drill-'), 'verification-failed').reason)
+      .toBe('not verified after 6 check(s): waiting: orders-db is available again, primary still eu-west-1a (RDS may report the new AZ after the status; reading again until the failover timeout)');
+  });
+
+  test('the new AZ is reported one reading after the status is available again: verified, not "did not fail over"', async () => {
+    rds.describesBeforeAzSettles = 1;
+    const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
+    expect(run.status).toBe('SUCCEEDED');
+    const entries = await h.incident('orders-drill-');
+    // rebooting twice, available in the old AZ once, then the new AZ on two readings in a row
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'checked', 'checked', 'verified', 'completed']);
+    const checks = entries.filter((e) => e.phase === 'checked').map((e) => JSON.parse(e.detail));
+    expect(checks[2].reason).toMatch(/^waiting: orders-db is available again, primary still eu-west-1a/);
+    const report = detailOf(entries, 'completed').report;
+    expect(report).toMatchObject({ verdict: 'PASSED', figures: { after: 'eu-west-1b' } });
+    // the failover time runs to the first available reading, not to the reading that showed the new AZ
+    expect(checks[1].readings.availableAt).toBeUndefined();
+    expect(checks[2].readings.availableAt).toEqual(expect.any(String));
+    expect(report.figures.availableAt).toBe(checks[2].readings.availableAt);
+  });
+
+  test('an RDS for MySQL Multi-AZ DB cluster with a configured target reader: refused at preflight, no FailoverDBCluster, the page says how to fix it', async () => {
+    rds.addCluster('orders-aurora', 'orders-aurora-1', ['orders-aurora-2', 'orders-aurora-3'], { engine: 'mysql' });
+    const run = await drill().run({ dbClusterIdentifier: 'orders-aurora' });
+    expect(run.status).toBe('FAILED');
+    expect(rds.failovers()).toEqual([]);
+    expect(phases(await h.incident('orders-drill-'))).toEqual(['received', 'admitted', 'planned', 'escalated']);
+    const [message] = h.aws.published();
+    expect(message.Message).toContain('drill refused: cluster orders-aurora is an RDS for MySQL Multi-AZ DB cluster, which does not support promoting a chosen reader');
+    expect(message.Message).toContain('remove "orders-aurora" from the drill\'s targetReaders');
+  });
+
+  test('an RDS for PostgreSQL Multi-AZ DB cluster takes the configured target reader: failed over to it', async () => {
+    rds.addCluster('orders-aurora', 'orders-aurora-1', ['orders-aurora-2', 'orders-aurora-3'], { engine: 'postgres' });
+    const run = await drill().run({ dbClusterIdentifier: 'orders-aurora' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(rds.failovers()).toEqual([{ operation: 'FailoverDBCluster', input: { DBClusterIdentifier: 'orders-aurora', TargetDBInstanceIdentifier: 'orders-aurora-2' } }]);
+  });
+
+  test('a parameter group pending reboot: refused without the flag; with "allowPendingReboot": true the drill runs, the flag is on the incident, the reboot applies the change', async () => {
+    rds.addInstance('orders-db', { parameterGroups: [{ name: 'orders-pg', status: 'pending-reboot' }] });
+    const refused = await drill().run({ dbInstanceIdentifier: 'orders-db' }, 'drill-refused');
+    expect(refused.status).toBe('FAILED');
+    expect(rds.failovers()).toEqual([]);
+    expect(h.aws.published()[0].Message).toContain('drill refused: DB parameter group orders-pg of orders-db is pending-reboot');
+
+    const allowed = await drill().run({ dbInstanceIdentifier: 'orders-db', allowPendingReboot: true }, 'drill-allowed');
+    expect(allowed.status).toBe('SUCCEEDED');
+    expect(rds.failovers()).toEqual([{ operation: 'RebootDBInstance', input: { DBInstanceIdentifier: 'orders-db', ForceFailover: true } }]);
+    const entries = [...(await h.ledger()).values()].find((e) => phases(e).includes('completed'))!;
+    expect(detailOf(entries, 'received').trigger).toMatchObject({ kind: 'manual', allowPendingReboot: true });
+    expect(detailOf(entries, 'planned').details).toMatchObject({ allowPendingReboot: true, pendingReboot: expect.stringContaining('orders-pg') });
+    expect(rds.instances.get('orders-db')!.parameterGroups).toEqual([{ name: 'orders-pg', status: 'in-sync' }]);
+  });
+
+  test('"allowPendingReboot" as a string is rejected at validation, like "dryRun"', async () => {
+    const run = await drill().run({ dbInstanceIdentifier: 'orders-db', allowPendingReboot: 'yes' });
+    expect(run.status).toBe('FAILED');
+    expect(rds.client.calls()).toHaveLength(0);
+    const [entries] = [...(await h.ledger()).values()];
+    expect(detailOf(entries, 'rejected').reason).toBe('"allowPendingReboot" must be true or false (without quotes)');
   });
 
   test('two drills of one database started together: one runs, the other is refused, one reboot', async () => {

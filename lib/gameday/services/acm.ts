@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
-  ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand,
-  type CertificateDetail, type DomainValidation, type RenewalSummary,
+  ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand,
+  type AcmCertificateMetadata, type CertificateDetail, type DomainValidation, type RenewalSummary, type SearchCertificatesCommandInput,
 } from '@aws-sdk/client-acm';
 import {
   ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client,
@@ -12,20 +12,24 @@ import type { World } from '../world';
 
 /**
  * `world.acm.certificates[]`: `{ arn, type: AMAZON_ISSUED | PRIVATE | IMPORTED (AMAZON_ISSUED),
- * domains [..], daysLeft (20), inUseBy [..], validation: dns | email (dns), renewal: { status,
- * reason? }, records: present | missing | different (or per domain; default present),
- * validationRecords: { <domain>: { name, value } } (default: derived from the domain),
- * afterAction: { after (10m), status: SUCCESS | FAILED (SUCCESS), reason? } | never,
- * status (ISSUED), eligibility, tags {} }`, and `world.acm.zones`: `{ <zoneId>: [ { name, type,
- * value | values, ttl } ] }` (or `{ domain, records }`) for Route 53.
+ * domains [..], daysLeft (20), inUseBy [..], validation: dns | email | http (dns), renewal: {
+ * status, reason? }, records: present | missing | different (or per domain; default present;
+ * for http: whether the domain's redirect is in place), validationRecords: { <domain>: { name,
+ * value } } (default: derived from the domain), afterAction: { after (10m), status: SUCCESS |
+ * FAILED (SUCCESS), reason? } | never, status (ISSUED), eligibility (derived, below), exported
+ * (true for PRIVATE, else false), exportable (AMAZON_ISSUED only; false), managedBy (CLOUDFRONT
+ * with http validation), tags {} }`, and `world.acm.zones`: `{ <zoneId>: [ { name, type, value |
+ * values, ttl } ] }` (or `{ domain, records }`) for Route 53.
  *
- * ACM reacts to what medic does: `RenewCertificate` on a private certificate, a validation
- * record written (UPSERT/CREATE) into a zone so that every DNS validation of a pending
- * certificate is in place, or `ResendValidationEmail`, each leads `afterAction.after` later to
- * the renewal `SUCCESS` (NotAfter moves ~395 days on) or `FAILED` with its reason.
+ * ACM reacts to what medic does: `RenewCertificate` on a certificate ACM renews on request, a
+ * validation record written (UPSERT/CREATE) into a zone so that every DNS validation of a
+ * pending certificate is in place, or `ResendValidationEmail`, each leads `afterAction.after`
+ * later to the renewal `SUCCESS` (NotAfter moves ~395 days on) or `FAILED` with its reason.
+ * Each behaviour names the AWS documentation it follows beside it.
  */
 type RecordState = 'present' | 'missing' | 'different';
 type CertType = 'AMAZON_ISSUED' | 'PRIVATE' | 'IMPORTED';
+type Method = 'DNS' | 'EMAIL' | 'HTTP';
 
 interface CertificateSpec {
   readonly arn: string;
@@ -33,13 +37,18 @@ interface CertificateSpec {
   readonly domains: string[];
   readonly daysLeft?: number;
   readonly inUseBy?: string[];
-  readonly validation?: 'dns' | 'email';
+  readonly validation?: 'dns' | 'email' | 'http';
   readonly renewal?: { readonly status: string; readonly reason?: string };
   readonly records?: RecordState | Record<string, RecordState>;
   readonly validationRecords?: Record<string, { readonly name: string; readonly value: string }>;
   readonly afterAction?: { readonly after?: string | number; readonly status?: 'SUCCESS' | 'FAILED'; readonly reason?: string } | 'never';
   readonly status?: string;
   readonly eligibility?: 'ELIGIBLE' | 'INELIGIBLE';
+  /** Whether the certificate has been exported (ExportCertificate): only SearchCertificates/ListCertificates report it. */
+  readonly exported?: boolean;
+  /** An exportable public certificate (Options.Export ENABLED; it cannot be changed after the request). */
+  readonly exportable?: boolean;
+  readonly managedBy?: 'CLOUDFRONT';
   readonly tags?: Record<string, string>;
 }
 
@@ -51,10 +60,11 @@ interface RecordSpec {
   readonly ttl?: number;
 }
 
-/** One domain of a certificate: the record ACM validates it with (DNS), and whether that record is in place. */
+/** One domain of a certificate: the record (DNS) or redirect (HTTP) ACM validates it with, and whether that is in place. */
 interface SimDomain {
   readonly domain: string;
   readonly record?: { readonly name: string; readonly value: string };
+  readonly redirect?: { readonly from: string; readonly to: string };
   state: RecordState;
 }
 
@@ -62,8 +72,10 @@ interface SimCertificate {
   readonly spec: CertificateSpec;
   readonly arn: string;
   readonly type: CertType;
-  readonly method: 'DNS' | 'EMAIL';
+  readonly method: Method;
   readonly domains: SimDomain[];
+  readonly exported: boolean;
+  readonly exportable: boolean;
   readonly createdAt: Date;
   notBefore: Date;
   notAfter: Date;
@@ -129,19 +141,38 @@ export function installAcm(world: World): void {
     if (!c?.arn || !Array.isArray(c.domains) || c.domains.length === 0) throw new Error(`${where}: a certificate needs arn and domains`);
     const type = c.type ?? 'AMAZON_ISSUED';
     if (!['AMAZON_ISSUED', 'PRIVATE', 'IMPORTED'].includes(type)) throw new Error(`${where}.type: must be AMAZON_ISSUED, PRIVATE or IMPORTED`);
-    const method = c.validation === 'email' ? 'EMAIL' : 'DNS';
+    const method: Method = c.validation === 'email' ? 'EMAIL' : c.validation === 'http' ? 'HTTP' : 'DNS';
+    if (method === 'HTTP') {
+      // HttpRedirect "exists only when the certificate type is AMAZON_ISSUED and the validation method is HTTP" (SDK
+      // DomainValidation.HttpRedirect), and "HTTP validation does not support wildcard domain certificates" (acm/latest/userguide/http-validation.html).
+      if (type !== 'AMAZON_ISSUED') throw new Error(`${where}.validation: http validation is only for AMAZON_ISSUED certificates`);
+      if (c.domains.some((d) => d.startsWith('*.'))) throw new Error(`${where}.validation: http validation does not support wildcard domains`);
+    }
+    // Options.Export: "You cannot update the value of Export after the certificate is created" (SDK CertificateOptions);
+    // exportable public certificates are Amazon-issued (acm-exportable-certificates.html); private certificates can be exported anyway.
+    if (c.exportable !== undefined && type !== 'AMAZON_ISSUED') throw new Error(`${where}.exportable: only AMAZON_ISSUED certificates have the export option`);
+    const exportable = c.exportable === true;
+    const exported = c.exported ?? type === 'PRIVATE';
+    if (exported && (type === 'IMPORTED' || (type === 'AMAZON_ISSUED' && !exportable))) throw new Error(`${where}.exported: only a private or an exportable (exportable: true) certificate can have been exported`);
     const stateOf = (domain: string): RecordState => (typeof c.records === 'object' ? c.records[domain] ?? 'present' : c.records ?? 'present');
     const domains = c.domains.map((d): SimDomain => {
       const base = d.toLowerCase().replace(/^\*\./, '');
       const given = c.validationRecords?.[d] ?? c.validationRecords?.[base];
-      return { domain: d, state: stateOf(d), ...(type === 'AMAZON_ISSUED' && method === 'DNS' ? { record: given ? { name: fqdn(given.name), value: fqdn(given.value) } : derivedRecord(base) } : {}) };
+      const token = md5(`${base}:http`);
+      return {
+        domain: d,
+        state: stateOf(d),
+        ...(type === 'AMAZON_ISSUED' && method === 'DNS' ? { record: given ? { name: fqdn(given.name), value: fqdn(given.value) } : derivedRecord(base) } : {}),
+        // The shape of ACM's URLs (acm/latest/userguide/http-validation.html): a path on the domain, and an ACM-controlled location holding the token.
+        ...(method === 'HTTP' ? { redirect: { from: `http://${base}/.well-known/pki-validation/${token}.txt`, to: `https://validation.${world.env.region}.acm-validations.aws/${world.env.account}/.well-known/pki-validation/${token}.txt` } } : {}),
+      };
     });
     const notAfter = new Date(start + (c.daysLeft ?? 20) * DAY_MS + 12 * 3_600_000);
     const pending = domains.some((d) => d.state !== 'present');
     const defaultRenewal = type !== 'AMAZON_ISSUED' ? undefined : method === 'EMAIL' || pending ? 'PENDING_VALIDATION' : 'PENDING_AUTO_RENEWAL';
     const renewalStatus = c.renewal?.status ?? defaultRenewal;
     certificates.set(c.arn, {
-      spec: c, arn: c.arn, type, method, domains,
+      spec: c, arn: c.arn, type, method, domains, exported, exportable,
       createdAt: new Date(notAfter.getTime() - 395 * DAY_MS),
       notBefore: new Date(notAfter.getTime() - 395 * DAY_MS),
       notAfter,
@@ -168,8 +199,19 @@ export function installAcm(world: World): void {
     if (!cert) throw fail('ResourceNotFoundException', `Could not find certificate ${arn}.`);
     return cert;
   };
-  const eligibility = (cert: SimCertificate): 'ELIGIBLE' | 'INELIGIBLE' =>
-    cert.spec.eligibility ?? (cert.type === 'IMPORTED' || (cert.type === 'AMAZON_ISSUED' && (cert.spec.inUseBy ?? []).length === 0) ? 'INELIGIBLE' : 'ELIGIBLE');
+  /**
+   * Managed renewal eligibility (acm/latest/userguide/acm-renewal.html): ELIGIBLE if associated
+   * with another AWS service, or exported since being issued or last renewed; NOT ELIGIBLE if
+   * imported or already expired. (That an export no longer counts after a renewal is not modelled.)
+   */
+  const eligibility = (cert: SimCertificate): 'ELIGIBLE' | 'INELIGIBLE' => {
+    if (cert.spec.eligibility) return cert.spec.eligibility;
+    if (cert.type === 'IMPORTED' || cert.spec.status === 'EXPIRED') return 'INELIGIBLE';
+    return (cert.spec.inUseBy ?? []).length > 0 || cert.exported ? 'ELIGIBLE' : 'INELIGIBLE';
+  };
+
+  /** HTTP validation is for "certificates requested through Amazon CloudFront" (SDK HttpRedirect), which CloudFront manages. */
+  const managedBy = (cert: SimCertificate): 'CLOUDFRONT' | undefined => cert.spec.managedBy ?? (cert.method === 'HTTP' ? 'CLOUDFRONT' : undefined);
 
   /** What ACM does once medic acted: `afterAction.after` later, the renewal succeeds (a new NotAfter) or fails. */
   const scheduleOutcome = (cert: SimCertificate): void => {
@@ -193,7 +235,7 @@ export function installAcm(world: World): void {
   };
 
   const validation = (cert: SimCertificate, d: SimDomain, inRenewal: boolean): DomainValidation => {
-    const validated = !inRenewal || cert.renewed || (cert.method === 'DNS' && d.state === 'present');
+    const validated = !inRenewal || cert.renewed || (cert.method !== 'EMAIL' && d.state === 'present');
     const base = d.domain.toLowerCase().replace(/^\*\./, '');
     return {
       DomainName: d.domain,
@@ -201,6 +243,7 @@ export function installAcm(world: World): void {
       ValidationMethod: cert.method,
       ValidationStatus: validated ? 'SUCCESS' : 'PENDING_VALIDATION',
       ...(d.record ? { ResourceRecord: { Name: d.record.name, Type: 'CNAME', Value: d.record.value } } : {}),
+      ...(d.redirect ? { HttpRedirect: { RedirectFrom: d.redirect.from, RedirectTo: d.redirect.to } } : {}),
       ...(cert.method === 'EMAIL' ? { ValidationEmails: ['admin', 'administrator', 'hostmaster', 'postmaster', 'webmaster'].map((u) => `${u}@${base}`) } : {}),
     };
   };
@@ -232,6 +275,9 @@ export function installAcm(world: World): void {
       Type: cert.type,
       ...(renewal ? { RenewalSummary: renewal } : {}),
       RenewalEligibility: eligibility(cert),
+      // CertificateDetail has no Exported field: only SearchCertificates and ListCertificates say whether it was exported.
+      ...(cert.type === 'AMAZON_ISSUED' ? { Options: { Export: cert.exportable ? 'ENABLED' : 'DISABLED' } } : {}),
+      ...(managedBy(cert) ? { ManagedBy: managedBy(cert) } : {}),
       ...(cert.type === 'PRIVATE' ? { CertificateAuthorityArn: `arn:aws:acm-pca:${region}:${account}:certificate-authority/00000000-0000-4000-8000-000000000001` } : {}),
     };
   };
@@ -245,12 +291,46 @@ export function installAcm(world: World): void {
       Tags: Object.entries(certificateOf(input.CertificateArn).spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
     })));
 
+  // Only what the ACM console's search reads for one certificate: the CertificateArn filter (API_CertificateFilter.html).
+  acm.on(SearchCertificatesCommand).callsFake((input: SearchCertificatesCommandInput) => world.answer('acm', 'SearchCertificates', input as unknown as Record<string, unknown>, false, () => {
+    const filter = input.FilterStatement?.Filter;
+    if (!filter || !('CertificateArn' in filter) || typeof filter.CertificateArn !== 'string') {
+      throw new Error('the game day simulates SearchCertificates only with FilterStatement { Filter: { CertificateArn } }');
+    }
+    const cert = certificates.get(filter.CertificateArn);
+    if (!cert) return { Results: [] };
+    const detail = describe(cert);
+    // AcmCertificateMetadata (SDK): Exported "indicates whether the certificate has been exported", ExportOption "whether it can be".
+    const metadata: AcmCertificateMetadata = {
+      CreatedAt: detail.CreatedAt, Exported: cert.exported, InUse: (detail.InUseBy ?? []).length > 0, RenewalEligibility: detail.RenewalEligibility,
+      Status: detail.Status, Type: detail.Type, ...(detail.IssuedAt ? { IssuedAt: detail.IssuedAt } : {}), ...(detail.ImportedAt ? { ImportedAt: detail.ImportedAt } : {}),
+      ...(detail.RenewalSummary ? { RenewalStatus: detail.RenewalSummary.RenewalStatus } : {}), ...(detail.Options?.Export ? { ExportOption: detail.Options.Export } : {}),
+      ...(detail.ManagedBy ? { ManagedBy: detail.ManagedBy } : {}), ...(cert.type === 'AMAZON_ISSUED' ? { ValidationMethod: cert.method } : {}),
+    };
+    return { Results: [{ CertificateArn: cert.arn, CertificateMetadata: { AcmCertificateMetadata: metadata } }] };
+  }));
+
+  // RenewCertificate "renews an eligible ACM certificate" (API_RenewCertificate.html); "you can only renew certificates that have been previously
+  // exported", public (exportable) or private (acm/latest/userguide/force-certificate-renewal.html; sdk-renew.html: "only exported private
+  // certificates can be renewed"). The SDK's errors: RequestInProgressException while the certificate is not issued yet, ResourceNotFoundException,
+  // ValidationException ("the supplied input failed to satisfy constraints") for a certificate ACM will not renew on request.
   acm.on(RenewCertificateCommand).callsFake((input: { CertificateArn?: string }) => world.answer('acm', 'RenewCertificate', input, true, () => {
     const cert = certificateOf(input.CertificateArn);
-    // ACM renews on request only private certificates it can renew.
-    if (cert.type !== 'PRIVATE') throw fail('ValidationException', `Certificate ${cert.arn} is not a private certificate: only private certificates can be renewed on request.`);
-    if (eligibility(cert) === 'INELIGIBLE') throw fail('ValidationException', `Certificate ${cert.arn} is not eligible for renewal.`);
-    cert.renewal = { status: 'PENDING_AUTO_RENEWAL', updatedAt: new Date(world.clock.now()) };
+    const status = cert.spec.status ?? 'ISSUED';
+    if (status === 'PENDING_VALIDATION') throw fail('RequestInProgressException', `Certificate ${cert.arn} has not been issued yet.`);
+    if (cert.type === 'IMPORTED') throw fail('ValidationException', `Certificate ${cert.arn} is imported: ACM does not renew imported certificates.`);
+    if (cert.type === 'AMAZON_ISSUED' && !cert.exportable) throw fail('ValidationException', `Certificate ${cert.arn} is not exportable: only exported certificates can be renewed on request.`);
+    if (!cert.exported) throw fail('ValidationException', `Certificate ${cert.arn} has not been exported: only exported certificates can be renewed on request.`);
+    if (status !== 'ISSUED' || eligibility(cert) === 'INELIGIBLE') throw fail('ValidationException', `Certificate ${cert.arn} is not eligible for renewal.`);
+    const now = new Date(world.clock.now());
+    // A public certificate still needs its domains validated: it renews once every validation is in place (a restored record schedules it then).
+    if (cert.type === 'AMAZON_ISSUED' && cert.domains.some((d) => d.state !== 'present')) {
+      cert.renewal = { status: 'PENDING_VALIDATION', updatedAt: now };
+      return {};
+    }
+    // RenewalSummary is documented as existing "only when the certificate type is AMAZON_ISSUED" (SDK), yet its
+    // RenewalStatusReason values include the private CA's (PCA_*): the simulator shows a private renewal's status too.
+    cert.renewal = { status: 'PENDING_AUTO_RENEWAL', updatedAt: now };
     scheduleOutcome(cert);
     return {};
   }));
