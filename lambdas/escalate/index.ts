@@ -102,9 +102,10 @@ export async function handler(request: WorkflowState | DigestRequest, context?: 
   const extra = digest?.role === 'owner'
     ? [`STORM DIGEST: further denials of ${state.runbook.name} until ${digest.until} are sent as one digest page, not one page each.`] : [];
   const escalation = composeEscalation(state, settings.ledgerTable, facts, raw, extra);
-  const incidentId = state.incident?.incidentId ?? raw.incidentId;
-  // One page per incident; an execution with no readable incident pages on its own.
-  const mark = incidentId ?? `execution-${state.execution.name}`;
+  // One page per incident. Deliveries that failed before the incident was claimed (the ledger down)
+  // share a mark of their own: the execution that later claims the incident still pages if it escalates.
+  const mark = state.incident ? state.incident.incidentId
+    : raw.incidentId ? `unclaimed-${raw.incidentId}` : `execution-${state.execution.name}`;
   const marked: MarkOutcome = await markPaged(settings.pageMarksBucket, mark, { execution: state.execution.id, headline: escalation.headline, at: new Date().toISOString() });
   let published = false;
   let messageId: string | undefined;

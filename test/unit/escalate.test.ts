@@ -341,6 +341,7 @@ describe('escalate handler (dynalite, simulated SNS and S3)', () => {
   test('the ledger down at Validate: the page names what fired from the raw event, and a redelivery does not page again', async () => {
     const event = alarmEvent({ alarm: ALARM, timestamp: '2026-11-22T03:17:22.318+0000' });
     const down = (name: string) => state({ event, execution: executionInfo(name), incident: undefined, admission: undefined, error: { Error: 'ProvisionedThroughputExceededException', Cause: 'ledger down' } });
+    const [ledger, limiter] = [process.env.MEDIC_LEDGER_TABLE, process.env.MEDIC_LIMITER_TABLE];
     process.env.MEDIC_LEDGER_TABLE = 'no-such-table';
     process.env.MEDIC_LIMITER_TABLE = 'no-such-table';
     await handler(down('delivery-1'));
@@ -352,6 +353,14 @@ describe('escalate handler (dynalite, simulated SNS and S3)', () => {
     expect(page.Message).toContain(`TARGET: ecs-service prod/api (${SERVICE_ARN})`);
     expect(page.Message).toContain('WHAT MEDIC DID: nothing in this execution: it stopped before it could act');
     expect(page.Message).toMatch(/incident api-restart-20261122T031722Z-[0-9a-f]{12}/);
+
+    // The ledger is back: a later delivery claims the incident, acts, and its own escalation still pages.
+    process.env.MEDIC_LEDGER_TABLE = ledger;
+    process.env.MEDIC_LIMITER_TABLE = limiter;
+    const incidentId = /incident (api-restart-20261122T031722Z-[0-9a-f]{12})/.exec(page.Message!)![1];
+    await handler(state({ event, execution: executionInfo('delivery-3'), incident: receivedIncident({ incidentId }), plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY }));
+    expect(published()).toHaveLength(2);
+    expect(published()[1].Subject).toBe('[medic] api-restart: verification failed (prod/api)');
   });
 
   test('S3 unavailable for the page mark: pages anyway (a duplicate page beats none)', async () => {
