@@ -16,6 +16,7 @@ import type { Scenario, TimelineEvent } from './scenario';
 import { installServices } from './services';
 import { Alarms } from './services/core';
 import { World, type MutatingCall, type WorldEnv } from './world';
+import type { ApiCall } from './api-log';
 
 /** What one scenario left behind: the ledger entries of its incidents, the calls, the notifications. */
 export interface ScenarioRun {
@@ -25,6 +26,10 @@ export interface ScenarioRun {
   readonly endedAt: Date;
   readonly incidents: Map<string, LedgerEntry[]>;
   readonly calls: MutatingCall[];
+  /** Every AWS call the handlers made, by function (see {@link ApiLog}). */
+  readonly apiCalls: ApiCall[];
+  /** The synthesized template the scenario ran (its functions' policies are what the calls need). */
+  readonly template: Record<string, unknown>;
   readonly notifications: World['notifications'];
   readonly executions: Array<{ readonly runbook: string; readonly name: string; readonly result: LocalExecution }>;
   /** Executions the local runner could not run at all (not failed workflows: those are in the ledger). */
@@ -124,6 +129,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   const executions: ScenarioRun['executions'] = [];
   const errors: string[] = [];
   clock.install();
+  const stopRecording = world.apiLog.recordDynamoDb();
   try {
     const alarms = new Alarms(world);
     installServices(world);
@@ -182,6 +188,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     }
     await clock.run(scenario.limitSeconds * 1000);
   } finally {
+    stopRecording();
     clock.uninstall();
     world.restore();
     local.outage = () => false;
@@ -189,6 +196,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   const endedAt = new Date(Math.max(clock.now(), startedAt.getTime()) + 1000);
   return {
     scenario, startedAt, endedAt, executions, errors, calls: world.calls, notifications: world.notifications,
+    apiCalls: world.apiLog.calls, template: template.toJSON(),
     incidents: await scanLedger(local.dynamo, startedAt, endedAt),
   };
 }

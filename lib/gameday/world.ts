@@ -1,6 +1,7 @@
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { SimClock } from './clock';
 import type { Fault, WorldSpec } from './scenario';
+import { ApiLog } from './api-log';
 
 /** A call a runbook made that changes something (what the game day counts and reports). */
 export interface MutatingCall {
@@ -41,6 +42,8 @@ export type AnyStub = AwsStub<any, any, any>;
  */
 export class World {
   readonly calls: MutatingCall[] = [];
+  /** Every call answered by the world (and, through the engine, every DynamoDB call), for the IAM check. */
+  readonly apiLog = new ApiLog();
   readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string }> = [];
   /** SSM parameters (kill switches) by name. */
   readonly parameters = new Map<string, string>();
@@ -70,6 +73,7 @@ export class World {
    * the listeners (alarms that recover after an action, services that react).
    */
   async answer<T>(service: string, operation: string, input: Record<string, unknown>, mutating: boolean, answer: () => T | Promise<T>): Promise<T> {
+    this.apiLog.record(service, operation, input);
     const fault = this.apiFaults.find((f) => f.operation === `${service}:${operation}` && f.left > 0);
     if (fault) {
       fault.left--;

@@ -5,6 +5,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { Stack } from 'aws-cdk-lib';
 import { Runbook } from '../runbook';
 import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../function';
+import { invokedFunction } from './invocation';
 
 // aws-local-stepfunctions 3 targets Node 22; Node 20 lacks Promise.withResolvers.
 if (typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers !== 'function') {
@@ -63,9 +64,14 @@ export class TemplateResolver {
     }
     const resource = this.resources[id];
     if (!resource) throw new Error(`Ref to unknown resource ${id}`);
-    if (resource.Type === 'AWS::SNS::Topic') return `arn:aws:sns:${this.env.region}:${this.env.account}:${id}`;
-    if (resource.Type === 'AWS::SSM::Parameter') return String(resource.Properties?.Name);
-    return id;
+    // What CloudFormation's Ref returns for each type (the resource's physical name is its logical id).
+    switch (resource.Type) {
+      case 'AWS::SNS::Topic': return `arn:aws:sns:${this.env.region}:${this.env.account}:${id}`;
+      case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${this.env.region}:${this.env.account}:stateMachine:${id}`;
+      case 'AWS::SQS::Queue': return `https://sqs.${this.env.region}.amazonaws.com/${this.env.account}/${id}`;
+      case 'AWS::SSM::Parameter': return String(resource.Properties?.Name);
+      default: return id;
+    }
   }
 
   private getAtt(id: string, attribute: string): string {
@@ -73,9 +79,16 @@ export class TemplateResolver {
     if (!resource) throw new Error(`GetAtt on unknown resource ${id}`);
     if (attribute !== 'Arn') return `${id}.${attribute}`;
     const { region, account } = this.env;
+    // The ARN shapes of the IAM service reference, so policies resolve to what AWS authorises against.
     switch (resource.Type) {
       case 'AWS::Lambda::Function': return `arn:aws:lambda:${region}:${account}:function:${id}`;
       case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${region}:${account}:table/${id}`;
+      case 'AWS::S3::Bucket': return `arn:aws:s3:::${id}`;
+      case 'AWS::KMS::Key': return `arn:aws:kms:${region}:${account}:key/${id}`;
+      case 'AWS::CloudWatch::Alarm': return `arn:aws:cloudwatch:${region}:${account}:alarm:${String(this.resolve(resource.Properties?.AlarmName ?? id))}`;
+      case 'AWS::Events::Rule': return `arn:aws:events:${region}:${account}:rule/${id}`;
+      case 'AWS::IAM::Role': return `arn:aws:iam::${account}:role/${id}`;
+      case 'AWS::Scheduler::Schedule': return `arn:aws:scheduler:${region}:${account}:schedule/default/${id}`;
       default: return `arn:aws:${resource.Type.split('::')[1].toLowerCase()}:${region}:${account}:${id}`;
     }
   }
@@ -182,7 +195,7 @@ export class LocalWorkflow {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { handler } = require(path.join(LAMBDAS_DIR, entry)) as { handler: Handler };
         const invoke = async () => {
-          const result = await handler(JSON.parse(text), { functionName });
+          const result = await invokedFunction.run(functionName, () => handler(JSON.parse(text), { functionName }));
           return result === undefined ? null : JSON.parse(JSON.stringify(result));
         };
         return this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke) : invoke();

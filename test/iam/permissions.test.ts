@@ -1,0 +1,174 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runScenario, type ScenarioRun } from '../../lib/gameday/engine';
+import { stopGameDayDynamo } from '../../lib/gameday/local-dynamo';
+import { loadScenario } from '../../lib/gameday/scenario';
+import { synthStack, testConfig } from '../support/synth';
+import { evaluate } from './evaluate';
+import { deniedCalls } from './game-day-permissions';
+import { referenceProblems, stackPolicyDocuments } from './policy-reference';
+import { servicePaths } from './service-paths';
+import { StackPolicies, type PolicyDocument } from './stack-policies';
+
+/*
+ * Permissions proven with a real IAM policy evaluator (iam-simulate, with the IAM service
+ * reference of iam-data): every AWS call the handlers make in every bundled game-day scenario,
+ * against the identity policy the stack synthesizes for that function; every service-to-service
+ * path of the stacks; and every action and condition key of every policy. Each check is also
+ * shown to fail when a grant is taken away.
+ */
+
+const SCENARIOS = path.join(__dirname, '..', '..', 'scenarios');
+const ENV = { account: '111111111111', region: 'eu-west-1' };
+const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-iam-'));
+const runs = new Map<string, ScenarioRun>();
+
+beforeAll(async () => {
+  process.env.MEDIC_LOCAL_DB_DIR = dbDir;
+  const files = fs.readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).sort();
+  for (const [day, file] of files.entries()) runs.set(file.replace(/\.yaml$/, ''), await runScenario(loadScenario(path.join(SCENARIOS, file)), day));
+}, 300_000);
+afterAll(async () => {
+  await stopGameDayDynamo();
+  fs.rmSync(dbDir, { recursive: true, force: true });
+});
+
+const run = (name: string): ScenarioRun => {
+  const found = runs.get(name);
+  if (!found) throw new Error(`no bundled scenario ${name}`);
+  return found;
+};
+
+/** The template with `edit` applied to a copy of each statement (return undefined to drop it). */
+function withStatements(template: Record<string, unknown>, edit: (statement: Record<string, any>, resourceId: string) => Record<string, any> | undefined): Record<string, unknown> {
+  const copy = structuredClone(template) as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+  for (const [id, resource] of Object.entries(copy.Resources)) {
+    const document = resource.Properties?.PolicyDocument ?? resource.Properties?.KeyPolicy;
+    if (!document) continue;
+    document.Statement = document.Statement.map((s: Record<string, any>) => edit(s, id)).filter(Boolean);
+  }
+  return copy;
+}
+const actionsOf = (statement: Record<string, any>): string[] => [statement.Action].flat();
+
+describe('every AWS call of the game day is allowed by the synthesized policy of the function that made it', () => {
+  test('all bundled scenarios: no call denied, and every mutating API medic uses was evaluated', async () => {
+    const evaluated = new Set<string>();
+    for (const [name, scenarioRun] of runs) {
+      const { denials, evaluated: count } = await deniedCalls(scenarioRun);
+      expect({ name, denials }).toEqual({ name, denials: [] });
+      expect(count).toBeGreaterThan(0);
+      for (const call of scenarioRun.apiCalls) evaluated.add(`${call.service}:${call.operation}`);
+    }
+    expect([...evaluated]).toEqual(expect.arrayContaining([
+      'ecs:UpdateService', 'autoscaling:UpdateAutoScalingGroup', 'rds:FailoverDBCluster', 'rds:RebootDBInstance', 'ssm:SendCommand',
+      'acm:RenewCertificate', 'route53:ChangeResourceRecordSets', 'sns:Publish', 's3:PutObject', 'dynamodb:PutItem', 'ssm:GetParameters',
+    ]));
+  });
+
+  test('a grant taken out of the template is a denial naming the function, the call and the resource', async () => {
+    const heals = run('ecs-restart-heals');
+    const template = withStatements(heals.template, (s) => {
+      const actions = actionsOf(s).filter((a) => a !== 'ecs:UpdateService');
+      return actions.length ? { ...s, Action: actions } : undefined;
+    });
+    const { denials } = await deniedCalls(heals, template);
+    expect(denials.map((d) => [d.functionId, d.call, d.request.resource, d.verdict.result])).toEqual([
+      [expect.stringMatching(/^EcsTaskRestart.*Steps/), 'ecs:UpdateService', 'arn:aws:ecs:eu-west-1:111111111111:service/prod/api', 'ImplicitlyDenied'],
+    ]);
+  });
+
+  test('a tag condition is evaluated against the resource\'s tags: with another tag in the condition, SendCommand on the fleet is denied', async () => {
+    const fleet = run('disk-prune-fleet');
+    expect((await deniedCalls(fleet)).denials).toEqual([]);
+    const template = withStatements(fleet.template, (s) => {
+      const equals = s.Condition?.StringEquals as Record<string, unknown> | undefined;
+      const key = Object.keys(equals ?? {}).find((k) => k.startsWith('ssm:resourceTag/'));
+      return key ? { ...s, Condition: { StringEquals: { [key]: 'another-fleet' } } } : s;
+    });
+    const { denials } = await deniedCalls(fleet, template);
+    expect(denials.length).toBeGreaterThan(0);
+    expect(new Set(denials.map((d) => `${d.call} ${d.request.resource.split(':')[5].split('/')[0]}`))).toEqual(new Set(['ssm:SendCommand instance']));
+  });
+
+  test('FailoverDBCluster to a named reader is also authorised on the reader\'s db ARN (issue 13, item 13)', async () => {
+    const withReader = [...runs.values()].find((r) => r.apiCalls.some((c) => c.operation === 'FailoverDBCluster' && c.input.TargetDBInstanceIdentifier));
+    expect(withReader).toBeDefined();
+    expect((await deniedCalls(withReader!)).denials).toEqual([]);
+    const template = withStatements(withReader!.template, (s) => (actionsOf(s).includes('rds:FailoverDBCluster')
+      ? { ...s, Resource: [s.Resource].flat().filter((r: unknown) => !JSON.stringify(r).includes(':db:')) }
+      : s));
+    const { denials } = await deniedCalls(withReader!, template);
+    expect(denials.map((d) => [d.call, d.request.resource.split(':').slice(5).join(':')])).toEqual([
+      ['rds:FailoverDBCluster', expect.stringMatching(/^db:/)],
+    ]);
+  });
+});
+
+/** The templates to check: the test config (every runbook kind and option) and each bundled scenario's stack. */
+function templates(): Array<[string, Record<string, unknown>]> {
+  return [['test config', synthStack(testConfig).template.toJSON()], ...[...runs].map(([name, r]): [string, Record<string, unknown>] => [name, r.template])];
+}
+
+describe('service-to-service paths', () => {
+  test('alarms and rules may publish to the escalation topic and use its key; rules and schedules start their state machines; dead-letter queues accept their rule; state machines invoke their functions', async () => {
+    const kinds = new Set<string>();
+    for (const [name, template] of templates()) {
+      for (const p of servicePaths(new StackPolicies(template, ENV))) {
+        kinds.add(`${p.principal.includes(':role/') ? 'role' : p.principal} ${p.request.action}`);
+        const verdict = await evaluate(p.principal, ENV.account, p.request, p.identityPolicies, p.resourcePolicy);
+        expect({ name, path: p.path, verdict }).toEqual({ name, path: p.path, verdict: { result: 'Allowed' } });
+      }
+    }
+    expect([...kinds]).toEqual(expect.arrayContaining([
+      'cloudwatch.amazonaws.com sns:Publish', 'cloudwatch.amazonaws.com kms:GenerateDataKey', 'events.amazonaws.com sns:Publish',
+      'events.amazonaws.com kms:Decrypt', 'events.amazonaws.com sqs:SendMessage', 'role states:StartExecution', 'role lambda:InvokeFunction',
+    ]));
+  });
+
+  test('each path is denied when the policy that opens it loses its statement', async () => {
+    const template = run('ecs-restart-heals').template;
+    const cases: Array<[string, (s: Record<string, any>, id: string) => boolean]> = [
+      ['cloudwatch.amazonaws.com sns:Publish', (s) => JSON.stringify(s.Principal ?? '').includes('cloudwatch') && actionsOf(s).includes('sns:Publish')],
+      ['events.amazonaws.com kms:GenerateDataKey,events.amazonaws.com kms:Decrypt', (s, id) => id.includes('Key') && JSON.stringify(s.Principal ?? '').includes('events')],
+      ['events.amazonaws.com sqs:SendMessage', (s) => actionsOf(s).includes('sqs:SendMessage')],
+      ['role states:StartExecution', (s) => actionsOf(s).includes('states:StartExecution')],
+      ['role lambda:InvokeFunction', (s) => actionsOf(s).includes('lambda:InvokeFunction')],
+    ];
+    for (const [kind, drop] of cases) {
+      const broken = new StackPolicies(withStatements(template, (s, id) => (drop(s, id) ? undefined : s)), ENV);
+      const denied: string[] = [];
+      for (const p of servicePaths(broken)) {
+        const verdict = await evaluate(p.principal, ENV.account, p.request, p.identityPolicies, p.resourcePolicy);
+        if (verdict.result !== 'Allowed') denied.push(`${p.principal.includes(':role/') ? 'role' : p.principal} ${p.request.action}`);
+      }
+      expect({ kind, denied: [...new Set(denied)] }).toEqual({ kind, denied: kind.split(',') });
+    }
+  });
+});
+
+describe('every policy speaks the IAM service reference', () => {
+  test('every action and condition key of every synthesized policy exists and applies to its actions', async () => {
+    for (const [name, template] of templates()) {
+      for (const { name: policy, document } of stackPolicyDocuments(new StackPolicies(template, ENV))) {
+        expect({ name, policy, problems: await referenceProblems(policy, document) }).toEqual({ name, policy, problems: [] });
+      }
+    }
+  });
+
+  test('an unknown action, an unknown key and a key of another service are reported', async () => {
+    const document: PolicyDocument = {
+      Statement: [
+        { Effect: 'Allow', Action: 'ecs:RestartService', Resource: '*' },
+        { Effect: 'Allow', Action: 'sns:Publish', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': 'arn:aws:ecs:eu-west-1:111111111111:cluster/prod' } } },
+        { Effect: 'Allow', Action: 'rds:Failover*', Resource: '*', Condition: { StringEquals: { 'rds:no-such-key': 'x' } } },
+      ],
+    };
+    expect((await referenceProblems('fixture', document)).map((p) => p.problem)).toEqual([
+      'action ecs:RestartService is not in the IAM reference',
+      'condition key ecs:cluster does not apply to sns:Publish',
+      'condition key rds:no-such-key is not in the IAM reference',
+    ]);
+  });
+});
