@@ -16,6 +16,8 @@ export interface ResourceFacts {
   instancesTagged(key: string, values: string[]): string[];
   /** The customer managed key of an encrypted topic. */
   topicKey(topicArn: string): string | undefined;
+  /** The customer managed key of an encrypted table. */
+  tableKey(tableArn: string): string | undefined;
 }
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]);
@@ -44,7 +46,15 @@ export function requestsFor(call: ApiCall, facts: ResourceFacts): IamRequest[] {
     case 'dynamodb:GetItem': case 'dynamodb:PutItem': case 'dynamodb:UpdateItem': case 'dynamodb:DeleteItem': case 'dynamodb:Scan':
     case 'dynamodb:Query': {
       const table = `arn:aws:dynamodb:${region}:${account}:table/${String(input.TableName)}`;
-      return [on(input.IndexName ? `${table}/index/${String(input.IndexName)}` : table)];
+      // A table under a customer managed key: asked conservatively of the caller (the grants CDK
+      // gives with table access); a read needs Decrypt, a write Encrypt and GenerateDataKey too.
+      const key = facts.tableKey(table);
+      const viaDynamoDb = { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` };
+      const keyActions = ['kms:Decrypt', ...(/Put|Update|Delete/.test(call.operation) ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])];
+      return [
+        on(input.IndexName ? `${table}/index/${String(input.IndexName)}` : table),
+        ...(key ? keyActions.map((keyAction) => ({ ...on(key, viaDynamoDb), action: keyAction })) : []),
+      ];
     }
     // ECS: services, tasks and container instances, each with the ecs:cluster condition key.
     case 'ecs:DescribeServices':

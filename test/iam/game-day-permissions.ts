@@ -29,6 +29,7 @@ function worldFacts(run: ScenarioRun, policies: StackPolicies): ResourceFacts {
     env: policies.env,
     instancesTagged: (key, values) => (world.ec2?.instances ?? []).filter((i) => values.includes(instanceTags(i)[key])).map((i) => i.id),
     topicKey: (topic) => policies.topicKey(topic),
+    tableKey: (table) => policies.tableKey(table),
     tagsOf: (arn) => {
       const group = /autoScalingGroupName\/(.+)$/.exec(arn)?.[1];
       if (group) return world.autoScaling?.groups?.find((g) => g.name === group)?.tags ?? {};

@@ -110,6 +110,16 @@ export class StackPolicies {
     return undefined;
   }
 
+  /** The customer managed key a table is encrypted with. */
+  tableKey(tableArn: string): string | undefined {
+    for (const [id, r] of this.ofType('AWS::DynamoDB::Table')) {
+      if (this.resolve({ 'Fn::GetAtt': [id, 'Arn'] }) !== tableArn) continue;
+      const key = (r.Properties?.SSESpecification as { KMSMasterKeyId?: unknown } | undefined)?.KMSMasterKeyId;
+      return key === undefined ? undefined : this.resolve<string>(key);
+    }
+    return undefined;
+  }
+
   /** The customer managed key a topic is encrypted with. */
   topicKey(topicArn: string): string | undefined {
     for (const [id, r] of this.ofType('AWS::SNS::Topic')) {
