@@ -1,24 +1,22 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeServicesCommand, ECSClient, ListTasksCommand, StopTaskCommand, UpdateServiceCommand, type Deployment,
-} from '@aws-sdk/client-ecs';
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetCalendarStateCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-
-interface FakeService {
-  desiredCount: number;
-  runningCount: number;
-  pendingCount: number;
-  deployments: Deployment[];
-  tasks: string[];
-}
+import { AlarmsModel } from '../../lib/gameday/models/cloudwatch';
+import { EcsModel, type EcsService } from '../../lib/gameday/models/ecs';
+import { bindOperations, type Answerer } from '../../lib/gameday/models/operations';
+import { BucketModel } from '../../lib/gameday/models/s3';
+import { TopicModel, type Published } from '../../lib/gameday/models/sns';
+import { SsmParametersModel } from '../../lib/gameday/models/ssm-parameters';
+import { TEST_ENV, type StepClock } from './step-clock';
 
 /**
- * A small simulated AWS for workflow tests: ECS services that react to UpdateService and
- * StopTask, alarms that clear after an action, kill-switch parameters and an SNS topic.
- * Everything is answered through aws-sdk-client-mock, so the handlers' SDK calls are real.
+ * A small simulated AWS for workflow tests: ECS services, CloudWatch alarms, kill-switch parameters,
+ * the change calendar, the page-marks bucket and the escalation topic. Each is the game day's model
+ * (lib/gameday/models) answering the SDK through aws-sdk-client-mock, on the harness's
+ * {@link StepClock}, so the handlers' SDK calls are real and a behaviour exists once.
  */
 export class FakeAws {
   readonly ecs = mockClient(ECSClient);
@@ -26,34 +24,44 @@ export class FakeAws {
   readonly ssm = mockClient(SSMClient);
   readonly sns = mockClient(SNSClient);
   readonly s3 = mockClient(S3Client);
-  readonly services = new Map<string, FakeService>();
-  readonly alarms = new Map<string, string>();
-  /** When each alarm last changed state, as CloudWatch reports it (StateTransitionedTimestamp). */
-  readonly alarmSince = new Map<string, Date>();
-  /** Objects in the page-marks bucket, by key. */
-  readonly pageMarks = new Map<string, string>();
   /** SSM parameter values; a name missing here is a missing parameter. */
   readonly parameters = new Map<string, string>();
   /** Called once per GetParameters, so a test can flip a switch mid-run. */
   onKillSwitchRead?: (call: number) => void;
-  /** What an UpdateService/StopTask does to the service: heal it, or leave it never steady. */
+  /**
+   * What an UpdateService/StopTask leads to: `heals` (the deployment or replacement is steady by the
+   * first check), or `never-steady` (the model's `never` outcome: a new task stays PENDING).
+   */
   actionEffect: 'heals' | 'never-steady' = 'heals';
-  /** Alarms return to OK after an action when true. */
+  /** Every alarm returns to OK by the first check after an ECS action when true. */
   alarmClearsAfterAction = true;
-  private deploymentCounter = 0;
+  private ecsModel!: EcsModel;
+  private alarmModel!: AlarmsModel;
+  private bucket!: BucketModel;
   private killSwitchReads = 0;
   private requests = 0;
 
-  constructor() {
+  constructor(private readonly clock: StepClock) {
     this.install();
+  }
+
+  /** ECS services by `cluster/service`. */
+  get services(): Map<string, EcsService> {
+    return this.ecsModel.services;
+  }
+
+  /** The CloudWatch alarms. */
+  get alarms(): AlarmsModel {
+    return this.alarmModel;
+  }
+
+  /** Objects in the page-marks bucket, by key. */
+  get pageMarks(): Map<string, string> {
+    return this.bucket.objects;
   }
 
   reset(): void {
     for (const mock of [this.ecs, this.cloudWatch, this.ssm, this.sns, this.s3]) mock.reset();
-    this.services.clear();
-    this.alarms.clear();
-    this.alarmSince.clear();
-    this.pageMarks.clear();
     this.parameters.clear();
     this.onKillSwitchRead = undefined;
     this.actionEffect = 'heals';
@@ -73,20 +81,11 @@ export class FakeAws {
 
   /** Sets an alarm's state, changed at `since` (default now), as CloudWatch would report it. */
   setAlarm(name: string, state: string, since = new Date()): void {
-    this.alarms.set(name, state);
-    this.alarmSince.set(name, since);
+    this.alarmModel.set(name, state, since);
   }
 
-  addService(cluster: string, service: string, tasks = 4): FakeService {
-    const fake: FakeService = {
-      desiredCount: tasks,
-      runningCount: tasks,
-      pendingCount: 0,
-      deployments: [{ id: 'ecs-svc/0', status: 'PRIMARY', rolloutState: 'COMPLETED', runningCount: tasks }],
-      tasks: Array.from({ length: tasks }, (_, i) => `arn:aws:ecs:eu-west-1:111111111111:task/${cluster}/${service}-t${i}`),
-    };
-    this.services.set(`${cluster}/${service}`, fake);
-    return fake;
+  addService(cluster: string, service: string, tasks = 4): EcsService {
+    return this.ecsModel.addService({ cluster, service, tasks, outcome: { kind: 'after', seconds: 0 } });
   }
 
   killSwitchesOff(stackName: string, runbooks: string[]): void {
@@ -106,65 +105,28 @@ export class FakeAws {
     return this.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
   }
 
-  private afterAction(service: FakeService): void {
-    if (this.actionEffect === 'never-steady') {
-      service.runningCount = service.desiredCount - 1;
-      service.pendingCount = 1;
-    }
-    if (this.alarmClearsAfterAction) for (const name of this.alarms.keys()) this.setAlarm(name, 'OK');
-  }
-
   private install(): void {
-    this.ecs.on(DescribeServicesCommand).callsFake((input) => {
-      const key = `${input.cluster}/${input.services[0]}`;
-      const fake = this.services.get(key);
-      if (!fake) return { services: [], failures: [{ arn: key, reason: 'MISSING' }] };
-      return { services: [{ serviceName: input.services[0], status: 'ACTIVE', ...fake, deployments: fake.deployments.map((d) => ({ ...d })) }] };
-    });
-    this.ecs.on(UpdateServiceCommand).callsFake((input) => {
-      const fake = this.services.get(`${input.cluster}/${input.service}`)!;
-      const id = `ecs-svc/${++this.deploymentCounter}`;
-      fake.deployments = [{ id, status: 'PRIMARY', rolloutState: 'COMPLETED', runningCount: fake.desiredCount }];
-      this.afterAction(fake);
-      return { service: { deployments: [{ id, status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }] }, ...this.requestId() };
-    });
-    this.ecs.on(ListTasksCommand).callsFake((input) => ({ taskArns: [...(this.services.get(`${input.cluster}/${input.serviceName}`)?.tasks ?? [])] }));
-    // StopTask takes a task's id or its full ARN (with the cluster).
-    const sameTask = (arn: string, task: string): boolean => arn === task || arn.endsWith(`/${task}`);
-    this.ecs.on(StopTaskCommand).callsFake((input) => {
-      for (const [key, fake] of this.services) {
-        if (!key.startsWith(`${input.cluster}/`) || !fake.tasks.some((t) => sameTask(t, input.task))) continue;
-        fake.tasks = fake.tasks.map((t) => (sameTask(t, input.task) ? `${t}-replacement` : t));
-        this.afterAction(fake);
+    this.ecsModel = new EcsModel(this.clock, TEST_ENV);
+    this.alarmModel = new AlarmsModel(this.clock, TEST_ENV);
+    this.bucket = new BucketModel();
+    const direct: Answerer = (_operation, _input, _mutating, answer) => answer();
+    bindOperations(this.ecs, this.ecsModel.operations, (_operation, _input, mutating, answer) => {
+      if (mutating) {
+        // The knobs hold for every service, whenever they were set: applied as the action is asked for.
+        for (const svc of this.ecsModel.services.values()) svc.outcome = this.actionEffect === 'heals' ? { kind: 'after', seconds: 0 } : { kind: 'never' };
       }
-      return { task: { taskArn: input.task }, ...this.requestId() };
+      const result = answer() as Record<string, unknown>;
+      if (!mutating) return result;
+      if (this.alarmClearsAfterAction) for (const name of this.alarmModel.names()) this.alarmModel.recoverAfter(name, 0);
+      return { ...result, ...this.requestId() };
     });
-    this.cloudWatch.on(DescribeAlarmsCommand).callsFake((input) => ({
-      MetricAlarms: (input.AlarmNames ?? []).filter((n: string) => this.alarms.has(n)).map((n: string) => ({
-        AlarmName: n, StateValue: this.alarms.get(n), StateTransitionedTimestamp: this.alarmSince.get(n), StateUpdatedTimestamp: this.alarmSince.get(n),
-      })),
-    }));
-    this.ssm.on(GetParametersCommand).callsFake((input) => {
-      this.onKillSwitchRead?.(++this.killSwitchReads);
-      const names: string[] = input.Names;
-      return {
-        Parameters: names.filter((n) => this.parameters.has(n)).map((n) => ({ Name: n, Value: this.parameters.get(n) })),
-        InvalidParameters: names.filter((n) => !this.parameters.has(n)),
-      };
+    bindOperations(this.cloudWatch, this.alarmModel.operations, direct);
+    const ssm = new SsmParametersModel(this.parameters, () => 'OPEN');
+    bindOperations(this.ssm, ssm.operations, (operation, _input, _mutating, answer) => {
+      if (operation === 'GetParameters') this.onKillSwitchRead?.(++this.killSwitchReads);
+      return answer();
     });
-    this.ssm.on(GetCalendarStateCommand).resolves({ State: 'OPEN' });
-    this.sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    // S3's conditional create: If-None-Match "*" on an existing key answers 412 Precondition Failed.
-    this.s3.on(PutObjectCommand).callsFake((input) => {
-      if (input.IfNoneMatch === '*' && this.pageMarks.has(input.Key)) {
-        throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 } });
-      }
-      this.pageMarks.set(input.Key, String(input.Body));
-      return { ETag: '"etag"' };
-    });
-    this.s3.on(DeleteObjectCommand).callsFake((input) => {
-      this.pageMarks.delete(input.Key);
-      return {};
-    });
+    bindOperations(this.sns, new TopicModel(this.clock, [] as Published[]).operations, direct);
+    bindOperations(this.s3, this.bucket.operations, direct);
   }
 }

@@ -10,7 +10,7 @@ import { TemplateResolver } from '../../lib/local/template-workflow';
 import { WorkflowHarness } from './harness';
 
 const h = new WorkflowHarness();
-const asg = new FakeAutoScaling();
+const asg = new FakeAutoScaling(h.clock);
 const sfn = mockClient(SFNClient);
 const TARGET_GROUP = 'targetgroup/web/0123456789abcdef';
 const OPT_IN = { 'medic:enforce-elb-health-check': 'true' };
@@ -26,7 +26,7 @@ beforeEach(async () => {
   asg.reset();
   sfn.reset();
   asg.addGroup('web-asg');
-  h.aws.alarms.set('web-tg-unhealthy-hosts', 'ALARM');
+  h.aws.setAlarm('web-tg-unhealthy-hosts', 'ALARM');
 });
 
 const enforce = () => h.workflow('web-elb-health');

@@ -41,7 +41,7 @@ beforeEach(async () => {
   h.aws.cloudWatch.on(DescribeAlarmsCommand).callsFake((input) => ({ MetricAlarms: [{
     AlarmName: input.AlarmNames[0], Namespace: 'CWAgent', MetricName: 'disk_used_percent', Threshold: 90, ComparisonOperator: 'GreaterThanThreshold',
     Statistic: 'Maximum', Period: 60, Dimensions: [{ Name: 'InstanceId', Value: INSTANCE }, { Name: 'path', Value: '/' }], StateValue: 'ALARM',
-    StateTransitionedTimestamp: h.aws.alarmSince.get(input.AlarmNames[0]),
+    StateTransitionedTimestamp: h.aws.alarms.since(input.AlarmNames[0]),
   }] }));
   h.aws.cloudWatch.on(GetMetricDataCommand).callsFake(() => ({ MetricDataResults: [{ Id: 'disk', Timestamps: [new Date()], Values: [world.diskAfter] }] }));
 });

@@ -46,14 +46,15 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
     expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
     const [message] = h.aws.published();
     expect(message.Subject).toContain('verification failed');
-    expect(message.Message).toContain('3/4 tasks running');
+    // The new task never starts: it stays PENDING while the old tasks keep running (the model's `never` outcome).
+    expect(message.Message).toContain('service not steady: 2 deployments; rollout IN_PROGRESS; 4/4 tasks running, 1 pending');
     expect(message.Message).toContain('not reversible');
   });
 
   test('inconclusive verification (CloudWatch errors) is not success', async () => {
     const event = h.fire('prod-api-5xx');
     // The plan's re-read of the alarm works; every read after the action fails.
-    const since = h.aws.alarmSince.get('prod-api-5xx');
+    const since = h.aws.alarms.since('prod-api-5xx');
     h.aws.cloudWatch.reset();
     h.aws.cloudWatch.on(DescribeAlarmsCommand).resolvesOnce({ MetricAlarms: [{ AlarmName: 'prod-api-5xx', StateValue: 'ALARM', StateTransitionedTimestamp: since }] })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'InternalServiceFault' }));
@@ -135,7 +136,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
   });
 
   test('observe mode: plan recorded as "would act", no mutation', async () => {
-    h.aws.alarms.set('prod-api-latency', 'ALARM');
+    h.aws.setAlarm('prod-api-latency', 'ALARM');
     const run = await h.workflow('api-observe').run(h.fire('prod-api-latency'));
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome.outcome).toBe('observed');
@@ -167,7 +168,7 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
 
   test('stopTasks strategy: stops batches within the cap and verifies between them', async () => {
     h.aws.addService('prod', 'worker', 8);
-    h.aws.alarms.set('prod-worker-stuck', 'ALARM');
+    h.aws.setAlarm('prod-worker-stuck', 'ALARM');
     const run = await h.workflow('worker-batches').run(h.fire('prod-worker-stuck', { dimensions: { ClusterName: 'prod', ServiceName: 'worker' } }));
     expect(run.status).toBe('SUCCEEDED');
     const stops = h.aws.mutations();

@@ -2,18 +2,23 @@ import type { LedgerEntry } from '../../lambdas/shared/ledger';
 import { runbookNames } from '../../lib/config';
 import { LocalDynamo, tableFromTemplate } from '../../lib/local/dynalite';
 import { FakeAws } from '../support/fake-aws';
+import { StepClock } from '../support/step-clock';
 import { readLedger } from '../support/ledger-reader';
 import { LocalWorkflow, stateMachineId, type LocalWorkflowOptions } from '../../lib/local/template-workflow';
 import { alarmEvent, alarmTimestamp, synthStack, testConfig } from '../support/synth';
 
 /**
  * Everything a workflow test needs: the synthesized test stack, its state machines run
- * locally, DynamoDB on dynalite (fresh tables per test) and a simulated AWS for the rest.
+ * locally, DynamoDB on dynalite (fresh tables per test) and a simulated AWS for the rest. The
+ * workflows' Wait states advance {@link clock}, the time of the service models (FakeAws here,
+ * FakeRds and FakeAutoScaling made with it), so a database or a deployment takes as long as the
+ * runbook waits for it.
  */
 export class WorkflowHarness {
   readonly synthesized = synthStack(testConfig);
   readonly dynamo = new LocalDynamo();
-  readonly aws = new FakeAws();
+  readonly clock = new StepClock();
+  readonly aws = new FakeAws(this.clock);
   private tableCounter = 0;
   private workflows = new Map<string, LocalWorkflow>();
   ledgerTable = '';
@@ -22,7 +27,7 @@ export class WorkflowHarness {
   workflow(runbook: string): LocalWorkflow {
     let wf = this.workflows.get(runbook);
     if (!wf) {
-      wf = new LocalWorkflow(this.synthesized.template, stateMachineId(this.synthesized.stack, runbook));
+      wf = new LocalWorkflow(this.synthesized.template, stateMachineId(this.synthesized.stack, runbook), { simulatedWait: this.simulatedWait });
       this.workflows.set(runbook, wf);
     }
     return wf;
@@ -30,8 +35,11 @@ export class WorkflowHarness {
 
   /** The runbook's workflow with the given runner options (faults injected around task invocations): a fresh runner each call. */
   workflowWith(runbook: string, options: LocalWorkflowOptions): LocalWorkflow {
-    return new LocalWorkflow(this.synthesized.template, stateMachineId(this.synthesized.stack, runbook), options);
+    return new LocalWorkflow(this.synthesized.template, stateMachineId(this.synthesized.stack, runbook), { simulatedWait: this.simulatedWait, ...options });
   }
+
+  /** Each Wait state moves the models' clock by its seconds (at once, in real time). */
+  private readonly simulatedWait = async (seconds: number): Promise<void> => this.clock.advance(seconds);
 
   async start(): Promise<void> {
     await this.dynamo.start();
@@ -50,6 +58,7 @@ export class WorkflowHarness {
     }
     process.env.MEDIC_LEDGER_TABLE = this.ledgerTable;
     process.env.MEDIC_LIMITER_TABLE = this.limiterTable;
+    this.clock.reset();
     this.aws.reset();
     this.aws.killSwitchesOff(testConfig.stackName, runbookNames(testConfig));
   }

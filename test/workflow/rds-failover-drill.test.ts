@@ -6,7 +6,7 @@ import { synthStack, testConfig } from '../support/synth';
 import { WorkflowHarness } from './harness';
 
 const h = new WorkflowHarness();
-const rds = new FakeRds();
+const rds = new FakeRds(h.clock);
 const GUARDS = ['prod-api-5xx', 'prod-db-connection-errors'];
 
 beforeAll(() => h.start());
@@ -19,7 +19,7 @@ beforeEach(async () => {
   rds.reset();
   rds.addInstance('orders-db');
   rds.addCluster('orders-aurora', 'orders-aurora-1', ['orders-aurora-2', 'orders-aurora-3']);
-  for (const guard of GUARDS) h.aws.alarms.set(guard, 'OK');
+  for (const guard of GUARDS) h.aws.setAlarm(guard, 'OK');
 });
 
 const drill = () => h.workflow('orders-drill');
@@ -43,7 +43,7 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
     ]);
 
     const entries = await h.incident('orders-drill-');
-    // two describes still rebooting, then two consecutive healthy readings
+    // two readings still rebooting (30 s and 45 s after the reboot; it takes 50 s), then two consecutive healthy readings
     expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'checked', 'verified', 'completed']);
     expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
     expect(detailOf(entries, 'planned').details.preState).toEqual({ kind: 'instance', primaryAz: 'eu-west-1a', secondaryAz: 'eu-west-1b' });
@@ -90,7 +90,8 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
   });
 
   test('the new AZ is reported one reading after the status is available again: verified, not "did not fail over"', async () => {
-    rds.describesBeforeAzSettles = 1;
+    // Available again 50 s after the reboot (between the readings at 45 s and 60 s); the AZ fields catch up 20 s later (by 75 s).
+    rds.azSettlesSeconds = 20;
     const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
     expect(run.status).toBe('SUCCEEDED');
     const entries = await h.incident('orders-drill-');
@@ -207,7 +208,7 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
   });
 
   test('a guard alarm in ALARM: refused before anything is touched, with the reason', async () => {
-    h.aws.alarms.set('prod-db-connection-errors', 'ALARM');
+    h.aws.setAlarm('prod-db-connection-errors', 'ALARM');
     const run = await drill().run({ dbInstanceIdentifier: 'orders-db' });
     expect(run.status).toBe('FAILED');
     expect(rds.failovers()).toEqual([]);
