@@ -8,6 +8,7 @@ import { MedicDashboard } from './dashboard';
 import { DiskPruneFleetRunbook } from './disk-prune-fleet-runbook';
 import { DiskPruneRunbook } from './disk-prune-runbook';
 import { EcsTaskRestartRunbook } from './ecs-task-restart-runbook';
+import { LedgerExport } from './ledger-export';
 import { MedicPlatform } from './platform';
 import { RdsFailoverDrill } from './rds-failover-drill';
 import type { Runbook, RunbookCommonProps } from './runbook';
@@ -27,6 +28,8 @@ export class MedicStack extends Stack {
   public readonly certificateRenewalRunbooks: CertificateRenewalRunbook[] = [];
   /** The CloudWatch dashboard of the platform and every runbook (`medic-<stack name>`). */
   public readonly dashboard: MedicDashboard;
+  /** The daily ledger export to S3 and its Athena (Glue) table (docs/audit.md). */
+  public readonly ledgerExport: LedgerExport;
 
   constructor(scope: Construct, id: string, props: MedicStackProps) {
     super(scope, id, { ...props, description: 'medic: guarded, audited runbooks for CloudWatch alarms' });
@@ -35,6 +38,7 @@ export class MedicStack extends Stack {
       escalationEmails: config.escalationEmails,
       ledgerRetentionDays: config.ledgerRetentionDays,
     });
+    this.ledgerExport = new LedgerExport(this, 'LedgerExport', { platform: this.platform });
 
     for (const rb of config.runbooks.ecsTaskRestart ?? []) {
       this.ecsTaskRestartRunbooks.push(new EcsTaskRestartRunbook(this, `EcsTaskRestart-${rb.name}`, {
@@ -111,10 +115,14 @@ export class MedicStack extends Stack {
     this.dashboard = new MedicDashboard(this, 'Dashboard', { platform: this.platform, runbooks: this.runbooks() });
 
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
+    new CfnOutput(this, 'LedgerMacKeyArn', { value: this.platform.ledgerMacKey.keyArn, description: 'HMAC key authenticating ledger entries (medic ledger verify --mac-key)' });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
     new CfnOutput(this, 'GlobalKillSwitchParameter', { value: this.platform.globalKillSwitch.parameterName, description: 'Set to "on" to stop every runbook' });
     new CfnOutput(this, 'LedgerVerifyFunctionName', { value: this.platform.ledgerVerifyFunction.functionName, description: 'Verifies the ledger hash chain' });
+    new CfnOutput(this, 'LedgerExportBucketName', { value: this.ledgerExport.bucket.bucketName, description: 'Daily ledger exports (exports/day=YYYY-MM-DD/ledger.jsonl)' });
+    new CfnOutput(this, 'LedgerExportFunctionName', { value: this.ledgerExport.exportFunction.functionName, description: 'Exports a UTC day of the ledger (payload {"day":"YYYY-MM-DD"}, default yesterday)' });
+    new CfnOutput(this, 'LedgerAthenaTable', { value: this.ledgerExport.tableRef, description: 'Athena table over the ledger exports (docs/audit.md)' });
     for (const runbook of this.runbooks()) {
       new CfnOutput(this, `StateMachine-${runbook.name}`, { value: runbook.stateMachine.stateMachineArn, description: `Workflow of runbook ${runbook.name}` });
     }

@@ -41,6 +41,16 @@ export class MedicPlatform extends Construct {
   public readonly key: kms.Key;
   /** Append-only audit ledger (hash-chained entries, one partition per incident). */
   public readonly ledger: dynamodb.Table;
+  /**
+   * HMAC key (KMS, HMAC_256) authenticating every ledger entry: only the ledger writer may
+   * generate MACs, verifiers may only verify them, so a chain recomputed after an edit is caught.
+   */
+  public readonly ledgerMacKey: kms.Key;
+  /**
+   * The only function whose role may put ledger items; every other handler appends through it
+   * (see docs/architecture.md, "One writer").
+   */
+  public readonly ledgerWriterFunction: MedicFunction;
   /** Claims, sliding-window admission logs and leases. */
   public readonly limiter: dynamodb.Table;
   /** Escalations go here. */
@@ -96,8 +106,15 @@ export class MedicPlatform extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      timeToLiveAttribute: 'expiresAt',
+      // No TTL: DynamoDB would delete the newest entries of an incident as readily as the oldest.
     });
+    this.ledgerMacKey = new kms.Key(this, 'LedgerMacKey', {
+      description: 'medic: authenticates audit ledger entries (HMAC); only the ledger writer generates MACs',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.ledgerMacKey, ['KMS5'], 'KMS does not rotate HMAC keys; a rotation would also leave old entries verifiable only with the old key.');
     this.ledger.addGlobalSecondaryIndex({
       indexName: 'byTarget',
       partitionKey: { name: 'targetArn', type: dynamodb.AttributeType.STRING },
@@ -145,6 +162,17 @@ export class MedicPlatform extends Construct {
       description: 'medic stack-wide kill switch: exactly "off" lets runbooks act; any other value (e.g. "on", "Off", " off") stops them at admission and before every mutating call',
     });
 
+    this.ledgerWriterFunction = new MedicFunction(this, 'LedgerWriterFunction', {
+      handler: 'ledger-writer',
+      description: 'medic: the one writer of the audit ledger (appends, MACs)',
+      environment: { MEDIC_LEDGER_TABLE: this.ledger.tableName, MEDIC_LEDGER_MAC_KEY: this.ledgerMacKey.keyArn },
+    });
+    iam.Grant.addToPrincipal({ grantee: this.ledgerWriterFunction, actions: ['dynamodb:PutItem'], resourceArns: [this.ledger.tableArn] });
+    this.grantLedgerRead(this.ledgerWriterFunction);
+    this.key.grant(this.ledgerWriterFunction, 'kms:Encrypt', 'kms:GenerateDataKey*');
+    acknowledge(this.ledgerWriterFunction, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the ledger.');
+    this.ledgerMacKey.grant(this.ledgerWriterFunction, 'kms:GenerateMac');
+
     this.validateFunction = this.platformFunction('ValidateFunction', 'validate', 'medic: validate an event, claim the incident, record it');
     this.admitFunction = this.platformFunction('AdmitFunction', 'admit', 'medic: admission (kill switch, change freeze, leases, rate limit)');
     this.completeFunction = this.platformFunction('CompleteFunction', 'finish', 'medic: record the outcome and release leases');
@@ -152,10 +180,10 @@ export class MedicPlatform extends Construct {
     this.ledgerVerifyFunction = new MedicFunction(this, 'LedgerVerifyFunction', {
       handler: 'ledger-verify',
       description: 'medic: verify the ledger hash chain of an incident or a time range',
-      environment: { MEDIC_LEDGER_TABLE: this.ledger.tableName },
+      environment: { MEDIC_LEDGER_TABLE: this.ledger.tableName, MEDIC_LEDGER_MAC_KEY: this.ledgerMacKey.keyArn },
       timeout: Duration.minutes(5),
     });
-    this.grantLedgerRead(this.ledgerVerifyFunction);
+    this.grantLedgerVerify(this.ledgerVerifyFunction);
 
     for (const fn of [this.validateFunction, this.admitFunction, this.completeFunction, this.escalateFunction]) {
       this.grantLedgerAppend(fn);
@@ -209,7 +237,7 @@ export class MedicPlatform extends Construct {
       MEDIC_LIMITER_TABLE: this.limiter.tableName,
       MEDIC_TOPIC_ARN: this.escalationTopic.topicArn,
       MEDIC_STACK_NAME: Stack.of(this).stackName,
-      MEDIC_LEDGER_RETENTION_DAYS: String(this.ledgerRetentionDays),
+      MEDIC_LEDGER_WRITER: this.ledgerWriterFunction.functionName,
       MEDIC_PAGE_MARKS_BUCKET: this.pageMarks.bucketName,
     };
   }
@@ -220,16 +248,22 @@ export class MedicPlatform extends Construct {
   }
 
   /**
-   * Append-only access to the ledger: PutItem (the handlers always write with
-   * `attribute_not_exists`) and reads. Never UpdateItem, DeleteItem or BatchWriteItem.
+   * Appending to the ledger: invoking the ledger writer (the only role that may put items), and
+   * reading. No write action on the table itself.
    */
   public grantLedgerAppend(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem'], resourceArns: [this.ledger.tableArn] });
+    this.ledgerWriterFunction.grantInvoke(grantee);
     this.grantLedgerRead(grantee);
-    this.key.grant(grantee, 'kms:Encrypt', 'kms:GenerateDataKey*');
     if (Construct.isConstruct(grantee)) {
-      acknowledge(grantee, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the ledger.');
+      acknowledge(grantee, [`IAM5[Resource::${arnRef(this.ledgerWriterFunction)}:*]`],
+        'Invoking any version of the ledger writer function only.');
     }
+  }
+
+  /** Reading the ledger and verifying its MACs (never generating one). */
+  public grantLedgerVerify(grantee: iam.IGrantable): void {
+    this.grantLedgerRead(grantee);
+    this.ledgerMacKey.grant(grantee, 'kms:VerifyMac');
   }
 
   public grantLedgerRead(grantee: iam.IGrantable): void {

@@ -76,13 +76,13 @@ function executionName(sweepTime: string, group: string): string {
  */
 export async function handler(event: { time?: string }, context?: Context): Promise<SweepResult> {
   const settings = sweepSettings();
-  const { ledgerTable, ledgerRetentionDays } = platformSettings();
+  const { ledgerTable } = platformSettings();
   const scheduledAt = new Date(Date.parse(event?.time ?? '') || Date.now());
   const sweepTime = scheduledAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
   const sweepId = `${settings.runbook}-sweep-${sweepTime}`;
   const recordSweep = (detail: Record<string, unknown>) => appendEntry({
     table: ledgerTable, incidentId: sweepId, phase: 'swept', runbook: settings.runbook, actor: actorName(context),
-    detail: { optInTag: settings.tag, maxPerSweep: settings.maxPerSweep, ...detail }, retentionDays: ledgerRetentionDays,
+    detail: { optInTag: settings.tag, maxPerSweep: settings.maxPerSweep, ...detail },
   });
 
   // Each started incident would be denied anyway; one entry says why instead of N escalations.

@@ -1,4 +1,5 @@
 import { verifyIncident, verifyRange, type ChainReport } from '../shared/ledger';
+import { ledgerMacFromEnv } from '../shared/ledger-mac';
 
 export interface VerifyRequest {
   readonly incidentId?: string;
@@ -7,19 +8,21 @@ export interface VerifyRequest {
 }
 
 /**
- * Walks the hash chain of one incident, or of every incident with entries in a time range,
- * and reports the first broken link. Invoke it by hand:
+ * Walks the hash chain of one incident, or of every incident with entries in a time range, and
+ * checks every entry's MAC with the ledger's HMAC key (VerifyMac only), and reports the first
+ * broken link. Invoke it by hand:
  * `aws lambda invoke --function-name <LedgerVerifyFunction> --payload '{"incidentId":"..."}' out.json`
  */
 export async function handler(request: VerifyRequest): Promise<ChainReport> {
   const table = process.env.MEDIC_LEDGER_TABLE;
   if (!table) throw new Error('environment variable MEDIC_LEDGER_TABLE is not set');
-  if (request?.incidentId) return verifyIncident(table, request.incidentId);
+  const mac = ledgerMacFromEnv();
+  if (request?.incidentId) return verifyIncident(table, request.incidentId, mac);
   if (request?.from) {
     const from = new Date(request.from);
     const to = request.to ? new Date(request.to) : new Date();
     if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new Error('"from" and "to" must be ISO-8601 dates');
-    return verifyRange(table, from, to);
+    return verifyRange(table, from, to, mac);
   }
   throw new Error('give {"incidentId": "..."} or {"from": "<ISO date>", "to": "<ISO date>"}');
 }

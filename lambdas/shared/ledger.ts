@@ -1,6 +1,8 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './canonical-json';
 import { dynamo } from './clients';
+import type { LedgerMac } from './ledger-mac';
+import { invokeLedgerWriter } from './ledger-writer-client';
 
 /** Phases an entry can record. Each has one meaning; add new ones rather than reuse. */
 export type Phase =
@@ -39,8 +41,14 @@ export interface LedgerEntry {
   readonly detail: string;
   readonly prevHash: string;
   readonly hash: string;
-  readonly expiresAt?: number;
+  /** HMAC of `hash` with the ledger writer's key (base64): only the writer can extend the chain. */
+  readonly mac?: string;
+  /** Which key made `mac` (the KMS key ARN, or `local` offline). */
+  readonly macKey?: string;
 }
+
+/** What the hash covers: every attribute but the hash and its MAC. */
+export type UnhashedEntry = Omit<LedgerEntry, 'hash' | 'mac' | 'macKey'>;
 
 export interface AppendInput {
   readonly table: string;
@@ -52,15 +60,20 @@ export interface AppendInput {
   readonly actor: string;
   readonly execution?: string;
   readonly detail: unknown;
-  readonly retentionDays?: number;
   readonly now?: Date;
 }
 
 export const incidentPk = (incidentId: string): string => `INCIDENT#${incidentId}`;
 const sortKey = (seq: number, phase: Phase): string => `${String(seq).padStart(6, '0')}#${phase}`;
 
-export function entryHash(entry: Omit<LedgerEntry, 'hash'>): string {
+export function entryHash(entry: UnhashedEntry): string {
   return sha256Hex(canonicalJson(entry));
+}
+
+/** The hashed part of a stored entry. */
+export function unhashed(entry: LedgerEntry): UnhashedEntry {
+  const { hash: _hash, mac: _mac, macKey: _macKey, ...rest } = entry;
+  return rest;
 }
 
 function detailText(detail: unknown): string {
@@ -111,18 +124,20 @@ async function assertNoFork(table: string, incidentId: string, seq: number): Pro
 }
 
 /**
- * Appends one immutable entry to an incident's hash chain. Only the execution that owns an
- * incident writes to its chain (Validate claims it), so appends are sequential; the condition
- * refuses to overwrite anything, a lost race on the same key re-reads the head and tries the
- * next sequence number, and a fork (same number, other phase) fails loudly.
+ * Writes one immutable entry to an incident's hash chain: what the ledger writer (the only role
+ * that may put ledger items) does for every append. Only the execution that owns an incident
+ * writes to its chain (Validate claims it), so appends are sequential; the condition refuses to
+ * overwrite anything, a lost race on the same key re-reads the head and tries the next sequence
+ * number, and a fork (same number, other phase) fails loudly. `input.table` is ignored in favour
+ * of `table`: the writer writes its own ledger only.
  */
-export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
+export async function writeEntry(table: string, input: AppendInput, mac: LedgerMac): Promise<LedgerEntry> {
   const detail = detailText(input.detail);
   for (let attempt = 1; ; attempt++) {
-    const previous = await head(input.table, input.incidentId);
+    const previous = await head(table, input.incidentId);
     const at = (input.now ?? new Date()).toISOString();
     const seq = (previous?.seq ?? 0) + 1;
-    const unhashed: Omit<LedgerEntry, 'hash'> = {
+    const content: UnhashedEntry = {
       pk: incidentPk(input.incidentId),
       sk: sortKey(seq, input.phase),
       incidentId: input.incidentId,
@@ -137,12 +152,12 @@ export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
       execution: input.execution,
       detail,
       prevHash: previous?.hash ?? GENESIS_HASH,
-      expiresAt: input.retentionDays ? Math.floor(Date.parse(at) / 1000) + input.retentionDays * 86400 : undefined,
     };
-    const entry: LedgerEntry = { ...unhashed, hash: entryHash(unhashed) };
+    const hash = entryHash(content);
+    const entry: LedgerEntry = { ...content, hash, mac: await mac.sign(hash), macKey: mac.keyName };
     try {
       await dynamo().send(new PutCommand({
-        TableName: input.table,
+        TableName: table,
         Item: entry,
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
@@ -150,9 +165,21 @@ export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
       if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= MAX_APPEND_ATTEMPTS) throw error;
       continue;
     }
-    await assertNoFork(input.table, input.incidentId, seq);
+    await assertNoFork(table, input.incidentId, seq);
     return entry;
   }
+}
+
+/**
+ * How a handler appends: through the ledger writer function (`MEDIC_LEDGER_WRITER`), the one
+ * role that may put ledger items. Without it (tests, offline tools) the entry is written here,
+ * with the MAC key of `MEDIC_LEDGER_MAC_KEY`.
+ */
+export async function appendEntry(input: AppendInput): Promise<LedgerEntry> {
+  const writer = process.env.MEDIC_LEDGER_WRITER;
+  if (writer) return invokeLedgerWriter(writer, input);
+  const { ledgerMacFromEnv } = await import('./ledger-mac');
+  return writeEntry(input.table, input, ledgerMacFromEnv());
 }
 
 /** Every entry of one incident, in sequence order. `client` defaults to the handlers' (the CLI passes its own). */
@@ -195,19 +222,35 @@ export function verifyChain(incidentId: string, entries: LedgerEntry[]): BrokenL
     const broken = (reason: string): BrokenLink => ({ incidentId, seq: entry.seq, sk: entry.sk, reason });
     if (entry.seq !== i + 1) return broken(`expected sequence ${i + 1}, found ${entry.seq} (entry missing or duplicated)`);
     if (entry.prevHash !== previousHash) return broken('prevHash does not match the previous entry\'s hash');
-    const { hash, ...unhashed } = entry;
-    if (entryHash(unhashed) !== hash) return broken('hash does not match the entry\'s content (entry modified)');
-    previousHash = hash;
+    if (entryHash(unhashed(entry)) !== entry.hash) return broken('hash does not match the entry\'s content (entry modified)');
+    previousHash = entry.hash;
   }
   return undefined;
 }
 
-export async function verifyIncident(table: string, incidentId: string, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
+/**
+ * The chain, then each entry's MAC: a chain recomputed after an edit links up again, but its
+ * MACs can only be made with the writer's key. An entry without a MAC was not written by the
+ * ledger writer. `mac` must come from the verifier's own configuration, never from the entries
+ * (an entry's `macKey` says which key it claims, which proves nothing).
+ */
+export async function verifyEntries(incidentId: string, entries: LedgerEntry[], mac: LedgerMac): Promise<BrokenLink | undefined> {
+  const broken = verifyChain(incidentId, entries);
+  if (broken) return broken;
+  for (const entry of entries) {
+    const at = (reason: string): BrokenLink => ({ incidentId, seq: entry.seq, sk: entry.sk, reason });
+    if (!entry.mac) return at('entry has no MAC: it was not written by the ledger writer');
+    if (!(await mac.verify(entry.hash, entry.mac))) return at('MAC does not verify: the entry or the chain before it was rewritten without the ledger writer\'s key');
+  }
+  return undefined;
+}
+
+export async function verifyIncident(table: string, incidentId: string, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
   const entries = await readIncident(table, incidentId, client);
   if (entries.length === 0) {
     return { ok: false, incidents: 1, entries: 0, firstBroken: { incidentId, seq: 0, sk: '', reason: 'no entries for this incident' } };
   }
-  const firstBroken = verifyChain(incidentId, entries);
+  const firstBroken = await verifyEntries(incidentId, entries, mac);
   return { ok: !firstBroken, incidents: 1, entries: entries.length, firstBroken };
 }
 
@@ -226,7 +269,7 @@ function daysBetween(from: Date, to: Date): string[] {
 }
 
 /** Verifies every incident that has an entry in [from, to], each over its whole chain. */
-export async function verifyRange(table: string, from: Date, to: Date, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
+export async function verifyRange(table: string, from: Date, to: Date, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
   if (!(from <= to)) throw new Error('verifyRange: "from" must be a date before "to"');
   const incidentIds = new Set<string>();
   for (const day of daysBetween(from, to)) {
@@ -247,7 +290,7 @@ export async function verifyRange(table: string, from: Date, to: Date, client: D
   }
   let entries = 0;
   for (const incidentId of [...incidentIds].sort()) {
-    const report = await verifyIncident(table, incidentId, client);
+    const report = await verifyIncident(table, incidentId, mac, client);
     entries += report.entries;
     if (!report.ok) return { ok: false, incidents: incidentIds.size, entries, firstBroken: report.firstBroken };
   }

@@ -17,6 +17,5 @@ export async function record(state: WorkflowState, phase: Phase, actor: string, 
     actor,
     execution: state.execution?.id,
     detail,
-    retentionDays: settings.ledgerRetentionDays,
   });
 }

@@ -4,8 +4,6 @@ export interface PlatformSettings {
   readonly limiterTable: string;
   readonly topicArn: string;
   readonly stackName: string;
-  /** Ledger entries expire (DynamoDB TTL) after this many days; 0 keeps them forever. */
-  readonly ledgerRetentionDays: number;
   /** Bucket of page marks (one page per incident, even with the ledger down); unset means no dedupe of pages. */
   readonly pageMarksBucket?: string;
 }
@@ -22,7 +20,6 @@ export function platformSettings(): PlatformSettings {
     limiterTable: required('MEDIC_LIMITER_TABLE'),
     topicArn: required('MEDIC_TOPIC_ARN'),
     stackName: required('MEDIC_STACK_NAME'),
-    ledgerRetentionDays: Number(process.env.MEDIC_LEDGER_RETENTION_DAYS ?? '0') || 0,
     pageMarksBucket: process.env.MEDIC_PAGE_MARKS_BUCKET || undefined,
   };
 }

@@ -1,10 +1,13 @@
-import { inert, inertJson } from '../../lambdas/shared/inert-text';
-import type { ChainReport, LedgerEntry } from '../../lambdas/shared/ledger';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { inert, inertJson, inertLines } from '../../lambdas/shared/inert-text';
+import type { ChainReport } from '../../lambdas/shared/ledger';
+import { exportOrder, toCsv, toJsonLines } from '../../lambdas/shared/ledger-export';
 import { endQuietlyWhenPipeCloses, renderTable } from './command-kit';
 import { EXIT } from './index';
 import { summarizeDetail, summarizeIncident, type IncidentSummary } from './incident-summary';
-import type { LedgerSourceOptions, ListOptions, RangeOptions } from './ledger';
-import { groupByIncident, LedgerReader } from './ledger-reader';
+import type { ExportOptions, LedgerSourceOptions, ListOptions, RangeOptions } from './ledger';
+import { LedgerReader } from './ledger-reader';
 import { describeSourceError, openLedgerSource } from './ledger-source';
 import { shortTime, timeRange, type TimeRange } from './time-range';
 
@@ -104,19 +107,49 @@ export async function verify(options: RangeOptions & { incident?: string }): Pro
 }
 
 /**
- * `ledger export`: the entries in the range as stored, one JSON object per line, grouped by incident.
- * Each line parses to exactly the stored entry; the characters JSON.stringify leaves raw (DEL, C1
- * controls, bidi controls, U+2028/U+2029) are written as `\uXXXX` escapes, so an export read in a
- * terminal cannot drive it, and a reader splitting lines on U+2028/U+2029 or U+0085 (Python's
- * str.splitlines) still gets one entry per line.
+ * `ledger export`: the entries in the range as stored, grouped by incident in sequence order, as
+ * JSON Lines (default) or CSV (lambdas/shared/ledger-export.ts; the same bytes as the daily S3
+ * export writes for a day). Each JSON line parses to exactly the stored entry, keys in the
+ * documented column order; the characters JSON.stringify leaves raw (DEL, C1 controls, bidi
+ * controls, U+2028/U+2029) are written as `\uXXXX` escapes, so an export read in a terminal cannot
+ * drive it. CSV keeps every text exactly (RFC 4180 quoting; a leading `'` only on cells a
+ * spreadsheet would take for a formula): written to a file or a pipe, it is byte-exact; shown on
+ * a terminal, its unsafe characters are shown escaped ({@link terminalView}).
  */
-export async function exportEntries(options: RangeOptions & { runbook?: string }): Promise<number> {
+export async function exportEntries(options: ExportOptions): Promise<number> {
   const range = timeRange(options);
-  endQuietlyWhenPipeCloses();
+  const format = options.format ?? 'jsonl';
+  if (!options.out) endQuietlyWhenPipeCloses();
   return withLedger(options, async (reader) => {
-    const entries = (await reader.entriesBetween(range)).filter((e) => !options.runbook || e.runbook === options.runbook);
-    const lines = groupByIncident(entries).flat().map((entry: LedgerEntry) => inertJson(entry));
-    if (lines.length > 0) print(lines.join('\n'));
+    const entries = exportOrder((await reader.entriesBetween(range)).filter((e) => !options.runbook || e.runbook === options.runbook));
+    const text = format === 'csv' ? toCsv(entries) : toJsonLines(entries);
+    if (options.out) {
+      writeWhole(options.out, text);
+      print(`wrote ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} (${format}) to ${inert(options.out)}`);
+    } else {
+      process.stdout.write(format === 'csv' && process.stdout.isTTY ? terminalView(text) : text);
+    }
     return EXIT.ok;
   });
+}
+
+/**
+ * CSV as shown on a terminal: rows end in a plain line break, and every character that could drive
+ * the terminal or forge a line (controls, ESC, bidi controls, U+2028/U+2029; and so the backslash)
+ * is shown as a visible escape, as `inertLines` does. For reading only: the exact bytes go to files and pipes.
+ */
+export function terminalView(csv: string): string {
+  return inertLines(csv.replace(/\r\n/g, '\n'));
+}
+
+/** Writes the whole text to `file`, through a temporary file in the same folder, so `file` is never left half written. */
+function writeWhole(file: string, text: string): void {
+  const temporary = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(temporary, text, { encoding: 'utf8', flag: 'wx' });
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
 }

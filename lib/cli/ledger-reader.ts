@@ -51,14 +51,14 @@ export class LedgerReader {
     });
   }
 
-  /** The hash chain of one incident: an incident without entries is broken. */
+  /** The hash chain and MACs of one incident: an incident without entries is broken. */
   verifyIncident(incidentId: string): Promise<ChainReport> {
-    return verifyIncident(this.source.table, incidentId, this.source.client);
+    return verifyIncident(this.source.table, incidentId, this.source.mac(), this.source.client);
   }
 
   /** Every incident with an entry in the range, each over its whole chain, stopping at the first broken one. */
   verifyRange(range: TimeRange): Promise<ChainReport> {
-    return verifyRange(this.source.table, range.from, range.to, this.source.client);
+    return verifyRange(this.source.table, range.from, range.to, this.source.mac(), this.source.client);
   }
 
   private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<LedgerEntry[]> {
@@ -73,14 +73,5 @@ export class LedgerReader {
   }
 }
 
-/** Entries grouped by incident, each group in sequence order, groups ordered by their first entry's time. */
-export function groupByIncident(entries: LedgerEntry[]): LedgerEntry[][] {
-  const groups = new Map<string, LedgerEntry[]>();
-  for (const entry of entries) {
-    const group = groups.get(entry.incidentId);
-    if (group) group.push(entry);
-    else groups.set(entry.incidentId, [entry]);
-  }
-  for (const group of groups.values()) group.sort((a, b) => a.seq - b.seq);
-  return [...groups.values()].sort((a, b) => a[0].at.localeCompare(b[0].at) || a[0].incidentId.localeCompare(b[0].incidentId));
-}
+/** Entries grouped by incident, each group in sequence order (shared with the daily export). */
+export { groupByIncident } from '../../lambdas/shared/ledger-export';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inert } from '../../lambdas/shared/inert-text';
+import type { LedgerMac } from '../../lambdas/shared/ledger-mac';
 import { EXIT } from './index';
 import { NO_SOURCE, type LedgerSourceOptions } from './ledger';
 import { UsageError } from './usage-error';
@@ -13,14 +14,23 @@ export interface LedgerSource {
   readonly client: DynamoDBDocumentClient;
   /** e.g. `table medic-ledger (eu-west-1)`, for messages. */
   readonly description: string;
+  /**
+   * The key that verifies the entries' MACs: the offline key for the game day's ledger, the
+   * stack's KMS HMAC key otherwise (from the stack, or --mac-key). Never the key an entry names.
+   * Throws a UsageError when none was given.
+   */
+  mac(): LedgerMac;
   close(): Promise<void>;
 }
 
 /** Opens the ledger the options name. Throws UsageError when they name none. */
 export async function openLedgerSource(options: LedgerSourceOptions): Promise<LedgerSource> {
   if (options.local) return openLocalLedger();
-  if (options.table) return deployedLedger(options.table, options.region);
-  if (options.stack) return deployedLedger(await ledgerTableOfStack(options.stack, options.region), options.region);
+  if (options.table) return deployedLedger(options.table, options.region, options.macKey);
+  if (options.stack) {
+    const outputs = await stackOutputs(options.stack, options.region);
+    return deployedLedger(outputs.table, options.region, options.macKey ?? outputs.macKey);
+  }
   throw new UsageError(NO_SOURCE);
 }
 
@@ -28,12 +38,21 @@ function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-function deployedLedger(table: string, region: string | undefined): LedgerSource {
+function deployedLedger(table: string, region: string | undefined, macKey: string | undefined): LedgerSource {
   const client = documentClient(new DynamoDBClient({ region, maxAttempts: 4 }));
   return {
     table,
     client,
     description: `table ${table}${region ? ` (${region})` : ''}`,
+    mac: () => {
+      if (!macKey) throw new UsageError('verifying needs the ledger\'s HMAC key: give --mac-key <arn> (the stack\'s LedgerMacKeyArn output), or --stack');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { KmsLedgerMac, LocalLedgerMac }: typeof import('../../lambdas/shared/ledger-mac') = require('../../lambdas/shared/ledger-mac');
+      if (macKey === 'local') return new LocalLedgerMac();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { KMSClient }: typeof import('@aws-sdk/client-kms') = require('@aws-sdk/client-kms');
+      return new KmsLedgerMac(macKey, new KMSClient({ region }));
+    },
     close: async () => client.destroy(),
   };
 }
@@ -61,6 +80,8 @@ async function openLocalLedger(): Promise<LedgerSource> {
     table: LOCAL_LEDGER_TABLE,
     client,
     description: `the game day ledger in ${dir}`,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mac: () => new (require('../../lambdas/shared/ledger-mac') as typeof import('../../lambdas/shared/ledger-mac')).LocalLedgerMac(),
     close: async () => {
       client.destroy(); // first, so no kept-alive connection holds the server open
       await local.stop();
@@ -69,16 +90,17 @@ async function openLocalLedger(): Promise<LedgerSource> {
   };
 }
 
-/** The `LedgerTableName` output of a medic stack, through CloudFormation DescribeStacks. */
-async function ledgerTableOfStack(stack: string, region: string | undefined): Promise<string> {
+/** The `LedgerTableName` and `LedgerMacKeyArn` outputs of a medic stack, through CloudFormation DescribeStacks. */
+async function stackOutputs(stack: string, region: string | undefined): Promise<{ table: string; macKey?: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { CloudFormationClient, DescribeStacksCommand }: typeof import('@aws-sdk/client-cloudformation') = require('@aws-sdk/client-cloudformation');
   const cloudFormation = new CloudFormationClient({ region });
   try {
     const out = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-    const output = out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerTableName');
-    if (!output?.OutputValue) throw new Error(`stack ${stack} has no LedgerTableName output: is it a medic stack?`);
-    return output.OutputValue;
+    const output = (key: string) => out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+    const table = output('LedgerTableName');
+    if (!table) throw new Error(`stack ${stack} has no LedgerTableName output: is it a medic stack?`);
+    return { table, macKey: output('LedgerMacKeyArn') };
   } catch (error) {
     const { name, message } = error as Error;
     if (name === 'ValidationError' && /does not exist/.test(message)) {

@@ -11,6 +11,8 @@ export interface LedgerSourceOptions {
   readonly table?: string;
   readonly stack?: string;
   readonly region?: string;
+  /** The ledger's HMAC key (KMS key ARN), for --table; --stack reads it from the stack. */
+  readonly macKey?: string;
 }
 
 export interface RangeOptions extends LedgerSourceOptions {
@@ -24,6 +26,14 @@ export interface ListOptions extends RangeOptions {
   readonly phase?: Phase;
   readonly outcome?: LedgerOutcome;
   readonly json?: boolean;
+}
+
+export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
+
+export interface ExportOptions extends RangeOptions {
+  readonly runbook?: string;
+  readonly format?: typeof EXPORT_FORMATS[number];
+  readonly out?: string;
 }
 
 /** The usage error of a ledger command given no source. */
@@ -59,9 +69,11 @@ export function registerLedger(cli: Command): void {
     .addOption(new Option('--incident <id>', 'verify this incident only').conflicts(['since', 'until']))
     .action(runs(async (command) => actions().verify(command.opts<RangeOptions & { incident?: string }>())));
 
-  withRangeOptions(withSourceOptions(ledger.command('export').description('the raw entries in the range as JSON lines, grouped by incident, in sequence order')))
+  withRangeOptions(withSourceOptions(ledger.command('export').description('the raw entries in the range as JSON lines or CSV, grouped by incident, in sequence order (docs/audit.md)')))
     .option('--runbook <name>', 'only this runbook\'s entries')
-    .action(runs(async (command) => actions().exportEntries(command.opts<RangeOptions & { runbook?: string }>())));
+    .addOption(new Option('--format <format>', 'jsonl: one JSON object per line; csv: RFC 4180 with a header row, formula-like cells prefixed with \'').choices(EXPORT_FORMATS).default('jsonl'))
+    .option('--out <file>', 'write to this file (replaced whole, only once complete) instead of standard output')
+    .action(runs(async (command) => actions().exportEntries(command.opts<ExportOptions>())));
 }
 
 function withSourceOptions(command: Command): Command {
@@ -69,7 +81,8 @@ function withSourceOptions(command: Command): Command {
     .addOption(new Option('--local', 'read the last game day\'s ledger (kept in .medic/gameday-db, or in $MEDIC_LOCAL_DB_DIR)').conflicts(['table', 'stack']))
     .addOption(new Option('--table <name>', 'read the ledger table of a deployed stack').conflicts(['stack']))
     .option('--stack <name>', 'read the table named by the stack\'s LedgerTableName output')
-    .option('--region <region>', 'AWS region of --table / --stack (default: the AWS SDK\'s, e.g. AWS_REGION)');
+    .option('--region <region>', 'AWS region of --table / --stack (default: the AWS SDK\'s, e.g. AWS_REGION)')
+    .option('--mac-key <arn>', 'the ledger\'s HMAC key (the stack\'s LedgerMacKeyArn output) to verify entries read with --table; `local`: the offline key of game days and tests');
 }
 
 function withRangeOptions(command: Command): Command {

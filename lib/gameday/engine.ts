@@ -15,6 +15,8 @@ import { matchesPattern, ruleTargets, type RuleRoute } from './routing';
 import type { Scenario, TimelineEvent } from './scenario';
 import { installServices } from './services';
 import { Alarms } from './services/core';
+import { installLedgerWriter } from './services/ledger-writer';
+import { functionVariable } from '../local/local-lambda';
 import { World, type MutatingCall, type WorldEnv } from './world';
 import type { ApiCall } from './api-log';
 
@@ -133,6 +135,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   try {
     const alarms = new Alarms(world);
     installServices(world);
+    installLedgerWriter(world, template.toJSON());
     for (const module of scenario.services) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { install } = require(module) as { install?: (world: World) => void };
@@ -145,6 +148,8 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     })]));
     Object.assign(process.env, workflows.get(runbooks[0])!.functionEnvironment(), {
       MEDIC_LEDGER_TABLE: LOCAL_LEDGER_TABLE, MEDIC_LIMITER_TABLE: LOCAL_LIMITER_TABLE,
+      // The ledger writer's key (not a variable of the workflows' own functions): the simulated KMS HMAC key.
+      MEDIC_LEDGER_MAC_KEY: functionVariable(template.toJSON(), env, 'MEDIC_LEDGER_MAC_KEY') ?? 'local',
       // The handlers' logs would bury the timeline; MEDIC_GAMEDAY_LOG_LEVEL=INFO shows them.
       POWERTOOLS_LOG_LEVEL: process.env.MEDIC_GAMEDAY_LOG_LEVEL ?? 'SILENT',
     });

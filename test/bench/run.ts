@@ -7,8 +7,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { dynamo } from '../../lambdas/shared/clients';
 import { appendEntry, verifyIncident, type Phase } from '../../lambdas/shared/ledger';
+import { LocalLedgerMac } from '../../lambdas/shared/ledger-mac';
 import { admitWithinRate } from '../../lambdas/shared/limiter';
 import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
+
+const localMac = new LocalLedgerMac();
 
 // Never reach AWS: fixed fake credentials and region (test/support/env.ts is a jest setup file,
 // so the same settings are made here). The DynamoDB client is created lazily, after these.
@@ -142,7 +145,6 @@ function append(table: string, incidentId: string, i: number) {
     actor: 'bench',
     execution: `arn:aws:states:eu-west-1:111111111111:execution:medic-bench:${incidentId}`,
     detail: { step: i, readings: { runningCount: 4, desiredCount: 4 }, note: 'a detail of a realistic size '.repeat(8) },
-    retentionDays: 400,
   });
 }
 
@@ -157,7 +159,7 @@ async function sequentialAppends(table: string): Promise<Row> {
     samples.push(r.ms);
   }
   const wall = performance.now() - start;
-  const report = await verifyIncident(table, 'bench-sequential');
+  const report = await verifyIncident(table, 'bench-sequential', localMac);
   return row('ledger append: sequential, 1 incident', samples, wall, `chain of ${report.entries} verifies: ${report.ok}`);
 }
 
@@ -177,7 +179,7 @@ async function appendsAcrossIncidents(table: string): Promise<Row> {
   }), INCIDENT_CONCURRENCY);
   const wall = performance.now() - start;
   let verified = 0;
-  for (const id of incidentIds) if ((await verifyIncident(table, id)).ok) verified++;
+  for (const id of incidentIds) if ((await verifyIncident(table, id, localMac)).ok) verified++;
   return row(
     `ledger append: ${INCIDENTS} incidents, concurrency ${INCIDENT_CONCURRENCY}`,
     samples, wall, `${verified}/${INCIDENTS} chains verify, ${conflicts} conflicts`,
@@ -220,7 +222,7 @@ async function verifyLongChain(table: string): Promise<Row> {
   let ok = true;
   const start = performance.now();
   for (let run = 0; run < VERIFY_RUNS; run++) {
-    const r = await timed(() => verifyIncident(table, 'bench-chain-100'));
+    const r = await timed(() => verifyIncident(table, 'bench-chain-100', localMac));
     if (r.error) throw r.error;
     ok &&= r.value!.ok && r.value!.entries === CHAIN_LENGTH;
     samples.push(r.ms);

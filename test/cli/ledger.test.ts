@@ -97,7 +97,8 @@ beforeAll(async () => {
   await local.createTable(ledgerTableInput(TAMPERED_TABLE));
   await local.createTable(ledgerTableInput(SCRATCH_TABLE));
   await local.createTable(ledgerTableInput(HOSTILE_TABLE));
-  cloudFormation.stacks.set('MedicTest', { LedgerTableName: TABLE, LimiterTableName: 'medic-limiter' });
+  // The offline key stands in for the stack's HMAC key (these entries were signed with it).
+  cloudFormation.stacks.set('MedicTest', { LedgerTableName: TABLE, LimiterTableName: 'medic-limiter', LedgerMacKeyArn: 'local' });
   await seedLedger();
 });
 
@@ -156,8 +157,8 @@ describe('medic ledger list', () => {
 describe('medic ledger show', () => {
   test('prints the timeline and that the chain verifies; an unknown incident is an error (exit 2)', async () => {
     const [run, unknown] = await Promise.all([
-      medic('ledger', 'show', RESOLVED, '--table', TABLE),
-      medic('ledger', 'show', 'no-such-incident', '--table', TABLE),
+      medic('ledger', 'show', RESOLVED, '--table', TABLE, '--mac-key', 'local'),
+      medic('ledger', 'show', 'no-such-incident', '--table', TABLE, '--mac-key', 'local'),
     ]);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toContain(`incident   ${RESOLVED}`);
@@ -196,9 +197,9 @@ describe('medic ledger export', () => {
 describe('medic ledger verify', () => {
   test('an intact ledger verifies: a range and one incident (exit 0)', async () => {
     const [range, week, one] = await Promise.all([
-      medic('ledger', 'verify', '--table', TABLE),
-      medic('ledger', 'verify', '--table', TABLE, '--since', '7d'),
-      medic('ledger', 'verify', '--table', TABLE, '--incident', RESOLVED),
+      medic('ledger', 'verify', '--table', TABLE, '--mac-key', 'local'),
+      medic('ledger', 'verify', '--table', TABLE, '--since', '7d', '--mac-key', 'local'),
+      medic('ledger', 'verify', '--table', TABLE, '--incident', RESOLVED, '--mac-key', 'local'),
     ]);
     expect(range).toMatchObject({ code: 0, stderr: '' });
     expect(range.stdout).toMatch(/^hash chain intact: 23 entries in 5 incident\(s\): incidents with entries between .* \(table medic-ledger\)/);
@@ -211,7 +212,7 @@ describe('medic ledger verify', () => {
     await incident(TAMPERED_TABLE, TAMPERED, 'api-restart', API, 15, [received, admitted,
       ['planned', { decision: 'act', reason: '1 task unhealthy', summary: 'stop 1 task' }],
       ['completed', { outcome: 'resolved', summary: 'stopped 1 task' }]]);
-    const before = await medic('ledger', 'verify', '--table', TAMPERED_TABLE);
+    const before = await medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--mac-key', 'local');
     expect(before.code).toBe(0);
 
     // Someone with table access rewrites what the plan said, leaving hashes as they were.
@@ -223,9 +224,9 @@ describe('medic ledger verify', () => {
     }));
 
     const [range, one, show] = await Promise.all([
-      medic('ledger', 'verify', '--table', TAMPERED_TABLE),
-      medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--incident', TAMPERED),
-      medic('ledger', 'show', TAMPERED, '--table', TAMPERED_TABLE),
+      medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--mac-key', 'local'),
+      medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--incident', TAMPERED, '--mac-key', 'local'),
+      medic('ledger', 'show', TAMPERED, '--table', TAMPERED_TABLE, '--mac-key', 'local'),
     ]);
     const broken = `hash chain BROKEN: incident ${TAMPERED}, entry 3 (000003#planned): hash does not match the entry's content (entry modified)`;
     expect(range.code).toBe(1);
@@ -274,8 +275,8 @@ describe('untrusted text in the ledger is shown inert', () => {
   test('list, show and verify: escapes are shown, never sent to the terminal; a newline does not forge a line', async () => {
     const [list, show, verify] = await Promise.all([
       medic('ledger', 'list', '--table', HOSTILE_TABLE),
-      medic('ledger', 'show', HOSTILE, '--table', HOSTILE_TABLE),
-      medic('ledger', 'verify', '--table', HOSTILE_TABLE, '--incident', HOSTILE),
+      medic('ledger', 'show', HOSTILE, '--table', HOSTILE_TABLE, '--mac-key', 'local'),
+      medic('ledger', 'verify', '--table', HOSTILE_TABLE, '--incident', HOSTILE, '--mac-key', 'local'),
     ]);
     for (const run of [list, show, verify]) {
       expect(run).toMatchObject({ code: 0, stderr: '' });
@@ -311,7 +312,7 @@ describe('untrusted text in the ledger is shown inert', () => {
   });
 
   test('an error message quoting untrusted text is inert too (stderr)', async () => {
-    const run = await medic('ledger', 'show', `no-such\u001b[2J\n${FORGED}\u202e`, '--table', HOSTILE_TABLE);
+    const run = await medic('ledger', 'show', `no-such\u001b[2J\n${FORGED}\u202e`, '--table', HOSTILE_TABLE, '--mac-key', 'local');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('medic: no ledger entries for incident no-such\\x1b[2J\\nWHAT MEDIC DID: nothing\\u202e in table medic-ledger-hostile');
     expect(run.stderr).not.toMatch(/[\u001b\u202e]/);
@@ -320,12 +321,15 @@ describe('untrusted text in the ledger is shown inert', () => {
 });
 
 describe('where the ledger comes from', () => {
-  test('--stack reads the stack\'s LedgerTableName output; a missing stack or table is an error (exit 2)', async () => {
-    const [byStack, noStack, noTable] = await Promise.all([
+  test('--stack reads the stack\'s LedgerTableName and LedgerMacKeyArn outputs; a missing stack or table is an error (exit 2); --table alone cannot verify', async () => {
+    const [byStack, noStack, noTable, noKey] = await Promise.all([
       medic('ledger', 'verify', '--stack', 'MedicTest', '--incident', RESOLVED),
       medic('ledger', 'list', '--stack', 'NoSuchStack'),
       medic('ledger', 'list', '--table', 'no-such-table'),
+      medic('ledger', 'verify', '--table', TABLE, '--incident', RESOLVED),
     ]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('verifying needs the ledger\'s HMAC key: give --mac-key <arn>');
     expect(byStack).toMatchObject({ code: 0, stdout: `hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n` });
     expect(noStack.code).toBe(2);
     expect(noStack.stderr).toContain('medic: stack NoSuchStack not found');
@@ -369,9 +373,9 @@ describe('usage errors exit 2 with a clear message', () => {
   test('unknown subcommand, missing argument, no ledger source, conflicting options, a bad time or range', async () => {
     const runs = await Promise.all([
       medic('ledger', 'frobnicate'),
-      medic('ledger', 'show', '--table', TABLE),
+      medic('ledger', 'show', '--table', TABLE, '--mac-key', 'local'),
       medic('ledger', 'list'),
-      medic('ledger', 'verify', '--table', TABLE, '--incident', RESOLVED, '--since', '1h'),
+      medic('ledger', 'verify', '--table', TABLE, '--incident', RESOLVED, '--since', '1h', '--mac-key', 'local'),
       medic('ledger', 'list', '--table', TABLE, '--since', 'yesterday'),
       medic('ledger', 'export', '--table', TABLE, '--since', '1h', '--until', '2h'),
     ]);

@@ -27,7 +27,8 @@ function logicalIdOf(t: Template, type: string, props?: Record<string, unknown>)
   return found[0];
 }
 
-const keyId = logicalIdOf(template, 'AWS::KMS::Key');
+const keyId = logicalIdOf(template, 'AWS::KMS::Key', { KeySpec: Match.absent() });
+const macKeyId = logicalIdOf(template, 'AWS::KMS::Key', { KeySpec: 'HMAC_256' });
 const topicId = logicalIdOf(template, 'AWS::SNS::Topic');
 const tables = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::DynamoDB::Table');
 const ledgerId = tables.find(([, r]) => r.Properties?.KeySchema?.some((k: { AttributeName: string }) => k.AttributeName === 'sk'))?.[0] ?? 'no ledger';
@@ -146,8 +147,8 @@ describe('audit ledger table', () => {
     expect(resources[ledgerId].Properties?.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn });
   });
 
-  test('TTL attribute is expiresAt', () => {
-    expect(resources[ledgerId].Properties?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  test('no TTL: DynamoDB never deletes live entries (retention archives them first)', () => {
+    expect(resources[ledgerId].Properties?.TimeToLiveSpecification).toBeUndefined();
   });
 });
 
@@ -220,7 +221,7 @@ describe('escalation topic', () => {
     const topicGrants = servicePrincipalGrants.filter(({ where }) => resources[where].Type === 'AWS::SNS::TopicPolicy');
     // One statement per service (a topic policy holds at most 100 statements), listing each source by its own ARN:
     // the timed-out rule of every runbook (events); the dead-letter alarm of each alarm runbook, each sweep-errors
-    // alarm, the 3 self-alarms of every runbook and the 5 of the platform (cloudwatch).
+    // alarm, the 3 self-alarms of every runbook, the 5 of the platform and the ledger export's errors alarm (cloudwatch).
     expect(topicGrants).toHaveLength(1);
     const { statement } = topicGrants[0];
     expect(Object.keys(statement.Condition.ArnEquals)).toEqual(['aws:SourceArn']);
@@ -228,7 +229,7 @@ describe('escalation topic', () => {
     const sourceType = service === 'events.amazonaws.com' ? 'AWS::Events::Rule' : 'AWS::CloudWatch::Alarm';
     expect(sources.filter((s) => resources[s['Fn::GetAtt']?.[0]]?.Type !== sourceType || s['Fn::GetAtt'][1] !== 'Arn')).toEqual([]);
     expect(new Set(sources.map((s) => s['Fn::GetAtt'][0])).size).toBe(sources.length);
-    expect(sources).toHaveLength(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps + 3 * runbookNames.length + 5);
+    expect(sources).toHaveLength(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps + 3 * runbookNames.length + 5 + 1);
   });
 });
 
@@ -287,11 +288,35 @@ describe('Lambda functions', () => {
 });
 
 describe('ledger is append-only in IAM', () => {
-  test('the walker sees every ledger writer (PutItem) and reader, so it is not vacuous', () => {
-    const onLedger = allowGrants(template.toJSON()).filter((g) => g.resources.some((r) => coversLedger(r, ledgerId)));
-    const putters = new Set(onLedger.filter((g) => g.actions.includes('dynamodb:PutItem')).map((g) => g.source));
-    // validate, admit, complete, escalate, every runbook's step handler and every sweep append to the ledger.
-    expect(putters.size).toBe(4 + runbookNames.length + sweeps);
+  const writerId = logicalIdOf(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('one writer of the audit ledger') });
+  const roleOf = (functionId: string) => resources[functionId].Properties!.Role['Fn::GetAtt'][0] as string;
+  const policyRoles = (policyId: string) => (resources[policyId]?.Properties?.Roles ?? []).map((r: { Ref: string }) => r.Ref) as string[];
+  /** Roles with a grant of any DynamoDB write action on the ledger. */
+  const ledgerWriterRoles = () => new Set(allowGrants(template.toJSON())
+    .filter((g) => g.resources.some((r) => coversLedger(r, ledgerId)))
+    .filter((g) => g.actions.some((a) => ['dynamodb:PutItem', ...LEDGER_FORBIDDEN].some((w) => actionCovers(a, w))))
+    .flatMap((g) => policyRoles(g.source)));
+
+  test('exactly one role may write the ledger: the ledger writer function\'s', () => {
+    expect([...ledgerWriterRoles()]).toEqual([roleOf(writerId)]);
+  });
+
+  test('every handler that appends may invoke the writer (and nothing else writes): validate, admit, complete, escalate, each step handler and sweep', () => {
+    const invokers = new Set(allowGrants(template.toJSON())
+      .filter((g) => g.actions.includes('lambda:InvokeFunction') && g.resources.some((r) => JSON.stringify(r).includes(`"${writerId}"`)))
+      .flatMap((g) => policyRoles(g.source)));
+    expect(invokers.size).toBe(4 + runbookNames.length + sweeps);
+    expect(invokers.has(roleOf(writerId))).toBe(false);
+  });
+
+  test('only the writer may make ledger MACs (kms:GenerateMac); the verifier may only verify them', () => {
+    const onMacKey = allowGrants(template.toJSON()).filter((g) => g.resources.some((r) => JSON.stringify(r).includes(`"${macKeyId}"`)));
+    const by = (action: string) => new Set(onMacKey.filter((g) => g.actions.some((a) => actionCovers(a, action))).flatMap((g) => policyRoles(g.source)));
+    expect([...by('kms:GenerateMac')]).toEqual([roleOf(writerId)]);
+    const verifyId = logicalIdOf(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('verify the ledger') });
+    expect([...by('kms:VerifyMac')]).toEqual([roleOf(verifyId)]);
+    expect(resources[macKeyId].Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    expect(resources[macKeyId].DeletionPolicy).toBe('Retain');
   });
 
   test('the walker flags forbidden grants: wildcards, updates, deletes and PartiQL, in managed and inline policies', () => {

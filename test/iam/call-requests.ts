@@ -130,6 +130,13 @@ export function requestsFor(call: ApiCall, facts: ResourceFacts): IamRequest[] {
       const viaSns = { 'kms:ViaService': `sns.${region}.amazonaws.com` };
       return [on(topic), ...(key ? [{ ...on(key, viaSns), action: 'kms:GenerateDataKey' }, { ...on(key, viaSns), action: 'kms:Decrypt' }] : [])];
     }
+    // Lambda: the function (a name or an ARN); KMS: the key (medic passes its ARN).
+    case 'lambda:InvokeFunction': {
+      const name = String(input.FunctionName);
+      return [on(name.startsWith('arn:') ? name : `arn:aws:lambda:${region}:${account}:function:${name}`)];
+    }
+    case 'kms:GenerateMac': case 'kms:VerifyMac':
+      return [on(String(input.KeyId))];
     default:
       throw new Error(`no IAM mapping for ${action}: add it (resource types and condition keys from the Service Authorization Reference)`);
   }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { runScenario, type ScenarioRun } from '../../lib/gameday/engine';
 import { stopGameDayDynamo } from '../../lib/gameday/local-dynamo';
 import { loadScenario } from '../../lib/gameday/scenario';
+import { LOCAL_LEDGER_TABLE } from '../../lib/local/local-ledger';
 import { synthStack, testConfig } from '../support/synth';
 import { evaluate } from './evaluate';
 import { deniedCalls } from './game-day-permissions';
@@ -65,6 +66,24 @@ describe('every AWS call of the game day is allowed by the synthesized policy of
       'ecs:UpdateService', 'ecs:ListTasks', 'ecs:StopTask', 'autoscaling:UpdateAutoScalingGroup', 'rds:FailoverDBCluster', 'rds:RebootDBInstance', 'ssm:SendCommand',
       'acm:RenewCertificate', 'route53:ChangeResourceRecordSets', 'sns:Publish', 's3:PutObject', 'dynamodb:PutItem', 'ssm:GetParameters',
     ]));
+  });
+
+  test('only the ledger writer puts ledger items and makes MACs; every other function appends by invoking it', async () => {
+    const writers = new Set<string>();
+    const macs = new Set<string>();
+    const invokers = new Set<string>();
+    for (const scenarioRun of runs.values()) {
+      for (const call of scenarioRun.apiCalls) {
+        if (call.service === 'dynamodb' && call.input.TableName === LOCAL_LEDGER_TABLE && call.operation !== 'Query' && call.operation !== 'GetItem') writers.add(`${call.functionId} ${call.operation}`);
+        if (call.service === 'kms' && call.operation === 'GenerateMac') macs.add(String(call.functionId));
+        if (call.service === 'lambda') invokers.add(String(call.functionId));
+      }
+    }
+    expect(writers.size).toBe(1);
+    expect([...writers][0]).toMatch(/^PlatformLedgerWriterFunction\w+ PutItem$/);
+    expect([...macs]).toEqual([[...writers][0].split(' ')[0]]);
+    expect(invokers.size).toBeGreaterThan(4);
+    expect([...invokers].some((f) => f.startsWith('PlatformLedgerWriter'))).toBe(false);
   });
 
   test('a grant taken out of the template is a denial naming the function, the call and the resource', async () => {

@@ -11,3 +11,5 @@ process.env.MEDIC_LEDGER_TABLE ??= 'ledger';
 process.env.MEDIC_LIMITER_TABLE ??= 'limiter';
 process.env.MEDIC_TOPIC_ARN ??= 'arn:aws:sns:eu-west-1:111111111111:escalations';
 process.env.MEDIC_STACK_NAME ??= 'MedicTest';
+// Tests that append without a writer function sign with the offline key (lambdas/shared/ledger-mac.ts).
+process.env.MEDIC_LEDGER_MAC_KEY ??= 'local';

@@ -7,6 +7,9 @@ import {
   type AppendInput, type LedgerEntry, type Phase,
 } from '../../lambdas/shared/ledger';
 import { LocalDynamo, ledgerTableInput } from '../../lib/local/dynalite';
+import { LocalLedgerMac } from '../../lambdas/shared/ledger-mac';
+
+const localMac = new LocalLedgerMac();
 
 /**
  * The audit ledger against a real DynamoDB API (dynalite on loopback). Tampering is done with
@@ -63,7 +66,10 @@ async function rawGet(table: string, pk: string, sk: string): Promise<Record<str
 /** SHA-256 of the canonical JSON of the entry without its hash, computed here (not by the ledger). */
 function independentHash(entry: Record<string, unknown>): string {
   const copy: Record<string, unknown> = { ...entry };
+  // The hash covers everything but itself and the MAC made over it.
   delete copy.hash;
+  delete copy.mac;
+  delete copy.macKey;
   return createHash('sha256').update(canonicalJson(copy), 'utf8').digest('hex');
 }
 
@@ -113,7 +119,7 @@ describe('appendEntry builds a hash chain', () => {
     expect(stored.targetArn).toBe(TARGET);
     expect(stored.day).toBe(String(stored.at).slice(0, 10));
 
-    await expect(verifyIncident(table, 'inc-chain')).resolves.toEqual({ ok: true, incidents: 1, entries: 7, firstBroken: undefined });
+    await expect(verifyIncident(table, 'inc-chain', localMac)).resolves.toEqual({ ok: true, incidents: 1, entries: 7, firstBroken: undefined });
   });
 
   test('the entry returned by appendEntry is the entry stored', async () => {
@@ -123,20 +129,15 @@ describe('appendEntry builds a hash chain', () => {
     expect(stored).toEqual(written.map((e) => JSON.parse(JSON.stringify(e))));
   });
 
-  test('expiresAt is the entry time plus retentionDays (epoch seconds), absent without retention', async () => {
+  test('entries never carry an expiry: retention is by archiving, not by TTL deletes of live entries', async () => {
     const table = await freshLedgerTable();
     const now = new Date('2026-03-01T10:20:30.456Z');
-    const kept = await appendEntry(input(table, 'inc-retention', 'received', { retentionDays: 30, now }));
+    const kept = await appendEntry(input(table, 'inc-retention', 'received', { now }));
     expect(kept.at).toBe('2026-03-01T10:20:30.456Z');
     expect(kept.day).toBe('2026-03-01');
-    expect(kept.expiresAt).toBe(Math.floor(now.getTime() / 1000) + 30 * 86400);
     const stored = await rawGet(table, 'INCIDENT#inc-retention', '000001#received');
-    expect(stored.expiresAt).toBe(Math.floor(Date.UTC(2026, 2, 31, 10, 20, 30) / 1000));
-
-    await appendEntry(input(table, 'inc-forever', 'received', { now }));
-    const forever = await rawGet(table, 'INCIDENT#inc-forever', '000001#received');
-    expect('expiresAt' in forever).toBe(false);
-    await expect(verifyIncident(table, 'inc-retention')).resolves.toMatchObject({ ok: true });
+    expect('expiresAt' in stored).toBe(false);
+    await expect(verifyIncident(table, 'inc-retention', localMac)).resolves.toMatchObject({ ok: true });
   });
 
   test('a detail over 64 KB is stored truncated, marked truncated: true, and still verifies', async () => {
@@ -152,7 +153,7 @@ describe('appendEntry builds a hash chain', () => {
     expect(detail.originalBytes).toBeGreaterThan(64 * 1024);
     expect(detail.preview.startsWith('{"readings":"rrrr')).toBe(true);
     expect(String(stored.detail).length).toBeLessThanOrEqual(64 * 1024);
-    await expect(verifyIncident(table, 'inc-big')).resolves.toMatchObject({ ok: true, entries: 1 });
+    await expect(verifyIncident(table, 'inc-big', localMac)).resolves.toMatchObject({ ok: true, entries: 1 });
 
     // just under the limit: stored whole
     const fits = { readings: 'r'.repeat(60 * 1024) };
@@ -165,12 +166,12 @@ describe('tampering is detected', () => {
   test('a changed detail (raw PutItem) is reported at that seq as modified', async () => {
     const table = await freshLedgerTable();
     await appendAll(table, 'inc-edit', PHASES.slice(0, 5));
-    await expect(verifyIncident(table, 'inc-edit')).resolves.toMatchObject({ ok: true });
+    await expect(verifyIncident(table, 'inc-edit', localMac)).resolves.toMatchObject({ ok: true });
 
     const item = await rawGet(table, 'INCIDENT#inc-edit', '000003#planned');
     await raw.send(new PutCommand({ TableName: table, Item: { ...item, detail: '{"note":"nothing to see here"}' } }));
 
-    const report = await verifyIncident(table, 'inc-edit');
+    const report = await verifyIncident(table, 'inc-edit', localMac);
     expect(report.ok).toBe(false);
     expect(report.entries).toBe(5);
     expect(report.firstBroken).toMatchObject({ incidentId: 'inc-edit', seq: 3, sk: '000003#planned' });
@@ -185,10 +186,35 @@ describe('tampering is detected', () => {
     forged.hash = independentHash(forged);
     await raw.send(new PutCommand({ TableName: table, Item: forged }));
 
-    const report = await verifyIncident(table, 'inc-rehash');
+    const report = await verifyIncident(table, 'inc-rehash', localMac);
     expect(report.ok).toBe(false);
     expect(report.firstBroken).toMatchObject({ seq: 3, sk: '000003#planned' });
     expect(report.firstBroken!.reason).toMatch(/prevHash/);
+  });
+
+  test('a chain rewritten from an edited entry on (every hash recomputed, links intact) is caught by the MAC of the edited entry', async () => {
+    const table = await freshLedgerTable();
+    await appendAll(table, 'inc-rewrite', PHASES.slice(0, 5));
+    const entries = await readIncident(table, 'inc-rewrite');
+    let previous = entries[0].hash;
+    for (const entry of entries.slice(1)) {
+      const forged: Record<string, unknown> = { ...entry, prevHash: previous, ...(entry.seq === 2 ? { actor: 'someone-else' } : {}) };
+      forged.hash = independentHash(forged);
+      previous = String(forged.hash);
+      await raw.send(new PutCommand({ TableName: table, Item: forged }));
+    }
+    const report = await verifyIncident(table, 'inc-rewrite', localMac);
+    expect(report.firstBroken).toMatchObject({ seq: 2, sk: '000002#admitted' });
+    expect(report.firstBroken!.reason).toMatch(/MAC does not verify/);
+    // Re-signed with a key that is not the writer's: still caught.
+    const other = new LocalLedgerMac('a key that is not the ledger writer\'s');
+    const resigned = await readIncident(table, 'inc-rewrite');
+    for (const entry of resigned) await raw.send(new PutCommand({ TableName: table, Item: { ...entry, mac: await other.sign(entry.hash) } }));
+    expect((await verifyIncident(table, 'inc-rewrite', localMac)).firstBroken).toMatchObject({ seq: 1, reason: expect.stringMatching(/MAC does not verify/) });
+    // An entry without a MAC was not written by the writer.
+    const { mac: _mac, ...unsigned } = resigned[0];
+    await raw.send(new PutCommand({ TableName: table, Item: unsigned }));
+    expect((await verifyIncident(table, 'inc-rewrite', localMac)).firstBroken).toMatchObject({ seq: 1, reason: expect.stringMatching(/no MAC/) });
   });
 
   test('an entry deleted from the middle (raw DeleteItem) is reported at the gap', async () => {
@@ -196,7 +222,7 @@ describe('tampering is detected', () => {
     await appendAll(table, 'inc-gap', PHASES.slice(0, 5));
     await raw.send(new DeleteCommand({ TableName: table, Key: { pk: 'INCIDENT#inc-gap', sk: '000003#planned' } }));
 
-    const report = await verifyIncident(table, 'inc-gap');
+    const report = await verifyIncident(table, 'inc-gap', localMac);
     expect(report.ok).toBe(false);
     expect(report.entries).toBe(4);
     expect(report.firstBroken).toMatchObject({ incidentId: 'inc-gap', seq: 4, sk: '000004#acting' });
@@ -217,7 +243,7 @@ describe('tampering is detected', () => {
     };
     await raw.send(new PutCommand({ TableName: table, Item: { ...forgedUnhashed, hash: entryHash(forgedUnhashed) } }));
 
-    const report = await verifyIncident(table, 'inc-forged');
+    const report = await verifyIncident(table, 'inc-forged', localMac);
     expect(report.ok).toBe(false);
     expect(report.entries).toBe(4);
     expect(report.firstBroken).toMatchObject({ seq: 4, sk: '000004#completed' });
@@ -235,7 +261,7 @@ describe('tampering is detected', () => {
     };
     await raw.send(new PutCommand({ TableName: table, Item: { ...forgedUnhashed, hash: entryHash(forgedUnhashed) } }));
 
-    const report = await verifyIncident(table, 'inc-squeeze');
+    const report = await verifyIncident(table, 'inc-squeeze', localMac);
     expect(report.ok).toBe(false);
     expect(report.firstBroken).toMatchObject({ seq: 2 });
   });
@@ -264,7 +290,7 @@ describe('appendEntry never overwrites', () => {
     const entries = await readIncident(table, 'inc-race');
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(entries.map((e) => JSON.parse(e.detail).by).slice(1).sort()).toEqual(['a', 'b']);
-    await expect(verifyIncident(table, 'inc-race')).resolves.toMatchObject({ ok: true, entries: 3 });
+    await expect(verifyIncident(table, 'inc-race', localMac)).resolves.toMatchObject({ ok: true, entries: 3 });
   });
 
   test('five concurrent appends of the same phase get seqs 2..6 and the chain verifies', async () => {
@@ -272,7 +298,7 @@ describe('appendEntry never overwrites', () => {
     await appendAll(table, 'inc-race5', ['received']);
     const results = await Promise.all([1, 2, 3, 4, 5].map((n) => appendEntry(input(table, 'inc-race5', 'checked', { detail: { n } }))));
     expect(results.map((r) => r.seq).sort()).toEqual([2, 3, 4, 5, 6]);
-    await expect(verifyIncident(table, 'inc-race5')).resolves.toMatchObject({ ok: true, entries: 6 });
+    await expect(verifyIncident(table, 'inc-race5', localMac)).resolves.toMatchObject({ ok: true, entries: 6 });
   });
 
   // The documented contract ("a lost race re-reads the head and tries the next sequence
@@ -290,10 +316,10 @@ describe('appendEntry never overwrites', () => {
     if (fulfilled.length === 2) {
       // Both writers read different heads: no fork happened, and the chain is whole.
       expect(fulfilled.map((r) => r.value.seq).sort()).toEqual([2, 3]);
-      await expect(verifyIncident(table, 'inc-race-phases')).resolves.toMatchObject({ ok: true, entries: 3 });
+      await expect(verifyIncident(table, 'inc-race-phases', localMac)).resolves.toMatchObject({ ok: true, entries: 3 });
     } else {
       expect(forked.length).toBeGreaterThanOrEqual(1);
-      const report = await verifyIncident(table, 'inc-race-phases');
+      const report = await verifyIncident(table, 'inc-race-phases', localMac);
       expect(report.ok).toBe(false);
       expect(report.firstBroken?.reason).toMatch(/duplicated/);
     }
@@ -304,7 +330,7 @@ describe('verifyIncident and verifyRange', () => {
   test('verifyIncident of an unknown incident is not ok', async () => {
     const table = await freshLedgerTable();
     await appendAll(table, 'inc-known', ['received']);
-    const report = await verifyIncident(table, 'inc-unknown');
+    const report = await verifyIncident(table, 'inc-unknown', localMac);
     expect(report.ok).toBe(false);
     expect(report.entries).toBe(0);
     expect(report.firstBroken?.incidentId).toBe('inc-unknown');
@@ -323,11 +349,11 @@ describe('verifyIncident and verifyRange', () => {
     await appendAll(table, 'inc-day3', ['received', 'completed'], (i) => new Date(Date.UTC(2026, 4, 12, 8, 0, i)));
     await appendAll(table, 'inc-day0', ['received'], () => new Date(Date.UTC(2026, 4, 9, 23, 59, 59)));
 
-    const report = await verifyRange(table, new Date(Date.UTC(2026, 4, 10)), new Date(Date.UTC(2026, 4, 11, 23, 59, 59, 999)));
+    const report = await verifyRange(table, new Date(Date.UTC(2026, 4, 10)), new Date(Date.UTC(2026, 4, 11, 23, 59, 59, 999)), localMac);
     expect(report).toEqual({ ok: true, incidents: 4, entries: 3 + 2 + 4 + 3 });
 
     // the time bounds are honoured within a day too
-    const morning = await verifyRange(table, new Date(Date.UTC(2026, 4, 11, 0, 0)), new Date(Date.UTC(2026, 4, 11, 12, 0)));
+    const morning = await verifyRange(table, new Date(Date.UTC(2026, 4, 11, 0, 0)), new Date(Date.UTC(2026, 4, 11, 12, 0)), localMac);
     expect(morning).toEqual({ ok: true, incidents: 1, entries: 3 }); // only inc-midnight's day-2 entries fall in it
   });
 
@@ -340,12 +366,12 @@ describe('verifyIncident and verifyRange', () => {
     await appendAll(table, 'inc-c', ['received', 'completed'], day2);
     const from = new Date(Date.UTC(2026, 6, 1));
     const to = new Date(Date.UTC(2026, 6, 3));
-    await expect(verifyRange(table, from, to)).resolves.toMatchObject({ ok: true, incidents: 3 });
+    await expect(verifyRange(table, from, to, localMac)).resolves.toMatchObject({ ok: true, incidents: 3 });
 
     const item = await rawGet(table, 'INCIDENT#inc-b', '000003#acted');
     await raw.send(new PutCommand({ TableName: table, Item: { ...item, detail: '{"calls":[]}' } }));
 
-    const report = await verifyRange(table, from, to);
+    const report = await verifyRange(table, from, to, localMac);
     expect(report.ok).toBe(false);
     expect(report.firstBroken).toMatchObject({ incidentId: 'inc-b', seq: 3 });
     expect(report.firstBroken!.reason).toMatch(/modified/);
@@ -354,8 +380,8 @@ describe('verifyIncident and verifyRange', () => {
   test('verifyRange over a range with nothing in it is ok with no incidents; from after to is refused', async () => {
     const table = await freshLedgerTable();
     await appendAll(table, 'inc-elsewhere', ['received'], () => new Date(Date.UTC(2026, 0, 5)));
-    await expect(verifyRange(table, new Date(Date.UTC(2026, 1, 1)), new Date(Date.UTC(2026, 1, 2)))).resolves.toEqual({ ok: true, incidents: 0, entries: 0 });
-    await expect(verifyRange(table, new Date(Date.UTC(2026, 1, 2)), new Date(Date.UTC(2026, 1, 1)))).rejects.toThrow(/before/);
+    await expect(verifyRange(table, new Date(Date.UTC(2026, 1, 1)), new Date(Date.UTC(2026, 1, 2)), localMac)).resolves.toEqual({ ok: true, incidents: 0, entries: 0 });
+    await expect(verifyRange(table, new Date(Date.UTC(2026, 1, 2)), new Date(Date.UTC(2026, 1, 1)), localMac)).rejects.toThrow(/before/);
   });
 
   // The ledger-verify function accepts any from/to. A range it cannot cover completely must
@@ -369,6 +395,6 @@ describe('verifyIncident and verifyRange', () => {
     await raw.send(new PutCommand({ TableName: table, Item: { ...item, detail: '{"calls":[]}' } }));
     const to = new Date(Date.UTC(2025, 0, 1 + 500));
 
-    await expect(verifyRange(table, from, to)).rejects.toThrow(/at most 400 days per call/);
+    await expect(verifyRange(table, from, to, localMac)).rejects.toThrow(/at most 400 days per call/);
   });
 });

@@ -6,6 +6,14 @@ import { StepClock } from '../support/step-clock';
 import { readLedger } from '../support/ledger-reader';
 import { LocalWorkflow, stateMachineId, type LocalWorkflowOptions } from '../../lib/local/template-workflow';
 import { alarmEvent, alarmTimestamp, synthStack, testConfig } from '../support/synth';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { HmacKeyModel, StackFunctionsModel } from '../../lib/gameday/models/ledger-writer';
+import { bindOperations } from '../../lib/gameday/models/operations';
+import { functionVariable } from '../../lib/local/local-lambda';
+
+const ENV = { account: '111111111111', region: 'eu-west-1' };
 
 /**
  * Everything a workflow test needs: the synthesized test stack, its state machines run
@@ -19,6 +27,9 @@ export class WorkflowHarness {
   readonly dynamo = new LocalDynamo();
   readonly clock = new StepClock();
   readonly aws = new FakeAws(this.clock);
+  /** The stack's functions (handlers append through the ledger writer) and the ledger's HMAC key. */
+  readonly lambda = mockClient(LambdaClient);
+  readonly kms = mockClient(KMSClient);
   private tableCounter = 0;
   private workflows = new Map<string, LocalWorkflow>();
   ledgerTable = '';
@@ -43,7 +54,14 @@ export class WorkflowHarness {
 
   async start(): Promise<void> {
     await this.dynamo.start();
-    Object.assign(process.env, this.workflow('api-restart').functionEnvironment());
+    const template = this.synthesized.template.toJSON();
+    Object.assign(process.env, this.workflow('api-restart').functionEnvironment(), {
+      // The writer's own variable (it is not a task of any workflow): the simulated KMS key.
+      MEDIC_LEDGER_MAC_KEY: functionVariable(template, ENV, 'MEDIC_LEDGER_MAC_KEY') ?? 'local',
+    });
+    const direct = (_operation: string, _input: unknown, _mutating: boolean, answer: () => unknown) => answer();
+    bindOperations(this.lambda, new StackFunctionsModel(template, ENV).operations, direct);
+    bindOperations(this.kms, new HmacKeyModel().operations, direct);
   }
 
   /** New empty tables, shaped as the template declares them, and a fresh simulated world. */
@@ -86,6 +104,9 @@ export class WorkflowHarness {
 
   async stop(): Promise<void> {
     this.aws.restore();
+    this.lambda.restore();
+    this.kms.restore();
+    process.env.MEDIC_LEDGER_MAC_KEY = 'local';
     await this.dynamo.stop();
   }
 }
