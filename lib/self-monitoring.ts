@@ -108,12 +108,13 @@ export class RunbookSelfAlarms extends Construct {
 
 /**
  * Alarms on the platform every runbook shares, each notifying the escalation topic: errors of the
- * validate, admit, complete and escalate handlers, and failed deliveries of the escalation topic.
+ * validate, admit, complete, escalate and ledger-writer handlers, and failed deliveries of the
+ * escalation topic.
  * Created by the {@link MedicPlatform}.
  */
 export class PlatformSelfAlarms extends Construct {
-  /** Unhandled errors per shared handler (Lambda `Errors`), keyed `validate`, `admit`, `complete`, `escalate`. */
-  public readonly handlerErrors: Readonly<Record<'validate' | 'admit' | 'complete' | 'escalate', cloudwatch.Alarm>>;
+  /** Unhandled errors per shared handler (Lambda `Errors`), keyed `validate`, `admit`, `complete`, `escalate`, `ledgerWriter`. */
+  public readonly handlerErrors: Readonly<Record<'validate' | 'admit' | 'complete' | 'escalate' | 'ledgerWriter', cloudwatch.Alarm>>;
   /**
    * Messages the escalation topic could not deliver to a subscriber (SNS
    * `NumberOfNotificationsFailed`). It notifies the same topic, so a subscriber that cannot
@@ -130,12 +131,17 @@ export class PlatformSelfAlarms extends Construct {
       admit: platform.admitFunction,
       complete: platform.completeFunction,
       escalate: platform.escalateFunction,
+      ledgerWriter: platform.ledgerWriterFunction,
     };
     const errors = (key: keyof typeof handlers, label: string): cloudwatch.Alarm => alarmToEscalationTopic(
       this, `${label}ErrorsAlarm`, platform, handlers[key].metricErrors({ period, statistic: 'Sum' }),
-      `medic: the shared ${key} handler raised errors; every runbook goes through it, so look at its logs`,
+      `medic: the shared ${label.replace(/(?<=[a-z])(?=[A-Z])/g, ' ').toLowerCase()} handler raised errors; every runbook goes through it, so look at its logs`,
     );
-    this.handlerErrors = { validate: errors('validate', 'Validate'), admit: errors('admit', 'Admit'), complete: errors('complete', 'Complete'), escalate: errors('escalate', 'Escalate') };
+    this.handlerErrors = {
+      validate: errors('validate', 'Validate'), admit: errors('admit', 'Admit'), complete: errors('complete', 'Complete'), escalate: errors('escalate', 'Escalate'),
+      // Every append goes through the writer: its errors are every handler's ledger failures.
+      ledgerWriter: errors('ledgerWriter', 'LedgerWriter'),
+    };
     this.escalationDeliveryFailed = alarmToEscalationTopic(this, 'EscalationDeliveryFailedAlarm', platform,
       platform.escalationTopic.metricNumberOfNotificationsFailed({ period, statistic: 'Sum' }),
       'medic: the escalation topic failed to deliver messages to a subscriber; escalations may not be reaching anyone');

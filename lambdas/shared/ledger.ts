@@ -18,6 +18,13 @@ export type Phase =
   /** The storm digest page, on the chain of the incident that opened the digest. */
   | 'digest-sent';
 
+/**
+ * Phases that can be the last entry an execution writes: an incident whose newest entry has one
+ * of these may be over, and the writer anchors its head outside DynamoDB. More than one can
+ * follow another (`rejected` then `escalated`; `escalated` then a storm digest's `digest-sent`).
+ */
+export const ENDING_PHASES: ReadonlySet<Phase> = new Set<Phase>(['completed', 'escalated', 'digested', 'digest-sent', 'rejected', 'duplicate', 'suppressed', 'swept']);
+
 export const GENESIS_HASH = '0'.repeat(64);
 const MAX_DETAIL_BYTES = 64 * 1024;
 const MAX_APPEND_ATTEMPTS = 8;

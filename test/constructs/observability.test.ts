@@ -131,7 +131,7 @@ describe('dashboard', () => {
 
   test('the self-alarms\' states are on the dashboard', () => {
     const listed = widgets.filter((w) => w.type === 'alarm').flatMap((w) => w.properties.alarms ?? []);
-    expect(listed).toHaveLength(5 + 3 * runbookNames.length);
+    expect(listed).toHaveLength(6 + 3 * runbookNames.length);
   });
 });
 
@@ -213,6 +213,7 @@ describe('self-alarms of the platform', () => {
     ['admit', () => platform.admitFunction],
     ['complete', () => platform.completeFunction],
     ['escalate', () => platform.escalateFunction],
+    ['ledgerWriter', () => platform.ledgerWriterFunction],
   ] as const)('errors of the shared %s handler', (name, fn) => {
     const alarm = alarmOn('Errors', [{ Name: 'FunctionName', Value: { Ref: idOf(fn()) } }]);
     expect(alarm.props).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum' });
@@ -231,7 +232,7 @@ describe('self-alarms of the platform', () => {
 describe('the escalation topic lets each self-alarm publish', () => {
   test('every self-alarm is a SourceArn of the CloudWatch statement of the topic policy', () => {
     const selfAlarmIds = [...stack.platform.selfAlarms.alarms, ...runbooks.flatMap((r) => r.selfAlarms.alarms)].map(idOf);
-    expect(new Set(selfAlarmIds).size).toBe(3 * runbookNames.length + 5);
+    expect(new Set(selfAlarmIds).size).toBe(3 * runbookNames.length + 6);
     const statements = ofType('AWS::SNS::TopicPolicy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
     const fromCloudWatch = statements.filter((s) => s.Effect === 'Allow' && s.Principal?.Service === 'cloudwatch.amazonaws.com');
     expect(fromCloudWatch).toHaveLength(1);

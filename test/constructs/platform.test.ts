@@ -229,7 +229,7 @@ describe('escalation topic', () => {
     const sourceType = service === 'events.amazonaws.com' ? 'AWS::Events::Rule' : 'AWS::CloudWatch::Alarm';
     expect(sources.filter((s) => resources[s['Fn::GetAtt']?.[0]]?.Type !== sourceType || s['Fn::GetAtt'][1] !== 'Arn')).toEqual([]);
     expect(new Set(sources.map((s) => s['Fn::GetAtt'][0])).size).toBe(sources.length);
-    expect(sources).toHaveLength(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps + 3 * runbookNames.length + 5 + 1);
+    expect(sources).toHaveLength(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps + 3 * runbookNames.length + 6 + 1);
   });
 });
 
