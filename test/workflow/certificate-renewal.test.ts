@@ -1,22 +1,28 @@
 import {
-  ACMClient, DescribeCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand,
-  type CertificateDetail, type DomainStatus, type DomainValidation, type FailureReason, type RenewalStatus, type RenewalSummary, type ResourceRecord,
+  DescribeCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand, type DomainStatus, type ResourceRecord,
 } from '@aws-sdk/client-acm';
-import {
-  ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client, type Change, type ResourceRecordSet,
-} from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ChangeResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import type { AfterAction } from '../../lib/gameday/models/acm-certificate';
+import type { NewCertificate } from '../../lib/gameday/models/acm';
+import { dnsOrder } from '../../lib/gameday/models/route53';
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { FakeAcm } from '../support/fake-acm';
 import { phases } from '../support/ledger-reader';
 import { ACCOUNT, REGION, certificateArn } from '../support/synth';
 import { WorkflowHarness } from './harness';
 import { compactTime } from '../../lambdas/validate/alarm-event';
 
+/**
+ * The simulated world: ACM and Route 53 are the game day's models (test/support/fake-acm.ts) on
+ * the harness clock, which each Wait state moves by its seconds. The runbook (test config) checks
+ * 2 minutes after acting, then every 15 minutes; ACM completes a renewal `afterAction.seconds`
+ * after medic acted (a restored validation record, RenewCertificate).
+ */
 const h = new WorkflowHarness();
-const acm = mockClient(ACMClient);
-const route53 = mockClient(Route53Client);
+const fake = new FakeAcm(h.clock);
+const acm = fake.acmClient;
+const route53 = fake.route53Client;
 
-const DAY_MS = 86_400_000;
 const ZONE_ID = 'Z0123456789EXAMPLE';
 const ALB = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/web/0123456789abcdef`;
 const CLOUDFRONT = `arn:aws:cloudfront::${ACCOUNT}:distribution/E2QWRUHEXAMPLE`;
@@ -24,162 +30,59 @@ const CLOUDFRONT = `arn:aws:cloudfront::${ACCOUNT}:distribution/E2QWRUHEXAMPLE`;
 const APEX_RECORD = { Name: '_3f1c2a9b7d4e5f60718293a4b5c6d7e8.example.com.', Type: 'CNAME' as const, Value: '_9a8b7c6d5e4f30211203f4e5d6c7b8a9.zfyfvmchrl.acm-validations.aws.' };
 const WWW_RECORD = { Name: '_0a1b2c3d4e5f60718293a4b5c6d7e8f9.www.example.com.', Type: 'CNAME' as const, Value: '_f9e8d7c6b5a4938271605f4e3d2c1b0a.mhbtsbpdnt.acm-validations.aws.' };
 
-const inDays = (days: number): Date => new Date(Date.now() + days * DAY_MS + 12 * 3600_000);
+/** Renewed (or failed) 10 minutes after medic acted: after the first check (2 min), before the second (17 min). */
+const settles = (status: 'SUCCESS' | 'FAILED' = 'SUCCESS', reason?: string, seconds = 600): AfterAction => ({ seconds, status, ...(reason ? { reason } : {}) });
 
-/** What a DescribeCertificate after the action shows, as changes to the certificate read before it. */
-type AfterAction = (before: CertificateDetail) => Partial<CertificateDetail>;
-
-/**
- * The simulated world: one certificate, whose DescribeCertificate answer follows `afterAction`
- * once medic has acted (the k-th read after the action gets the k-th step, the last repeats),
- * and the example.com zone, which ListResourceRecordSets answers from and ChangeResourceRecordSets changes.
- */
-const world = {
-  cert: {} as CertificateDetail,
-  afterAction: [] as AfterAction[],
-  acted: false,
-  readsAfterAction: 0,
-  zone: new Map<string, ResourceRecordSet>(),
-  /** When set, Route 53 refuses every change with this error. */
-  changeRefused: undefined as string | undefined,
-  /** Whether the certificate has been exported: only SearchCertificates says it (AcmCertificateMetadata.Exported). */
-  exported: true,
-};
-
-/** ACM's renewal summary, updated now (so after the action). */
-const summary = (before: CertificateDetail, status: RenewalStatus, reason?: FailureReason): RenewalSummary => ({
-  DomainValidationOptions: before.RenewalSummary?.DomainValidationOptions ?? [], RenewalStatus: status, UpdatedAt: new Date(), ...(reason ? { RenewalStatusReason: reason } : {}),
-});
-const renewal = (status: RenewalStatus, reason?: FailureReason): AfterAction => (before) => ({ RenewalSummary: summary(before, status, reason) });
-/** Renewed: the expiry date moved a year ahead. */
-const renewed: AfterAction = (before) => ({ NotAfter: inDays(395), RenewalSummary: summary(before, 'SUCCESS') });
-
-function privateCertificate(arn: string, daysLeft = 20): CertificateDetail {
-  return {
-    CertificateArn: arn, Type: 'PRIVATE', Status: 'ISSUED', RenewalEligibility: 'ELIGIBLE',
-    DomainName: 'internal.example.com', SubjectAlternativeNames: ['internal.example.com', 'api.internal.example.com'],
-    NotBefore: new Date(Date.now() - 345 * DAY_MS), NotAfter: inDays(daysLeft), InUseBy: [ALB],
-    CertificateAuthorityArn: `arn:aws:acm-pca:${REGION}:${ACCOUNT}:certificate-authority/11111111-2222-3333-4444-555555555555`,
-  };
+/** A private certificate (exported, as private certificates are unless said) used by the ALB, renewed by ACM 10 minutes after RenewCertificate. */
+function privateCertificate(arn: string, daysLeft = 20, overrides: Partial<NewCertificate> = {}) {
+  return fake.acm.addCertificate({ arn, type: 'PRIVATE', domains: ['internal.example.com', 'api.internal.example.com'], daysLeft, inUseBy: [ALB], afterAction: settles(), ...overrides });
 }
 
-/** A domain of a DNS-validated certificate: its name, ACM's record for it, and its status in the renewal. */
+/** A domain of a DNS-validated certificate: its name, ACM's record for it, and its status in the renewal (PENDING_VALIDATION: the record is not in place). */
 type DnsDomain = [domain: string, record: ResourceRecord, renewal: DomainStatus];
 
 /** An Amazon-issued, DNS-validated certificate (by default example.com and www.example.com), its renewal waiting for validation. */
-function dnsCertificate(arn: string, domains: DnsDomain[] = [['example.com', APEX_RECORD, 'SUCCESS'], ['www.example.com', WWW_RECORD, 'PENDING_VALIDATION']]): CertificateDetail {
-  const validation = ([DomainName, ResourceRecord]: DnsDomain, ValidationStatus: DomainStatus): DomainValidation =>
-    ({ DomainName, ValidationDomain: DomainName, ValidationMethod: 'DNS', ValidationStatus, ResourceRecord });
-  return {
-    CertificateArn: arn, Type: 'AMAZON_ISSUED', Status: 'ISSUED', RenewalEligibility: 'ELIGIBLE',
-    DomainName: domains[0][0], SubjectAlternativeNames: domains.map(([domain]) => domain),
-    NotBefore: new Date(Date.now() - 375 * DAY_MS), NotAfter: inDays(20), InUseBy: [ALB, CLOUDFRONT],
-    DomainValidationOptions: domains.map((d) => validation(d, 'SUCCESS')),
-    RenewalSummary: {
-      RenewalStatus: 'PENDING_VALIDATION',
-      UpdatedAt: new Date(Date.now() - 2 * DAY_MS),
-      DomainValidationOptions: domains.map((d) => validation(d, d[2])),
-    },
-  };
+function dnsCertificate(arn: string, domains: DnsDomain[] = [['example.com', APEX_RECORD, 'SUCCESS'], ['www.example.com', WWW_RECORD, 'PENDING_VALIDATION']], overrides: Partial<NewCertificate> = {}) {
+  return fake.acm.addCertificate({
+    arn, domains: domains.map(([domain]) => domain), inUseBy: [ALB, CLOUDFRONT], afterAction: settles(),
+    validationRecords: Object.fromEntries(domains.map(([domain, record]) => [domain, { name: record.Name!, value: record.Value! }])),
+    records: Object.fromEntries(domains.map(([domain, , status]) => [domain, status === 'SUCCESS' ? 'present' : 'missing'])),
+    ...overrides,
+  });
 }
 
-function importedCertificate(arn: string): CertificateDetail {
-  return {
-    CertificateArn: arn, Type: 'IMPORTED', Status: 'ISSUED', RenewalEligibility: 'INELIGIBLE',
-    DomainName: 'legacy.example.com', SubjectAlternativeNames: ['legacy.example.com'], NotAfter: inDays(20), InUseBy: [ALB],
-  };
+function importedCertificate(arn: string) {
+  return fake.acm.addCertificate({ arn, type: 'IMPORTED', domains: ['legacy.example.com'], inUseBy: [ALB] });
 }
 
-/** Route 53 lists a zone in DNS order: labels reversed, then type. */
-const dnsOrder = (name: string, type: string): string => `${name.replace(/\.$/, '').split('.').reverse().join('.')} ${type}`;
-const recordKey = (set: ResourceRecordSet): string => dnsOrder(set.Name!, set.Type!);
 const cname = (Name: string, Value: string, TTL = 300): ResourceRecordSet => ({ Name, Type: 'CNAME', TTL, ResourceRecords: [{ Value }] });
+const zone = () => fake.zone(ZONE_ID).records;
 
 /** The example.com zone: the apex validation record is there, www's went missing. */
 function seedZone(): void {
-  world.zone.clear();
-  for (const set of [
+  fake.addZone(ZONE_ID, 'example.com', [
     { Name: 'example.com.', Type: 'NS', TTL: 172800, ResourceRecords: [{ Value: 'ns-1.awsdns-01.org.' }, { Value: 'ns-2.awsdns-02.com.' }] },
     { Name: 'example.com.', Type: 'A', AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: 'web-123.eu-west-1.elb.amazonaws.com.', EvaluateTargetHealth: true } },
     cname(APEX_RECORD.Name, APEX_RECORD.Value),
     cname('www.example.com.', 'web-123.eu-west-1.elb.amazonaws.com.', 60),
     // Sorts right after the missing record, so a lookup that trusted the first row would be fooled.
     { Name: 'zeta.example.com.', Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: '"v=spf1 -all"' }] },
-  ] as ResourceRecordSet[]) world.zone.set(recordKey(set), set);
+  ]);
 }
 
-const snapshot = (): Record<string, ResourceRecordSet> => structuredClone(Object.fromEntries(world.zone));
-
-function installWorld(): void {
-  acm.on(DescribeCertificateCommand).callsFake((input) => {
-    if (input.CertificateArn !== world.cert.CertificateArn) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
-    if (!world.acted) return { Certificate: structuredClone(world.cert) };
-    const step = world.afterAction[Math.min(world.readsAfterAction++, world.afterAction.length - 1)];
-    return { Certificate: { ...structuredClone(world.cert), ...step?.(structuredClone(world.cert)) } };
-  });
-  // SearchCertificates with the CertificateArn filter (API_CertificateFilter.html): the certificate's AcmCertificateMetadata, where Exported is.
-  acm.on(SearchCertificatesCommand).callsFake((input) => {
-    const arn = (input.FilterStatement as { Filter?: { CertificateArn?: string } } | undefined)?.Filter?.CertificateArn;
-    if (arn !== world.cert.CertificateArn) return { Results: [] };
-    return {
-      Results: [{
-        CertificateArn: arn,
-        CertificateMetadata: { AcmCertificateMetadata: { Exported: world.exported, Type: world.cert.Type, Status: world.cert.Status, RenewalEligibility: world.cert.RenewalEligibility, InUse: (world.cert.InUseBy ?? []).length > 0 } },
-      }],
-    };
-  });
-  acm.on(RenewCertificateCommand).callsFake((input) => {
-    // "You can only renew certificates that have been previously exported" (acm/latest/userguide/force-certificate-renewal.html):
-    // a private certificate, or an exportable public one, and exported; anything else is refused (the SDK's ValidationException).
-    const renewable = world.cert.Type === 'PRIVATE' || (world.cert.Type === 'AMAZON_ISSUED' && world.cert.Options?.Export === 'ENABLED');
-    if (input.CertificateArn !== world.cert.CertificateArn || !renewable || !world.exported) {
-      throw Object.assign(new Error('not renewable on request'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-    }
-    world.acted = true;
-    return {};
-  });
-  acm.on(ResendValidationEmailCommand).callsFake(() => {
-    world.acted = true;
-    return {};
-  });
-  route53.on(ListResourceRecordSetsCommand).callsFake((input) => {
-    if (input.HostedZoneId !== ZONE_ID) throw Object.assign(new Error(`no zone ${input.HostedZoneId}`), { name: 'NoSuchHostedZone' });
-    const start = dnsOrder(input.StartRecordName ?? '', input.StartRecordType ?? '');
-    const rows = [...world.zone.keys()].sort().filter((key) => key >= start).map((key) => structuredClone(world.zone.get(key)!));
-    const max = Number(input.MaxItems ?? 300);
-    return { ResourceRecordSets: rows.slice(0, max), IsTruncated: rows.length > max, MaxItems: max };
-  });
-  route53.on(ChangeResourceRecordSetsCommand).callsFake((input) => {
-    if (input.HostedZoneId !== ZONE_ID) throw Object.assign(new Error(`no zone ${input.HostedZoneId}`), { name: 'NoSuchHostedZone' });
-    // As the SDK reports a refusal: a client fault with its HTTP status.
-    if (world.changeRefused) throw Object.assign(new Error('not authorized to perform route53:ChangeResourceRecordSets'), { name: world.changeRefused, $fault: 'client', $metadata: { httpStatusCode: 403 } });
-    // Route 53 rejects, whole, a batch that changes the same record set twice.
-    const keys = (input.ChangeBatch.Changes as Change[]).map((c) => recordKey(c.ResourceRecordSet!));
-    const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
-    if (repeated) throw Object.assign(new Error(`[The request contains an invalid set of changes for a resource record set '${repeated}']`), { name: 'InvalidChangeBatch' });
-    for (const change of input.ChangeBatch.Changes as Change[]) {
-      const key = recordKey(change.ResourceRecordSet!);
-      if (change.Action === 'DELETE') world.zone.delete(key);
-      else world.zone.set(key, structuredClone(change.ResourceRecordSet!));
-    }
-    world.acted = true;
-    return { ChangeInfo: { Id: '/change/C0123456789ABCDEFGHIJ', Status: 'PENDING', SubmittedAt: new Date() } };
-  });
-}
+const snapshot = (): Record<string, ResourceRecordSet> => structuredClone(Object.fromEntries(zone()));
+const DAY_MS = 86_400_000;
 
 beforeAll(() => h.start());
 afterAll(async () => {
-  acm.restore();
-  route53.restore();
+  fake.restore();
   await h.stop();
 });
 beforeEach(async () => {
   await h.freshWorld();
-  acm.reset();
-  route53.reset();
-  Object.assign(world, { cert: privateCertificate(certificateArn(1)), afterAction: [renewal('PENDING_AUTO_RENEWAL'), renewed], acted: false, readsAfterAction: 0, changeRefused: undefined, exported: true });
+  fake.reset();
   seedZone();
-  installWorld();
+  privateCertificate(certificateArn(1));
 });
 
 /** When the ACM event and the DaysToExpiry alarm of these tests happened: a minute ago, so they are fresh evidence. */
@@ -226,6 +129,7 @@ const escalation = (): string => {
 
 describe('certificate renewal workflow (synthesized definition, real handlers, dynalite)', () => {
   test('ACM event, private certificate with 20 days left: renewed once, verified when the expiry moves', async () => {
+    const expiryBefore = fake.acm.certificates.get(certificateArn(1))!.notAfter.toISOString();
     const run = await renew(acmEvent());
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome.outcome).toBe('resolved');
@@ -239,12 +143,19 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'act', reason: 'private certificate with 20 days left (ELIGIBLE, exported)', details: { exported: true } });
     const checks = entries.filter((e) => e.phase === 'checked').map((e) => JSON.parse(e.detail));
     expect(checks.map((c) => [c.verdict, c.readings.renewalStatus])).toEqual([['pending', 'PENDING_AUTO_RENEWAL'], ['success', 'SUCCESS']]);
-    expect(detailOf(entries, 'verified').reason).toMatch(/^renewed: expiry moved from \S+ to \S+ \(395 days left\)$/);
+    // ACM issued the new certificate when the renewal completed (10 minutes after acting), 395 days from then: the check,
+    // later, reads 394 full days left (395 if it ran within the same millisecond).
+    const renewedCert = fake.acm.certificates.get(certificateArn(1))!;
+    const verified = /^renewed: expiry moved from (\S+) to (\S+) \((\d+) days left\)$/.exec(detailOf(entries, 'verified').reason);
+    expect(verified?.slice(1, 3)).toEqual([expiryBefore, renewedCert.notAfter.toISOString()]);
+    expect(renewedCert.notAfter.getTime() - renewedCert.notBefore.getTime()).toBe(395 * DAY_MS);
+    expect([394, 395]).toContain(Number(verified?.[3]));
     expect(h.aws.published()).toEqual([]);
   });
 
   test('DaysToExpiry alarm, DNS-validated certificate whose validation CNAME went missing: exactly that record restored, nothing else', async () => {
-    Object.assign(world, { cert: dnsCertificate(certificateArn(2)), afterAction: [renewal('PENDING_VALIDATION'), renewal('PENDING_VALIDATION'), renewal('SUCCESS')] });
+    // ACM validates and renews 20 minutes after the record is back: pending at the checks 2 and 17 minutes after acting, renewed at 32.
+    dnsCertificate(certificateArn(2), undefined, { afterAction: settles('SUCCESS', undefined, 1200) });
     const before = snapshot();
     const run = await renew(daysToExpiryAlarm());
     expect(run.status).toBe('SUCCEEDED');
@@ -264,28 +175,28 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     expect(verifyChain(entries[0].incidentId, entries)).toBeUndefined();
     expect(detailOf(entries, 'received')).toMatchObject({ trigger: { kind: 'alarm', name: 'cert-days-to-expiry' }, target: { type: 'acm-certificate', arn: certificateArn(2) } });
     expect(detailOf(entries, 'planned').details.found).toEqual({ [WWW_RECORD.Name]: 'missing' });
-    expect(detailOf(entries, 'verified').reason).toMatch(/^ACM reports the renewal SUCCESS at /);
+    expect(entries.filter((e) => e.phase === 'checked').map((e) => JSON.parse(e.detail).readings.renewalStatus)).toEqual(['PENDING_VALIDATION', 'PENDING_VALIDATION', 'SUCCESS']);
+    // The model's ACM issues the renewed certificate as it reports SUCCESS, so the check sees the expiry move.
+    expect(detailOf(entries, 'verified').reason).toMatch(/^renewed: expiry moved from \S+ to \S+ \(39[45] days left\)$/);
     expect(h.aws.published()).toEqual([]);
   });
 
   test('apex and wildcard share ACM\'s validation record: the missing record is restored with a single UPSERT', async () => {
     // ACM gives example.com and *.example.com the same CNAME, so the two validations name one record.
-    world.zone.delete(dnsOrder(APEX_RECORD.Name, 'CNAME'));
-    Object.assign(world, {
-      cert: dnsCertificate(certificateArn(2), [['example.com', APEX_RECORD, 'PENDING_VALIDATION'], ['*.example.com', APEX_RECORD, 'PENDING_VALIDATION']]),
-      afterAction: [renewal('SUCCESS')],
-    });
+    zone().delete(dnsOrder(APEX_RECORD.Name, 'CNAME'));
+    dnsCertificate(certificateArn(2), [['example.com', APEX_RECORD, 'PENDING_VALIDATION'], ['*.example.com', APEX_RECORD, 'PENDING_VALIDATION']]);
     const run = await renew(daysToExpiryAlarm());
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input.ChangeBatch!.Changes)).toEqual([
       [{ Action: 'UPSERT', ResourceRecordSet: { Name: APEX_RECORD.Name, Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: APEX_RECORD.Value }] } }],
     ]);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome.outcome).toBe('resolved');
-    expect(world.zone.get(dnsOrder(APEX_RECORD.Name, 'CNAME'))).toEqual(cname(APEX_RECORD.Name, APEX_RECORD.Value));
+    expect(zone().get(dnsOrder(APEX_RECORD.Name, 'CNAME'))).toEqual(cname(APEX_RECORD.Name, APEX_RECORD.Value));
   });
 
   test('Route 53 refuses the change: escalated, and the message does not claim the record was restored', async () => {
-    Object.assign(world, { cert: dnsCertificate(certificateArn(2)), changeRefused: 'AccessDenied' });
+    dnsCertificate(certificateArn(2));
+    fake.changeRefused = 'AccessDenied';
     const before = snapshot();
     const run = await renew(daysToExpiryAlarm());
     expect(run.status).toBe('FAILED');
@@ -300,7 +211,8 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
   });
 
   test('ACM reports the renewal FAILED after medic renewed: escalated with what to do, days left, domains and users', async () => {
-    world.afterAction = [renewal('FAILED', 'PCA_INVALID_STATE')];
+    // The private CA refuses within a minute: FAILED by the first check, 2 minutes after RenewCertificate.
+    privateCertificate(certificateArn(1), 20, { afterAction: settles('FAILED', 'PCA_INVALID_STATE', 60) });
     const run = await renew(acmEvent());
     expect(run.status).toBe('FAILED');
     expect(run.error?.name).toBe('Medic.Escalated');
@@ -319,7 +231,8 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
   });
 
   test('renewal still PENDING_VALIDATION at the horizon: escalated after the 8 checks', async () => {
-    Object.assign(world, { cert: dnsCertificate(certificateArn(1)), afterAction: [renewal('PENDING_VALIDATION')] });
+    // ACM never completes the renewal, although the record is restored.
+    dnsCertificate(certificateArn(1), undefined, { afterAction: 'never' });
     const run = await renew(acmEvent());
     expect(run.status).toBe('FAILED');
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
@@ -333,13 +246,13 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
   });
 
   test('imported certificate: nothing ACM or medic can renew, escalated with its expiry, its users and re-import', async () => {
-    world.cert = importedCertificate(certificateArn(1));
+    const cert = importedCertificate(certificateArn(1));
     const run = await renew(acmEvent());
     expect(run.status).toBe('FAILED');
     readsOnly();
     const entries = await h.incident(EVENT_INCIDENT);
     expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'escalated']);
-    const expires = world.cert.NotAfter!.toISOString();
+    const expires = cert.notAfter.toISOString();
     expect(detailOf(entries, 'planned')).toMatchObject({ decision: 'escalate', reason: `imported certificates cannot be renewed by ACM; it expires ${expires} (20 days)` });
     const message = escalation();
     expect(message).toContain(`WHAT TO DO: Get a new certificate for legacy.example.com from its issuer and re-import it over the same ARN before ${expires}`);
@@ -353,8 +266,8 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     ['a value outside acm-validations.aws', { ...WWW_RECORD, Value: 'evil.example.net.' }, /refusing the validation record value "evil\.example\.net\."/],
   ])('a validation record with %s is refused: escalated, no Route 53 change', async (_, www, refusal) => {
     // The apex record is missing too and valid: one bad record must stop the whole repair.
-    world.zone.delete(dnsOrder(APEX_RECORD.Name, 'CNAME'));
-    world.cert = dnsCertificate(certificateArn(2), [['example.com', APEX_RECORD, 'PENDING_VALIDATION'], ['www.example.com', www, 'PENDING_VALIDATION']]);
+    zone().delete(dnsOrder(APEX_RECORD.Name, 'CNAME'));
+    dnsCertificate(certificateArn(2), [['example.com', APEX_RECORD, 'PENDING_VALIDATION'], ['www.example.com', www, 'PENDING_VALIDATION']]);
     const before = snapshot();
     const run = await renew(daysToExpiryAlarm());
     expect(run.status).toBe('FAILED');
@@ -400,7 +313,7 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
   });
 
   test('not due (300 days left): recorded as no action needed, nothing changed', async () => {
-    world.cert = privateCertificate(certificateArn(1), 300);
+    privateCertificate(certificateArn(1), 300);
     const run = await renew(acmEvent());
     expect(run.status).toBe('SUCCEEDED');
     expect(run.output?.outcome.outcome).toBe('no-action-needed');
@@ -413,12 +326,12 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
   test('ACM Certificate Renewal Action Required for a missing DNS validation record: accepted by the synthesized definition, exactly that record restored', async () => {
     // The documented event (https://docs.aws.amazon.com/acm/latest/userguide/supported-events.html): the certificate in
     // resources, ACM's reason in the detail. It is the case the runbook repairs: ACM's renewal waits for a DNS record.
-    Object.assign(world, { cert: dnsCertificate(certificateArn(1)), afterAction: [renewal('PENDING_VALIDATION'), renewal('SUCCESS')] });
+    const cert = dnsCertificate(certificateArn(1));
     const run = await renew(acmEvent({
       'detail-type': 'ACM Certificate Renewal Action Required',
       detail: {
         CertificateType: 'AMAZON_ISSUED', CommonName: 'example.com', DomainValidationMethod: 'DNS', RenewalStatusReason: 'PENDING_DOMAIN_VALIDATION',
-        DaysToExpiry: 20, CertificateExpirationDate: world.cert.NotAfter!.toISOString(), InUse: true, Exported: false,
+        DaysToExpiry: 20, CertificateExpirationDate: cert.notAfter.toISOString(), InUse: true, Exported: false,
       },
     }));
     expect(run.status).toBe('SUCCEEDED');
@@ -436,7 +349,7 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
   });
 
   test('private certificate in use but never exported: escalated with what to do, RenewCertificate never called', async () => {
-    world.exported = false;
+    privateCertificate(certificateArn(1), 20, { exported: false });
     const run = await renew(acmEvent());
     expect(run.status).toBe('FAILED');
     expect(run.error?.name).toBe('Medic.Escalated');
@@ -449,20 +362,14 @@ describe('certificate renewal workflow (synthesized definition, real handlers, d
     });
     const message = escalation();
     expect(message).toContain('WHAT TO DO: ACM renews a private certificate that an AWS service uses by itself, from 60 days before expiry');
-    expect(message).toContain(`aws acm-pca list-permissions --certificate-authority-arn ${world.cert.CertificateAuthorityArn}`);
+    expect(message).toContain(`aws acm-pca list-permissions --certificate-authority-arn ${fake.acm.describe(certificateArn(1)).CertificateAuthorityArn}`);
     expect(message).toContain('ABOUT THE TARGET:');
   });
 
   test('HTTP-validated CloudFront certificate whose redirect is gone: escalated with the redirect to restore, no DNS lookup or change', async () => {
-    const http = (ValidationStatus: DomainStatus): DomainValidation => ({
-      DomainName: 'example.com', ValidationDomain: 'example.com', ValidationMethod: 'HTTP', ValidationStatus,
-      HttpRedirect: { RedirectFrom: 'http://example.com/.well-known/pki-validation/3f1c2a9b7d4e5f60718293a4b5c6d7e8.txt', RedirectTo: `https://validation.us-east-1.acm-validations.aws/${ACCOUNT}/.well-known/pki-validation/3f1c2a9b7d4e5f60718293a4b5c6d7e8.txt` },
-    });
-    world.cert = {
-      ...dnsCertificate(certificateArn(1)), ManagedBy: 'CLOUDFRONT', InUseBy: [CLOUDFRONT], DomainName: 'example.com', SubjectAlternativeNames: ['example.com'],
-      DomainValidationOptions: [http('SUCCESS')],
-      RenewalSummary: { RenewalStatus: 'PENDING_VALIDATION', UpdatedAt: new Date(Date.now() - DAY_MS), DomainValidationOptions: [http('PENDING_VALIDATION')] },
-    };
+    // HTTP validation: ACM's redirect per domain (HttpRedirect), the certificate managed by CloudFront; the redirect is gone.
+    fake.acm.addCertificate({ arn: certificateArn(1), domains: ['example.com'], method: 'HTTP', records: 'missing', inUseBy: [CLOUDFRONT] });
+    expect(fake.acm.describe(certificateArn(1))).toMatchObject({ ManagedBy: 'CLOUDFRONT', RenewalSummary: { RenewalStatus: 'PENDING_VALIDATION' } });
     const run = await renew(acmEvent());
     expect(run.status).toBe('FAILED');
     readsOnly();
