@@ -116,6 +116,10 @@ export class MedicStack extends Stack {
 
     new CfnOutput(this, 'LedgerTableName', { value: this.platform.ledger.tableName, description: 'Audit ledger (DynamoDB)' });
     new CfnOutput(this, 'LedgerMacKeyArn', { value: this.platform.ledgerMacKey.keyArn, description: 'HMAC key authenticating ledger entries (medic ledger verify --mac-key)' });
+    new CfnOutput(this, 'LedgerAnchorsBucketName', { value: this.platform.ledgerAnchors.bucket.bucketName, description: 'Ledger anchors (S3 Object Lock, compliance): medic ledger verify checks every chain against them' });
+    new CfnOutput(this, 'LedgerReconcileFunctionName', {
+      value: this.platform.ledgerReconciler.reconcileFunction.functionName, description: 'Closes incomplete ledger trails (medic ledger reconcile --stack)',
+    });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
     new CfnOutput(this, 'GlobalKillSwitchParameter', { value: this.platform.globalKillSwitch.parameterName, description: 'Set to "on" to stop every runbook' });

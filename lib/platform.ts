@@ -8,6 +8,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
+import { LedgerReconciler } from './ledger-reconcile';
+import { LedgerAnchors } from './ledger-anchors';
 import { acknowledge, arnRef } from './nag';
 import { PlatformSelfAlarms } from './self-monitoring';
 
@@ -29,6 +31,13 @@ export interface MedicPlatformProps {
    * @default `/medic/<stack name>/kill-switch`
    */
   readonly killSwitchPrefix?: string;
+  /**
+   * How long each ledger anchor (an incident's head, written when it ends) is locked in the
+   * anchors bucket (S3 Object Lock, compliance mode): nobody, root included, can delete or
+   * overwrite it before then. Whole days, at least 1.
+   * @default Duration.days(365)
+   */
+  readonly anchorRetention?: Duration;
 }
 
 /**
@@ -51,6 +60,12 @@ export class MedicPlatform extends Construct {
    * (see docs/architecture.md, "One writer").
    */
   public readonly ledgerWriterFunction: MedicFunction;
+  /**
+   * Anchors outside DynamoDB: an Object Lock (compliance) bucket holding the head of every ended
+   * incident and a daily digest, written by the ledger writer only; `medic ledger verify` checks
+   * every chain against them.
+   */
+  public readonly ledgerAnchors: LedgerAnchors;
   /** Claims, sliding-window admission logs and leases. */
   public readonly limiter: dynamodb.Table;
   /** Escalations go here. */
@@ -69,6 +84,11 @@ export class MedicPlatform extends Construct {
   public readonly completeFunction: MedicFunction;
   public readonly escalateFunction: MedicFunction;
   public readonly ledgerVerifyFunction: MedicFunction;
+  /**
+   * Closes incomplete ledger trails from the execution history every 15 minutes (docs/architecture.md,
+   * "Complete trails"); each runbook lets it read its executions.
+   */
+  public readonly ledgerReconciler: LedgerReconciler;
   /**
    * Alarms on the shared handlers and the escalation topic, notifying the topic. Its
    * `escalationDeliveryFailed` alarm notifies the topic whose deliveries failed: route it to a
@@ -172,6 +192,8 @@ export class MedicPlatform extends Construct {
     this.key.grant(this.ledgerWriterFunction, 'kms:Encrypt', 'kms:GenerateDataKey*');
     acknowledge(this.ledgerWriterFunction, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the ledger.');
     this.ledgerMacKey.grant(this.ledgerWriterFunction, 'kms:GenerateMac');
+    this.ledgerAnchors = new LedgerAnchors(this, 'LedgerAnchors', { writer: this.ledgerWriterFunction, retention: props.anchorRetention });
+    this.ledgerWriterFunction.addEnvironment('MEDIC_LEDGER_ANCHORS_BUCKET', this.ledgerAnchors.bucket.bucketName);
 
     this.validateFunction = this.platformFunction('ValidateFunction', 'validate', 'medic: validate an event, claim the incident, record it');
     this.admitFunction = this.platformFunction('AdmitFunction', 'admit', 'medic: admission (kill switch, change freeze, leases, rate limit)');
@@ -180,7 +202,9 @@ export class MedicPlatform extends Construct {
     this.ledgerVerifyFunction = new MedicFunction(this, 'LedgerVerifyFunction', {
       handler: 'ledger-verify',
       description: 'medic: verify the ledger hash chain of an incident or a time range',
-      environment: { MEDIC_LEDGER_TABLE: this.ledger.tableName, MEDIC_LEDGER_MAC_KEY: this.ledgerMacKey.keyArn },
+      environment: {
+        MEDIC_LEDGER_TABLE: this.ledger.tableName, MEDIC_LEDGER_MAC_KEY: this.ledgerMacKey.keyArn, MEDIC_LEDGER_ANCHORS_BUCKET: this.ledgerAnchors.bucket.bucketName,
+      },
       timeout: Duration.minutes(5),
     });
     this.grantLedgerVerify(this.ledgerVerifyFunction);
@@ -196,6 +220,7 @@ export class MedicPlatform extends Construct {
       'Page marks are named for the incident they mark, known only at run time; the grant covers the marks prefix of this stack\'s bucket only.');
     this.escalationTopic.grantPublish(this.completeFunction); // runbook reports (drill results)
 
+    this.ledgerReconciler = new LedgerReconciler(this, 'LedgerReconciler', { platform: this });
     this.selfAlarms = new PlatformSelfAlarms(this, 'SelfAlarms', this);
   }
 
@@ -260,10 +285,11 @@ export class MedicPlatform extends Construct {
     }
   }
 
-  /** Reading the ledger and verifying its MACs (never generating one). */
+  /** Reading the ledger and its anchors, and verifying its MACs (never generating one). */
   public grantLedgerVerify(grantee: iam.IGrantable): void {
     this.grantLedgerRead(grantee);
     this.ledgerMacKey.grant(grantee, 'kms:VerifyMac');
+    this.ledgerAnchors.grantVerify(grantee);
   }
 
   public grantLedgerRead(grantee: iam.IGrantable): void {

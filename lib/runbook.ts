@@ -162,6 +162,7 @@ export class Runbook extends Construct {
       killSwitch: { global: platform.globalKillSwitch.parameterName, runbook: this.killSwitch.parameterName },
       changeCalendar: props.changeCalendar,
       options: props.options ?? {},
+      timeoutSeconds: timeout.toSeconds(),
     };
     if (props.changeCalendar) {
       const calendarArn = props.changeCalendar.startsWith('arn:')
@@ -197,6 +198,7 @@ export class Runbook extends Construct {
     });
 
     this.addTimeoutBackstop(platform);
+    platform.ledgerReconciler.watch(this.stateMachine);
     this.selfAlarms = new RunbookSelfAlarms(this, 'SelfAlarms', { platform, runbookName: this.name, stateMachine: this.stateMachine, stepFunction: props.stepFunction });
     for (const alarm of props.alarms ?? []) this.attachTo(alarm);
     if (props.eventTarget) this.addServiceEventRule(props.eventTarget);

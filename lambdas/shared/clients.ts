@@ -4,6 +4,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 // One client per service per container, created on first use so cold starts pay only for what a handler uses.
 let documentClient: DynamoDBDocumentClient | undefined;
@@ -11,6 +12,7 @@ let ssmClient: SSMClient | undefined;
 let snsClient: SNSClient | undefined;
 let cloudWatchClient: CloudWatchClient | undefined;
 let s3Client: S3Client | undefined;
+let sfnClient: SFNClient | undefined;
 
 export function dynamo(): DynamoDBDocumentClient {
   documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 4 }), {
@@ -37,4 +39,9 @@ export function cloudWatch(): CloudWatchClient {
 export function s3(): S3Client {
   s3Client ??= new S3Client({});
   return s3Client;
+}
+
+export function stepFunctions(): SFNClient {
+  sfnClient ??= new SFNClient({});
+  return sfnClient;
 }

@@ -1,6 +1,7 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { canonicalJson, sha256Hex } from './canonical-json';
 import { dynamo } from './clients';
+import type { AnchorCheck } from './ledger-anchors';
 import type { LedgerMac } from './ledger-mac';
 import { invokeLedgerWriter } from './ledger-writer-client';
 
@@ -16,14 +17,19 @@ export type Phase =
   /** A denial that joined its runbook's storm digest instead of paging on its own. */
   | 'digested'
   /** The storm digest page, on the chain of the incident that opened the digest. */
-  | 'digest-sent';
+  | 'digest-sent'
+  /**
+   * Written by the reconciler, not the execution: what the Step Functions history proves about an
+   * incident whose trail stopped before an ending entry (DynamoDB was down), and the leases freed.
+   */
+  | 'reconciled';
 
 /**
  * Phases that can be the last entry an execution writes: an incident whose newest entry has one
  * of these may be over, and the writer anchors its head outside DynamoDB. More than one can
  * follow another (`rejected` then `escalated`; `escalated` then a storm digest's `digest-sent`).
  */
-export const ENDING_PHASES: ReadonlySet<Phase> = new Set<Phase>(['completed', 'escalated', 'digested', 'digest-sent', 'rejected', 'duplicate', 'suppressed', 'swept']);
+export const ENDING_PHASES: ReadonlySet<Phase> = new Set<Phase>(['completed', 'escalated', 'digested', 'digest-sent', 'rejected', 'duplicate', 'suppressed', 'swept', 'reconciled']);
 
 export const GENESIS_HASH = '0'.repeat(64);
 const MAX_DETAIL_BYTES = 64 * 1024;
@@ -252,12 +258,13 @@ export async function verifyEntries(incidentId: string, entries: LedgerEntry[], 
   return undefined;
 }
 
-export async function verifyIncident(table: string, incidentId: string, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
+/** With `anchors`, the verified chain is then compared with its anchors in S3 (lambdas/shared/ledger-anchors.ts). */
+export async function verifyIncident(table: string, incidentId: string, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo(), anchors?: AnchorCheck): Promise<ChainReport> {
   const entries = await readIncident(table, incidentId, client);
   if (entries.length === 0) {
     return { ok: false, incidents: 1, entries: 0, firstBroken: { incidentId, seq: 0, sk: '', reason: 'no entries for this incident' } };
   }
-  const firstBroken = await verifyEntries(incidentId, entries, mac);
+  const firstBroken = await verifyEntries(incidentId, entries, mac) ?? await anchors?.incident(incidentId, entries);
   return { ok: !firstBroken, incidents: 1, entries: entries.length, firstBroken };
 }
 
@@ -275,11 +282,16 @@ function daysBetween(from: Date, to: Date): string[] {
   return days;
 }
 
-/** Verifies every incident that has an entry in [from, to], each over its whole chain. */
-export async function verifyRange(table: string, from: Date, to: Date, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo()): Promise<ChainReport> {
+/**
+ * Verifies every incident that has an entry in [from, to], each over its whole chain. With
+ * `anchors`, each against its anchors too, and then every incident anchored on a day of the range
+ * must still have entries.
+ */
+export async function verifyRange(table: string, from: Date, to: Date, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo(), anchors?: AnchorCheck): Promise<ChainReport> {
   if (!(from <= to)) throw new Error('verifyRange: "from" must be a date before "to"');
   const incidentIds = new Set<string>();
-  for (const day of daysBetween(from, to)) {
+  const days = daysBetween(from, to);
+  for (const day of days) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await client.send(new QueryCommand({
@@ -297,9 +309,11 @@ export async function verifyRange(table: string, from: Date, to: Date, mac: Ledg
   }
   let entries = 0;
   for (const incidentId of [...incidentIds].sort()) {
-    const report = await verifyIncident(table, incidentId, mac, client);
+    const report = await verifyIncident(table, incidentId, mac, client, anchors);
     entries += report.entries;
     if (!report.ok) return { ok: false, incidents: incidentIds.size, entries, firstBroken: report.firstBroken };
   }
+  const missing = await anchors?.range(days, incidentIds, (incidentId) => readIncident(table, incidentId, client));
+  if (missing) return { ok: false, incidents: incidentIds.size, entries, firstBroken: missing };
   return { ok: true, incidents: incidentIds.size, entries };
 }

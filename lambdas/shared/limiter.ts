@@ -211,3 +211,19 @@ export async function releaseLease(table: string, key: string, incidentId: strin
     return { next: { holders, expiresAt: current.expiresAt }, result: undefined };
   });
 }
+
+/**
+ * Releases `incidentId`'s hold on `key` only if it still holds it, and (given `epoch`) with that
+ * epoch: the reconciler frees what an execution left behind, never a hold granted again since.
+ * Returns `live` when a live hold was released, `expired` when an expired one was cleared,
+ * undefined when there was none to release.
+ */
+export async function releaseLeaseIfHeld(table: string, key: string, incidentId: string, epoch?: number, now = Date.now()): Promise<'live' | 'expired' | undefined> {
+  return updateVersioned<LeaseItem, 'live' | 'expired' | undefined>(table, `LEASE#${key}`, (current) => {
+    const raw = current?.holders?.[incidentId];
+    if (!current || raw === undefined) return { result: undefined };
+    if (epoch !== undefined && holdOf(raw).epoch !== epoch) return { result: undefined };
+    const holders = Object.fromEntries(Object.entries(liveHolders(current, now)).filter(([id]) => id !== incidentId));
+    return { next: { holders, expiresAt: current.expiresAt }, result: holdOf(raw).expiry > now ? 'live' : 'expired' };
+  });
+}

@@ -115,6 +115,12 @@ export interface RunbookSpec {
   readonly changeCalendar?: string;
   /** Runbook-specific settings (strategy, caps). */
   readonly options: Record<string, unknown>;
+  /**
+   * The state machine's timeout: an execution has ended by its start plus this. Validate records
+   * the deadline in `received`; the ledger's completeness check reads it. Optional for specs
+   * synthesized before it existed.
+   */
+  readonly timeoutSeconds?: number;
 }
 
 export interface Trigger {

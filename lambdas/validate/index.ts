@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { executionDeadline } from '../shared/ledger-completeness';
 import { claimIncident } from '../shared/limiter';
 import { actorName, countFor, countIncident, logger } from '../shared/observability';
 import { record } from '../shared/record';
@@ -123,6 +124,9 @@ export async function handler(state: WorkflowState, context?: Context): Promise<
     ...(dryRun ? { dryRun } : {}),
   };
   countFor(runbook.name, 'IncidentsReceived');
-  await record({ ...state, incident }, 'received', actor, { trigger: parsed.trigger, target: parsed.target, ...(dryRun ? { dryRun } : {}) });
+  const deadline = executionDeadline(execution.startedAt, runbook.timeoutSeconds);
+  await record({ ...state, incident }, 'received', actor, {
+    trigger: parsed.trigger, target: parsed.target, ...(dryRun ? { dryRun } : {}), ...(deadline ? { deadline } : {}),
+  });
   return incident;
 }

@@ -1,11 +1,16 @@
 import type { Outcome } from '../../lambdas/finish/index';
 import { inert, inertJson } from '../../lambdas/shared/inert-text';
 import type { LedgerEntry, Phase } from '../../lambdas/shared/ledger';
+import { isIncomplete } from '../../lambdas/shared/ledger-completeness';
 
 /** How an incident ended, derived from its entries by {@link outcomeOf}; `--outcome` takes these. */
-export type LedgerOutcome = Outcome | 'escalated' | 'rejected' | 'denied' | 'duplicate' | 'suppressed';
-/** What list shows when no outcome applies yet: `open` (running, or stopped before recording an end), `swept` (a sweep's own record). */
-export type ShownOutcome = LedgerOutcome | 'open' | 'swept';
+export type LedgerOutcome = Outcome | 'escalated' | 'rejected' | 'denied' | 'duplicate' | 'suppressed' | 'reconciled';
+/**
+ * What list shows when no outcome applies yet: `open` (running, or not yet past its deadline),
+ * `incomplete` (no ending entry, past its execution's deadline: `medic ledger reconcile` closes it),
+ * `swept` (a sweep's own record).
+ */
+export type ShownOutcome = LedgerOutcome | 'open' | 'incomplete' | 'swept';
 
 // Records keyed by the union, so the compiler fails when a phase or an outcome is added without being listed here.
 const PHASE_SET: Record<Phase, true> = {
@@ -13,10 +18,11 @@ const PHASE_SET: Record<Phase, true> = {
   'approval-requested': true, 'approved': true, 'approval-rejected': true, 'approval-expired': true,
   'acting': true, 'acted': true, 'act-failed': true, 'checked': true, 'verified': true, 'verification-failed': true,
   'rolled-back': true, 'rollback-failed': true, 'escalated': true, 'completed': true, 'swept': true, 'digested': true, 'digest-sent': true, 'suppressed': true,
+  'reconciled': true,
 };
 const OUTCOME_SET: Record<LedgerOutcome, true> = {
   'resolved': true, 'observed': true, 'deferred': true, 'no-action-needed': true,
-  'escalated': true, 'rejected': true, 'denied': true, 'duplicate': true, 'suppressed': true,
+  'escalated': true, 'rejected': true, 'denied': true, 'duplicate': true, 'suppressed': true, 'reconciled': true,
 };
 const FINISH_OUTCOMES: ReadonlySet<string> = new Set<Outcome>(['resolved', 'observed', 'deferred', 'no-action-needed']);
 
@@ -41,8 +47,8 @@ export interface IncidentSummary {
   readonly entries: number;
 }
 
-/** Summarizes one incident's entries (in sequence order, at least one). */
-export function summarizeIncident(entries: LedgerEntry[]): IncidentSummary {
+/** Summarizes one incident's entries (in sequence order, at least one), as of `now`. */
+export function summarizeIncident(entries: LedgerEntry[], now: Date = new Date()): IncidentSummary {
   const first = entries[0];
   const last = entries[entries.length - 1];
   return {
@@ -53,7 +59,7 @@ export function summarizeIncident(entries: LedgerEntry[]): IncidentSummary {
     first: first.at,
     last: last.at,
     lastPhase: last.phase,
-    outcome: outcomeOf(entries),
+    outcome: outcomeOf(entries, now),
     entries: entries.length,
   };
 }
@@ -64,19 +70,23 @@ export function summarizeIncident(entries: LedgerEntry[]): IncidentSummary {
  *    follows a refusal is how it reached a human, not another outcome);
  * 2. a `completed` entry: the outcome it records (`resolved`, `observed`, `no-action-needed`);
  * 3. a `deferred` entry: `deferred`;
- * 4. an `escalated` entry: `escalated` (failed after admission: act failed, verification failed, ...);
- * 5. otherwise `swept` for a sweep's own record, `open` for an incident still running (or whose
- *    execution stopped before recording an end).
+ * 4. a `reconciled` entry: `reconciled` (the trail lost its tail; the reconciler closed it from the
+ *    execution history, whose final status the entry records);
+ * 5. an `escalated` entry: `escalated` (failed after admission: act failed, verification failed, ...);
+ * 6. otherwise `swept` for a sweep's own record, `incomplete` for an incident with no ending entry
+ *    past its execution's deadline (lambdas/shared/ledger-completeness.ts), `open` for one still running.
  */
-export function outcomeOf(entries: LedgerEntry[]): ShownOutcome {
+export function outcomeOf(entries: LedgerEntry[], now: Date = new Date()): ShownOutcome {
   const has = (phase: Phase) => entries.some((e) => e.phase === phase);
   for (const refusal of ['rejected', 'duplicate', 'suppressed', 'denied'] as const) if (has(refusal)) return refusal;
   const completed = entries.filter((e) => e.phase === 'completed').pop();
   const recorded = completed && recordedOutcome(completed.detail);
   if (recorded) return recorded;
   if (has('deferred')) return 'deferred';
+  if (has('reconciled')) return 'reconciled';
   if (has('escalated')) return 'escalated';
-  return entries.every((e) => e.phase === 'swept') ? 'swept' : 'open';
+  if (entries.every((e) => e.phase === 'swept')) return 'swept';
+  return isIncomplete(entries, now) ? 'incomplete' : 'open';
 }
 
 function recordedOutcome(detailText: string): Outcome | undefined {

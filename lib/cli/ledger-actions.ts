@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inert, inertJson, inertLines } from '../../lambdas/shared/inert-text';
 import type { ChainReport } from '../../lambdas/shared/ledger';
+import { completenessOf, type Completeness } from '../../lambdas/shared/ledger-completeness';
 import { exportOrder, toCsv, toJsonLines } from '../../lambdas/shared/ledger-export';
 import { endQuietlyWhenPipeCloses, renderTable } from './command-kit';
 import { EXIT } from './index';
@@ -42,7 +43,7 @@ export async function listIncidents(options: ListOptions): Promise<number> {
     const incidents = (await reader.incidents(incidentIds)).filter((entries) => entries.length > 0);
     const rows = incidents
       .filter((entries) => !options.phase || entries.some((e) => e.phase === options.phase))
-      .map(summarizeIncident)
+      .map((entries) => summarizeIncident(entries))
       .filter((incident) => !options.outcome || incident.outcome === options.outcome)
       .sort((a, b) => b.first.localeCompare(a.first) || a.incidentId.localeCompare(b.incidentId));
     if (options.json) {
@@ -89,6 +90,12 @@ function brokenText(report: ChainReport): string {
   return `incident ${inert(link.incidentId)}, entry ${inert(link.seq)}${link.sk ? ` (${inert(link.sk)})` : ''}: ${inert(link.reason)}`;
 }
 
+/** What `ledger verify` says of the anchors (lambdas/shared/ledger-anchors.ts): how many it compared, or that it had none to compare. */
+function anchorsText(reader: LedgerReader): string {
+  if (!reader.anchors) return 'anchors not checked: no anchors source (give --anchors-bucket <name> with --table; --stack reads its LedgerAnchorsBucketName output; --local the last game day\'s)';
+  return `anchors: ${reader.anchors.checked} anchor(s) compared (${inert(reader.anchors.source.description)})`;
+}
+
 /** `ledger verify`: one incident's chain, or every chain with an entry in the range; exit 1 at the first broken link. */
 export async function verify(options: RangeOptions & { incident?: string }): Promise<number> {
   const range = options.incident ? undefined : timeRange(options);
@@ -98,12 +105,33 @@ export async function verify(options: RangeOptions & { incident?: string }): Pro
     if (!report.ok) {
       print(`hash chain BROKEN: ${brokenText(report)}`);
       print(`checked ${report.entries} entries of ${report.incidents} incident(s): ${scope}`);
+      print(anchorsText(reader));
       return EXIT.failed;
     }
     if (report.incidents === 0) print(`nothing to verify: no ${scope}`);
     else print(`hash chain intact: ${report.entries} entries in ${report.incidents} incident(s): ${scope}`);
+    print(anchorsText(reader));
+    // Complete trails: a chain can verify and still have lost its tail (docs/architecture.md, "Complete trails").
+    const incomplete = await incompleteIncidents(reader, range, options.incident);
+    for (const { incidentId, completeness } of incomplete) {
+      print(`INCOMPLETE: incident ${inert(incidentId)} ends at "${inert(completeness.lastPhase)}", with no ending entry, past its deadline ${inert(completeness.deadline)}`
+        + `${completeness.deadlineFrom === 'newest-entry' ? ' (no recorded deadline: its newest entry + 24 h)' : ''}`);
+    }
+    if (incomplete.length > 0) {
+      print(`${incomplete.length} incomplete trail(s): \`medic ledger reconcile\` closes them from the execution history`);
+      return EXIT.failed;
+    }
     return EXIT.ok;
   });
+}
+
+/** The incidents (of the range, or the one named) whose trail lost its tail (lambdas/shared/ledger-completeness.ts). */
+async function incompleteIncidents(reader: LedgerReader, range: TimeRange | undefined, incidentId: string | undefined): Promise<Array<{ incidentId: string; completeness: Completeness }>> {
+  const ids = range ? [...new Set((await reader.entriesBetween(range)).map((e) => e.incidentId))].sort() : [incidentId!];
+  const now = new Date();
+  return (await reader.incidents(ids))
+    .map((entries, i) => ({ incidentId: ids[i], completeness: completenessOf(entries, now) }))
+    .filter((i) => i.completeness.incomplete);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { AnchorCheck } from '../../lambdas/shared/ledger-anchors';
 import { MAX_RANGE_DAYS, readIncident, verifyIncident, verifyRange, type ChainReport, type LedgerEntry } from '../../lambdas/shared/ledger';
 import type { LedgerSource } from './ledger-source';
 import { daysOf, type TimeRange } from './time-range';
@@ -9,7 +10,13 @@ import { daysOf, type TimeRange } from './time-range';
  * lambdas/shared/ledger.ts, plus the byDay and byTarget queries the listing needs.
  */
 export class LedgerReader {
-  constructor(private readonly source: LedgerSource) {}
+  /** The anchor checks of this reader's verifications (undefined: the source names no anchors). */
+  readonly anchors: AnchorCheck | undefined;
+
+  constructor(private readonly source: LedgerSource) {
+    const anchors = source.anchors();
+    this.anchors = anchors ? new AnchorCheck(anchors) : undefined;
+  }
 
   /** Every entry of one incident, in sequence order. */
   incident(incidentId: string): Promise<LedgerEntry[]> {
@@ -51,14 +58,17 @@ export class LedgerReader {
     });
   }
 
-  /** The hash chain and MACs of one incident: an incident without entries is broken. */
+  /** The hash chain and MACs of one incident, and its anchors: an incident without entries is broken. */
   verifyIncident(incidentId: string): Promise<ChainReport> {
-    return verifyIncident(this.source.table, incidentId, this.source.mac(), this.source.client);
+    return verifyIncident(this.source.table, incidentId, this.source.mac(), this.source.client, this.anchors);
   }
 
-  /** Every incident with an entry in the range, each over its whole chain, stopping at the first broken one. */
+  /**
+   * Every incident with an entry in the range, each over its whole chain and against its anchors,
+   * and every incident anchored on a day of the range; stopping at the first broken one.
+   */
   verifyRange(range: TimeRange): Promise<ChainReport> {
-    return verifyRange(this.source.table, range.from, range.to, this.source.mac(), this.source.client);
+    return verifyRange(this.source.table, range.from, range.to, this.source.mac(), this.source.client, this.anchors);
   }
 
   private async query(input: Omit<QueryCommandInput, 'TableName'>): Promise<LedgerEntry[]> {

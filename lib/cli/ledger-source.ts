@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inert } from '../../lambdas/shared/inert-text';
+import type { AnchorSource } from '../../lambdas/shared/ledger-anchors';
 import type { LedgerMac } from '../../lambdas/shared/ledger-mac';
 import { EXIT } from './index';
 import { NO_SOURCE, type LedgerSourceOptions } from './ledger';
@@ -20,16 +21,22 @@ export interface LedgerSource {
    * Throws a UsageError when none was given.
    */
   mac(): LedgerMac;
+  /**
+   * Where the ledger's anchors are (lambdas/shared/ledger-anchors.ts): the stack's anchors bucket
+   * (its `LedgerAnchorsBucketName` output, or --anchors-bucket), or the game day's anchors folder.
+   * Undefined when none was given: verify then checks the chains only, and says so.
+   */
+  anchors(): AnchorSource | undefined;
   close(): Promise<void>;
 }
 
 /** Opens the ledger the options name. Throws UsageError when they name none. */
 export async function openLedgerSource(options: LedgerSourceOptions): Promise<LedgerSource> {
   if (options.local) return openLocalLedger();
-  if (options.table) return deployedLedger(options.table, options.region, options.macKey);
+  if (options.table) return deployedLedger(options.table, options.region, options.macKey, options.anchorsBucket);
   if (options.stack) {
     const outputs = await stackOutputs(options.stack, options.region);
-    return deployedLedger(outputs.table, options.region, options.macKey ?? outputs.macKey);
+    return deployedLedger(outputs.table, options.region, options.macKey ?? outputs.macKey, options.anchorsBucket ?? outputs.anchorsBucket);
   }
   throw new UsageError(NO_SOURCE);
 }
@@ -38,8 +45,10 @@ function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-function deployedLedger(table: string, region: string | undefined, macKey: string | undefined): LedgerSource {
+function deployedLedger(table: string, region: string | undefined, macKey: string | undefined, anchorsBucket: string | undefined): LedgerSource {
   const client = documentClient(new DynamoDBClient({ region, maxAttempts: 4 }));
+  let anchors: AnchorSource | undefined;
+  let s3: { destroy(): void } | undefined;
   return {
     table,
     client,
@@ -53,7 +62,21 @@ function deployedLedger(table: string, region: string | undefined, macKey: strin
       const { KMSClient }: typeof import('@aws-sdk/client-kms') = require('@aws-sdk/client-kms');
       return new KmsLedgerMac(macKey, new KMSClient({ region }));
     },
-    close: async () => client.destroy(),
+    anchors: () => {
+      if (!anchorsBucket || anchors) return anchors;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { S3Client }: typeof import('@aws-sdk/client-s3') = require('@aws-sdk/client-s3');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { S3AnchorSource }: typeof import('../../lambdas/shared/ledger-anchors') = require('../../lambdas/shared/ledger-anchors');
+      const s3Client = new S3Client({ region, maxAttempts: 4 });
+      s3 = s3Client;
+      anchors = new S3AnchorSource(s3Client, anchorsBucket);
+      return anchors;
+    },
+    close: async () => {
+      client.destroy();
+      s3?.destroy();
+    },
   };
 }
 
@@ -82,6 +105,12 @@ async function openLocalLedger(): Promise<LedgerSource> {
     description: `the game day ledger in ${dir}`,
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     mac: () => new (require('../../lambdas/shared/ledger-mac') as typeof import('../../lambdas/shared/ledger-mac')).LocalLedgerMac(),
+    // The anchors the game day's simulated bucket wrote next to its tables (lib/local/local-anchors.ts), if it wrote any.
+    anchors: () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { LocalAnchorSource, localAnchorsDir }: typeof import('../local/local-anchors') = require('../local/local-anchors');
+      return fs.existsSync(localAnchorsDir(dir)) ? new LocalAnchorSource(dir) : undefined;
+    },
     close: async () => {
       client.destroy(); // first, so no kept-alive connection holds the server open
       await local.stop();
@@ -90,8 +119,8 @@ async function openLocalLedger(): Promise<LedgerSource> {
   };
 }
 
-/** The `LedgerTableName` and `LedgerMacKeyArn` outputs of a medic stack, through CloudFormation DescribeStacks. */
-async function stackOutputs(stack: string, region: string | undefined): Promise<{ table: string; macKey?: string }> {
+/** The `LedgerTableName`, `LedgerMacKeyArn` and `LedgerAnchorsBucketName` outputs of a medic stack, through CloudFormation DescribeStacks. */
+async function stackOutputs(stack: string, region: string | undefined): Promise<{ table: string; macKey?: string; anchorsBucket?: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { CloudFormationClient, DescribeStacksCommand }: typeof import('@aws-sdk/client-cloudformation') = require('@aws-sdk/client-cloudformation');
   const cloudFormation = new CloudFormationClient({ region });
@@ -100,7 +129,7 @@ async function stackOutputs(stack: string, region: string | undefined): Promise<
     const output = (key: string) => out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
     const table = output('LedgerTableName');
     if (!table) throw new Error(`stack ${stack} has no LedgerTableName output: is it a medic stack?`);
-    return { table, macKey: output('LedgerMacKeyArn') };
+    return { table, macKey: output('LedgerMacKeyArn'), anchorsBucket: output('LedgerAnchorsBucketName') };
   } catch (error) {
     const { name, message } = error as Error;
     if (name === 'ValidationError' && /does not exist/.test(message)) {

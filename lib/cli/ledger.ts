@@ -13,6 +13,8 @@ export interface LedgerSourceOptions {
   readonly region?: string;
   /** The ledger's HMAC key (KMS key ARN), for --table; --stack reads it from the stack. */
   readonly macKey?: string;
+  /** The ledger's anchors bucket, for --table; --stack reads it from the stack. */
+  readonly anchorsBucket?: string;
 }
 
 export interface RangeOptions extends LedgerSourceOptions {
@@ -43,6 +45,8 @@ export const NO_SOURCE = 'no ledger source: give --local (the last game day), --
 // A plain require: bin/medic-cli.js registers tsx for require() only, and import() of a .ts file would bypass it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const actions = (): typeof import('./ledger-actions') => require('./ledger-actions');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const reconcileAction = (): typeof import('./ledger-reconcile') => require('./ledger-reconcile');
 
 /** `medic ledger list|show|verify|export`: read and verify the audit ledger of a deployed stack or of the last game day. */
 export function registerLedger(cli: Command): void {
@@ -65,9 +69,15 @@ export function registerLedger(cli: Command): void {
     .argument('<incidentId>', 'the incident id (escalations and `ledger list` name it)')
     .action(runs(async (command, incidentId) => actions().showIncident(incidentId, command.opts<LedgerSourceOptions>())));
 
-  withRangeOptions(withSourceOptions(ledger.command('verify').description('verify the hash chain of one incident or of every incident in a range; exit 1 if broken')))
+  withRangeOptions(withSourceOptions(ledger.command('verify').description('verify the hash chain of one incident or of every incident in a range, and that every trail past its deadline is complete; exit 1 if broken or incomplete')))
     .addOption(new Option('--incident <id>', 'verify this incident only').conflicts(['since', 'until']))
     .action(runs(async (command) => actions().verify(command.opts<RangeOptions & { incident?: string }>())));
+
+  withRangeOptions(withSourceOptions(ledger.command('reconcile')
+    .description('close incomplete trails (no ending entry past the deadline) from the Step Functions execution history, release leftover leases, page for changes the ledger missed; '
+      + '--stack runs the stack\'s reconciler, --local the last game day\'s; exit 1 if one stays incomplete (range default: 72h)')))
+    .option('--json', 'print the reconciler\'s report as JSON')
+    .action(runs(async (command) => reconcileAction().reconcile(command.opts<RangeOptions & { json?: boolean }>())));
 
   withRangeOptions(withSourceOptions(ledger.command('export').description('the raw entries in the range as JSON lines or CSV, grouped by incident, in sequence order (docs/audit.md)')))
     .option('--runbook <name>', 'only this runbook\'s entries')
@@ -82,7 +92,8 @@ function withSourceOptions(command: Command): Command {
     .addOption(new Option('--table <name>', 'read the ledger table of a deployed stack').conflicts(['stack']))
     .option('--stack <name>', 'read the table named by the stack\'s LedgerTableName output')
     .option('--region <region>', 'AWS region of --table / --stack (default: the AWS SDK\'s, e.g. AWS_REGION)')
-    .option('--mac-key <arn>', 'the ledger\'s HMAC key (the stack\'s LedgerMacKeyArn output) to verify entries read with --table; `local`: the offline key of game days and tests');
+    .option('--mac-key <arn>', 'the ledger\'s HMAC key (the stack\'s LedgerMacKeyArn output) to verify entries read with --table; `local`: the offline key of game days and tests')
+    .option('--anchors-bucket <name>', 'the ledger\'s anchors bucket (the stack\'s LedgerAnchorsBucketName output) to check chains read with --table against');
 }
 
 function withRangeOptions(command: Command): Command {

@@ -1,9 +1,13 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { App, Token, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
-import { LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE } from '../local/local-ledger';
+import { LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE, saveLocalExecutions } from '../local/local-ledger';
+import { ENTRY_METADATA_KEY } from '../function';
+import { bindOperations } from './models/operations';
+import { StepFunctionsModel } from './models/step-functions';
 import { limiterTableInput } from '../local/dynalite';
 import { LocalWorkflow, TemplateResolver, runbooksOf, stateMachineId, type LocalExecution } from '../local/template-workflow';
 import { MedicStack } from '../medic-stack';
@@ -16,7 +20,7 @@ import type { Scenario, TimelineEvent } from './scenario';
 import { installServices } from './services';
 import { Alarms } from './services/core';
 import { installLedgerWriter } from './services/ledger-writer';
-import { functionVariable } from '../local/local-lambda';
+import { functionVariable, localLambda } from '../local/local-lambda';
 import { World, type MutatingCall, type WorldEnv } from './world';
 import type { ApiCall } from './api-log';
 
@@ -36,6 +40,8 @@ export interface ScenarioRun {
   readonly executions: Array<{ readonly runbook: string; readonly name: string; readonly result: LocalExecution }>;
   /** Executions the local runner could not run at all (not failed workflows: those are in the ledger). */
   readonly errors: string[];
+  /** Lease holds left in the limiter when the scenario ended (expired ones nobody released included). */
+  readonly leasesHeld: Array<{ readonly key: string; readonly incidentId: string }>;
 }
 
 const DAY_MS = 86_400_000;
@@ -110,6 +116,32 @@ async function scanLedger(dynamo: Awaited<ReturnType<typeof gameDayDynamo>>['dyn
   return byIncident;
 }
 
+/** Every incident's hold in the limiter's lease items, live or expired: a hold nobody released is still listed. */
+async function leaseHolds(dynamo: Awaited<ReturnType<typeof gameDayDynamo>>['dynamo']): Promise<ScenarioRun['leasesHeld']> {
+  const client = dynamo.client();
+  const holds: Array<{ key: string; incidentId: string }> = [];
+  try {
+    let ExclusiveStartKey: Record<string, never> | undefined;
+    do {
+      const out = await client.send(new ScanCommand({ TableName: LOCAL_LIMITER_TABLE, ExclusiveStartKey }));
+      for (const item of (out.Items ?? []).map((i) => unmarshall(i))) {
+        if (!String(item.pk).startsWith('LEASE#')) continue;
+        for (const incidentId of Object.keys(item.holders ?? {})) holds.push({ key: String(item.pk).slice('LEASE#'.length), incidentId });
+      }
+      ExclusiveStartKey = out.LastEvaluatedKey as typeof ExclusiveStartKey;
+    } while (ExclusiveStartKey);
+  } finally {
+    client.destroy();
+  }
+  return holds;
+}
+
+/** Logical id of the stack's ledger reconciler function, if it has one. */
+function reconcilerFunction(template: Record<string, any>): string | undefined {
+  return Object.entries(template.Resources as Record<string, any>)
+    .find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[ENTRY_METADATA_KEY] === 'ledger-reconcile/index.ts')?.[0];
+}
+
 /**
  * Runs one scenario: synthesizes its stack, runs the synthesized state machines with the real
  * handlers against the simulated world and the local DynamoDB, on simulated time, and returns
@@ -127,7 +159,16 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   const runbooks = constructs.map((r) => r.name);
   const world = new World(scenario.world, clock, worldEnv, scenario.faults);
   const outages = scenario.faults.filter((f) => f.kind === 'dynamodb-unavailable');
-  local.outage = () => outages.some((o) => clock.now() >= startedAt.getTime() + o.from * 1000 && clock.now() < startedAt.getTime() + (o.from + o.for) * 1000);
+  // An outage `after` a call starts when that call first succeeds (mid-incident, between two writes of one step).
+  const triggered = new Map<typeof outages[number], number>();
+  world.onAction((call) => {
+    for (const o of outages) if (o.after === `${call.service}:${call.operation}` && !triggered.has(o)) triggered.set(o, clock.now());
+  });
+  const outageStart = (o: typeof outages[number]) => (o.after ? triggered.get(o) : startedAt.getTime() + o.from * 1000);
+  local.outage = () => outages.some((o) => {
+    const from = outageStart(o);
+    return from !== undefined && clock.now() >= from && clock.now() < from + o.for * 1000;
+  });
   const executions: ScenarioRun['executions'] = [];
   const errors: string[] = [];
   clock.install();
@@ -153,6 +194,10 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
       // The handlers' logs would bury the timeline; MEDIC_GAMEDAY_LOG_LEVEL=INFO shows them.
       POWERTOOLS_LOG_LEVEL: process.env.MEDIC_GAMEDAY_LOG_LEVEL ?? 'SILENT',
     });
+    // The executions' descriptions and histories, for the reconciler (states:DescribeExecution, GetExecutionHistory).
+    const stepFunctions = new StepFunctionsModel((arn) => [...workflows.values()].map((w) => w.records.get(arn)).find(Boolean));
+    bindOperations(world.stub(SFNClient), stepFunctions.operations, (operation, input, mutating, answer) => world.answer('states', operation, input, mutating, answer));
+    const invokeFunction = localLambda(template.toJSON(), env);
     const routes = ruleTargets(template, stack);
     let executionCount = 0;
     const start = (runbook: string, input: unknown) => {
@@ -186,12 +231,24 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
         case 'change-calendar':
           world.changeCalendar = event.state;
           break;
+        case 'reconcile': {
+          // As the schedule invokes it: the handler runs as its own function (its calls are checked against its role).
+          const reconciler = reconcilerFunction(template.toJSON());
+          if (!reconciler) throw new Error(`${scenario.file}: the timeline runs the ledger reconciler, which the stack does not have`);
+          clock.participate(async () => {
+            const out = await invokeFunction({ FunctionName: reconciler, Payload: Buffer.from('{}') });
+            if (out.FunctionError) errors.push(`the ledger reconciler failed: ${Buffer.from(out.Payload as Uint8Array).toString('utf8')}`);
+          }).catch((error: unknown) => errors.push(`the ledger reconciler could not run: ${(error as Error).message}`));
+          break;
+        }
       }
     };
     for (const event of scenario.timeline) {
       clock.schedule(startedAt.getTime() + event.at * 1000, () => dispatch(event));
     }
     await clock.run(scenario.limitSeconds * 1000);
+    // For `medic ledger reconcile --local`: the histories outlive the game day.
+    saveLocalExecutions([...workflows.values()].flatMap((w) => [...w.records.values()]));
   } finally {
     stopRecording();
     clock.uninstall();
@@ -203,6 +260,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     scenario, startedAt, endedAt, executions, errors, calls: world.calls, notifications: world.notifications,
     apiCalls: world.apiLog.calls, template: template.toJSON(),
     incidents: await scanLedger(local.dynamo, startedAt, endedAt),
+    leasesHeld: await leaseHolds(local.dynamo),
   };
 }
 

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openLocalTables } from '../local/local-ledger';
+import { openLocalTables, saveLocalExecutions } from '../local/local-ledger';
 import type { LocalDynamo } from '../local/dynalite';
 
 /**
@@ -34,6 +34,8 @@ export async function stopGameDayDynamo(): Promise<void> {
 
 async function start(dir?: string): Promise<GameDayDynamo> {
   const dynamo = await openLocalTables({ fresh: true, dir, setEndpointEnv: false });
+  // A fresh game day: no execution of an earlier one is left for `medic ledger reconcile --local`.
+  saveLocalExecutions([], { dir, fresh: true });
   const target = new URL(dynamo.endpoint);
   const proxy = http.createServer((req, res) => {
     if (state.outage()) {

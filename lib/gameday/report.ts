@@ -56,6 +56,8 @@ export function outcomeOf(entries: LedgerEntry[]): Outcome {
   if (phases.has('rejected')) return 'rejected';
   if (phases.has('suppressed')) return 'suppressed';
   if (phases.has('denied')) return 'denied';
+  // Closed by the reconciler from the execution history: its trail had lost its tail.
+  if (phases.has('reconciled')) return 'reconciled';
   if (phases.has('escalated')) return 'escalated';
   if (phases.has('deferred')) return 'deferred';
   const completed = entries.find((e) => e.phase === 'completed');
@@ -104,6 +106,10 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
     case 'digest-sent': return [`${at} DIGEST SENT ${shown(d.denials)} denial(s) in one page`];
     case 'escalated': return [`${at} ESCALATE ${shown(d.headline)}: ${oneLine(d.diagnosis)}`];
     case 'deferred': return [`${at} DEFER ${oneLine(d.summary)}`];
+    case 'reconciled': return [
+      `${at} RECONCILED execution ${shown(d.executionStatus)}; leases released: ${shown((d.leasesReleased ?? []).length)}`,
+      ...((d.missedInLedger ?? []) as Array<Record<string, any>>).map((call) => `${at} MISSED BY THE LEDGER ${shown(call.operation)} ${oneLine(call.target, 80)}: ${shown(call.outcome)}${d.paged ? ' (paged)' : ''}`),
+    ];
     case 'completed': {
       if (d.outcome === 'resolved' && detected !== undefined) return [`${at} RESOLVED in ${formatDuration((Date.parse(entry.at) - detected) / 1000)} (simulated)`];
       return [`${at} DONE ${shown(d.outcome)}: ${oneLine(d.summary)}`];
@@ -171,6 +177,9 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
   }
   if (expect.notifications !== undefined && run.notifications.length !== expect.notifications) {
     failures.push(`expected ${expect.notifications} notification(s) to the escalation topic, got ${run.notifications.length}`);
+  }
+  if (expect.leasesHeld !== undefined && run.leasesHeld.length !== expect.leasesHeld) {
+    failures.push(`expected ${expect.leasesHeld} lease(s) still held at the end, found ${run.leasesHeld.length}: ${run.leasesHeld.map((l) => `${l.key} by ${l.incidentId}`).join(', ') || 'none'}`);
   }
   if (expect.totalIncidents !== undefined && incidents.length !== expect.totalIncidents) {
     failures.push(`expected ${expect.totalIncidents} incident(s) in all, got ${incidents.length}`);

@@ -52,15 +52,18 @@ export type TimelineEvent =
   | { readonly at: number; readonly kind: 'kill-switch'; readonly value: 'on' | 'off'; readonly runbook?: string }
   | { readonly at: number; readonly kind: 'change-calendar'; readonly state: 'OPEN' | 'CLOSED' }
   | { readonly at: number; readonly kind: 'start'; readonly runbook: string; readonly input: Record<string, unknown> }
-  | { readonly at: number; readonly kind: 'event'; readonly source: string; readonly detailType: string; readonly resources: string[]; readonly detail: Record<string, unknown>; readonly deliveries: number };
+  | { readonly at: number; readonly kind: 'event'; readonly source: string; readonly detailType: string; readonly resources: string[]; readonly detail: Record<string, unknown>; readonly deliveries: number }
+  /** The ledger reconciler runs (as its schedule would run it), in simulated time. */
+  | { readonly at: number; readonly kind: 'reconcile' };
 
 /** An API call that fails on purpose: `times` times from the first call, or every call in a window. */
 export type Fault =
   | { readonly kind: 'api'; readonly operation: string; readonly error: string; readonly times: number }
-  | { readonly kind: 'dynamodb-unavailable'; readonly from: number; readonly for: number };
+  /** DynamoDB answers 503 from `from` for `for`; with `after`, from the moment that mutating call (`ecs:UpdateService`) first succeeds. */
+  | { readonly kind: 'dynamodb-unavailable'; readonly from: number; readonly for: number; readonly after?: string };
 
-export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'denied' | 'rejected' | 'duplicate' | 'suppressed' | 'incomplete';
-export const OUTCOMES: readonly Outcome[] = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'denied', 'rejected', 'duplicate', 'suppressed', 'incomplete'];
+export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'denied' | 'rejected' | 'duplicate' | 'suppressed' | 'reconciled' | 'incomplete';
+export const OUTCOMES: readonly Outcome[] = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'denied', 'rejected', 'duplicate', 'suppressed', 'reconciled', 'incomplete'];
 
 export interface Expectations {
   /** Incidents by runbook and outcome: `count` of them (default: at least one... exactly `count` when given). */
@@ -71,6 +74,8 @@ export interface Expectations {
   readonly totalIncidents?: number;
   /** Messages to the escalation topic (escalations and reports), exactly, when given. */
   readonly notifications?: number;
+  /** Leases still held by an incident when the scenario ends (expired holds that nobody released included), exactly, when given. */
+  readonly leasesHeld?: number;
 }
 
 const DEFAULT_START = '2026-11-22T03:17:00Z';
@@ -97,9 +102,13 @@ function count(value: unknown, where: string, fallback: number): number {
 function readEvent(raw: unknown, where: string): TimelineEvent {
   if (!isObject(raw)) throw new Error(`${where}: must be an object`);
   const at = parseDuration(raw.at ?? 0, `${where}.at`);
-  const kinds = ['alarm', 'killSwitch', 'changeCalendar', 'start', 'event'].filter((k) => raw[k] !== undefined);
-  if (kinds.length !== 1) throw new Error(`${where}: give exactly one of alarm, killSwitch, changeCalendar, start, event (got ${kinds.join(', ') || 'none'})`);
+  const kinds = ['alarm', 'killSwitch', 'changeCalendar', 'start', 'event', 'reconcile'].filter((k) => raw[k] !== undefined);
+  if (kinds.length !== 1) throw new Error(`${where}: give exactly one of alarm, killSwitch, changeCalendar, start, event, reconcile (got ${kinds.join(', ') || 'none'})`);
   switch (kinds[0]) {
+    case 'reconcile':
+      only(raw, ['at', 'reconcile'], where);
+      if (raw.reconcile !== true) throw new Error(`${where}.reconcile: must be true`);
+      return { at, kind: 'reconcile' };
     case 'alarm':
       only(raw, ['at', 'alarm', 'deliveries'], where);
       return { at, kind: 'alarm', alarm: text(raw.alarm, `${where}.alarm`), deliveries: count(raw.deliveries, `${where}.deliveries`, 1) };
@@ -137,9 +146,12 @@ function readEvent(raw: unknown, where: string): TimelineEvent {
 function readFault(raw: unknown, where: string): Fault {
   if (!isObject(raw)) throw new Error(`${where}: must be an object`);
   if (raw.dynamodb !== undefined) {
-    only(raw, ['dynamodb', 'from', 'for'], where);
+    only(raw, ['dynamodb', 'from', 'for', 'after'], where);
     if (raw.dynamodb !== 'unavailable') throw new Error(`${where}.dynamodb: only "unavailable" is supported`);
-    return { kind: 'dynamodb-unavailable', from: parseDuration(raw.from ?? 0, `${where}.from`), for: parseDuration(raw.for, `${where}.for`) };
+    if (raw.after !== undefined && raw.from !== undefined) throw new Error(`${where}: give from or after, not both`);
+    const after = raw.after === undefined ? undefined : text(raw.after, `${where}.after`);
+    if (after !== undefined && !/^[a-z0-9-]+:[A-Za-z]+$/.test(after)) throw new Error(`${where}.after: "${after}" is not service:Operation (e.g. ecs:UpdateService)`);
+    return { kind: 'dynamodb-unavailable', from: parseDuration(raw.from ?? 0, `${where}.from`), for: parseDuration(raw.for, `${where}.for`), ...(after ? { after } : {}) };
   }
   only(raw, ['operation', 'error', 'times'], where);
   const operation = text(raw.operation, `${where}.operation`);
@@ -169,7 +181,7 @@ function readAlarms(raw: unknown, where: string): Record<string, AlarmSpec> {
 function readExpectations(raw: unknown, where: string): Expectations {
   if (raw === undefined) return { incidents: [], calls: {} };
   if (!isObject(raw)) throw new Error(`${where}: must be an object`);
-  only(raw, ['incidents', 'calls', 'totalIncidents', 'notifications'], where);
+  only(raw, ['incidents', 'calls', 'totalIncidents', 'notifications', 'leasesHeld'], where);
   const incidents = (Array.isArray(raw.incidents) ? raw.incidents : raw.incidents === undefined ? [] : [null]).map((item, i) => {
     const at = `${where}.incidents[${i}]`;
     if (!isObject(item)) throw new Error(`${at}: must be { runbook, outcome, count? }`);
@@ -187,6 +199,7 @@ function readExpectations(raw: unknown, where: string): Expectations {
     calls,
     ...(raw.totalIncidents !== undefined ? { totalIncidents: count(raw.totalIncidents, `${where}.totalIncidents`, 0) } : {}),
     ...(raw.notifications !== undefined ? { notifications: count(raw.notifications, `${where}.notifications`, 0) } : {}),
+    ...(raw.leasesHeld !== undefined ? { leasesHeld: count(raw.leasesHeld, `${where}.leasesHeld`, 0) } : {}),
   };
 }
 

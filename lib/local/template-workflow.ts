@@ -77,6 +77,8 @@ export class TemplateResolver {
   private getAtt(id: string, attribute: string): string {
     const resource = this.resources[id];
     if (!resource) throw new Error(`GetAtt on unknown resource ${id}`);
+    // A state machine's Name: its physical name is its logical id (as its Ref ARN says).
+    if (attribute === 'Name' && resource.Type === 'AWS::StepFunctions::StateMachine') return id;
     if (attribute !== 'Arn') return `${id}.${attribute}`;
     const { region, account } = this.env;
     // The ARN shapes of the IAM service reference, so policies resolve to what AWS authorises against.
@@ -102,6 +104,22 @@ export interface LocalExecution {
   readonly tasks: string[];
   /** Every state entered, in order: each is one billed Step Functions state transition. */
   readonly statesEntered: string[];
+}
+
+/**
+ * One execution as Step Functions would describe it (DescribeExecution) and the history events the
+ * local runner can vouch for (GetExecutionHistory): the execution's start and end, each Task state
+ * entered, and each of its Lambda invocations' result or error, in order. Kept up to date while
+ * the execution runs (`status` RUNNING until it ends).
+ */
+export interface LocalExecutionRecord {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  readonly startDate: string;
+  stopDate?: string;
+  readonly events: Array<Record<string, any>>;
 }
 
 type Handler = (event: unknown, context: { functionName: string }) => Promise<unknown>;
@@ -141,6 +159,8 @@ export class LocalWorkflow {
   private readonly waits = new Map<string, number>();
   private readonly env: LocalEnv;
   private executions = 0;
+  /** Every execution this workflow ran or runs, by ARN: what a Step Functions model answers from. */
+  readonly records = new Map<string, LocalExecutionRecord>();
 
   constructor(private readonly template: Template, readonly stateMachineLogicalId: string, private readonly options: LocalWorkflowOptions = {}) {
     this.env = options.env ?? DEFAULT_ENV;
@@ -187,9 +207,20 @@ export class LocalWorkflow {
   async run(input: unknown, executionName = `exec-${++this.executions}-${Date.now()}`): Promise<LocalExecution> {
     const tasks: string[] = [];
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    const executionId = `arn:aws:states:${this.env.region}:${this.env.account}:execution:${this.stateMachineLogicalId}:${executionName}`;
+    const record: LocalExecutionRecord = {
+      executionArn: executionId, stateMachineArn: `arn:aws:states:${this.env.region}:${this.env.account}:stateMachine:${this.stateMachineLogicalId}`,
+      name: executionName, status: 'RUNNING', startDate: new Date().toISOString(), events: [],
+    };
+    this.records.set(executionId, record);
+    const event = (type: string, details: Record<string, unknown> = {}) => {
+      record.events.push({ id: record.events.length + 1, timestamp: new Date().toISOString(), type, ...details });
+    };
+    event('ExecutionStarted', { executionStartedEventDetails: { input: JSON.stringify(input ?? null) } });
     for (const [stateName, { functionName, entry }] of this.taskHandlers) {
       overrides[stateName] = async (payload: unknown) => {
         tasks.push(stateName);
+        event('TaskStateEntered', { stateEnteredEventDetails: { name: stateName } });
         const text = JSON.stringify(payload);
         if (Buffer.byteLength(text) > LAMBDA_PAYLOAD_LIMIT) throw Object.assign(new Error('payload over 256 KB'), { name: 'States.DataLimitExceeded' });
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -198,7 +229,16 @@ export class LocalWorkflow {
           const result = await invokedFunction.run(functionName, () => handler(JSON.parse(text), { functionName }));
           return result === undefined ? null : JSON.parse(JSON.stringify(result));
         };
-        return this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke) : invoke();
+        try {
+          const result = await (this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke) : invoke());
+          event('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(result) } });
+          return result;
+        } catch (error) {
+          // As Lambda reports a handler's error to Step Functions: the cause is its JSON error.
+          const e = error as Error;
+          event('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: e?.name || 'Error', cause: JSON.stringify({ errorType: e?.name || 'Error', errorMessage: e?.message }) } });
+          throw error;
+        }
       };
     }
     for (const [stateName, seconds] of this.waits) {
@@ -210,7 +250,6 @@ export class LocalWorkflow {
     const allStates = Object.entries(this.definition.States as Record<string, any>);
     const zeroWaits = Object.fromEntries(allStates.filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
     const zeroRetries = Object.fromEntries(allStates.filter(([, s]) => s.Retry).map(([n]) => [n, 0]));
-    const executionId = `arn:aws:states:${this.env.region}:${this.env.account}:execution:local:${executionName}`;
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: overrides as never, waitTimeOverrides: zeroWaits, retryIntervalOverrides: zeroRetries },
       context: { Execution: { Id: executionId, Name: executionName, Input: input, StartTime: new Date().toISOString() } } as never,
@@ -222,11 +261,15 @@ export class LocalWorkflow {
     try {
       const output = (await execution.result) as Record<string, any>;
       await logged;
+      event('ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(output) } });
+      Object.assign(record, { status: 'SUCCEEDED', stopDate: new Date().toISOString() });
       return { status: 'SUCCEEDED', output, tasks, statesEntered };
     } catch (error) {
       await logged.catch(() => undefined);
       // The runner wraps the failing state's error (a Fail state's Error/Cause) in ExecutionError.
       const e = ((error as Error).cause ?? error) as Error;
+      event('ExecutionFailed', { executionFailedEventDetails: { error: e.name, cause: e.message } });
+      Object.assign(record, { status: 'FAILED', stopDate: new Date().toISOString() });
       return { status: 'FAILED', error: { name: e.name, message: e.message }, tasks, statesEntered };
     }
   }

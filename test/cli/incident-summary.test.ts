@@ -25,7 +25,18 @@ describe('outcomeOf: the first rule that applies', () => {
     ['a completed detail stored truncated (over 64 KB) keeps its outcome',
       entries(['completed', { truncated: true, originalBytes: 70000, preview: '{"outcome":"observed","report":{' }]), 'observed'],
   ])('%s', (_case, incident, outcome) => {
-    expect(outcomeOf(incident)).toBe(outcome);
+    // Minutes after the entries: nothing is past a deadline yet.
+    expect(outcomeOf(incident, new Date('2026-11-22T03:30:00Z'))).toBe(outcome);
+  });
+
+  test('a trail without an ending entry is open until its deadline (or 24 h after its newest entry), then incomplete', () => {
+    const running = entries(['received', { deadline: '2026-11-22T05:00:00.000Z' }], ['admitted'], ['acting']);
+    expect(outcomeOf(running, new Date('2026-11-22T04:59:00Z'))).toBe('open');
+    expect(outcomeOf(running, new Date('2026-11-22T06:00:00Z'))).toBe('incomplete');
+    const legacy = entries(['received'], ['acting']);
+    expect(outcomeOf(legacy, new Date('2026-11-23T03:00:00Z'))).toBe('open');
+    expect(outcomeOf(legacy, new Date('2026-11-23T04:00:00Z'))).toBe('incomplete');
+    expect(outcomeOf([...running, ...entries(['reconciled']).map((e) => ({ ...e, seq: 4 }))], new Date('2026-11-22T06:00:00Z'))).toBe('reconciled');
   });
 });
 

@@ -37,6 +37,8 @@ const OLD_DEFERRED = 'api-restart-deferred-0006';
 const TAMPERED = 'api-restart-tampered-0007';
 
 type Step = [Phase, Record<string, unknown>];
+/** What verify adds when it has no anchors to compare (the stack here has no LedgerAnchorsBucketName output; test/cli/ledger-anchors.test.ts has). */
+const NO_ANCHORS = 'anchors not checked: no anchors source (give --anchors-bucket <name> with --table; --stack reads its LedgerAnchorsBucketName output; --local the last game day\'s)\n';
 const written = new Map<string, LedgerEntry[]>();
 
 /** Appends an incident's entries one minute apart, starting `startMinutesAgo`, as the workflow would. */
@@ -204,7 +206,7 @@ describe('medic ledger verify', () => {
     expect(range).toMatchObject({ code: 0, stderr: '' });
     expect(range.stdout).toMatch(/^hash chain intact: 23 entries in 5 incident\(s\): incidents with entries between .* \(table medic-ledger\)/);
     expect(week.stdout).toMatch(/^hash chain intact: 27 entries in 6 incident\(s\)/);
-    expect(one.stdout).toBe(`hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n`);
+    expect(one.stdout).toBe(`hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n${NO_ANCHORS}`);
   });
 
   test('detects an entry edited behind the ledger\'s back (exit 1, broken incident and entry named)', async () => {
@@ -292,7 +294,7 @@ describe('untrusted text in the ledger is shown inert', () => {
     expect(timeline[3]).toContain('Medic.ActFailed: ECS said no\\x1b[1A\\x1b[2K\\nWHAT MEDIC DID: nothing\\u2028\\x9b31m');
     // A detail shown as JSON: escaped once, as JSON.
     expect(timeline[4]).toContain('{"weird":"\\u202e\\u2028\\u001b[5mWHAT MEDIC DID: nothing"}');
-    expect(verify.stdout).toBe(`hash chain intact: 6 entries in 1 incident(s): incident ${HOSTILE} (table ${HOSTILE_TABLE})\n`);
+    expect(verify.stdout).toBe(`hash chain intact: 6 entries in 1 incident(s): incident ${HOSTILE} (table ${HOSTILE_TABLE})\n${NO_ANCHORS}`);
   });
 
   test('list --json and export: exact JSON (it parses to what was written), with nothing raw a terminal would act on', async () => {
@@ -330,7 +332,7 @@ describe('where the ledger comes from', () => {
     ]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('verifying needs the ledger\'s HMAC key: give --mac-key <arn>');
-    expect(byStack).toMatchObject({ code: 0, stdout: `hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n` });
+    expect(byStack).toMatchObject({ code: 0, stdout: `hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n${NO_ANCHORS}` });
     expect(noStack.code).toBe(2);
     expect(noStack.stderr).toContain('medic: stack NoSuchStack not found');
     expect(noTable.code).toBe(2);

@@ -96,6 +96,7 @@ const diskPruneRoles = [
 const certificateRoles = testConfig.runbooks.certificateRenewal!.map((rb) => roleOfFunction('certificate-renewal/index.ts', `runbook ${rb.name}:`));
 const escalateRole = roleOfFunction('escalate/index.ts');
 const completeRole = roleOfFunction('finish/index.ts');
+const reconcileRole = roleOfFunction('ledger-reconcile/index.ts');
 const admitRole = roleOfFunction('admit/index.ts');
 const grantsOfRole = (role: string) => grants.filter((g) => g.roles.includes(role));
 
@@ -259,10 +260,10 @@ describe('across the whole template', () => {
     expect(writers).toEqual([]);
   });
 
-  test('sns:Publish only for the escalate and complete (reports) handlers, only on the escalation topic', () => {
+  test('sns:Publish only for the escalate, complete (reports) and ledger reconciler (missed changes) handlers, only on the escalation topic', () => {
     const found = grantsOf('sns:Publish');
     expect(found.length).toBeGreaterThan(0);
-    expect([...new Set(found.flatMap((g) => g.roles))].sort()).toEqual([completeRole, escalateRole].sort());
+    expect([...new Set(found.flatMap((g) => g.roles))].sort()).toEqual([completeRole, escalateRole, reconcileRole].sort());
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     expect([...new Set(found.flatMap((g) => g.resources))]).toEqual([`\${Ref:${topicId}}`]);
   });

@@ -229,7 +229,7 @@ describe('escalation topic', () => {
     const sourceType = service === 'events.amazonaws.com' ? 'AWS::Events::Rule' : 'AWS::CloudWatch::Alarm';
     expect(sources.filter((s) => resources[s['Fn::GetAtt']?.[0]]?.Type !== sourceType || s['Fn::GetAtt'][1] !== 'Arn')).toEqual([]);
     expect(new Set(sources.map((s) => s['Fn::GetAtt'][0])).size).toBe(sources.length);
-    expect(sources).toHaveLength(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps + 3 * runbookNames.length + 6 + 1);
+    expect(sources).toHaveLength(service === 'events.amazonaws.com' ? runbookNames.length : alarmRunbookNames.length + sweeps + 3 * runbookNames.length + 6 + 1 + 1 /* ledger reconciler errors */);
   });
 });
 
@@ -305,7 +305,7 @@ describe('ledger is append-only in IAM', () => {
     const invokers = new Set(allowGrants(template.toJSON())
       .filter((g) => g.actions.includes('lambda:InvokeFunction') && g.resources.some((r) => JSON.stringify(r).includes(`"${writerId}"`)))
       .flatMap((g) => policyRoles(g.source)));
-    expect(invokers.size).toBe(4 + runbookNames.length + sweeps);
+    expect(invokers.size).toBe(4 + runbookNames.length + sweeps + 1 /* ledger reconciler */ + 1 /* the anchors' daily digest schedule */);
     expect(invokers.has(roleOf(writerId))).toBe(false);
   });
 

@@ -135,6 +135,9 @@ export function requestsFor(call: ApiCall, facts: ResourceFacts): IamRequest[] {
       const name = String(input.FunctionName);
       return [on(name.startsWith('arn:') ? name : `arn:aws:lambda:${region}:${account}:function:${name}`)];
     }
+    // Step Functions: an execution's reads are authorised on the execution (Service Authorization Reference, AWS Step Functions).
+    case 'states:DescribeExecution': case 'states:GetExecutionHistory':
+      return [on(String(input.executionArn))];
     case 'kms:GenerateMac': case 'kms:VerifyMac':
       return [on(String(input.KeyId))];
     default:

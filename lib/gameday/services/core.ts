@@ -5,7 +5,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ModelClock } from '../models/clock';
 import { AlarmsModel } from '../models/cloudwatch';
 import { bindOperations } from '../models/operations';
-import { BucketModel } from '../models/s3';
+import { BucketsModel } from '../models/s3';
 import { TopicModel } from '../models/sns';
 import { SsmParametersModel } from '../models/ssm-parameters';
 import type { AlarmSpec } from '../scenario';
@@ -49,6 +49,16 @@ export class Alarms {
   }
 }
 
+/** The buckets of each world: one S3 client per world, so one model routing by `Bucket` (the page marks by default). */
+const worldBuckets = new WeakMap<World, BucketsModel>();
+
+/** The world's buckets, to define more than the page marks (lib/gameday/services/ledger-writer.ts: the ledger anchors). */
+export function bucketsOf(world: World): BucketsModel {
+  const buckets = worldBuckets.get(world);
+  if (!buckets) throw new Error('the platform services are not installed in this world');
+  return buckets;
+}
+
 /**
  * Kill-switch parameters, the change calendar, the page-marks bucket and the escalation topic: the
  * shared models (lib/gameday/models) over the world's own parameters, calendar and notifications.
@@ -59,7 +69,9 @@ export function installPlatformServices(world: World): void {
   for (const runbook of Object.keys(world.env.killSwitches.runbooks)) world.parameters.set(world.killSwitchName(runbook), 'off');
   const ssm = new SsmParametersModel(world.parameters, () => world.changeCalendar);
   bindOperations(world.stub(SSMClient), ssm.operations, (operation, input, mutating, answer) => world.answer('ssm', operation, input, mutating, answer));
-  bindOperations(world.stub(S3Client), new BucketModel().operations, (operation, input, mutating, answer) => world.answer('s3', operation, input, mutating, answer));
+  const buckets = new BucketsModel();
+  worldBuckets.set(world, buckets);
+  bindOperations(world.stub(S3Client), buckets.operations, (operation, input, mutating, answer) => world.answer('s3', operation, input, mutating, answer));
   const topic = new TopicModel(worldClock(world), world.notifications);
   bindOperations(world.stub(SNSClient), topic.operations, (operation, input, mutating, answer) => world.answer('sns', operation, input, mutating, answer));
 }
