@@ -11,6 +11,11 @@ export interface MedicConfig {
   /** Account and region the stack deploys to; runbooks act only there. */
   readonly env: { readonly account: string; readonly region: string };
   readonly escalationEmails?: string[];
+  /**
+   * Days an incident stays in the ledger table after its newest entry (at least 90), then it is
+   * archived to the anchors bucket and only then deleted; 0 or absent keeps it forever
+   * (`MedicPlatformProps.ledgerRetentionDays`). Never a TTL.
+   */
   readonly ledgerRetentionDays?: number;
   readonly runbooks: {
     readonly ecsTaskRestart?: EcsTaskRestartConfig[];

@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { ANCHOR_PREFIX, DIGEST_PREFIX } from '../lambdas/shared/ledger-anchors';
+import { ANCHOR_PREFIX, ARCHIVE_PREFIX, DIGEST_PREFIX } from '../lambdas/shared/ledger-anchors';
 import type { MedicFunction } from './function';
 import { acknowledge, arnRef } from './nag';
 
@@ -23,17 +23,33 @@ export interface LedgerAnchorsProps {
    * @default `cron(45 0 * * ? *)`, 00:45 UTC every day
    */
   readonly digestSchedule?: string;
+  /**
+   * The ledger's retention (`MedicPlatformProps.ledgerRetentionDays`). Over 0, a second schedule
+   * invokes the writer with `{"archive": {}}` every day, which archives expired incidents under
+   * `archive/` of this bucket before deleting them (lambdas/shared/ledger-archive.ts); the writer
+   * may then put and read objects there. The table's DeleteItem is granted by the platform.
+   * @default 0 - no archiving, no schedule, no grant under `archive/`
+   */
+  readonly ledgerRetentionDays?: number;
+  /**
+   * When the writer runs the retention (archive) job: an EventBridge Scheduler expression, in UTC.
+   * @default `cron(15 1 * * ? *)`, 01:15 UTC every day (after the digest)
+   */
+  readonly archiveSchedule?: string;
 }
 
 /**
  * The ledger's anchors outside DynamoDB (docs/architecture.md, "Audit ledger"): a bucket with
  * Object Lock in compliance mode (versioned, SSE-S3, TLS only, no public access, deletes denied
  * to every principal) where the ledger writer puts the head of every incident that reaches an
- * ending entry, and a daily digest of the previous day's heads, run by a schedule.
+ * ending entry, and a daily digest of the previous day's heads, run by a schedule. With a ledger
+ * retention, also the archives of expired incidents (`archive/`), written by a second daily run.
  */
 export class LedgerAnchors extends Construct {
   public readonly bucket: s3.Bucket;
   public readonly digestSchedule: scheduler.Schedule;
+  /** The daily retention run (archive, then delete): only with `ledgerRetentionDays`. */
+  public readonly archiveSchedule?: scheduler.Schedule;
   public readonly retentionDays: number;
 
   constructor(scope: Construct, id: string, props: LedgerAnchorsProps) {
@@ -90,17 +106,47 @@ export class LedgerAnchors extends Construct {
         maxEventAge: Duration.hours(6),
       }),
     });
+
+    if ((props.ledgerRetentionDays ?? 0) > 0) {
+      // Reading anchors/ too: an incident is archived only when its newest anchor matches.
+      iam.Grant.addToPrincipal({ grantee: props.writer, actions: ['s3:PutObject'], resourceArns: [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)] });
+      iam.Grant.addToPrincipal({
+        grantee: props.writer, actions: ['s3:GetObject'],
+        resourceArns: [this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`), this.bucket.arnForObjects(`${ANCHOR_PREFIX}*`)],
+      });
+      acknowledge(props.writer, [`IAM5[Resource::${arnRef(this.bucket)}/${ARCHIVE_PREFIX}*]`],
+        'Archives are named for the incident and day they hold, known only at run time; the grant covers the archive prefix of this bucket only.');
+      this.archiveSchedule = new scheduler.Schedule(this, 'ArchiveSchedule', {
+        description: 'medic: ledger retention: archive expired, complete, verified and anchored incidents, then delete their items',
+        schedule: scheduler.ScheduleExpression.expression(props.archiveSchedule ?? 'cron(15 1 * * ? *)'),
+        target: new schedulerTargets.LambdaInvoke(props.writer, {
+          role: scheduleRole,
+          input: scheduler.ScheduleTargetInput.fromObject({ archive: {} }),
+          // The archive is a conditional put and a re-run finishes the deletes: a retry is harmless.
+          retryAttempts: 3,
+          maxEventAge: Duration.hours(6),
+        }),
+      });
+    }
   }
 
-  /** Reading every version of the anchors (ListObjectVersions under `anchors/`, GetObjectVersion): what a verifier needs. */
+  /**
+   * Reading every version of the anchors and of the archives (ListObjectVersions under `anchors/`
+   * and `archive/`, GetObjectVersion): what a verifier needs. The archives are read whether or not
+   * retention is on now: an archive written while it was stays there.
+   */
   public grantVerify(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:GetObjectVersion'], resourceArns: [this.bucket.arnForObjects(`${ANCHOR_PREFIX}*`)] });
+    iam.Grant.addToPrincipal({
+      grantee, actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resourceArns: [this.bucket.arnForObjects(`${ANCHOR_PREFIX}*`), this.bucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
+    });
     iam.Grant.addToPrincipal({
       grantee, actions: ['s3:ListBucketVersions', 's3:ListBucket'], resourceArns: [this.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${ANCHOR_PREFIX}*`] } },
+      conditions: { StringLike: { 's3:prefix': [`${ANCHOR_PREFIX}*`, `${ARCHIVE_PREFIX}*`] } },
     });
     if (Construct.isConstruct(grantee)) {
-      acknowledge(grantee, [`IAM5[Resource::${arnRef(this.bucket)}/${ANCHOR_PREFIX}*]`], 'Reads the anchors prefix of the anchors bucket only (one object per anchored incident head).');
+      acknowledge(grantee, [`IAM5[Resource::${arnRef(this.bucket)}/${ANCHOR_PREFIX}*]`, `IAM5[Resource::${arnRef(this.bucket)}/${ARCHIVE_PREFIX}*]`],
+        'Reads the anchors and archive prefixes of the anchors bucket only (one object per anchored incident head, one per archived incident).');
     }
   }
 }

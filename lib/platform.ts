@@ -21,9 +21,15 @@ export interface MedicPlatformProps {
    */
   readonly escalationEmails?: string[];
   /**
-   * Ledger entries get an `expiresAt` this many days after they are written, and DynamoDB TTL
-   * removes them some time after that. Zero keeps entries forever.
-   * @default 0
+   * How long an incident stays in the ledger table, in days after its newest entry: at least 90,
+   * or 0 to keep every entry in the table forever. Never a TTL (docs/architecture.md, "No silent
+   * expiry"): every day the ledger writer archives each incident whose entries are all older into
+   * the anchors bucket (`archive/<first day>/<incidentId>.jsonl`, Object Lock for
+   * `anchorRetention`), and only then deletes its items. Only complete incidents whose chain, MACs
+   * and newest anchor verify are archived; any other is left in the table and logged. With a
+   * retention, and only then, the writer's role (and no other) may `dynamodb:DeleteItem` on the
+   * ledger.
+   * @default 0 - entries are kept forever; nothing is archived or deleted
    */
   readonly ledgerRetentionDays?: number;
   /**
@@ -185,14 +191,23 @@ export class MedicPlatform extends Construct {
     this.ledgerWriterFunction = new MedicFunction(this, 'LedgerWriterFunction', {
       handler: 'ledger-writer',
       description: 'medic: the one writer of the audit ledger (appends, MACs)',
-      environment: { MEDIC_LEDGER_TABLE: this.ledger.tableName, MEDIC_LEDGER_MAC_KEY: this.ledgerMacKey.keyArn },
+      environment: {
+        MEDIC_LEDGER_TABLE: this.ledger.tableName, MEDIC_LEDGER_MAC_KEY: this.ledgerMacKey.keyArn,
+        ...(this.ledgerRetentionDays > 0 ? { MEDIC_LEDGER_RETENTION_DAYS: String(this.ledgerRetentionDays) } : {}),
+      },
+      // The daily retention run reads, archives and deletes many incidents; appends take a second.
+      ...(this.ledgerRetentionDays > 0 ? { timeout: Duration.minutes(5) } : {}),
     });
     iam.Grant.addToPrincipal({ grantee: this.ledgerWriterFunction, actions: ['dynamodb:PutItem'], resourceArns: [this.ledger.tableArn] });
+    if (this.ledgerRetentionDays > 0) {
+      // Retention only: the writer deletes an incident's items after archiving it (lambdas/shared/ledger-archive.ts).
+      iam.Grant.addToPrincipal({ grantee: this.ledgerWriterFunction, actions: ['dynamodb:DeleteItem'], resourceArns: [this.ledger.tableArn] });
+    }
     this.grantLedgerRead(this.ledgerWriterFunction);
     this.key.grant(this.ledgerWriterFunction, 'kms:Encrypt', 'kms:GenerateDataKey*');
     acknowledge(this.ledgerWriterFunction, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the ledger.');
     this.ledgerMacKey.grant(this.ledgerWriterFunction, 'kms:GenerateMac');
-    this.ledgerAnchors = new LedgerAnchors(this, 'LedgerAnchors', { writer: this.ledgerWriterFunction, retention: props.anchorRetention });
+    this.ledgerAnchors = new LedgerAnchors(this, 'LedgerAnchors', { writer: this.ledgerWriterFunction, retention: props.anchorRetention, ledgerRetentionDays: this.ledgerRetentionDays });
     this.ledgerWriterFunction.addEnvironment('MEDIC_LEDGER_ANCHORS_BUCKET', this.ledgerAnchors.bucket.bucketName);
 
     this.validateFunction = this.platformFunction('ValidateFunction', 'validate', 'medic: validate an event, claim the incident, record it');

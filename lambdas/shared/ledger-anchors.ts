@@ -14,6 +14,8 @@ import { ENDING_PHASES, incidentPk, type BrokenLink, type LedgerEntry, type Phas
 /** Every anchor is under this prefix; the writer's grant covers it and `digests/` only. */
 export const ANCHOR_PREFIX = 'anchors/';
 export const DIGEST_PREFIX = 'digests/';
+/** Archived incidents (lambdas/shared/ledger-archive.ts): `archive/<first day>/<incidentId>.jsonl`. */
+export const ARCHIVE_PREFIX = 'archive/';
 
 /** One anchored head: what the writer puts, canonical JSON, at {@link anchorKey}. */
 export interface Anchor {
@@ -47,6 +49,56 @@ export function anchorKey(firstDay: string, incidentId: string, seq: number): st
 export const anchorFolder = (firstDay: string, incidentId: string): string => `${ANCHOR_PREFIX}${firstDay}/${encodeURIComponent(incidentId)}/`;
 
 export const digestKey = (day: string): string => `${DIGEST_PREFIX}${day}.json`;
+
+/**
+ * `archive/<first day>/<incidentId>.jsonl`: every entry of an archived incident, one canonical
+ * JSON line each, in sequence order. Same day and encoding as the incident's anchor folder.
+ */
+export const archiveKey = (firstDay: string, incidentId: string): string => `${ARCHIVE_PREFIX}${firstDay}/${encodeURIComponent(incidentId)}.jsonl`;
+
+/** The archive's object body: one canonical JSON line per entry (the stored item, hash and MAC included). */
+export const archiveBody = (entries: LedgerEntry[]): string => entries.map((e) => `${canonicalJson(e)}\n`).join('');
+
+/** The entries of an archive object, or undefined when a line is not an entry. */
+export function parseArchive(body: string): LedgerEntry[] | undefined {
+  const entries: LedgerEntry[] = [];
+  for (const line of body.split('\n')) {
+    if (line === '') continue;
+    try {
+      const entry = JSON.parse(line) as LedgerEntry;
+      if (typeof entry?.incidentId !== 'string' || !Number.isInteger(entry.seq) || typeof entry.hash !== 'string') return undefined;
+      entries.push(entry);
+    } catch {
+      return undefined;
+    }
+  }
+  return entries;
+}
+
+/** Chain and MAC check of a list of entries (`verifyEntries` with the verifier's key). */
+export type EntriesVerifier = (incidentId: string, entries: LedgerEntry[]) => Promise<BrokenLink | undefined>;
+
+/**
+ * Checks every stored version of an incident's archive: each must hold the incident's whole chain
+ * (entry 1 to an ending entry), verify (chain and MACs) and match the incident's anchors. The
+ * first problem is returned, its reason prefixed with the archive key.
+ */
+export async function checkArchive(incidentId: string, versions: StoredAnchor[], anchors: StoredAnchor[], verify: EntriesVerifier): Promise<{ entries: number; broken?: BrokenLink }> {
+  let count = 0;
+  for (const version of versions) {
+    const at = (link: Omit<BrokenLink, 'reason'> & { reason: string }): { entries: number; broken: BrokenLink } => ({ entries: count, broken: { ...link, reason: `archive ${version.key}: ${link.reason}` } });
+    const entries = parseArchive(version.body);
+    if (!entries || entries.length === 0) return at({ incidentId, seq: 0, sk: '', reason: 'not an archive of ledger entries (empty or unreadable)' });
+    const stranger = entries.find((e) => e.incidentId !== incidentId || e.pk !== incidentPk(incidentId));
+    if (stranger) return at({ incidentId, seq: stranger.seq, sk: stranger.sk, reason: `holds an entry of another incident (${stranger.incidentId})` });
+    count = Math.max(count, entries.length);
+    const broken = await verify(incidentId, entries) ?? compareWithAnchors(incidentId, entries, anchors);
+    if (broken) return at(broken);
+    const newest = entries[entries.length - 1];
+    if (!ENDING_PHASES.has(newest.phase)) return at({ incidentId, seq: newest.seq, sk: newest.sk, reason: `ends at entry ${newest.seq} (${newest.phase}), not an ending entry` });
+  }
+  return { entries: count };
+}
 
 export function anchorOf(entry: LedgerEntry): Anchor {
   return { incidentId: entry.incidentId, seq: entry.seq, hash: entry.hash, mac: entry.mac, phase: entry.phase, at: entry.at };
@@ -159,6 +211,8 @@ export interface AnchorSource {
   /** e.g. `bucket medic-anchors`, for messages. */
   readonly description: string;
   versionsUnder(prefix: string): Promise<StoredAnchor[]>;
+  /** The keys under a prefix (listed, not read): how a verifier finds an incident's archive by its id alone. */
+  keysUnder(prefix: string): Promise<string[]>;
 }
 
 /** Anchors in the S3 bucket: ListObjectVersions under the prefix, then GetObject of each version. */
@@ -169,7 +223,20 @@ export class S3AnchorSource implements AnchorSource {
     this.description = `bucket ${bucket}`;
   }
 
+  async keysUnder(prefix: string): Promise<string[]> {
+    return [...new Set((await this.listVersions(prefix)).map((v) => v.key))];
+  }
+
   async versionsUnder(prefix: string): Promise<StoredAnchor[]> {
+    const stored: StoredAnchor[] = [];
+    for (const { key, versionId } of await this.listVersions(prefix)) {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId && versionId !== 'null' ? versionId : undefined }));
+      stored.push({ key, body: out.Body ? await out.Body.transformToString('utf8') : '' });
+    }
+    return stored;
+  }
+
+  private async listVersions(prefix: string): Promise<Array<{ key: string; versionId?: string }>> {
     const versions: Array<{ key: string; versionId?: string }> = [];
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
@@ -179,12 +246,7 @@ export class S3AnchorSource implements AnchorSource {
       keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
       versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
     } while (keyMarker);
-    const stored: StoredAnchor[] = [];
-    for (const { key, versionId } of versions) {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId && versionId !== 'null' ? versionId : undefined }));
-      stored.push({ key, body: out.Body ? await out.Body.transformToString('utf8') : '' });
-    }
-    return stored;
+    return versions;
   }
 }
 
@@ -234,11 +296,14 @@ export function compareWithAnchors(incidentId: string, entries: LedgerEntry[], s
 /**
  * The anchor checks the verifier runs (lambdas/shared/ledger.ts verifyIncident, verifyRange):
  * each incident against the anchors of its folder, and, for a range, every incident anchored on
- * a day of the range that has no entries at all. Counts the anchor versions it read.
+ * a day of the range that has no entries at all: archived (its archive verifies and matches its
+ * anchors), or removed. Counts the anchor versions it read.
  */
 export class AnchorCheck {
   /** Anchor versions read and compared so far. */
   checked = 0;
+  /** Incidents with no entries left in the table whose archive verified and matched their anchors. */
+  readonly archived: string[] = [];
 
   constructor(readonly source: AnchorSource) {}
 
@@ -250,10 +315,32 @@ export class AnchorCheck {
   }
 
   /**
+   * An incident with no entries in the table: its archive, found by listing `archive/` (the
+   * incident id alone does not say its first day), checked against its anchors. Undefined when it
+   * has no archive (the caller reports the missing entries).
+   */
+  async archivedIncident(incidentId: string, verify: EntriesVerifier): Promise<{ entries: number; broken?: BrokenLink } | undefined> {
+    const suffix = `/${encodeURIComponent(incidentId)}.jsonl`;
+    const key = (await this.source.keysUnder(ARCHIVE_PREFIX)).find((k) => k.endsWith(suffix) && k.split('/').length === 3);
+    if (!key) return undefined;
+    const day = key.split('/')[1];
+    const anchors = await this.source.versionsUnder(anchorFolder(day, incidentId));
+    this.checked += anchors.length;
+    const result = await checkArchive(incidentId, await this.archiveVersions(key), anchors, verify);
+    if (!result.broken) this.archived.push(incidentId);
+    return result;
+  }
+
+  /** Every version of one archive object (the prefix match is narrowed to the key itself). */
+  private async archiveVersions(key: string): Promise<StoredAnchor[]> {
+    return (await this.source.versionsUnder(key)).filter((s) => s.key === key);
+  }
+
+  /**
    * Incidents anchored under the range's days (by their first entry's day) that are not among
    * `seen` and have no entries at all: removed from the ledger whole.
    */
-  async range(days: string[], seen: ReadonlySet<string>, read: (incidentId: string) => Promise<LedgerEntry[]>): Promise<BrokenLink | undefined> {
+  async range(days: string[], seen: ReadonlySet<string>, read: (incidentId: string) => Promise<LedgerEntry[]>, verify?: EntriesVerifier): Promise<BrokenLink | undefined> {
     for (const day of days) {
       const stored = await this.source.versionsUnder(`${ANCHOR_PREFIX}${day}/`);
       const incidents = new Map<string, StoredAnchor[]>();
@@ -265,10 +352,12 @@ export class AnchorCheck {
         if (seen.has(incidentId)) continue;
         this.checked += anchors.length;
         const entries = await read(incidentId);
-        const broken = entries.length === 0
-          ? { incidentId, seq: 1, sk: '', reason: `missing entries: incident anchored (${anchors.length} anchor(s) under ${day}) but not in the ledger` }
-          : compareWithAnchors(incidentId, entries, anchors);
+        const archive = entries.length === 0 && verify ? await this.archiveVersions(archiveKey(day, incidentId)) : [];
+        const broken = entries.length > 0 ? compareWithAnchors(incidentId, entries, anchors)
+          : archive.length === 0 ? { incidentId, seq: 1, sk: '', reason: `missing entries: incident anchored (${anchors.length} anchor(s) under ${day}) but not in the ledger` }
+            : (await checkArchive(incidentId, archive, anchors, verify!)).broken;
         if (broken) return broken;
+        if (entries.length === 0) this.archived.push(incidentId);
       }
     }
     return undefined;

@@ -225,6 +225,8 @@ export interface ChainReport {
   readonly incidents: number;
   readonly entries: number;
   readonly firstBroken?: BrokenLink;
+  /** Incidents verified from their archive (no entries left in the table): only when there were some. */
+  readonly archived?: number;
 }
 
 /** Checks one incident's entries (sorted by sort key): contiguous sequence, linked and untampered hashes. */
@@ -262,6 +264,9 @@ export async function verifyEntries(incidentId: string, entries: LedgerEntry[], 
 export async function verifyIncident(table: string, incidentId: string, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo(), anchors?: AnchorCheck): Promise<ChainReport> {
   const entries = await readIncident(table, incidentId, client);
   if (entries.length === 0) {
+    // Archived by retention (lambdas/shared/ledger-archive.ts): verified from its archive and anchors instead.
+    const archived = await anchors?.archivedIncident(incidentId, (id, list) => verifyEntries(id, list, mac));
+    if (archived) return { ok: !archived.broken, incidents: 1, entries: archived.entries, ...(archived.broken ? { firstBroken: archived.broken } : { archived: 1 }) };
     return { ok: false, incidents: 1, entries: 0, firstBroken: { incidentId, seq: 0, sk: '', reason: 'no entries for this incident' } };
   }
   const firstBroken = await verifyEntries(incidentId, entries, mac) ?? await anchors?.incident(incidentId, entries);
@@ -285,7 +290,7 @@ function daysBetween(from: Date, to: Date): string[] {
 /**
  * Verifies every incident that has an entry in [from, to], each over its whole chain. With
  * `anchors`, each against its anchors too, and then every incident anchored on a day of the range
- * must still have entries.
+ * must still have entries, or an archive that verifies and matches its anchors.
  */
 export async function verifyRange(table: string, from: Date, to: Date, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo(), anchors?: AnchorCheck): Promise<ChainReport> {
   if (!(from <= to)) throw new Error('verifyRange: "from" must be a date before "to"');
@@ -313,7 +318,7 @@ export async function verifyRange(table: string, from: Date, to: Date, mac: Ledg
     entries += report.entries;
     if (!report.ok) return { ok: false, incidents: incidentIds.size, entries, firstBroken: report.firstBroken };
   }
-  const missing = await anchors?.range(days, incidentIds, (incidentId) => readIncident(table, incidentId, client));
+  const missing = await anchors?.range(days, incidentIds, (incidentId) => readIncident(table, incidentId, client), (id, list) => verifyEntries(id, list, mac));
   if (missing) return { ok: false, incidents: incidentIds.size, entries, firstBroken: missing };
-  return { ok: true, incidents: incidentIds.size, entries };
+  return { ok: true, incidents: incidentIds.size, entries, ...(anchors?.archived.length ? { archived: anchors.archived.length } : {}) };
 }

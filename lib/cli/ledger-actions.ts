@@ -93,7 +93,8 @@ function brokenText(report: ChainReport): string {
 /** What `ledger verify` says of the anchors (lambdas/shared/ledger-anchors.ts): how many it compared, or that it had none to compare. */
 function anchorsText(reader: LedgerReader): string {
   if (!reader.anchors) return 'anchors not checked: no anchors source (give --anchors-bucket <name> with --table; --stack reads its LedgerAnchorsBucketName output; --local the last game day\'s)';
-  return `anchors: ${reader.anchors.checked} anchor(s) compared (${inert(reader.anchors.source.description)})`;
+  const archived = reader.anchors.archived.length;
+  return `anchors: ${reader.anchors.checked} anchor(s) compared (${inert(reader.anchors.source.description)})${archived ? `; ${archived} archived incident(s) verified from their archive` : ''}`;
 }
 
 /** `ledger verify`: one incident's chain, or every chain with an entry in the range; exit 1 at the first broken link. */

@@ -7,7 +7,8 @@ import type { AnchorSource, StoredAnchor } from '../../lambdas/shared/ledger-anc
  * check the last game day's chains against them. The simulated anchors bucket (Object Lock,
  * lib/gameday/models/s3.ts) tells the game day of every new version, and it is written here at
  * once (lib/gameday/services/ledger-writer.ts): one file per version, named by its S3 key, a
- * second version of a key as `<key>~1`, a third `<key>~2`. Cleared with the tables when a game day
+ * second version of a key as `<key>~1`, a third `<key>~2`. Every key of the bucket is kept this way,
+ * anchors, digests and archives (`archive/<first day>/<incidentId>.jsonl`) alike. Cleared with the tables when a game day
  * starts (lib/local/local-ledger.ts, openLocalTables `fresh`).
  */
 
@@ -40,11 +41,20 @@ export class LocalAnchorSource implements AnchorSource {
   }
 
   async versionsUnder(prefix: string): Promise<StoredAnchor[]> {
+    return this.filesUnder(prefix).map(({ key, file }) => ({ key, body: fs.readFileSync(file, 'utf8') }));
+  }
+
+  async keysUnder(prefix: string): Promise<string[]> {
+    return [...new Set(this.filesUnder(prefix).map((f) => f.key))];
+  }
+
+  /** Every persisted version under a prefix: its S3 key and its file. */
+  private filesUnder(prefix: string): Array<{ key: string; file: string }> {
     const root = localAnchorsDir(this.dbDir);
     // The deepest folder the prefix names whole; every file below it whose key starts with the prefix.
     const folder = prefix.endsWith('/') ? prefix : prefix.slice(0, prefix.lastIndexOf('/') + 1);
     const start = path.join(root, ...folder.split('/').filter(Boolean));
-    const stored: StoredAnchor[] = [];
+    const stored: Array<{ key: string; file: string }> = [];
     const walk = (dir: string) => {
       let names: fs.Dirent[];
       try {
@@ -58,7 +68,7 @@ export class LocalAnchorSource implements AnchorSource {
         if (name.isDirectory()) walk(full);
         else {
           const key = path.relative(root, full).split(path.sep).join('/').replace(/~\d+$/, '');
-          if (key.startsWith(prefix)) stored.push({ key, body: fs.readFileSync(full, 'utf8') });
+          if (key.startsWith(prefix)) stored.push({ key, file: full });
         }
       }
     };

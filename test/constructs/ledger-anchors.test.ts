@@ -98,11 +98,14 @@ describe('who may use the anchors bucket', () => {
     })]);
   });
 
-  test('the verifier reads every version under anchors/ only (list conditioned on the prefix)', () => {
+  test('the verifier reads every version under anchors/ and archive/ only (list conditioned on the prefixes)', () => {
     const reads = statementsOf(verifierId).filter((s) => s.Effect === 'Allow' && onBucket(s));
     expect(reads).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/anchors/*']] }] }),
-      expect.objectContaining({ Action: ['s3:ListBucketVersions', 's3:ListBucket'], Condition: { StringLike: { 's3:prefix': ['anchors/*'] } } }),
+      expect.objectContaining({
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/anchors/*']] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/archive/*']] }],
+      }),
+      expect.objectContaining({ Action: ['s3:ListBucketVersions', 's3:ListBucket'], Condition: { StringLike: { 's3:prefix': ['anchors/*', 'archive/*'] } } }),
     ]));
     expect(reads.flatMap((s) => s.Action).filter((a) => !/^s3:(Get|List)/.test(a))).toEqual([]);
   });

@@ -291,14 +291,58 @@ describe('ledger is append-only in IAM', () => {
   const writerId = logicalIdOf(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('one writer of the audit ledger') });
   const roleOf = (functionId: string) => resources[functionId].Properties!.Role['Fn::GetAtt'][0] as string;
   const policyRoles = (policyId: string) => (resources[policyId]?.Properties?.Roles ?? []).map((r: { Ref: string }) => r.Ref) as string[];
-  /** Roles with a grant of any DynamoDB write action on the ledger. */
-  const ledgerWriterRoles = () => new Set(allowGrants(template.toJSON())
-    .filter((g) => g.resources.some((r) => coversLedger(r, ledgerId)))
-    .filter((g) => g.actions.some((a) => ['dynamodb:PutItem', ...LEDGER_FORBIDDEN].some((w) => actionCovers(a, w))))
-    .flatMap((g) => policyRoles(g.source)));
+  /** Roles with a grant of `actions` (default: any DynamoDB write action) on the ledger of a template. */
+  const ledgerWriterRoles = (t: Template = template, ledger = ledgerId, actions = ['dynamodb:PutItem', ...LEDGER_FORBIDDEN]) => new Set(allowGrants(t.toJSON())
+    .filter((g) => g.resources.some((r) => coversLedger(r, ledger)))
+    .filter((g) => g.actions.some((a) => actions.some((w) => actionCovers(a, w))))
+    .flatMap((g) => (t.toJSON().Resources[g.source]?.Properties?.Roles ?? []).map((r: { Ref: string }) => r.Ref) as string[]));
 
-  test('exactly one role may write the ledger: the ledger writer function\'s', () => {
+  test('exactly one role holds any write action (PutItem, DeleteItem, ...) on the ledger: the ledger writer function\'s', () => {
     expect([...ledgerWriterRoles()]).toEqual([roleOf(writerId)]);
+  });
+
+  describe('with ledgerRetentionDays: the writer archives, then deletes (docs/architecture.md, "No silent expiry")', () => {
+    const config: MedicConfig = { ...testConfig, stackName: 'MedicRetention', ledgerRetentionDays: 400, runbooks: { ecsTaskRestart: [testConfig.runbooks.ecsTaskRestart![0]] } };
+    const retained = synthStack(config).template;
+    const json = retained.toJSON() as { Resources: Record<string, CfnResource> };
+    const rLedger = Object.entries(json.Resources).find(([, r]) => r.Type === 'AWS::DynamoDB::Table' && r.Properties?.KeySchema?.some((k: { AttributeName: string }) => k.AttributeName === 'sk'))![0];
+    const rWriter = logicalIdOf(retained, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('one writer of the audit ledger') });
+    const rWriterRole = json.Resources[rWriter].Properties!.Role['Fn::GetAtt'][0] as string;
+    const bucketId = logicalIdOf(retained, 'AWS::S3::Bucket', { ObjectLockEnabled: true });
+    const writerS3 = (action: string) => allowGrants(json)
+      .filter((g) => (json.Resources[g.source]?.Properties?.Roles ?? []).some((r: { Ref: string }) => r.Ref === rWriterRole))
+      .filter((g) => g.actions.includes(action))
+      .flatMap((g) => g.resources.map((r) => JSON.stringify(r)))
+      .filter((r) => r.includes(`"${bucketId}"`));
+
+    test('DeleteItem on the ledger: the writer\'s role only, and the only forbidden grant in the stack; without retention no role has it', () => {
+      expect([...ledgerWriterRoles(retained, rLedger, ['dynamodb:DeleteItem'])]).toEqual([rWriterRole]);
+      expect([...ledgerWriterRoles(retained, rLedger)]).toEqual([rWriterRole]);
+      expect(ledgerViolations(json, rLedger)).toEqual([expect.stringMatching(/: dynamodb:DeleteItem on .* covers dynamodb:DeleteItem$/)]);
+      expect([...ledgerWriterRoles(template, ledgerId, ['dynamodb:DeleteItem'])]).toEqual([]);
+      expect(allowGrants(template.toJSON()).filter((g) => g.actions.some((a) => actionCovers(a, 'dynamodb:DeleteItem')))).toEqual([]);
+    });
+
+    test('the writer may put and read archive/* (and read anchors/*), knows the retention, and has time for the run', () => {
+      expect(writerS3('s3:PutObject')).toEqual(expect.arrayContaining([expect.stringMatching(/\/archive\/\*"/)]));
+      expect(writerS3('s3:GetObject')).toEqual(expect.arrayContaining([expect.stringMatching(/\/archive\/\*"/), expect.stringMatching(/\/anchors\/\*"/)]));
+      expect(json.Resources[rWriter].Properties!).toMatchObject({ Timeout: 300, Environment: { Variables: { MEDIC_LEDGER_RETENTION_DAYS: '400' } } });
+      expect(resources[writerId].Properties!.Environment.Variables.MEDIC_LEDGER_RETENTION_DAYS).toBeUndefined();
+      expect(JSON.stringify(allowGrants(template.toJSON()).filter((g) => g.actions.includes('s3:PutObject')))).not.toMatch(/archive/);
+    });
+
+    test('a daily schedule invokes the writer with {"archive": {}} at 01:15 UTC, after the digest; none without retention', () => {
+      const schedules = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule' && JSON.stringify(r.Properties!.Target.Arn).includes(`"${rWriter}"`));
+      expect(schedules.map((r) => [r.Properties!.ScheduleExpression, JSON.parse(r.Properties!.Target.Input)]).sort()).toEqual([
+        ['cron(15 1 * * ? *)', { archive: {} }],
+        ['cron(45 0 * * ? *)', { digest: {} }],
+      ]);
+      expect(Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule' && /"archive"/.test(JSON.stringify(r.Properties!.Target.Input)))).toEqual([]);
+    });
+
+    test('the config\'s ledgerRetentionDays reaches the stack; under 90 days is refused', () => {
+      expect(() => synthStack({ ...config, stackName: 'MedicShortRetention', ledgerRetentionDays: 30 })).toThrow(/ledgerRetentionDays 30 is under 90 days/);
+    });
   });
 
   test('every handler that appends may invoke the writer (and nothing else writes): validate, admit, complete, escalate, each step handler and sweep', () => {

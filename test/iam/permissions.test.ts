@@ -125,9 +125,10 @@ describe('every AWS call of the game day is allowed by the synthesized policy of
   });
 });
 
-/** The templates to check: the test config (every runbook kind and option) and each bundled scenario's stack. */
+/** The templates to check: the test config (every runbook kind and option), a stack with retention (archiving) and each bundled scenario's stack. */
 function templates(): Array<[string, Record<string, unknown>]> {
-  return [['test config', synthStack(testConfig).template.toJSON()], ...[...runs].map(([name, r]): [string, Record<string, unknown>] => [name, r.template])];
+  const withRetention = { ...testConfig, stackName: 'MedicRetention', ledgerRetentionDays: 400, runbooks: { ecsTaskRestart: [testConfig.runbooks.ecsTaskRestart![0]] } };
+  return [['test config', synthStack(testConfig).template.toJSON()], ['retention (archiving)', synthStack(withRetention).template.toJSON()], ...[...runs].map(([name, r]): [string, Record<string, unknown>] => [name, r.template])];
 }
 
 describe('service-to-service paths', () => {
