@@ -10,7 +10,8 @@ import { PROJECT_ROOT } from '../local/local-ledger';
 /** The bundled scenarios, one per built-in runbook and situation. */
 export const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
 
-function scenarioFiles(args: string[]): string[] {
+/** The scenario files `medic gameday` runs: those given, or every bundled one (in name order). */
+export function scenarioFiles(args: string[] = []): string[] {
   if (args.length > 0) return args.map((a) => path.resolve(a));
   return fs.readdirSync(SCENARIOS_DIR).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(SCENARIOS_DIR, f));
 }

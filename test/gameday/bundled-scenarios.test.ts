@@ -3,32 +3,34 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runScenario, type ScenarioRun } from '../../lib/gameday/engine';
 import { stopGameDayDynamo } from '../../lib/gameday/local-dynamo';
+import { scenarioFiles } from '../../lib/cli/gameday';
+import { reportScenario } from '../../lib/gameday/report';
 import { loadScenario } from '../../lib/gameday/scenario';
 import { LOCAL_LEDGER_TABLE } from '../../lib/local/local-ledger';
 import { synthStack, testConfig } from '../support/synth';
-import { evaluate } from './evaluate';
-import { deniedCalls } from './game-day-permissions';
-import { referenceProblems, stackPolicyDocuments } from './policy-reference';
-import { servicePaths } from './service-paths';
-import { StackPolicies, type PolicyDocument } from './stack-policies';
+import { evaluate } from '../iam/evaluate';
+import { deniedCalls } from '../iam/game-day-permissions';
+import { referenceProblems, stackPolicyDocuments } from '../iam/policy-reference';
+import { servicePaths } from '../iam/service-paths';
+import { StackPolicies, type PolicyDocument } from '../iam/stack-policies';
 
 /*
- * Permissions proven with a real IAM policy evaluator (iam-simulate, with the IAM service
- * reference of iam-data): every AWS call the handlers make in every bundled game-day scenario,
- * against the identity policy the stack synthesizes for that function; every service-to-service
- * path of the stacks; and every action and condition key of every policy. Each check is also
- * shown to fail when a grant is taken away.
+ * Every bundled scenario, run once in process: each meets its expectations (what `npx medic
+ * gameday`, the README's first command, checks), and its permissions are proven with a real IAM
+ * policy evaluator (iam-simulate, with the IAM service reference of iam-data): every AWS call the
+ * handlers make, against the identity policy the stack synthesizes for that function; every
+ * service-to-service path of the stacks; and every action and condition key of every policy.
+ * Each check is also shown to fail when a grant is taken away.
  */
 
-const SCENARIOS = path.join(__dirname, '..', '..', 'scenarios');
 const ENV = { account: '111111111111', region: 'eu-west-1' };
 const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-iam-'));
 const runs = new Map<string, ScenarioRun>();
 
 beforeAll(async () => {
   process.env.MEDIC_LOCAL_DB_DIR = dbDir;
-  const files = fs.readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).sort();
-  for (const [day, file] of files.entries()) runs.set(file.replace(/\.yaml$/, ''), await runScenario(loadScenario(path.join(SCENARIOS, file)), day));
+  // Exactly what `medic gameday` runs without arguments, on consecutive simulated days as it does.
+  for (const [day, file] of scenarioFiles().entries()) runs.set(path.basename(file).replace(/\.ya?ml$/, ''), await runScenario(loadScenario(file), day));
 }, 300_000);
 afterAll(async () => {
   await stopGameDayDynamo();
@@ -52,6 +54,14 @@ function withStatements(template: Record<string, unknown>, edit: (statement: Rec
   return copy;
 }
 const actionsOf = (statement: Record<string, any>): string[] => [statement.Action].flat();
+
+test('every bundled scenario meets its expectations (the README\'s first command, `npx medic gameday`)', () => {
+  const bundled = fs.readdirSync(path.join(__dirname, '..', '..', 'scenarios')).filter((f) => /\.ya?ml$/.test(f));
+  expect(runs.size).toBe(bundled.length);
+  for (const [name, scenarioRun] of runs) {
+    expect({ name, errors: scenarioRun.errors, failures: reportScenario(scenarioRun).failures }).toEqual({ name, errors: [], failures: [] });
+  }
+});
 
 describe('every AWS call of the game day is allowed by the synthesized policy of the function that made it', () => {
   test('all bundled scenarios: no call denied, and every mutating API medic uses was evaluated', async () => {
