@@ -95,17 +95,15 @@ export class LedgerAnchors extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
     });
     acknowledge(scheduleRole, [`IAM5[Resource::${arnRef(props.writer)}:*]`], 'Invoking any version of the ledger writer function only (the grant CDK makes for a Lambda target).');
-    this.digestSchedule = new scheduler.Schedule(this, 'DigestSchedule', {
-      description: 'medic: digest yesterday\'s ledger heads (UTC) and re-anchor any head whose anchor is missing',
-      schedule: scheduler.ScheduleExpression.expression(props.digestSchedule ?? 'cron(45 0 * * ? *)'),
-      target: new schedulerTargets.LambdaInvoke(props.writer, {
-        role: scheduleRole,
-        input: scheduler.ScheduleTargetInput.fromObject({ digest: {} }),
-        // Anchors are conditional puts and the digest is the same bytes again: a retry is harmless.
-        retryAttempts: 3,
-        maxEventAge: Duration.hours(6),
-      }),
+    // A daily request to the writer. Both are safe to retry: anchors and archives are conditional
+    // puts, the digest is the same bytes again, and a re-run of the archive finishes the deletes.
+    const daily = (id: string, description: string, expression: string, input: Record<string, unknown>) => new scheduler.Schedule(this, id, {
+      description,
+      schedule: scheduler.ScheduleExpression.expression(expression),
+      target: new schedulerTargets.LambdaInvoke(props.writer, { role: scheduleRole, input: scheduler.ScheduleTargetInput.fromObject(input), retryAttempts: 3, maxEventAge: Duration.hours(6) }),
     });
+    this.digestSchedule = daily('DigestSchedule', 'medic: digest yesterday\'s ledger heads (UTC) and re-anchor any head whose anchor is missing',
+      props.digestSchedule ?? 'cron(45 0 * * ? *)', { digest: {} });
 
     if ((props.ledgerRetentionDays ?? 0) > 0) {
       // Reading anchors/ too: an incident is archived only when its newest anchor matches.
@@ -116,17 +114,8 @@ export class LedgerAnchors extends Construct {
       });
       acknowledge(props.writer, [`IAM5[Resource::${arnRef(this.bucket)}/${ARCHIVE_PREFIX}*]`],
         'Archives are named for the incident and day they hold, known only at run time; the grant covers the archive prefix of this bucket only.');
-      this.archiveSchedule = new scheduler.Schedule(this, 'ArchiveSchedule', {
-        description: 'medic: ledger retention: archive expired, complete, verified and anchored incidents, then delete their items',
-        schedule: scheduler.ScheduleExpression.expression(props.archiveSchedule ?? 'cron(15 1 * * ? *)'),
-        target: new schedulerTargets.LambdaInvoke(props.writer, {
-          role: scheduleRole,
-          input: scheduler.ScheduleTargetInput.fromObject({ archive: {} }),
-          // The archive is a conditional put and a re-run finishes the deletes: a retry is harmless.
-          retryAttempts: 3,
-          maxEventAge: Duration.hours(6),
-        }),
-      });
+      this.archiveSchedule = daily('ArchiveSchedule', 'medic: ledger retention: archive expired, complete, verified and anchored incidents, then delete their items',
+        props.archiveSchedule ?? 'cron(15 1 * * ? *)', { archive: {} });
     }
   }
 

@@ -276,11 +276,11 @@ export async function verifyIncident(table: string, incidentId: string, mac: Led
 /** verifyRange walks the by-day index one day at a time; longer ranges are split by the caller. */
 export const MAX_RANGE_DAYS = 400;
 
-function daysBetween(from: Date, to: Date): string[] {
+function daysBetween(from: Date, to: Date, maxDays = MAX_RANGE_DAYS): string[] {
   const days: string[] = [];
   const cursor = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
   while (cursor <= to) {
-    if (days.length >= MAX_RANGE_DAYS) throw new Error(`verifyRange covers at most ${MAX_RANGE_DAYS} days per call; split the range`);
+    if (days.length >= maxDays) throw new Error(`verifyRange covers at most ${MAX_RANGE_DAYS} days per call; split the range`);
     days.push(cursor.toISOString().slice(0, 10));
     cursor.setUTCDate(cursor.getUTCDate() + 1);
   }
@@ -288,15 +288,12 @@ function daysBetween(from: Date, to: Date): string[] {
 }
 
 /**
- * Verifies every incident that has an entry in [from, to], each over its whole chain. With
- * `anchors`, each against its anchors too, and then every incident anchored on a day of the range
- * must still have entries, or an archive that verifies and matches its anchors.
+ * The incidents with an entry in [from, to], through the byDay index (one paginated query per
+ * day), sorted. `days` defaults to every UTC day of the range, however long.
  */
-export async function verifyRange(table: string, from: Date, to: Date, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo(), anchors?: AnchorCheck): Promise<ChainReport> {
-  if (!(from <= to)) throw new Error('verifyRange: "from" must be a date before "to"');
-  const incidentIds = new Set<string>();
-  const days = daysBetween(from, to);
-  for (const day of days) {
+export async function incidentsWithEntriesBetween(table: string, from: Date, to: Date, client: DynamoDBDocumentClient = dynamo(), days?: string[]): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const day of days ?? daysBetween(from, to, Number.POSITIVE_INFINITY)) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await client.send(new QueryCommand({
@@ -308,10 +305,22 @@ export async function verifyRange(table: string, from: Date, to: Date, mac: Ledg
         ProjectionExpression: 'incidentId',
         ExclusiveStartKey: startKey,
       }));
-      for (const item of out.Items ?? []) incidentIds.add(String(item.incidentId));
+      for (const item of out.Items ?? []) ids.add(String(item.incidentId));
       startKey = out.LastEvaluatedKey;
     } while (startKey);
   }
+  return [...ids].sort();
+}
+
+/**
+ * Verifies every incident that has an entry in [from, to], each over its whole chain. With
+ * `anchors`, each against its anchors too, and then every incident anchored on a day of the range
+ * must still have entries, or an archive that verifies and matches its anchors.
+ */
+export async function verifyRange(table: string, from: Date, to: Date, mac: LedgerMac, client: DynamoDBDocumentClient = dynamo(), anchors?: AnchorCheck): Promise<ChainReport> {
+  if (!(from <= to)) throw new Error('verifyRange: "from" must be a date before "to"');
+  const days = daysBetween(from, to);
+  const incidentIds = new Set(await incidentsWithEntriesBetween(table, from, to, client, days));
   let entries = 0;
   for (const incidentId of [...incidentIds].sort()) {
     const report = await verifyIncident(table, incidentId, mac, client, anchors);

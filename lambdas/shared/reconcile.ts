@@ -1,11 +1,11 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DescribeExecutionCommand, paginateGetExecutionHistory, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resourceLeaseKey, runbookLeaseKey } from './admission';
 import { dynamo } from './clients';
 import { describeError } from './errors';
 import { inert } from './inert-text';
-import { appendEntry, readIncident, type AppendInput, type LedgerEntry } from './ledger';
+import { appendEntry, incidentsWithEntriesBetween, readIncident, type AppendInput, type LedgerEntry } from './ledger';
 import { completenessOf, executionOf } from './ledger-completeness';
 import { releaseLeaseIfHeld } from './limiter';
 import type { CallOutcome } from './types';
@@ -346,35 +346,12 @@ export async function reconcileIncident(entries: LedgerEntry[], deps: ReconcileD
   return { ...base, result: 'reconciled', execution, executionStatus: history.status, released, missedInLedger: missed, paged, ...(pageError ? { pageError } : {}), entry };
 }
 
-/** The ids of incidents with an entry in [from, to] (the byDay index). */
-export async function incidentsBetween(table: string, from: Date, to: Date, client: DynamoDBDocumentClient = dynamo()): Promise<string[]> {
-  const ids = new Set<string>();
-  const cursor = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
-  for (; cursor <= to; cursor.setUTCDate(cursor.getUTCDate() + 1)) {
-    const day = cursor.toISOString().slice(0, 10);
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await client.send(new QueryCommand({
-        TableName: table,
-        IndexName: 'byDay',
-        KeyConditionExpression: '#day = :day AND #at BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#day': 'day', '#at': 'at' },
-        ExpressionAttributeValues: { ':day': day, ':from': from.toISOString(), ':to': to.toISOString() },
-        ProjectionExpression: 'incidentId',
-        ExclusiveStartKey: startKey,
-      }));
-      for (const item of out.Items ?? []) ids.add(String(item.incidentId));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-  }
-  return [...ids].sort();
-}
 
 /** Reconciles every incomplete incident with an entry in [from, to] (each over its whole trail). */
 export async function reconcileRange(deps: ReconcileDeps, from: Date, to: Date): Promise<ReconcileReport> {
   const client = deps.ledgerClient ?? dynamo();
   const now = deps.now?.() ?? new Date();
-  const ids = await incidentsBetween(deps.ledgerTable, from, to, client);
+  const ids = await incidentsWithEntriesBetween(deps.ledgerTable, from, to, client);
   const results: IncidentReconciliation[] = [];
   let incomplete = 0;
   for (const id of ids) {
