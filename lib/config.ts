@@ -17,6 +17,11 @@ export interface MedicConfig {
    * (`MedicPlatformProps.ledgerRetentionDays`). Never a TTL.
    */
   readonly ledgerRetentionDays?: number;
+  /**
+   * Days each ledger anchor (and archive) is locked in the anchors bucket, Object Lock compliance
+   * mode (`MedicPlatformProps.anchorRetention`); at least 1. Default 365.
+   */
+  readonly ledgerAnchorRetentionDays?: number;
   readonly runbooks: {
     readonly ecsTaskRestart?: EcsTaskRestartConfig[];
     readonly rdsFailoverDrill?: RdsFailoverDrillConfig[];
@@ -240,7 +245,7 @@ const checkConfig = object(
       })),
     }),
   },
-  { escalationEmails: list(str), ledgerRetentionDays: num, $comment: () => undefined },
+  { escalationEmails: list(str), ledgerRetentionDays: num, ledgerAnchorRetentionDays: num, $comment: () => undefined },
 );
 
 /** Names of every runbook a configuration deploys. */

@@ -37,6 +37,7 @@ export class MedicStack extends Stack {
     this.platform = new MedicPlatform(this, 'Platform', {
       escalationEmails: config.escalationEmails,
       ledgerRetentionDays: config.ledgerRetentionDays,
+      anchorRetention: config.ledgerAnchorRetentionDays === undefined ? undefined : Duration.days(config.ledgerAnchorRetentionDays),
     });
     this.ledgerExport = new LedgerExport(this, 'LedgerExport', { platform: this.platform });
 

@@ -66,6 +66,11 @@ describe('the anchors bucket', () => {
     expect(Template.fromStack(s).toJSON().Resources[id].Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({ Mode: 'COMPLIANCE', Days: 30 });
     expect(() => platformWith(Duration.hours(12))).toThrow(/anchorRetention must be a whole number of days, at least 1/);
     expect(() => platformWith(Duration.hours(36))).toThrow(/anchorRetention/);
+    // The config-driven app: ledgerAnchorRetentionDays.
+    const fromConfig = synthStack({ ...testConfig, stackName: 'MedicAnchors90', ledgerAnchorRetentionDays: 90, runbooks: { ecsTaskRestart: [testConfig.runbooks.ecsTaskRestart![0]] } });
+    const locked = Object.values(fromConfig.template.toJSON().Resources as Record<string, { Properties?: { ObjectLockConfiguration?: { Rule: unknown } } }>)
+      .filter((r) => r.Properties?.ObjectLockConfiguration).map((r) => r.Properties!.ObjectLockConfiguration!.Rule);
+    expect(locked).toEqual([{ DefaultRetention: { Mode: 'COMPLIANCE', Days: 90 } }]);
   });
 
   test('the stack outputs its name, and the writer and the verifier are told it', () => {
