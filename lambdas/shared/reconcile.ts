@@ -257,7 +257,11 @@ export function missedPage(entries: LedgerEntry[], history: HistoryFacts, missed
     `WHAT HAPPENED: its ledger trail stops at "${inert(last.phase)}" (${inert(last.at)}); its execution ended ${inert(history.status)}${history.stoppedAt ? ` at ${inert(history.stoppedAt)}` : ''}.`,
     'WHAT THE EXECUTION HISTORY PROVES medic did, and the ledger has no entry for:',
     ...missed.map((call) => `- ${inert(callText(call))}, shown by the ${call.proof === 'output' ? 'result' : 'error'} of step "${inert(call.state)}"${call.outcome === 'unknown' ? ' (no answer: it may have taken effect)' : ''}`),
-    'The ledger now records these calls in a "reconciled" entry. The change was not verified by medic after it was made.',
+    // Sent before the reconciled entry is appended: say so, and what happens if that append fails.
+    `Right after this page, medic appends a "reconciled" entry recording these calls; if \`medic ledger show\` does not list it, the reconciler pages again at its next run.`,
+    history.tasksSucceeded.includes('Verify')
+      ? 'The history shows a Verify step that succeeded; the ledger has no record of what it checked.'
+      : 'No Verify step succeeded in this execution: medic did not verify the change.',
     `ACTION: look at the target's state now. Execution: ${inert(history.executionArn)}. Trail: medic ledger show ${inert(first.incidentId)}`,
   ];
   return { subject: subject.length > 100 ? `${subject.slice(0, 97)}...` : subject, body: lines.join('\n') };

@@ -193,6 +193,10 @@ describe('reconcileIncident', () => {
     expect(publish.args[0].input).toMatchObject({ TopicArn: TOPIC, Subject: expect.stringContaining('the ledger missed 1 change(s)') });
     expect(publish.args[0].input.Message).toContain('UpdateService prod/api: succeeded (request r-2), shown by the error of step "Act"');
     expect(publish.args[0].input.Message).toContain('ended FAILED');
+    // Every sentence true when it is sent: the reconciled entry comes after the page, and no Verify ran.
+    expect(publish.args[0].input.Message).toContain('Right after this page, medic appends a "reconciled" entry recording these calls; if `medic ledger show` does not list it, the reconciler pages again at its next run.');
+    expect(publish.args[0].input.Message).toContain('No Verify step succeeded in this execution: medic did not verify the change.');
+    expect(publish.args[0].input.Message).not.toMatch(/ledger now records/);
     const detail = JSON.parse((await readIncident(t.ledger, incidentId))[3].detail);
     expect(detail).toMatchObject({ executionStatus: 'FAILED', paged: true, messageId: 'm-1', tasksFailed: [{ state: 'Act', error: 'Medic.ActUnrecorded' }] });
     expect(detail.executionError).toContain('Medic.Escalated');
