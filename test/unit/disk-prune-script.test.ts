@@ -295,7 +295,13 @@ describe('the document', () => {
     }
   });
 
-  test('shellcheck passes on the script', () => {
+  // shellcheck is a system tool (Debian package `shellcheck`): .ci/run installs it and CI must run
+  // this test; on a machine without it (and not in CI) the test is skipped with a line saying so.
+  const shellcheckMissing = spawnSync('shellcheck', ['--version']).error !== undefined;
+  if (shellcheckMissing && !process.env.CI) {
+    process.stderr.write('medic tests: shellcheck is not installed, so the disk-prune script is not linted here (Debian package: shellcheck; CI runs it)\n');
+  }
+  (shellcheckMissing && !process.env.CI ? test.skip : test)('shellcheck passes on the script', () => {
     const script = path.join(tmpdir(), `medic-prune-shellcheck-${process.pid}.sh`);
     writeFileSync(script, renderScript());
     const run = spawnSync('shellcheck', ['--shell=bash', '--severity=style', script], { encoding: 'utf8' });
