@@ -21,9 +21,12 @@ export interface ActionRecord {
   readonly rollbackNotes: string[];
 }
 
-const detailOf = (entry: LedgerEntry): Record<string, any> => {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- ledger details are free-form JSON, read field by field with checks
+type Detail = Record<string, any>;
+
+const detailOf = (entry: LedgerEntry): Detail => {
   try {
-    return JSON.parse(entry.detail) as Record<string, any>;
+    return JSON.parse(entry.detail) as Detail;
   } catch {
     return {};
   }

@@ -53,7 +53,7 @@ export async function sendDigest(request: DigestRequest, context?: Context): Pro
       messageId = (await sns().send(new PublishCommand({ TopicArn: settings.topicArn, Subject: subject, Message: body }))).MessageId;
     } catch (error) {
       await record(state, 'digest-sent', actorName(context), { denials, published: false, publishError: describeError(error) }).catch(() => undefined);
-      throw new Error(`the storm digest could not be published: ${describeError(error)}`);
+      throw new Error(`the storm digest could not be published: ${describeError(error)}`, { cause: error });
     }
   }
   try {

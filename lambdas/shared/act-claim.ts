@@ -49,7 +49,7 @@ export async function claimAct(table: string, incidentId: string, batch: number,
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const winner = await readActClaim(table, incidentId, batch);
-    if (!winner) throw new Error(`act claim ${claimKey(incidentId, batch)} vanished while being claimed`);
+    if (!winner) throw new Error(`act claim ${claimKey(incidentId, batch)} vanished while being claimed`, { cause: error });
     return { claimed: false, existing: winner };
   }
 }

@@ -133,7 +133,7 @@ async function stackOutputs(stack: string, region: string | undefined): Promise<
   } catch (error) {
     const { name, message } = error as Error;
     if (name === 'ValidationError' && /does not exist/.test(message)) {
-      throw new Error(`stack ${stack} not found${region ? ` in ${region}` : ''} (CloudFormation: ${message})`);
+      throw new Error(`stack ${stack} not found${region ? ` in ${region}` : ''} (CloudFormation: ${message})`, { cause: error });
     }
     throw error;
   } finally {

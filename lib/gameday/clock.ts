@@ -25,6 +25,7 @@ export class SimClock {
   install(): void {
     if (this.realDate) return;
     const RealDate = Date;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the Date subclass below reads this clock, and its own `this` is the date
     const clock = this;
     class SimulatedDate extends RealDate {
       constructor(...args: unknown[]) {

@@ -209,7 +209,7 @@ export function parseScenario(textContent: string, file = 'scenario', baseDir = 
   try {
     raw = parseYaml(textContent);
   } catch (error) {
-    throw new Error(`${file}: not valid YAML (${(error as Error).message})`);
+    throw new Error(`${file}: not valid YAML (${(error as Error).message})`, { cause: error });
   }
   if (!isObject(raw)) throw new Error(`${file}: must be a mapping`);
   only(raw, ['name', 'description', 'start', 'config', 'app', 'services', 'world', 'timeline', 'faults', 'expect', 'limit'], file);

@@ -29,10 +29,9 @@ export interface WorldEnv {
   readonly killSwitches: { readonly global: string; readonly runbooks: Record<string, string> };
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- SDK clients and their mocks are typed per service; the world holds all of them. */
+// SDK clients and their mocks are typed per service; the world holds all of them.
 type ClientClass = new (...args: any[]) => any;
 export type AnyStub = AwsStub<any, any, any>;
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * The simulated AWS a game day runs against: every SDK client the handlers use is answered by

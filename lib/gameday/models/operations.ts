@@ -1,13 +1,12 @@
 import type { AnyStub } from '../world';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- SDK commands and their inputs are typed per service; a model table holds any of them. */
+// SDK commands and their inputs are typed per service; a model table holds any of them.
 /** One API operation of a model: the SDK command it answers, whether it changes anything, and its answer. */
 export interface ModelOperation {
   readonly command: new (input: any) => any;
   readonly mutating: boolean;
   readonly answer: (input: any) => unknown;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** A model's operations by API operation name (`DescribeDBInstances`), as IAM and CloudTrail name them. */
 export type ModelOperations = Readonly<Record<string, ModelOperation>>;
