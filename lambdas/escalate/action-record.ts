@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '../shared/ledger';
+import { entryDetail, type LedgerEntry } from '../shared/ledger';
 import type { CallRecord, PlannedCall, WorkflowState } from '../shared/types';
 
 /**
@@ -21,16 +21,7 @@ export interface ActionRecord {
   readonly rollbackNotes: string[];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- ledger details are free-form JSON, read field by field with checks
-type Detail = Record<string, any>;
-
-const detailOf = (entry: LedgerEntry): Detail => {
-  try {
-    return JSON.parse(entry.detail) as Detail;
-  } catch {
-    return {};
-  }
-};
+const detailOf = entryDetail;
 
 const sameCall = (planned: PlannedCall, call: CallRecord): boolean => planned.operation === call.operation && planned.target === call.target;
 

@@ -83,6 +83,18 @@ export function entryHash(entry: UnhashedEntry): string {
   return sha256Hex(canonicalJson(entry));
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- ledger details are free-form JSON, read field by field with checks
+export type EntryDetail = Record<string, any>;
+
+/** An entry's detail parsed; `{}` when it is not JSON (a reader must not crash on a bad entry). */
+export function entryDetail(entry: Pick<LedgerEntry, 'detail'>): EntryDetail {
+  try {
+    return JSON.parse(entry.detail) as EntryDetail;
+  } catch {
+    return {};
+  }
+}
+
 /** The hashed part of a stored entry. */
 export function unhashed(entry: LedgerEntry): UnhashedEntry {
   const { hash: _hash, mac: _mac, macKey: _macKey, ...rest } = entry;

@@ -1,5 +1,5 @@
 import { inert } from '../../lambdas/shared/inert-text';
-import type { LedgerEntry } from '../../lambdas/shared/ledger';
+import { entryDetail, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { formatDuration } from './duration';
 import type { ScenarioRun } from './engine';
 import type { Outcome } from './scenario';
@@ -31,14 +31,7 @@ export interface ScenarioReport {
   readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
 }
 
-type Detail = Record<string, any>;
-const detailOf = (entry: LedgerEntry): Detail => {
-  try {
-    return JSON.parse(entry.detail) as Detail;
-  } catch {
-    return {};
-  }
-};
+const detailOf = entryDetail;
 const clockTime = (iso: string): string => inert(String(iso).slice(11, 19));
 /**
  * A ledger value as one inert line of at most `max` characters. Ledger details carry untrusted text
