@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge } from './nag';
+import { acknowledge, nagRegionAccount } from './nag';
 import { withDefaults, type RunbookPolicyProps } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 import { alarmToEscalationTopic } from './self-monitoring';
@@ -187,8 +187,8 @@ export class AsgElbHealthCheckRunbook extends Construct {
     }
     acknowledge(fn, [
       'IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]',
-      `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/*]`,
-      ...groups.map((g) => `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${g}]`),
+      `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${nagRegionAccount(stack)}:autoScalingGroup:*:autoScalingGroupName/*]`,
+      ...groups.map((g) => `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${nagRegionAccount(stack)}:autoScalingGroup:*:autoScalingGroupName/${g}]`),
     ], 'Auto Scaling group ARNs contain a generated id, so the id is a wildcard; the group name (or the opt-in tag condition) pins the resource.');
   }
 

@@ -2,7 +2,7 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge } from './nag';
+import { acknowledge, nagRegionAccount } from './nag';
 import { withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
@@ -192,7 +192,7 @@ export class CertificateRenewalRunbook extends Construct {
       }));
     }
     if (tag) {
-      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:acm:${stack.region}:${stack.account}:certificate/*]`],
+      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:acm:${nagRegionAccount(stack)}:certificate/*]`],
         'Certificates opted in by tag are only known by their tag: reads are on the account\'s certificates, and renewals carry the aws:ResourceTag condition.');
     }
   }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { TargetSpec } from '../lambdas/shared/types';
 import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
 import { MedicFunction } from './function';
-import { acknowledge } from './nag';
+import { acknowledge, nagRegionAccount } from './nag';
 import { withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
@@ -149,7 +149,7 @@ export class DiskPruneFleetRunbook extends Construct {
       resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })], // fleet members are known by their tag, which the condition requires
       conditions: { StringEquals: condition },
     }));
-    acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:instance/*]`],
+    acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${nagRegionAccount(stack)}:instance/*]`],
       'SendCommand on instances is pinned to the fleet\'s tag by the ssm:resourceTag condition.');
   }
 }

@@ -5,7 +5,7 @@ import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
 
 export type { PruneSettings } from './disk-prune-document';
 import { MedicFunction } from './function';
-import { acknowledge } from './nag';
+import { acknowledge, nagRegionAccount } from './nag';
 import { withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
@@ -112,7 +112,7 @@ export class DiskPruneRunbook extends Construct {
         resources: [instanceArn('*')], // tagged instances are only known by their tag, which the condition requires
         conditions: { StringEquals: { [`ssm:resourceTag/${tag.key}`]: tag.value } },
       }));
-      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:instance/*]`],
+      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${nagRegionAccount(stack)}:instance/*]`],
         'SendCommand on instances is pinned to the opt-in tag by the ssm:resourceTag condition.');
     }
   }

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge } from './nag';
+import { acknowledge, nagRegionAccount } from './nag';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** An ECS service this runbook may restart. */
@@ -120,7 +120,7 @@ export class EcsTaskRestartRunbook extends Construct {
       resources: clusters.map((c) => arn('task', `${c}/*`)), // task ids are only known at run time
       conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
     }));
-    acknowledge(this.stepFunction, clusters.map((c) => `IAM5[Resource::arn:<AWS::Partition>:ecs:${stack.region}:${stack.account}:task/${c}/*]`),
+    acknowledge(this.stepFunction, clusters.map((c) => `IAM5[Resource::arn:<AWS::Partition>:ecs:${nagRegionAccount(stack)}:task/${c}/*]`),
       'StopTask needs task ARNs, known only at run time; the resource is pinned to the allow-listed clusters and the ecs:cluster condition.');
   }
 }

@@ -6,7 +6,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge, arnRef } from './nag';
+import { acknowledge, arnRef, nagRegionAccount } from './nag';
 import type { MedicPlatform } from './platform';
 import { alarmToEscalationTopic } from './self-monitoring';
 
@@ -77,7 +77,7 @@ export class LedgerReconciler extends Construct {
       resources: [stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }));
     const logicalId = stack.resolve((stateMachine.node.defaultChild as sfn.CfnStateMachine).logicalId) as string;
-    acknowledge(this.reconcileFunction, [`IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:<${logicalId}.Name>:*]`],
+    acknowledge(this.reconcileFunction, [`IAM5[Resource::arn:<AWS::Partition>:states:${nagRegionAccount(stack)}:execution:<${logicalId}.Name>:*]`],
       'The executions of a runbook\'s state machine are named at run time; the grant covers that state machine\'s executions only.');
   }
 }

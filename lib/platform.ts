@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { LedgerReconciler } from './ledger-reconcile';
 import { LedgerAnchors } from './ledger-anchors';
-import { acknowledge, arnRef } from './nag';
+import { acknowledge, arnRef, nagRegionAccount } from './nag';
 import { PlatformSelfAlarms } from './self-monitoring';
 
 /** Properties of the {@link MedicPlatform}. */
@@ -334,7 +334,7 @@ export class MedicPlatform extends Construct {
     const base = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.killSwitchPrefix.replace(/^\//, '') });
     iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameters'], resourceArns: [`${base}/global`, `${base}/runbook/*`] });
     if (Construct.isConstruct(grantee)) {
-      acknowledge(grantee, [`IAM5[Resource::arn:<AWS::Partition>:ssm:${stack.region}:${stack.account}:parameter${this.killSwitchPrefix}/runbook/*]`],
+      acknowledge(grantee, [`IAM5[Resource::arn:<AWS::Partition>:ssm:${nagRegionAccount(stack)}:parameter${this.killSwitchPrefix}/runbook/*]`],
         'Read-only access to the kill-switch parameter path this stack owns; every runbook adds its own switch there.');
     }
   }
