@@ -339,6 +339,25 @@ export class MedicPlatform extends Construct {
     }
   }
 
+  /**
+   * For operators (a role or user outside the stack): read and set the stack-wide and every
+   * runbook's kill switch, as `medic kill-switch` and the AWS CLI commands of docs/operating.md
+   * do. Only this stack's switch parameters.
+   */
+  public grantKillSwitch(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const base = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.killSwitchPrefix.replace(/^\//, '') });
+    const switches = [`${base}/global`, `${base}/runbook/*`];
+    iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter'], resourceArns: switches });
+    if (Construct.isConstruct(grantee)) {
+      acknowledge(grantee, [`IAM5[Resource::arn:<AWS::Partition>:ssm:${nagRegionAccount(stack)}:parameter${this.killSwitchPrefix}/runbook/*]`,
+        `IAM5[Resource::arn:<AWS::Partition>:ssm:${nagRegionAccount(stack)}:parameter${this.killSwitchPrefix}/*]`],
+      'The kill-switch parameter path this stack owns; every runbook adds its own switch there.');
+    }
+    // GetParametersByPath is authorised on the path itself (and the parameters under it).
+    return iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParametersByPath'], resourceArns: [base, `${base}/*`] });
+  }
+
   private platformFunction(id: string, handler: string, description: string): MedicFunction {
     return new MedicFunction(this, id, { handler, description, environment: this.handlerEnvironment() });
   }

@@ -91,6 +91,11 @@ export class RdsFailoverDrill extends Construct {
   public readonly stepFunction: MedicFunction;
   public readonly schedules: scheduler.Schedule[] = [];
 
+  /** For operators: start this drill (Step Functions `StartExecution` on its state machine only), e.g. from the console. */
+  public grantStartDrill(grantee: iam.IGrantable): iam.Grant {
+    return this.runbook.stateMachine.grantStartExecution(grantee);
+  }
+
   constructor(scope: Construct, id: string, props: RdsFailoverDrillProps) {
     super(scope, id);
     const name = props.name ?? 'rds-failover-drill';
