@@ -1,11 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge, nagRegionAccount } from './nag';
-import { withDefaults, type RunbookPolicyProps } from './policy';
+import { acknowledge } from './nag';
+import { matchesUnlessToken, withDefaults, type RunbookPolicyProps } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 import { alarmToEscalationTopic } from './self-monitoring';
 
@@ -15,20 +16,32 @@ export interface OptInTag {
   readonly value: string;
 }
 
+/** An Auto Scaling group: its name, or the group itself (`autoscaling.IAutoScalingGroup`). The name may be a token. */
+export type AutoScalingGroupTarget = string | autoscaling.IAutoScalingGroup;
+
+/** The name of `group`, whichever way it was given. */
+export function autoScalingGroupName(group: AutoScalingGroupTarget): string {
+  return typeof group === 'string' ? group : group.autoScalingGroupName;
+}
+
 /** Properties of an {@link AsgElbHealthCheckRunbook}. */
 export interface AsgElbHealthCheckRunbookProps extends RunbookCommonProps {
   /**
-   * Auto Scaling groups (names) this runbook may change. An alarm's `AutoScalingGroupName`
-   * dimension picks one; an alarm without it uses the single group listed here.
+   * Auto Scaling groups this runbook may change: names, or the groups themselves
+   * (`autoscaling.IAutoScalingGroup`, whose name may be a token). An alarm's
+   * `AutoScalingGroupName` dimension picks one; an alarm without it uses the single group listed
+   * here.
    * @default - none: only groups from `targetGroups` or opted in by tag
    */
-  readonly autoScalingGroups?: string[];
+  readonly autoScalingGroups?: AutoScalingGroupTarget[];
   /**
    * Target group alarms (`UnHealthyHostCount`, 5xx) name a target group, not a group: map the
-   * alarm's `TargetGroup` dimension (e.g. `targetgroup/web/0123456789abcdef`) to the Auto Scaling
-   * group behind it. Mapped groups join the allow-list.
+   * alarm's `TargetGroup` dimension (e.g. `targetgroup/web/0123456789abcdef`, or a target
+   * group's `targetGroupFullName` token) to the Auto Scaling group behind it (a name or the
+   * group). Mapped groups join the allow-list.
+   * @default - none
    */
-  readonly targetGroups?: Record<string, string>;
+  readonly targetGroups?: Record<string, AutoScalingGroupTarget>;
   /**
    * The opt-in tag. Tagged groups are swept, and may be changed when named by the sweep or by
    * hand; IAM allows the update only on groups carrying the tag.
@@ -82,7 +95,8 @@ export class AsgElbHealthCheckRunbook extends Construct {
   constructor(scope: Construct, id: string, props: AsgElbHealthCheckRunbookProps) {
     super(scope, id);
     const name = props.name;
-    const configured = [...new Set([...(props.autoScalingGroups ?? []), ...Object.values(props.targetGroups ?? {})])];
+    const targetGroups = Object.entries(props.targetGroups ?? {}).map(([targetGroup, group]) => [targetGroup, autoScalingGroupName(group)] as const);
+    const configured = [...new Set([...(props.autoScalingGroups ?? []).map(autoScalingGroupName), ...targetGroups.map(([, group]) => group)])];
     const optInTag = props.optInTag ?? (props.sweep ? DEFAULT_OPT_IN_TAG : undefined);
     const grace = props.healthCheckGracePeriod ?? Duration.seconds(300);
     const maxPerSweep = props.maxPerSweep ?? 5;
@@ -111,7 +125,7 @@ export class AsgElbHealthCheckRunbook extends Construct {
         idTemplate: '{AutoScalingGroupName}',
         arnTemplate: 'arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{AutoScalingGroupName}',
         allowed: configured.map((group) => ({ AutoScalingGroupName: group })),
-        aliases: Object.entries(props.targetGroups ?? {}).map(([targetGroup, group]) => ({ dimensions: { TargetGroup: targetGroup }, target: { AutoScalingGroupName: group } })),
+        aliases: targetGroups.map(([targetGroup, group]) => ({ dimensions: { TargetGroup: targetGroup }, target: { AutoScalingGroupName: group } })),
       },
       manualTargets: {
         autoScalingGroupName: {
@@ -175,6 +189,7 @@ export class AsgElbHealthCheckRunbook extends Construct {
     if (!mayUpdate) return;
     const stack = Stack.of(this);
     const groupArn = (group: string) => `arn:${stack.partition}:autoscaling:${stack.region}:${stack.account}:autoScalingGroup:*:autoScalingGroupName/${group}`;
+    const granted = [...groups.map(groupArn), ...(optInTag ? [groupArn('*')] : [])];
     if (groups.length > 0) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['autoscaling:UpdateAutoScalingGroup'], resources: groups.map(groupArn) }));
     }
@@ -185,11 +200,8 @@ export class AsgElbHealthCheckRunbook extends Construct {
         conditions: { StringEquals: { [`autoscaling:ResourceTag/${optInTag.key}`]: optInTag.value } },
       }));
     }
-    acknowledge(fn, [
-      'IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/*]',
-      `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${nagRegionAccount(stack)}:autoScalingGroup:*:autoScalingGroupName/*]`,
-      ...groups.map((g) => `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${nagRegionAccount(stack)}:autoScalingGroup:*:autoScalingGroupName/${g}]`),
-    ], 'Auto Scaling group ARNs contain a generated id, so the id is a wildcard; the group name (or the opt-in tag condition) pins the resource.');
+    acknowledge(fn, granted.map((arn) => `IAM5[Resource::${arn}]`),
+      'Auto Scaling group ARNs contain a generated id, so the id is a wildcard; the group name (or the opt-in tag condition) pins the resource.');
   }
 
   /** A sweep that fails (after EventBridge's retries) must reach a human, not vanish. */
@@ -202,10 +214,10 @@ export class AsgElbHealthCheckRunbook extends Construct {
 function validate(name: string, props: AsgElbHealthCheckRunbookProps, configured: string[], optInTag: OptInTag | undefined, grace: Duration, maxPerSweep: number): void {
   const groupPattern = new RegExp(`^${GROUP_PATTERN}$`);
   for (const group of configured) {
-    if (!groupPattern.test(group)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts (${GROUP_PATTERN})`);
+    if (!matchesUnlessToken(group, groupPattern)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts (${GROUP_PATTERN})`);
   }
   for (const targetGroup of Object.keys(props.targetGroups ?? {})) {
-    if (!TARGET_GROUP_PATTERN.test(targetGroup)) throw new Error(`runbook ${name}: "${targetGroup}" is not a TargetGroup dimension value (targetgroup/<name>/<16 hex digits>)`);
+    if (!matchesUnlessToken(targetGroup, TARGET_GROUP_PATTERN)) throw new Error(`runbook ${name}: "${targetGroup}" is not a TargetGroup dimension value (targetgroup/<name>/<16 hex digits>)`);
   }
   if (configured.length === 0 && !optInTag) throw new Error(`runbook ${name}: list autoScalingGroups or targetGroups, or set sweep / optInTag to opt groups in by tag`);
   const seconds = grace.toSeconds();

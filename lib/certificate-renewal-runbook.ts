@@ -1,18 +1,21 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge, nagRegionAccount } from './nag';
-import { withDefaults } from './policy';
+import { acknowledge } from './nag';
+import { matchesUnlessToken, withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** Properties of a {@link CertificateRenewalRunbook}. */
 export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
   /**
-   * ACM certificate ARNs this runbook may act on (in the stack's account and region).
+   * ACM certificates this runbook may act on (in the stack's account and region): ARNs, or the
+   * certificates themselves (`acm.ICertificate`, whose ARN may be a token).
    * @default - none: only certificates carrying `certificateTag`
    */
-  readonly certificates?: string[];
+  readonly certificates?: Array<string | acm.ICertificate>;
   /**
    * Certificates carrying this tag may be acted on too: the plan checks the tag, and IAM allows
    * `RenewCertificate` and `ResendValidationEmail` only on certificates that carry it.
@@ -21,12 +24,13 @@ export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
   readonly certificateTag?: { readonly key: string; readonly value: string };
   /**
    * Route 53 public hosted zones medic may restore missing ACM validation records in, by domain:
-   * `{ 'example.com': 'Z0123456789ABCDEFGHIJ' }`. The grant allows only `UPSERT` of `CNAME`
-   * records named `_*.<domain>`; without a zone for a domain, a missing record is escalated
-   * with the exact record to create.
+   * `{ 'example.com': 'Z0123456789ABCDEFGHIJ' }`, or the zone itself (`route53.IHostedZone`,
+   * whose id may be a token). The grant allows only `UPSERT` of `CNAME` records named
+   * `_*.<domain>`; without a zone for a domain, a missing record is escalated with the exact
+   * record to create.
    * @default - none
    */
-  readonly hostedZones?: Record<string, string>;
+  readonly hostedZones?: Record<string, string | route53.IHostedZone>;
   /**
    * Start on ACM's own events: `ACM Certificate Approaching Expiration` (daily, from 45 days
    * before expiry for private and imported certificates and 30 days for public ones, by default)
@@ -81,8 +85,8 @@ export class CertificateRenewalRunbook extends Construct {
   constructor(scope: Construct, id: string, props: CertificateRenewalRunbookProps) {
     super(scope, id);
     const { name } = props;
-    const certificates = props.certificates ?? [];
-    const hostedZones = props.hostedZones ?? {};
+    const certificates = (props.certificates ?? []).map((c) => (typeof c === 'string' ? c : c.certificateArn));
+    const hostedZones = Object.fromEntries(Object.entries(props.hostedZones ?? {}).map(([domain, zone]) => [domain, typeof zone === 'string' ? zone : zone.hostedZoneId]));
     const acmEvents = props.acmEvents ?? true;
     const renewWithinDays = props.renewWithin?.toDays();
     const horizon = props.renewalHorizon ?? Duration.hours(12);
@@ -192,7 +196,7 @@ export class CertificateRenewalRunbook extends Construct {
       }));
     }
     if (tag) {
-      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:acm:${nagRegionAccount(stack)}:certificate/*]`],
+      acknowledge(fn, [`IAM5[Resource::${anyCertificate}]`],
         'Certificates opted in by tag are only known by their tag: reads are on the account\'s certificates, and renewals carry the aws:ResourceTag condition.');
     }
   }
@@ -227,14 +231,14 @@ function validate(
 ): void {
   const arnPattern = new RegExp(`^${certificateArnPattern}$`);
   for (const arn of certificates) {
-    if (!arnPattern.test(arn)) throw new Error(`runbook ${name}: "${arn}" is not an ACM certificate ARN of this stack's account and region (${certificateArnPattern})`);
+    if (!matchesUnlessToken(arn, arnPattern)) throw new Error(`runbook ${name}: "${arn}" is not an ACM certificate ARN of this stack's account and region (${certificateArnPattern})`);
   }
   const tag = props.certificateTag;
   if (tag && (!tag.key || !tag.value)) throw new Error(`runbook ${name}: certificateTag needs a key and a value`);
   if (certificates.length === 0 && !tag) throw new Error(`runbook ${name}: list certificates, or set certificateTag to allow certificates by tag`);
   for (const [domain, zone] of Object.entries(hostedZones)) {
-    if (!DOMAIN.test(domain)) throw new Error(`runbook ${name}: hostedZones key "${domain}" is not a lowercase domain name without a trailing dot`);
-    if (!ZONE_ID.test(zone)) throw new Error(`runbook ${name}: hostedZones["${domain}"] = "${zone}" is not a Route 53 hosted zone id (Z...)`);
+    if (!matchesUnlessToken(domain, DOMAIN)) throw new Error(`runbook ${name}: hostedZones key "${domain}" is not a lowercase domain name without a trailing dot`);
+    if (!matchesUnlessToken(zone, ZONE_ID)) throw new Error(`runbook ${name}: hostedZones["${domain}"] = "${zone}" is not a Route 53 hosted zone id (Z...)`);
   }
   if (renewWithinDays !== undefined && (!Number.isInteger(renewWithinDays) || renewWithinDays < 1 || renewWithinDays > 90)) {
     throw new Error(`runbook ${name}: renewWithin must be 1 to 90 whole days (got ${renewWithinDays}); ACM's expiry events start at most 45 days before expiry`);

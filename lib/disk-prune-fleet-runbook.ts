@@ -2,20 +2,26 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TargetSpec } from '../lambdas/shared/types';
+import { autoScalingGroupName, type AutoScalingGroupTarget } from './asg-elb-health-check-runbook';
 import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
 import { MedicFunction } from './function';
-import { acknowledge, nagRegionAccount } from './nag';
-import { withDefaults } from './policy';
+import { acknowledge } from './nag';
+import { matchesUnlessToken, withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** Properties of a {@link DiskPruneFleetRunbook}. Give exactly one of `autoScalingGroups` and `fleetTag`. */
 export interface DiskPruneFleetRunbookProps extends RunbookCommonProps {
   /**
-   * Fleets by Auto Scaling group: the alarm's `AutoScalingGroupName` dimension (CloudWatch agent
+   * Fleets by Auto Scaling group (names, or the groups themselves: `autoscaling.IAutoScalingGroup`,
+   * whose name may be a token): the alarm's `AutoScalingGroupName` dimension (CloudWatch agent
    * `aggregation_dimensions`) picks one; an alarm without it uses the single group listed.
+   * @default - none: give `fleetTag` instead
    */
-  readonly autoScalingGroups?: string[];
-  /** One fleet: the instances carrying this tag. */
+  readonly autoScalingGroups?: AutoScalingGroupTarget[];
+  /**
+   * One fleet: the instances carrying this tag.
+   * @default - none: give `autoScalingGroups` instead
+   */
   readonly fleetTag?: { readonly key: string; readonly value: string };
   /** Document parameters. */
   readonly prune?: PruneSettings;
@@ -57,13 +63,13 @@ export class DiskPruneFleetRunbook extends Construct {
   constructor(scope: Construct, id: string, props: DiskPruneFleetRunbookProps) {
     super(scope, id);
     const name = props.name;
-    const groups = props.autoScalingGroups ?? [];
+    const groups = (props.autoScalingGroups ?? []).map(autoScalingGroupName);
     const maxConcurrency = props.maxConcurrency ?? '10%';
     const maxErrors = props.maxErrors ?? '1';
     const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
     if ((groups.length > 0) === !!props.fleetTag) throw new Error(`runbook ${name}: give exactly one of autoScalingGroups and fleetTag`);
     const groupPattern = new RegExp(`^${GROUP_PATTERN}$`);
-    for (const group of groups) if (!groupPattern.test(group)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts`);
+    for (const group of groups) if (!matchesUnlessToken(group, groupPattern)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts`);
     if (props.fleetTag && !(TAG_PART.test(props.fleetTag.key) && TAG_PART.test(props.fleetTag.value))) throw new Error(`runbook ${name}: fleetTag needs a valid key and value`);
     if (!withinCap(maxConcurrency, 1, 50, 50)) {
       throw new Error(`runbook ${name}: maxConcurrency "${maxConcurrency}" must be 1-50 instances or 1%-50%, so a bad prune cannot reach the whole fleet at once`);
@@ -144,12 +150,13 @@ export class DiskPruneFleetRunbook extends Construct {
       ? { [`ssm:resourceTag/${tag.key}`]: tag.value }
       : { 'ssm:resourceTag/aws:autoscaling:groupName': groups };
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [this.document.documentArn] }));
+    const anyInstance = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ssm:SendCommand'],
-      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })], // fleet members are known by their tag, which the condition requires
+      resources: [anyInstance], // fleet members are known by their tag, which the condition requires
       conditions: { StringEquals: condition },
     }));
-    acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${nagRegionAccount(stack)}:instance/*]`],
+    acknowledge(fn, [`IAM5[Resource::${anyInstance}]`],
       'SendCommand on instances is pinned to the fleet\'s tag by the ssm:resourceTag condition.');
   }
 }

@@ -1,19 +1,27 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
 
 export type { PruneSettings } from './disk-prune-document';
 import { MedicFunction } from './function';
-import { acknowledge, nagRegionAccount } from './nag';
-import { withDefaults } from './policy';
+import { acknowledge } from './nag';
+import { matchesUnlessToken, withDefaults } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
 /** Properties of a {@link DiskPruneRunbook}. */
 export interface DiskPruneRunbookProps extends RunbookCommonProps {
-  /** EC2 instance IDs this runbook may prune. @default - none: only tagged instances */
-  readonly instances?: string[];
-  /** Instances carrying this tag may be pruned too (checked before acting, and by IAM). */
+  /**
+   * EC2 instances this runbook may prune: instance IDs, or the instances themselves
+   * (`ec2.IInstance`, whose ID may be a token).
+   * @default - none: only tagged instances
+   */
+  readonly instances?: Array<string | ec2.IInstance>;
+  /**
+   * Instances carrying this tag may be pruned too (checked before acting, and by IAM).
+   * @default - no tag opt-in
+   */
   readonly instanceTag?: { readonly key: string; readonly value: string };
   /** Document parameters. */
   readonly prune?: PruneSettings;
@@ -40,12 +48,12 @@ export class DiskPruneRunbook extends Construct {
   constructor(scope: Construct, id: string, props: DiskPruneRunbookProps) {
     super(scope, id);
     const name = props.name;
-    const instances = props.instances ?? [];
+    const instances = (props.instances ?? []).map((instance) => (typeof instance === 'string' ? instance : instance.instanceId));
     this.document = DiskPruneDocument.of(this);
     const documentParameters = this.document.resolveParameters(name, props.prune ?? {});
     const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
     const instancePattern = new RegExp(`^${INSTANCE_PATTERN}$`);
-    for (const instance of instances) if (!instancePattern.test(instance)) throw new Error(`runbook ${name}: "${instance}" is not an EC2 instance ID`);
+    for (const instance of instances) if (!matchesUnlessToken(instance, instancePattern)) throw new Error(`runbook ${name}: "${instance}" is not an EC2 instance ID`);
     if (instances.length === 0 && !props.instanceTag) throw new Error(`runbook ${name}: list instances, or set instanceTag to allow instances by tag`);
     if (props.instanceTag && (!props.instanceTag.key || !props.instanceTag.value)) throw new Error(`runbook ${name}: instanceTag needs a key and a value`);
     const timeoutSeconds = deliveryTimeout.toSeconds();
@@ -112,7 +120,7 @@ export class DiskPruneRunbook extends Construct {
         resources: [instanceArn('*')], // tagged instances are only known by their tag, which the condition requires
         conditions: { StringEquals: { [`ssm:resourceTag/${tag.key}`]: tag.value } },
       }));
-      acknowledge(fn, [`IAM5[Resource::arn:<AWS::Partition>:ec2:${nagRegionAccount(stack)}:instance/*]`],
+      acknowledge(fn, [`IAM5[Resource::${instanceArn('*')}]`],
         'SendCommand on instances is pinned to the opt-in tag by the ssm:resourceTag condition.');
     }
   }

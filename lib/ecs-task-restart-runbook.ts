@@ -1,24 +1,40 @@
 import { Stack } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge, nagRegionAccount } from './nag';
+import { acknowledge } from './nag';
+import { matchesUnlessToken } from './policy';
 import { Runbook, type RunbookCommonProps } from './runbook';
 
-/** An ECS service this runbook may restart. */
+/** An ECS service this runbook may restart, by name. Either name may be a token (checked by IAM at deploy time, not here). */
 export interface EcsServiceRef {
   readonly clusterName: string;
   readonly serviceName: string;
 }
 
+/** An ECS service: its names, or the service itself (its cluster is `service.cluster`). */
+export type EcsServiceTarget = EcsServiceRef | ecs.IBaseService;
+
+/** The cluster and service names of `service`, whichever way it was given. */
+export function ecsServiceRef(service: EcsServiceTarget): EcsServiceRef {
+  return 'cluster' in service
+    ? { clusterName: service.cluster.clusterName, serviceName: service.serviceName }
+    : { clusterName: service.clusterName, serviceName: service.serviceName };
+}
+
 /** Properties of an {@link EcsTaskRestartRunbook}. */
 export interface EcsTaskRestartRunbookProps extends RunbookCommonProps {
   /**
-   * The services this runbook may restart (its allow-list and its IAM scope). The target is
-   * taken from the alarm's `ClusterName`/`ServiceName` dimensions; an alarm without them uses
-   * the single service listed here.
+   * The services this runbook may restart (its allow-list and its IAM scope): by name
+   * (`{ clusterName, serviceName }`), or the service construct itself (`ecs.IBaseService`, e.g. a
+   * `FargateService` of the same app, or one imported with its cluster), whose names may be
+   * tokens. The target is taken from the alarm's `ClusterName`/`ServiceName` dimensions; an
+   * alarm without them uses the single service listed here.
+   *
+   * There is no default: list at least one service.
    */
-  readonly services: EcsServiceRef[];
+  readonly services: EcsServiceTarget[];
   /**
    * `forceNewDeployment` asks ECS to replace every task within the service's own deployment
    * limits; `stopTasks` stops running tasks in batches of at most `maxStopPercent` of the
@@ -57,9 +73,11 @@ export class EcsTaskRestartRunbook extends Construct {
         + 'above 50% a restart could take most of a service down at once');
     }
     if (props.services.length === 0) throw new Error(`runbook ${props.name}: list at least one service it may restart`);
+    const services = props.services.map(ecsServiceRef);
     const namePattern = new RegExp(`^${NAME_PATTERN}$`);
-    for (const s of props.services) {
-      if (!namePattern.test(s.clusterName) || !namePattern.test(s.serviceName)) {
+    for (const s of services) {
+      // Names known only at deploy time (tokens) are left to IAM and to the allow-list.
+      if (!matchesUnlessToken(s.clusterName, namePattern) || !matchesUnlessToken(s.serviceName, namePattern)) {
         throw new Error(`runbook ${props.name}: "${s.clusterName}/${s.serviceName}" is not a valid ECS cluster/service name`);
       }
     }
@@ -69,7 +87,7 @@ export class EcsTaskRestartRunbook extends Construct {
       description: `medic runbook ${props.name}: ECS task restart (plan, act, verify)`,
       environment: props.platform.handlerEnvironment(),
     });
-    this.grantEcs(props.services, strategy, props.mode ?? 'observe');
+    this.grantEcs(services, strategy, props.mode ?? 'observe');
 
     this.runbook = new Runbook(this, 'Runbook', {
       ...props,
@@ -82,7 +100,7 @@ export class EcsTaskRestartRunbook extends Construct {
         dimensions: { ClusterName: NAME_PATTERN, ServiceName: NAME_PATTERN },
         idTemplate: '{ClusterName}/{ServiceName}',
         arnTemplate: 'arn:{partition}:ecs:{region}:{account}:service/{ClusterName}/{ServiceName}',
-        allowed: props.services.map((s) => ({ ClusterName: s.clusterName, ServiceName: s.serviceName })),
+        allowed: services.map((s) => ({ ClusterName: s.clusterName, ServiceName: s.serviceName })),
       },
     });
   }
@@ -115,12 +133,13 @@ export class EcsTaskRestartRunbook extends Construct {
       conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
     }));
     if (!mutates) return;
+    const taskArns = clusters.map((c) => arn('task', `${c}/*`)); // task ids are only known at run time
     this.stepFunction.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ecs:StopTask'],
-      resources: clusters.map((c) => arn('task', `${c}/*`)), // task ids are only known at run time
+      resources: taskArns,
       conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
     }));
-    acknowledge(this.stepFunction, clusters.map((c) => `IAM5[Resource::arn:<AWS::Partition>:ecs:${nagRegionAccount(stack)}:task/${c}/*]`),
+    acknowledge(this.stepFunction, taskArns.map((taskArn) => `IAM5[Resource::${taskArn}]`),
       'StopTask needs task ARNs, known only at run time; the resource is pinned to the allow-listed clusters and the ecs:cluster condition.');
   }
 }

@@ -6,7 +6,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
-import { acknowledge, arnRef, nagRegionAccount } from './nag';
+import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';
 import { alarmToEscalationTopic } from './self-monitoring';
 
@@ -72,12 +72,12 @@ export class LedgerReconciler extends Construct {
   /** Lets the reconciler read the history of `stateMachine`'s executions. */
   public watch(stateMachine: sfn.StateMachine): void {
     const stack = Stack.of(this);
+    const executions = stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.reconcileFunction.addToRolePolicy(new iam.PolicyStatement({
       actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-      resources: [stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      resources: [executions],
     }));
-    const logicalId = stack.resolve((stateMachine.node.defaultChild as sfn.CfnStateMachine).logicalId) as string;
-    acknowledge(this.reconcileFunction, [`IAM5[Resource::arn:<AWS::Partition>:states:${nagRegionAccount(stack)}:execution:<${logicalId}.Name>:*]`],
+    acknowledge(this.reconcileFunction, [`IAM5[Resource::${executions}]`],
       'The executions of a runbook\'s state machine are named at run time; the grant covers that state machine\'s executions only.');
   }
 }

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { LedgerReconciler } from './ledger-reconcile';
 import { LedgerAnchors } from './ledger-anchors';
-import { acknowledge, arnRef, nagRegionAccount } from './nag';
+import { acknowledge, arnRef } from './nag';
 import { PlatformSelfAlarms } from './self-monitoring';
 
 /** Properties of the {@link MedicPlatform}. */
@@ -334,7 +334,7 @@ export class MedicPlatform extends Construct {
     const base = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.killSwitchPrefix.replace(/^\//, '') });
     iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameters'], resourceArns: [`${base}/global`, `${base}/runbook/*`] });
     if (Construct.isConstruct(grantee)) {
-      acknowledge(grantee, [`IAM5[Resource::arn:<AWS::Partition>:ssm:${nagRegionAccount(stack)}:parameter${this.killSwitchPrefix}/runbook/*]`],
+      acknowledge(grantee, [`IAM5[Resource::${base}/runbook/*]`],
         'Read-only access to the kill-switch parameter path this stack owns; every runbook adds its own switch there.');
     }
   }
@@ -350,8 +350,7 @@ export class MedicPlatform extends Construct {
     const switches = [`${base}/global`, `${base}/runbook/*`];
     iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:PutParameter'], resourceArns: switches });
     if (Construct.isConstruct(grantee)) {
-      acknowledge(grantee, [`IAM5[Resource::arn:<AWS::Partition>:ssm:${nagRegionAccount(stack)}:parameter${this.killSwitchPrefix}/runbook/*]`,
-        `IAM5[Resource::arn:<AWS::Partition>:ssm:${nagRegionAccount(stack)}:parameter${this.killSwitchPrefix}/*]`],
+      acknowledge(grantee, [`IAM5[Resource::${base}/runbook/*]`, `IAM5[Resource::${base}/*]`],
       'The kill-switch parameter path this stack owns; every runbook adds its own switch there.');
     }
     // GetParametersByPath is authorised on the path itself (and the parameters under it).

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { MODES, type AdmissionPolicy, type Mode, type VerificationPolicy } from '../lambdas/shared/types';
 
 /** Admission limits of a runbook. Every guard stays on: a value that would disable one is a synth error. */
@@ -94,6 +94,15 @@ export function resolveVerification(runbook: string, props: VerificationProps = 
     requiredConsecutiveSuccesses: wholeNumberIn(`runbook ${runbook}: verification.requiredConsecutiveSuccesses`, props.requiredConsecutiveSuccesses ?? 2, 1, maxChecks,
       'success needs at least one positive reading, and no more than maxChecks can be taken'),
   };
+}
+
+/**
+ * Whether `value` matches `pattern`, or is not known until deploy time: a name or ARN that is a
+ * token (an attribute of a resource in the app, a parameter) cannot be checked at synth time, and
+ * IAM and the allow-list carry it as it resolves.
+ */
+export function matchesUnlessToken(value: string, pattern: RegExp): boolean {
+  return Token.isUnresolved(value) || pattern.test(value);
 }
 
 /** Runbook names become parts of ledger keys, SSM parameter names and execution names. */

@@ -1,12 +1,13 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { Runbook, type RunbookCommonProps } from './runbook';
-import { withDefaults, type RunbookPolicyProps } from './policy';
+import { matchesUnlessToken, withDefaults, type RunbookPolicyProps } from './policy';
 
 /** When scheduled drills may run (UTC). A scheduled drill outside it is refused at preflight. */
 export interface DrillWindow {
@@ -18,9 +19,17 @@ export interface DrillWindow {
   readonly endHourUtc: number;
 }
 
-/** A recurring drill of one database, through EventBridge Scheduler. */
+/** A recurring drill of one database, through EventBridge Scheduler. Name exactly one database, listed in the drill's `dbInstances` or `dbClusters`. */
 export interface DrillSchedule {
+  /**
+   * The DB instance to drill (its identifier, e.g. `instance.instanceIdentifier`).
+   * @default - none: give `dbClusterIdentifier`
+   */
   readonly dbInstanceIdentifier?: string;
+  /**
+   * The DB cluster to drill (its identifier, e.g. `cluster.clusterIdentifier`).
+   * @default - none: give `dbInstanceIdentifier`
+   */
   readonly dbClusterIdentifier?: string;
   /** A Scheduler expression in UTC, e.g. `cron(0 10 ? * TUE *)`. Must fall inside `window`. */
   readonly expression: string;
@@ -33,12 +42,22 @@ export interface RdsFailoverDrillProps extends Omit<RunbookCommonProps, 'alarms'
    * @default 'rds-failover-drill'
    */
   readonly name?: string;
-  /** Multi-AZ DB instances (identifiers) this drill may fail over. */
-  readonly dbInstances?: string[];
-  /** Aurora / Multi-AZ DB clusters (identifiers) this drill may fail over. */
-  readonly dbClusters?: string[];
   /**
-   * For clusters: the reader to promote (`FailoverDBCluster` TargetDBInstanceIdentifier), by cluster.
+   * Multi-AZ DB instances this drill may fail over: identifiers, or the instances themselves
+   * (`rds.IDatabaseInstance`, whose identifier may be a token).
+   * @default - none: give `dbClusters`
+   */
+  readonly dbInstances?: Array<string | rds.IDatabaseInstance>;
+  /**
+   * Aurora / Multi-AZ DB clusters this drill may fail over: identifiers, or the clusters
+   * themselves (`rds.IDatabaseCluster`, whose identifier may be a token).
+   * @default - none: give `dbInstances`
+   */
+  readonly dbClusters?: Array<string | rds.IDatabaseCluster>;
+  /**
+   * For clusters: the reader to promote (`FailoverDBCluster` TargetDBInstanceIdentifier), by
+   * cluster identifier (a key may be a cluster's `clusterIdentifier` token, a value one of its
+   * `instanceIdentifiers`).
    * Aurora clusters and RDS for PostgreSQL Multi-AZ DB clusters take one; RDS for MySQL Multi-AZ
    * DB clusters do not ("This setting isn't supported for RDS for MySQL Multi-AZ DB clusters",
    * FailoverDBCluster), so the preflight refuses a drill of such a cluster with a target reader.
@@ -49,12 +68,17 @@ export interface RdsFailoverDrillProps extends Omit<RunbookCommonProps, 'alarms'
   readonly targetReaders?: Record<string, string>;
   /**
    * Application alarms (error rate, connection errors) that must be OK before the drill starts,
-   * and OK again within the verification budget after the failover.
+   * and OK again within the verification budget after the failover. Alarms of the same app
+   * (whose names and ARNs are tokens) work as well as imported ones.
+   * @default - none
    */
   readonly guardAlarms?: cloudwatch.IAlarm[];
   /** Recurring drills. @default - none: drills run only when started by hand */
   readonly schedules?: DrillSchedule[];
-  /** Required with `schedules`. */
+  /**
+   * When scheduled drills may run. Required with `schedules`.
+   * @default - none: only drills started by hand
+   */
   readonly window?: DrillWindow;
   /**
    * The database must be available again, with a new primary AZ or writer, within this long of
@@ -99,16 +123,16 @@ export class RdsFailoverDrill extends Construct {
   constructor(scope: Construct, id: string, props: RdsFailoverDrillProps) {
     super(scope, id);
     const name = props.name ?? 'rds-failover-drill';
-    const dbInstances = props.dbInstances ?? [];
-    const dbClusters = props.dbClusters ?? [];
+    const dbInstances = (props.dbInstances ?? []).map((db) => (typeof db === 'string' ? db : db.instanceIdentifier));
+    const dbClusters = (props.dbClusters ?? []).map((db) => (typeof db === 'string' ? db : db.clusterIdentifier));
     const pattern = new RegExp(`^${INSTANCE_ID}$`);
     if (dbInstances.length + dbClusters.length === 0) throw new Error(`runbook ${name}: list at least one database in dbInstances or dbClusters`);
     for (const db of [...dbInstances, ...dbClusters]) {
-      if (!pattern.test(db)) throw new Error(`runbook ${name}: "${db}" is not a valid RDS identifier`);
+      if (!matchesUnlessToken(db, pattern)) throw new Error(`runbook ${name}: "${db}" is not a valid RDS identifier`);
     }
     for (const [cluster, reader] of Object.entries(props.targetReaders ?? {})) {
       if (!dbClusters.includes(cluster)) throw new Error(`runbook ${name}: targetReaders names cluster "${cluster}", which is not in dbClusters`);
-      if (!pattern.test(reader)) throw new Error(`runbook ${name}: target reader "${reader}" is not a valid RDS identifier`);
+      if (!matchesUnlessToken(reader, pattern)) throw new Error(`runbook ${name}: target reader "${reader}" is not a valid RDS identifier`);
     }
     validateSchedules(name, props.schedules ?? [], props.window, dbInstances, dbClusters);
     const mode = props.mode ?? 'observe';

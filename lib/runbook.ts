@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
-import { acknowledge, arnRef } from './nag';
+import { acknowledge } from './nag';
 import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow, REFUSED_INPUT_ERROR } from './runbook-workflow';
 import { RunbookSelfAlarms, alarmToEscalationTopic } from './self-monitoring';
@@ -31,7 +31,11 @@ export interface RunbookCommonProps {
    * @default 'observe'
    */
   readonly mode?: Mode;
-  /** Alarms whose transition to ALARM starts this runbook. More can be attached with `attachTo`. */
+  /**
+   * Alarms whose transition to ALARM starts this runbook: alarms of the same app (whose ARNs are
+   * tokens) or imported ones (`Alarm.fromAlarmArn`). More can be attached with `attachTo`.
+   * @default - none: attach alarms with `attachTo` (an alarm runbook with none fails synthesis)
+   */
   readonly alarms?: cloudwatch.IAlarm[];
   readonly policy?: RunbookPolicyProps;
   readonly verification?: VerificationProps;
@@ -210,7 +214,7 @@ export class Runbook extends Construct {
     const invoked = [platform.validateFunction, platform.admitFunction, props.stepFunction, platform.completeFunction, platform.escalateFunction];
     acknowledge(this.stateMachine, [
       'IAM5[Resource::*]',
-      ...invoked.map((fn) => `IAM5[Resource::${arnRef(fn)}:*]`),
+      ...invoked.map((fn) => `IAM5[Resource::${fn.functionArn}:*]`),
     ], 'Resource::* is X-Ray trace submission and log delivery, which have no resource-level permissions; '
       + '<function>:* lets the workflow invoke the versions of the functions it is built from, and nothing else.');
   }

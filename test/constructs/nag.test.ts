@@ -3,10 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, type MedicConfig } from '../../lib/config';
 import { MedicStack } from '../../lib/medic-stack';
+import { testConfig } from '../support/synth';
 
 /*
  * How cdk-nag 3.x reports, as read in node_modules (cdk-nag 3.0.2 lib/nag-pack.js, aws-cdk-lib
@@ -39,13 +41,15 @@ interface Synthesized {
 
 /**
  * The reference app as bin/medic.ts builds it (bin/medic.ts synthesizes on import, so it is
- * mirrored here), without bundling; `extra` adds constructs before synthesis.
+ * mirrored here), without bundling; `extra` adds constructs before synthesis. `newProjectFlags`
+ * sets the feature flags a fresh `cdk init app` writes into cdk.json (aws-cdk-lib's
+ * CURRENTLY_RECOMMENDED_FLAGS, the same 89 flags as the CLI's init-templates/.recommended-feature-flags.json).
  */
-function synthReferenceApp(extra?: (stack: Stack) => void, options: { envAgnostic?: boolean } = {}): Synthesized {
+function synthReferenceApp(extra?: (stack: Stack) => void, options: { envAgnostic?: boolean; newProjectFlags?: boolean; config?: MedicConfig } = {}): Synthesized {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-nag-'));
   outdirs.push(outdir);
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = loadConfig(EXAMPLE_CONFIG);
+  const app = new App({ outdir, context: { ...(options.newProjectFlags ? CURRENTLY_RECOMMENDED_FLAGS : {}), 'aws:cdk:bundling-stacks': [] } });
+  const config = options.config ?? loadConfig(EXAMPLE_CONFIG);
   const stack = new MedicStack(app, config.stackName, { config, env: options.envAgnostic ? undefined : config.env });
   extra?.(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -90,6 +94,30 @@ describe('an environment-agnostic stack (no env: what `cdk init` gives)', () => 
   test('synthesizes, and the report has no unacknowledged finding', () => {
     expect(envless.error?.message).toBeUndefined();
     expect(findings(envless.report)).toEqual([]);
+  });
+});
+
+describe('with the feature flags of a new `cdk init app` (acknowledgements must not depend on them)', () => {
+  // @aws-cdk/core:enablePartitionLiterals alone turns `arn:<AWS::Partition>:` into `arn:aws:` in
+  // the findings of a stack whose region is known; @aws-cdk/aws-iam:minimizePolicies merges statements.
+  test('the reference app (env from the config): no unacknowledged finding', () => {
+    const flagged = synthReferenceApp(undefined, { newProjectFlags: true });
+    expect(flagged.error?.message).toBeUndefined();
+    expect(findings(flagged.report)).toEqual([]);
+  });
+
+  test('the reference app with no env: no unacknowledged finding', () => {
+    const flagged = synthReferenceApp(undefined, { envAgnostic: true, newProjectFlags: true });
+    expect(flagged.error?.message).toBeUndefined();
+    expect(findings(flagged.report)).toEqual([]);
+  });
+
+  // The tests' configuration has every runbook in auto mode with every wildcard grant (StopTask,
+  // tagged instances, Auto Scaling groups): each acknowledgement id is exercised with `arn:aws:`.
+  test.each([false, true])('every runbook in auto mode (test/support/synth.ts testConfig), new-project flags %s: no unacknowledged finding', (newProjectFlags) => {
+    const synthesized = synthReferenceApp(undefined, { config: testConfig, newProjectFlags });
+    expect(synthesized.error?.message).toBeUndefined();
+    expect(findings(synthesized.report)).toEqual([]);
   });
 });
 
