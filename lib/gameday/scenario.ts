@@ -1,13 +1,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig, type MedicConfig } from '../config';
+import { z } from 'zod';
+import { issueLines, oneLine, requiredOr, showValue, strictObject } from '../config-issues';
+import { medicConfigSchema, type MedicConfig } from '../config';
 import { parseDuration } from './duration';
 
 /**
  * A game-day scenario: which runbooks (a medic config), the simulated world they act on, what
  * happens when (timeline), what goes wrong on purpose (faults), and what must come of it
  * (expectations). The format is documented in docs/gameday.md.
+ *
+ * One zod schema ({@link scenarioSchema}) checks a scenario file and is the source of the types of
+ * its parts (alarms, timeline events, faults, expectations). Every object is strict: an unknown or
+ * misspelt key is an error naming it, never silently ignored. The world's services (other than
+ * `alarms`) check their own parts when they are installed; the schema checks that `world` holds
+ * only parts some service reads ({@link WORLD_KEYS}, or keys a scenario's own services module declares).
  */
 export interface Scenario {
   readonly name: string;
@@ -29,178 +37,218 @@ export interface Scenario {
   readonly file?: string;
 }
 
+/**
+ * The top-level keys of a scenario's `world`: each is the part one simulated service reads
+ * (lib/gameday/services). The one list of them: a key not here (nor declared by the scenario's
+ * own services module) is a scenario error. test/unit/scenario.test.ts checks it against what
+ * the service modules read.
+ */
+export const WORLD_KEYS = {
+  alarms: 'CloudWatch alarms (services/core.ts; checked by the scenario schema)',
+  ecs: 'ECS services (services/ecs.ts)',
+  autoScaling: 'Auto Scaling groups (services/auto-scaling.ts)',
+  rds: 'RDS instances and Aurora clusters (services/rds.ts)',
+  ec2: 'EC2 instances and their disks (services/ec2-disk.ts)',
+  acm: 'ACM certificates and Route 53 zones (services/acm.ts)',
+} as const;
+
 /** Everything the simulated AWS holds, by service; each service module reads its own part. */
 export interface WorldSpec {
   readonly alarms?: Record<string, AlarmSpec>;
   readonly [service: string]: unknown;
 }
 
-export interface AlarmSpec {
-  /** @default 'OK' */
-  readonly state?: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-  readonly namespace?: string;
-  readonly metric?: string;
-  /** Metric dimensions: they name the alarm's target in the events it sends. */
-  readonly dimensions?: Record<string, string>;
-  readonly threshold?: number;
-  /** Back to OK this long after a runbook's call of `when` (e.g. `ecs:UpdateService`); absent: never. */
-  readonly recovers?: { readonly when: string; readonly after: number };
-}
-
-export type TimelineEvent =
-  | { readonly at: number; readonly kind: 'alarm'; readonly alarm: string; readonly deliveries: number }
-  | { readonly at: number; readonly kind: 'kill-switch'; readonly value: 'on' | 'off'; readonly runbook?: string }
-  | { readonly at: number; readonly kind: 'change-calendar'; readonly state: 'OPEN' | 'CLOSED' }
-  | { readonly at: number; readonly kind: 'start'; readonly runbook: string; readonly input: Record<string, unknown> }
-  | { readonly at: number; readonly kind: 'event'; readonly source: string; readonly detailType: string; readonly resources: string[]; readonly detail: Record<string, unknown>; readonly deliveries: number }
-  /** The ledger reconciler runs (as its schedule would run it), in simulated time. */
-  | { readonly at: number; readonly kind: 'reconcile' };
-
-/** An API call that fails on purpose: `times` times from the first call, or every call in a window. */
-export type Fault =
-  | { readonly kind: 'api'; readonly operation: string; readonly error: string; readonly times: number }
-  /** DynamoDB answers 503 from `from` for `for`; with `after`, from the moment that mutating call (`ecs:UpdateService`) first succeeds. */
-  | { readonly kind: 'dynamodb-unavailable'; readonly from: number; readonly for: number; readonly after?: string };
-
 export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'denied' | 'rejected' | 'duplicate' | 'suppressed' | 'reconciled' | 'incomplete';
 export const OUTCOMES: readonly Outcome[] = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'denied', 'rejected', 'duplicate', 'suppressed', 'reconciled', 'incomplete'];
 
-export interface Expectations {
-  /** Incidents by runbook and outcome: `count` of them (default: at least one... exactly `count` when given). */
-  readonly incidents: Array<{ readonly runbook: string; readonly outcome: Outcome; readonly count?: number }>;
-  /** Mutating calls by `service:Operation`, exactly this many. */
-  readonly calls: Record<string, number>;
-  /** Total incidents (duplicates included), when given. */
-  readonly totalIncidents?: number;
-  /** Messages to the escalation topic (escalations and reports), exactly, when given. */
-  readonly notifications?: number;
-  /** Leases still held by an incident when the scenario ends (expired holds that nobody released included), exactly, when given. */
-  readonly leasesHeld?: number;
-}
-
 const DEFAULT_START = '2026-11-22T03:17:00Z';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+// ---- building blocks ----
 
-function only(value: Json, allowed: string[], where: string): void {
-  const unknown = Object.keys(value).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw new Error(`${where}: unknown key(s) ${unknown.join(', ')} (known: ${allowed.join(', ')})`);
-}
-
-function text(value: unknown, where: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`${where}: must be a non-empty string`);
-  return value;
-}
-
-function count(value: unknown, where: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(`${where}: must be a whole number`);
-  return value;
-}
-
-function readEvent(raw: unknown, where: string): TimelineEvent {
-  if (!isObject(raw)) throw new Error(`${where}: must be an object`);
-  const at = parseDuration(raw.at ?? 0, `${where}.at`);
-  const kinds = ['alarm', 'killSwitch', 'changeCalendar', 'start', 'event', 'reconcile'].filter((k) => raw[k] !== undefined);
-  if (kinds.length !== 1) throw new Error(`${where}: give exactly one of alarm, killSwitch, changeCalendar, start, event, reconcile (got ${kinds.join(', ') || 'none'})`);
-  switch (kinds[0]) {
-    case 'reconcile':
-      only(raw, ['at', 'reconcile'], where);
-      if (raw.reconcile !== true) throw new Error(`${where}.reconcile: must be true`);
-      return { at, kind: 'reconcile' };
-    case 'alarm':
-      only(raw, ['at', 'alarm', 'deliveries'], where);
-      return { at, kind: 'alarm', alarm: text(raw.alarm, `${where}.alarm`), deliveries: count(raw.deliveries, `${where}.deliveries`, 1) };
-    case 'killSwitch':
-      only(raw, ['at', 'killSwitch', 'runbook'], where);
-      if (raw.killSwitch !== 'on' && raw.killSwitch !== 'off') throw new Error(`${where}.killSwitch: must be on or off`);
-      return { at, kind: 'kill-switch', value: raw.killSwitch, ...(raw.runbook !== undefined ? { runbook: text(raw.runbook, `${where}.runbook`) } : {}) };
-    case 'changeCalendar':
-      only(raw, ['at', 'changeCalendar'], where);
-      if (raw.changeCalendar !== 'OPEN' && raw.changeCalendar !== 'CLOSED') throw new Error(`${where}.changeCalendar: must be OPEN or CLOSED`);
-      return { at, kind: 'change-calendar', state: raw.changeCalendar };
-    case 'start': {
-      only(raw, ['at', 'start'], where);
-      const start = raw.start;
-      if (!isObject(start)) throw new Error(`${where}.start: must be { runbook, input }`);
-      only(start, ['runbook', 'input'], `${where}.start`);
-      if (!isObject(start.input)) throw new Error(`${where}.start.input: must be an object (the execution input)`);
-      return { at, kind: 'start', runbook: text(start.runbook, `${where}.start.runbook`), input: start.input };
-    }
-    default: {
-      only(raw, ['at', 'event', 'deliveries'], where);
-      const event = raw.event;
-      if (!isObject(event)) throw new Error(`${where}.event: must be { source, detailType, resources, detail }`);
-      only(event, ['source', 'detailType', 'resources', 'detail'], `${where}.event`);
-      if (!Array.isArray(event.resources)) throw new Error(`${where}.event.resources: must be a list of ARNs`);
-      return {
-        at, kind: 'event', source: text(event.source, `${where}.event.source`), detailType: text(event.detailType, `${where}.event.detailType`),
-        resources: event.resources.map((r, i) => text(r, `${where}.event.resources[${i}]`)), detail: isObject(event.detail) ? event.detail : {},
-        deliveries: count(raw.deliveries, `${where}.deliveries`, 1),
-      };
-    }
+const object = <T extends z.ZodRawShape>(shape: T, expected?: string) => strictObject(shape, 'key', expected);
+const text = () => z.string({ error: requiredOr('must be a non-empty string') }).min(1, { error: 'must be a non-empty string' });
+const WHOLE = 'must be a whole number';
+const count = () => z.number({ error: requiredOr(WHOLE) }).int({ error: WHOLE }).nonnegative({ error: WHOLE });
+const jsonObject = (expected: string) => z.record(z.string(), z.unknown(), { error: requiredOr(expected) });
+const OPERATION = /^[a-z0-9-]+:[A-Za-z]+$/;
+const operation = () => z.string({ error: requiredOr('must be service:Operation (e.g. ecs:UpdateService)') })
+  .regex(OPERATION, { error: (issue) => `${showValue(issue.input)} is not service:Operation (e.g. ecs:UpdateService)` });
+const DURATION = 'like 90s, 2m, 1h30m, or a number of seconds';
+/** `90s`, `2m`, `1h30m`, `1d` or a number of seconds, as seconds. */
+const duration = () => z.union([z.number(), z.string()], { error: requiredOr(`must be a duration (${DURATION})`) }).transform((value, ctx) => {
+  try {
+    return parseDuration(value, '');
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `${showValue(value)} is not a duration (${DURATION})` });
+    return z.NEVER;
   }
-}
+});
 
-function readFault(raw: unknown, where: string): Fault {
-  if (!isObject(raw)) throw new Error(`${where}: must be an object`);
-  if (raw.dynamodb !== undefined) {
-    only(raw, ['dynamodb', 'from', 'for', 'after'], where);
-    if (raw.dynamodb !== 'unavailable') throw new Error(`${where}.dynamodb: only "unavailable" is supported`);
-    if (raw.after !== undefined && raw.from !== undefined) throw new Error(`${where}: give from or after, not both`);
-    const after = raw.after === undefined ? undefined : text(raw.after, `${where}.after`);
-    if (after !== undefined && !/^[a-z0-9-]+:[A-Za-z]+$/.test(after)) throw new Error(`${where}.after: "${after}" is not service:Operation (e.g. ecs:UpdateService)`);
-    return { kind: 'dynamodb-unavailable', from: parseDuration(raw.from ?? 0, `${where}.from`), for: parseDuration(raw.for, `${where}.for`), ...(after ? { after } : {}) };
-  }
-  only(raw, ['operation', 'error', 'times'], where);
-  const operation = text(raw.operation, `${where}.operation`);
-  if (!/^[a-z0-9-]+:[A-Za-z]+$/.test(operation)) throw new Error(`${where}.operation: "${operation}" is not service:Operation (e.g. ecs:UpdateService)`);
-  return { kind: 'api', operation, error: text(raw.error, `${where}.error`), times: count(raw.times, `${where}.times`, 1) };
-}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function readAlarms(raw: unknown, where: string): Record<string, AlarmSpec> {
-  if (raw === undefined) return {};
-  if (!isObject(raw)) throw new Error(`${where}: must map alarm names to alarms`);
-  const alarms: Record<string, AlarmSpec> = {};
-  for (const [name, spec] of Object.entries(raw)) {
-    const at = `${where}.${name}`;
-    if (!isObject(spec)) throw new Error(`${at}: must be an object`);
-    only(spec, ['state', 'namespace', 'metric', 'dimensions', 'threshold', 'recovers'], at);
-    let recovers: AlarmSpec['recovers'];
-    if (spec.recovers !== undefined && spec.recovers !== 'never') {
-      if (!isObject(spec.recovers)) throw new Error(`${at}.recovers: must be { when: service:Operation, after: duration } or never`);
-      only(spec.recovers, ['when', 'after'], `${at}.recovers`);
-      recovers = { when: text(spec.recovers.when, `${at}.recovers.when`), after: parseDuration(spec.recovers.after, `${at}.recovers.after`) };
+/**
+ * An object that is one of several kinds, told apart by which key it has (`alarm:`,
+ * `killSwitch:`, ...): exactly one must be present, and that kind's schema checks the rest (its
+ * errors are the kind's own, not a union's "no option matched").
+ */
+function oneOfKeys<B extends Record<string, z.ZodType>>(branches: B) {
+  type K = keyof B & string;
+  const keys = Object.keys(branches) as K[];
+  const expected = `give exactly one of ${keys.join(', ')}`;
+  return z.unknown().transform((value, ctx): z.output<B[K]> => {
+    if (!isObject(value)) {
+      ctx.addIssue({ code: 'custom', message: `must be an object: ${expected}` });
+      return z.NEVER;
     }
-    alarms[name] = { ...(spec as AlarmSpec), recovers };
-  }
-  return alarms;
-}
-
-function readExpectations(raw: unknown, where: string): Expectations {
-  if (raw === undefined) return { incidents: [], calls: {} };
-  if (!isObject(raw)) throw new Error(`${where}: must be an object`);
-  only(raw, ['incidents', 'calls', 'totalIncidents', 'notifications', 'leasesHeld'], where);
-  const incidents = (Array.isArray(raw.incidents) ? raw.incidents : raw.incidents === undefined ? [] : [null]).map((item, i) => {
-    const at = `${where}.incidents[${i}]`;
-    if (!isObject(item)) throw new Error(`${at}: must be { runbook, outcome, count? }`);
-    only(item, ['runbook', 'outcome', 'count'], at);
-    if (!OUTCOMES.includes(item.outcome as Outcome)) throw new Error(`${at}.outcome: must be one of ${OUTCOMES.join(', ')}`);
-    return { runbook: text(item.runbook, `${at}.runbook`), outcome: item.outcome as Outcome, ...(item.count !== undefined ? { count: count(item.count, `${at}.count`, 1) } : {}) };
+    const present = keys.filter((k) => value[k] !== undefined);
+    if (present.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `${expected} (got ${present.join(', ') || 'none'})` });
+      return z.NEVER;
+    }
+    const result = branches[present[0]].safeParse(value, { reportInput: true });
+    if (result.success) return result.data as z.output<B[K]>;
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
   });
-  const calls: Record<string, number> = {};
-  if (raw.calls !== undefined) {
-    if (!isObject(raw.calls)) throw new Error(`${where}.calls: must map service:Operation to a count`);
-    for (const [operation, n] of Object.entries(raw.calls)) calls[operation] = count(n, `${where}.calls.${operation}`, 0);
+}
+
+// ---- world ----
+
+const alarmSchema = object({
+  /** @default 'OK' */
+  state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA'], { error: requiredOr('must be one of OK, ALARM, INSUFFICIENT_DATA') }).optional(),
+  namespace: text().optional(),
+  metric: text().optional(),
+  /** Metric dimensions: they name the alarm's target in the events it sends. */
+  dimensions: z.record(z.string(), z.string({ error: 'must be a string (quote it)' }), { error: requiredOr('must map dimension names to values') }).optional(),
+  threshold: z.number({ error: requiredOr('must be a number') }).optional(),
+  /** Back to OK this long after a runbook's call of `when` (e.g. `ecs:UpdateService`); absent or `never`: never. */
+  recovers: z.union([
+    z.literal('never'),
+    object({ when: operation(), after: duration() }),
+  ], { error: requiredOr('must be { when: service:Operation, after: duration } or never') }).optional()
+    .transform((r) => (r === 'never' ? undefined : r)),
+});
+export type AlarmSpec = z.output<typeof alarmSchema>;
+
+/** A services module of your own, and the `world` keys it reads. */
+const serviceSchema = z.union([
+  text(),
+  object({ module: text(), world: z.array(text(), { error: requiredOr('must list the world keys the module reads') }) }),
+], { error: requiredOr('must be a module path, or { module: <path>, world: [<keys it reads>] }') });
+
+const worldSchema = z.looseObject({
+  alarms: z.record(z.string(), alarmSchema, { error: requiredOr('must map alarm names to alarms') }).optional(),
+}, { error: requiredOr('must be an object: each service\'s part of the simulated AWS') });
+
+// ---- timeline ----
+
+const at = () => duration().default(0);
+const deliveries = () => count().default(1);
+
+const timelineEventSchema = oneOfKeys({
+  alarm: object({ at: at(), alarm: text(), deliveries: deliveries() })
+    .transform((e) => ({ at: e.at, kind: 'alarm' as const, alarm: e.alarm, deliveries: e.deliveries })),
+  killSwitch: object({ at: at(), killSwitch: z.enum(['on', 'off'], { error: 'must be on or off' }), runbook: text().optional() })
+    .transform((e) => ({ at: e.at, kind: 'kill-switch' as const, value: e.killSwitch, ...(e.runbook !== undefined ? { runbook: e.runbook } : {}) })),
+  changeCalendar: object({ at: at(), changeCalendar: z.enum(['OPEN', 'CLOSED'], { error: 'must be OPEN or CLOSED' }) })
+    .transform((e) => ({ at: e.at, kind: 'change-calendar' as const, state: e.changeCalendar })),
+  start: object({ at: at(), start: object({ runbook: text(), input: jsonObject('must be an object (the execution input)') }, 'must be { runbook, input }') })
+    .transform((e) => ({ at: e.at, kind: 'start' as const, runbook: e.start.runbook, input: e.start.input })),
+  event: object({
+    at: at(),
+    event: object({
+      source: text(),
+      detailType: text(),
+      resources: z.array(text(), { error: requiredOr('must be a list of ARNs') }),
+      detail: jsonObject('must be an object (the event\'s detail)').default({}),
+    }, 'must be { source, detailType, resources, detail }'),
+    deliveries: deliveries(),
+  }).transform((e) => ({ at: e.at, kind: 'event' as const, ...e.event, deliveries: e.deliveries })),
+  /** The ledger reconciler runs (as its schedule would run it), in simulated time. */
+  reconcile: object({ at: at(), reconcile: z.literal(true, { error: 'must be true' }) })
+    .transform((e) => ({ at: e.at, kind: 'reconcile' as const })),
+});
+export type TimelineEvent = z.output<typeof timelineEventSchema>;
+
+// ---- faults ----
+
+/** An API call that fails on purpose: `times` times from the first call, or DynamoDB unavailable in a window. */
+const faultSchema = oneOfKeys({
+  operation: object({ operation: operation(), error: text(), times: count().default(1) })
+    .transform((f) => ({ kind: 'api' as const, operation: f.operation, error: f.error, times: f.times })),
+  /** DynamoDB answers 503 from `from` for `for`; with `after`, from the moment that mutating call (`ecs:UpdateService`) first succeeds. */
+  dynamodb: object({
+    dynamodb: z.literal('unavailable', { error: 'only "unavailable" is supported' }),
+    from: duration().optional(),
+    for: duration(),
+    after: operation().optional(),
+  }).superRefine((f, ctx) => {
+    if (f.from !== undefined && f.after !== undefined) ctx.addIssue({ code: 'custom', message: 'give from or after, not both' });
+  }).transform((f) => ({ kind: 'dynamodb-unavailable' as const, from: f.from ?? 0, for: f.for, ...(f.after !== undefined ? { after: f.after } : {}) })),
+});
+export type Fault = z.output<typeof faultSchema>;
+
+// ---- expectations ----
+
+const expectationsSchema = object({
+  /** Incidents by runbook and outcome: `count` of them (exactly, when given; else at least one). */
+  incidents: z.array(object({
+    runbook: text(),
+    outcome: z.enum(OUTCOMES as readonly Outcome[], { error: requiredOr(`must be one of ${OUTCOMES.join(', ')}`) }),
+    count: count().optional(),
+  }, 'must be { runbook, outcome, count? }'), { error: requiredOr('must be a list') }).default([]),
+  /** Mutating calls by `service:Operation`, exactly this many. */
+  calls: z.record(z.string(), count(), { error: requiredOr('must map service:Operation to a count') }).default({}),
+  /** Total incidents (duplicates included), when given. */
+  totalIncidents: count().optional(),
+  /** Messages to the escalation topic (escalations and reports), exactly, when given. */
+  notifications: count().optional(),
+  /** Leases still held by an incident when the scenario ends (expired holds that nobody released included), exactly, when given. */
+  leasesHeld: count().optional(),
+});
+export type Expectations = z.output<typeof expectationsSchema>;
+
+// ---- the scenario ----
+
+/** A scenario file, checked; module paths are still as written (relative to the file). */
+export const scenarioSchema = object({
+  name: text(),
+  description: z.string({ error: 'must be text' }).default(''),
+  start: z.string({ error: requiredOr(`must be a date (like ${DEFAULT_START})`) }).default(DEFAULT_START).transform((value, ctx) => {
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) ctx.addIssue({ code: 'custom', message: `${showValue(value)} is not a date (like ${DEFAULT_START})` });
+    return date;
+  }),
+  config: medicConfigSchema.optional(),
+  app: text().optional(),
+  services: z.array(serviceSchema, { error: requiredOr('must list module paths') }).default([]),
+  world: worldSchema.default({}),
+  timeline: z.array(timelineEventSchema, { error: 'must list at least one event' }).min(1, { error: 'must list at least one event' }),
+  faults: z.array(faultSchema, { error: requiredOr('must be a list') }).default([]),
+  expect: expectationsSchema.default({ incidents: [], calls: {} }),
+  limit: duration().default(parseDuration('7d', 'limit')),
+}, 'must be a mapping').superRefine((scenario, ctx) => {
+  if ((scenario.config === undefined) === (scenario.app === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'give either config (the reference app) or app (a module building your stack)' });
   }
-  return {
-    incidents,
-    calls,
-    ...(raw.totalIncidents !== undefined ? { totalIncidents: count(raw.totalIncidents, `${where}.totalIncidents`, 0) } : {}),
-    ...(raw.notifications !== undefined ? { notifications: count(raw.notifications, `${where}.notifications`, 0) } : {}),
-    ...(raw.leasesHeld !== undefined ? { leasesHeld: count(raw.leasesHeld, `${where}.leasesHeld`, 0) } : {}),
-  };
+  const declared = scenario.services.flatMap((s) => (typeof s === 'string' ? [] : s.world));
+  const known = [...Object.keys(WORLD_KEYS), ...declared];
+  for (const key of Object.keys(scenario.world).filter((k) => !known.includes(k))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['world', key],
+      message: `unknown key (known: ${known.join(', ')}; a services module of your own declares the keys it reads: services: [{ module: <path>, world: [${key}] }])`,
+    });
+  }
+});
+
+/** A scenario that cannot be read: one line naming the file and the offending key. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  constructor(message: string, readonly problems: readonly string[] = [], options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 /** Reads and checks a scenario; errors name the file and the offending key. Module paths are relative to `baseDir`. */
@@ -209,35 +257,33 @@ export function parseScenario(textContent: string, file = 'scenario', baseDir = 
   try {
     raw = parseYaml(textContent);
   } catch (error) {
-    throw new Error(`${file}: not valid YAML (${(error as Error).message})`, { cause: error });
+    // The YAML parser's message goes on with a picture of the line: its first line says it all.
+    const first = (error as Error).message.split('\n')[0].replace(/:$/, '');
+    throw new ScenarioError(`${file}: not valid YAML (${first})`, [], { cause: error });
   }
-  if (!isObject(raw)) throw new Error(`${file}: must be a mapping`);
-  only(raw, ['name', 'description', 'start', 'config', 'app', 'services', 'world', 'timeline', 'faults', 'expect', 'limit'], file);
-  const start = new Date(String(raw.start ?? DEFAULT_START));
-  if (Number.isNaN(start.getTime())) throw new Error(`${file}.start: "${String(raw.start)}" is not a date`);
-  if ((raw.config === undefined) === (raw.app === undefined)) throw new Error(`${file}: give either config (the reference app) or app (a module building your stack)`);
-  if (raw.config !== undefined && !isObject(raw.config)) throw new Error(`${file}.config: must be a medic configuration (as bin/medic.config.example.json)`);
-  const config = raw.config === undefined ? undefined : parseConfig(JSON.stringify(raw.config), `${file}.config`);
-  const modulePath = (value: unknown, where: string) => path.resolve(baseDir, text(value, where));
-  if (raw.services !== undefined && !Array.isArray(raw.services)) throw new Error(`${file}.services: must list module paths`);
-  const world = isObject(raw.world) ? raw.world : {};
-  if (!Array.isArray(raw.timeline) || raw.timeline.length === 0) throw new Error(`${file}.timeline: must list at least one event`);
+  const result = scenarioSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const problems = issueLines(result.error.issues);
+    throw new ScenarioError(oneLine(file, problems), problems);
+  }
+  const s = result.data;
+  const modulePath = (relative: string) => path.resolve(baseDir, relative);
   return {
-    name: text(raw.name, `${file}.name`),
-    description: typeof raw.description === 'string' ? raw.description : '',
-    start,
-    ...(config ? { config } : { app: modulePath(raw.app, `${file}.app`) }),
-    services: ((raw.services ?? []) as unknown[]).map((m, i) => modulePath(m, `${file}.services[${i}]`)),
-    world: { ...world, alarms: readAlarms(world.alarms, `${file}.world.alarms`) },
-    timeline: raw.timeline.map((e, i) => readEvent(e, `${file}.timeline[${i}]`)).sort((a, b) => a.at - b.at),
-    faults: (Array.isArray(raw.faults) ? raw.faults : []).map((f, i) => readFault(f, `${file}.faults[${i}]`)),
-    expect: readExpectations(raw.expect, `${file}.expect`),
-    limitSeconds: parseDuration(raw.limit ?? '7d', `${file}.limit`),
+    name: s.name,
+    description: s.description,
+    start: s.start,
+    ...(s.config ? { config: s.config } : { app: modulePath(s.app!) }),
+    services: s.services.map((m) => modulePath(typeof m === 'string' ? m : m.module)),
+    world: { ...s.world, alarms: s.world.alarms ?? {} },
+    timeline: [...s.timeline].sort((a, b) => a.at - b.at),
+    faults: s.faults,
+    expect: s.expect,
+    limitSeconds: s.limit,
     file,
   };
 }
 
 export function loadScenario(file: string): Scenario {
-  if (!fs.existsSync(file)) throw new Error(`scenario ${file} does not exist`);
+  if (!fs.existsSync(file)) throw new ScenarioError(`scenario ${file} does not exist`);
   return parseScenario(fs.readFileSync(file, 'utf8'), path.relative(process.cwd(), file) || file, path.dirname(path.resolve(file)));
 }

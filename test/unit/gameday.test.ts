@@ -116,17 +116,17 @@ expect:
     ['timeline: []', /timeline: must list at least one event/],
     ['timeline: [{ at: 0s, alarm: a, killSwitch: on }]', /give exactly one of alarm, killSwitch/],
     ['timeline: [{ at: soon, alarm: a }]', /timeline\[0\]\.at: "soon" is not a duration/],
-    ['timeline: [{ alarm: a, retries: 2 }]', /timeline\[0\]: unknown key\(s\) retries/],
+    ['timeline: [{ alarm: a, retries: 2 }]', /timeline\[0\]\.retries: unknown key \(known: at, alarm, deliveries\)/],
     ['timeline: [{ alarm: a }]\nexpect: { incidents: [{ runbook: r, outcome: healed }] }', /outcome: must be one of resolved/],
     ['timeline: [{ alarm: a }]\nfaults: [{ operation: UpdateService, error: E }]', /is not service:Operation/],
-    ['timeline: [{ alarm: a }]\nsurprise: 1', /test\.yaml: unknown key\(s\) surprise/],
+    ['timeline: [{ alarm: a }]\nsurprise: 1', /test\.yaml: surprise: unknown key/],
   ])('%s is refused', (extra, message) => {
     expect(() => scenario(extra)).toThrow(message);
   });
 
   test('the config is checked as the reference app checks it', () => {
     expect(() => parseScenario('name: s\nconfig: { stackName: S, env: { account: 1, region: r }, runbooks: {} }\ntimeline: [{ alarm: a }]', 'bad.yaml'))
-      .toThrow(/bad\.yaml\.config\.env\.account: must be a 12-digit account id/);
+      .toThrow(/bad\.yaml: config\.env\.account: must be a 12-digit account id/);
   });
 });
 

@@ -1,0 +1,144 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadScenario, parseScenario, ScenarioError, WORLD_KEYS } from '../../lib/gameday/scenario';
+
+const ROOT = path.join(__dirname, '..', '..');
+const CONFIG = `config:
+  stackName: GameDay
+  env: { account: '111111111111', region: eu-west-1 }
+  runbooks: {}
+`;
+const TIMELINE = 'timeline: [{ alarm: a }]\n';
+const scenario = (extra: string, timeline = TIMELINE) => parseScenario(`name: s\n${CONFIG}${timeline}${extra}`, 'test.yaml', '/scenarios');
+
+/** The error parseScenario throws for `extra`, failing the test if it does not throw. */
+function errorOf(extra: string, timeline = TIMELINE): string {
+  try {
+    scenario(extra, timeline);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect((error as Error).message).not.toContain('\n');
+    return (error as Error).message;
+  }
+  throw new Error('parseScenario accepted the scenario');
+}
+
+describe('world keys', () => {
+  test('WORLD_KEYS is exactly the set of world parts the simulated services read (world.spec.<key> in lib/gameday/services)', () => {
+    const dir = path.join(ROOT, 'lib', 'gameday', 'services');
+    const read = new Set(fs.readdirSync(dir).flatMap((f) => [...fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/world\.spec\.(\w+)/g)].map((m) => m[1])));
+    expect([...read].sort()).toEqual(Object.keys(WORLD_KEYS).sort());
+  });
+
+  test('an unknown key under world is an error naming it and the known ones', () => {
+    expect(errorOf('world: { ecs: { services: [] }, ecss: { services: [] } }'))
+      .toBe('test.yaml: world.ecss: unknown key (known: alarms, ecs, autoScaling, rds, ec2, acm; a services module of your own declares the keys it reads: services: [{ module: <path>, world: [ecss] }])');
+  });
+
+  test('a services module of your own declares the world keys it reads; its part reaches world.spec unchanged', () => {
+    const s = scenario('services: [./plain.ts, { module: ./payments.ts, world: [payments] }]\nworld: { payments: { ledger: [1, 2] } }');
+    expect(s.services).toEqual(['/scenarios/plain.ts', '/scenarios/payments.ts']);
+    expect(s.world).toEqual({ payments: { ledger: [1, 2] }, alarms: {} });
+  });
+
+  test('a declaration is checked like everything else', () => {
+    expect(errorOf('services: [{ module: ./payments.ts, worlds: [payments] }]')).toContain('services[0].worlds: unknown key (known: module, world)');
+    expect(errorOf('services: [{ module: ./payments.ts }]')).toBe('test.yaml: services[0].world: is required');
+    expect(errorOf('services: [7]')).toBe('test.yaml: services[0]: must be a module path, or { module: <path>, world: [<keys it reads>] }, got 7');
+  });
+
+  test('world must be a mapping', () => {
+    expect(errorOf('world: [ecs]')).toMatch(/^test\.yaml: world: must be an object: each service's part of the simulated AWS, got a list/);
+  });
+});
+
+describe('alarms', () => {
+  test('are read with their defaults: recovers never is no recovery', () => {
+    const s = scenario(`world:
+  alarms:
+    api-5xx: { state: ALARM, dimensions: { ClusterName: prod }, threshold: 5, recovers: { when: 'ecs:UpdateService', after: 90s } }
+    quiet: { recovers: never }
+`);
+    expect(s.world.alarms).toEqual({
+      'api-5xx': { state: 'ALARM', dimensions: { ClusterName: 'prod' }, threshold: 5, recovers: { when: 'ecs:UpdateService', after: 90 } },
+      quiet: {},
+    });
+  });
+
+  test.each<[string, string]>([
+    ['{ stat: ALARM }', 'test.yaml: world.alarms.a.stat: unknown key (known: state, namespace, metric, dimensions, threshold, recovers)'],
+    ['{ state: FIRING }', 'test.yaml: world.alarms.a.state: must be one of OK, ALARM, INSUFFICIENT_DATA, got "FIRING"'],
+    ['{ dimensions: { Port: 80 } }', 'test.yaml: world.alarms.a.dimensions.Port: must be a string (quote it), got 80'],
+    ['{ recovers: { when: UpdateService, after: 1m } }', 'test.yaml: world.alarms.a.recovers.when: "UpdateService" is not service:Operation (e.g. ecs:UpdateService)'],
+    ['{ recovers: { when: \'ecs:UpdateService\' } }', 'test.yaml: world.alarms.a.recovers.after: is required'],
+    ['{ recovers: sometimes }', 'test.yaml: world.alarms.a.recovers: must be { when: service:Operation, after: duration } or never, got "sometimes"'],
+  ])('alarm %s is refused', (spec, message) => {
+    expect(errorOf(`world: { alarms: { a: ${spec} } }`)).toBe(message);
+  });
+});
+
+describe('timeline, faults, expectations', () => {
+  test('defaults: at 0, one delivery, no faults, no expectations, a 7-day limit, the default start', () => {
+    const s = scenario('', 'timeline: [{ alarm: a }, { event: { source: aws.acm, detailType: X, resources: [] } }]\n');
+    expect(s.timeline).toEqual([
+      { at: 0, kind: 'alarm', alarm: 'a', deliveries: 1 },
+      { at: 0, kind: 'event', source: 'aws.acm', detailType: 'X', resources: [], detail: {}, deliveries: 1 },
+    ]);
+    expect(s).toMatchObject({ faults: [], expect: { incidents: [], calls: {} }, limitSeconds: 7 * 86400, description: '', services: [] });
+    expect(s.start.toISOString()).toBe('2026-11-22T03:17:00.000Z');
+  });
+
+  test('every kind of event and fault reads as before', () => {
+    const s = scenario(`faults:
+  - { dynamodb: unavailable, after: 'ecs:UpdateService', for: 10m }
+  - { dynamodb: unavailable, for: 1m }
+expect: { totalIncidents: 2, notifications: 1, leasesHeld: 0 }
+`, `timeline:
+  - { at: 1m, changeCalendar: CLOSED }
+  - { at: 2m, start: { runbook: drill, input: { dryRun: true } } }
+  - { at: 3m, reconcile: true }
+  - { at: 4m, killSwitch: off }
+`);
+    expect(s.timeline).toEqual([
+      { at: 60, kind: 'change-calendar', state: 'CLOSED' },
+      { at: 120, kind: 'start', runbook: 'drill', input: { dryRun: true } },
+      { at: 180, kind: 'reconcile' },
+      { at: 240, kind: 'kill-switch', value: 'off' },
+    ]);
+    expect(s.faults).toEqual([
+      { kind: 'dynamodb-unavailable', from: 0, for: 600, after: 'ecs:UpdateService' },
+      { kind: 'dynamodb-unavailable', from: 0, for: 60 },
+    ]);
+    expect(s.expect).toEqual({ incidents: [], calls: {}, totalIncidents: 2, notifications: 1, leasesHeld: 0 });
+  });
+
+  test.each<[string, string, string, string]>([
+    ['an event whose detail is not an object', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], detail: text } }]\n', 'test.yaml: timeline[0].event.detail: must be an object (the event\'s detail), got "text"'],
+    ['an unknown key in an event', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], details: {} } }]\n', 'test.yaml: timeline[0].event.details: unknown key (known: source, detailType, resources, detail)'],
+    ['a start without input', '', 'timeline: [{ start: { runbook: r } }]\n', 'test.yaml: timeline[0].start.input: is required'],
+    ['an event with no kind', '', 'timeline: [{ at: 1m }]\n', 'test.yaml: timeline[0]: give exactly one of alarm, killSwitch, changeCalendar, start, event, reconcile (got none)'],
+    ['a timeline that is not a list', '', 'timeline: { alarm: a }\n', 'test.yaml: timeline: must list at least one event, got an object'],
+    ['a fault with from and after', 'faults: [{ dynamodb: unavailable, from: 0s, after: \'ecs:UpdateService\', for: 1m }]', TIMELINE, 'test.yaml: faults[0]: give from or after, not both'],
+    ['a fault of no kind', 'faults: [{ error: ThrottlingException }]', TIMELINE, 'test.yaml: faults[0]: give exactly one of operation, dynamodb (got none)'],
+    ['a negative count', 'faults: [{ operation: \'ecs:UpdateService\', error: E, times: -1 }]', TIMELINE, 'test.yaml: faults[0].times: must be a whole number, got -1'],
+    ['an unknown expectation', 'expect: { incident: [] }', TIMELINE, 'test.yaml: expect.incident: unknown key (known: incidents, calls, totalIncidents, notifications, leasesHeld)'],
+    ['a call count that is not a number', 'expect: { calls: { \'ecs:UpdateService\': one } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"]: must be a whole number, got "one"'],
+    ['a start that is not a date', 'start: yesterday', TIMELINE, 'test.yaml: start: "yesterday" is not a date (like 2026-11-22T03:17:00Z)'],
+  ])('%s is refused with its path', (_what, extra, timeline, message) => {
+    expect(errorOf(extra, timeline)).toBe(message);
+  });
+
+  test('YAML that does not parse is one line naming the file', () => {
+    expect(() => parseScenario('name: s\ntimeline: [{ alarm: a }\n', 'broken.yaml')).toThrow(/^broken\.yaml: not valid YAML \([^\n]*\)$/);
+  });
+
+  test('a file that is not a mapping', () => {
+    expect(() => parseScenario('- a\n', 'list.yaml')).toThrow(new ScenarioError('list.yaml: must be a mapping, got a list'));
+  });
+});
+
+test('every bundled scenario and the own-app fixture parse', () => {
+  const dir = path.join(ROOT, 'scenarios');
+  const files = [...fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => path.join(dir, f)), path.join(ROOT, 'test', 'gameday', 'fixtures', 'own-app.yaml')];
+  for (const file of files) expect(() => loadScenario(file)).not.toThrow();
+});
