@@ -1,5 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { inert } from '../../lambdas/shared/inert-text';
+import { PACKAGE_ROOT } from '../package/handler-bundles';
 import { registerGameday } from './gameday';
 import { registerKillSwitch } from './kill-switch';
 import { registerLedger } from './ledger';
@@ -7,10 +10,24 @@ import { registerLedger } from './ledger';
 /** Exit codes every command shares: 0 success, 1 the check failed (broken chain, expectations not met), 2 usage or runtime error. */
 export const EXIT = { ok: 0, failed: 1, error: 2 } as const;
 
-/** The `medic` command line: game day rehearsals, the ledger, the kill switch. */
+/** The version of the medic package this CLI belongs to: its own package.json (from sources, or the compiled copy in dist/). */
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * The `medic` command line: game day rehearsals, the ledger, the kill switch. `--profile` and
+ * `--region` are global (given before or after the command): the AWS commands make every client
+ * with them (aws.ts); the offline ones (`gameday`, `--local`) ignore them.
+ */
 export function program(): Command {
   const cli = new Command('medic')
     .description('medic: rehearse runbooks offline, read and verify the audit ledger, flip the kill switch')
+    .version(packageVersion(), '-V, --version', 'print the version of medic')
+    .option('--profile <name>', 'AWS named profile for the AWS commands: its credentials, and its region unless --region or AWS_REGION give one (default: the AWS SDK\'s, e.g. AWS_PROFILE)')
+    .option('--region <region>', 'AWS region for the AWS commands (default: AWS_REGION, else the profile\'s)')
+    // Subcommands inherit this setting: their help lists --profile and --region too.
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .exitOverride();
   registerGameday(cli);

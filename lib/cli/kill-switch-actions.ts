@@ -1,5 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { inert } from '../../lambdas/shared/inert-text';
+import { inert, inertJson } from '../../lambdas/shared/inert-text';
+import { awsClient, explainAwsError, noSwitchesHint } from './aws';
 import { renderTable } from './command-kit';
 import { EXIT } from './index';
 import { NO_STACK, type SwitchOptions } from './kill-switch';
@@ -13,10 +14,13 @@ function switchNames(options: SwitchOptions): SwitchNames {
   throw new UsageError(NO_STACK);
 }
 
-async function withSsm<T>(options: SwitchOptions, body: (ssm: SSMClient) => Promise<T>): Promise<T> {
-  const ssm = new SSMClient({ region: options.region });
+/** Runs `body` with an SSM client (--profile, --region); an AWS error the user can fix is thrown as a one-line hint (aws.ts). */
+async function withSsm<T>(options: SwitchOptions, names: SwitchNames, body: (ssm: SSMClient) => Promise<T>): Promise<T> {
+  const ssm = awsClient(SSMClient, options);
   try {
     return await body(ssm);
+  } catch (error) {
+    throw await explainAwsError(error, options, { switches: names.prefix });
   } finally {
     ssm.destroy();
   }
@@ -34,10 +38,10 @@ export async function flip(state: 'on' | 'off', options: SwitchOptions): Promise
   const names = switchNames(options);
   const target = options.runbook ? names.runbook(options.runbook) : names.global;
   const value = state === 'off' ? 'off' : options.reason ? `on: ${options.reason}` : 'on';
-  return withSsm(options, async (ssm) => {
+  return withSsm(options, names, async (ssm) => {
     const switches = await readSwitches(ssm, names);
     // A mistyped stack or runbook would create a stray parameter and stop nothing: refuse instead.
-    if (switches.size === 0) throw new Error(`no kill switches under ${names.prefix}: check --stack and the region (or --prefix, if the stack sets killSwitchPrefix)`);
+    if (switches.size === 0) throw await noSwitchesHint(names.prefix);
     if (options.runbook && !switches.has(target)) {
       throw new Error(`no kill switch for runbook "${options.runbook}" (${target}); runbooks with a switch: ${runbookList(names, switches).join(', ') || 'none'}`);
     }
@@ -61,14 +65,23 @@ function consequence(state: 'on' | 'off', runbook: string | undefined, names: Sw
   return stillOn.length ? `runbooks run again, except those whose own switch is ON: ${list(stillOn)}` : 'every runbook runs again';
 }
 
-/** `kill-switch status`: a table of the global and the runbook switches; anything but `off` (or missing) is ON. */
+/**
+ * `kill-switch status`: a table of the global and the runbook switches (with --json, {@link statusJson});
+ * anything but `off` (or missing) is ON. No parameter at all under the prefix is an error (exit 2):
+ * the stack is not deployed there, or a name or the region is wrong, and "every switch missing,
+ * so ON" would say nothing true.
+ */
 export async function status(options: SwitchOptions): Promise<number> {
   const names = switchNames(options);
-  return withSsm(options, async (ssm) => {
+  return withSsm(options, names, async (ssm) => {
     const switches = await readSwitches(ssm, names);
-    if (switches.size === 0) warn(`no parameters under ${inert(names.prefix)}: check --stack and the region (or --prefix)`);
+    if (switches.size === 0) throw await noSwitchesHint(names.prefix);
     const runbooks = options.runbook ? [options.runbook] : runbookList(names, switches);
     if (options.runbook && !switches.has(names.runbook(options.runbook))) warn(`runbook "${inert(options.runbook)}" has no switch under ${inert(names.prefix)} (counts as ON)`);
+    if (options.json) {
+      print(inertJson(statusJson(names, runbooks, switches)));
+      return EXIT.ok;
+    }
     const row = (label: string, name: string) => {
       const reading = switches.get(name);
       const state = letsWorkProceed(reading?.value) ? 'off' : looksOffButIsOn(reading?.value) ? 'ON (not exactly "off")' : 'ON';
@@ -88,4 +101,30 @@ export async function status(options: SwitchOptions): Promise<number> {
     else print('all switches off: runbooks run as configured');
     return EXIT.ok;
   });
+}
+
+/**
+ * The JSON of `kill-switch status --json` (documented in docs/operating.md, "JSON output"): each
+ * switch with its value (`null`: missing) and whether it is ON, exactly as the handlers decide it.
+ */
+function statusJson(names: SwitchNames, runbooks: string[], switches: Map<string, SwitchReading>) {
+  const reading = (parameter: string) => {
+    const found = switches.get(parameter);
+    return {
+      parameter,
+      value: found ? found.value : null,
+      on: !letsWorkProceed(found?.value),
+      looksOffButIsOn: looksOffButIsOn(found?.value),
+      lastModified: found?.lastModified?.toISOString() ?? null,
+    };
+  };
+  const global = reading(names.global);
+  const runbookSwitches = runbooks.map((runbook) => ({ runbook, ...reading(names.runbook(runbook)) }));
+  return {
+    prefix: names.prefix,
+    global,
+    runbooks: runbookSwitches,
+    everyRunbookStopped: global.on,
+    stoppedRunbooks: runbookSwitches.filter((r) => r.on).map((r) => r.runbook),
+  };
 }

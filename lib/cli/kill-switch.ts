@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
+import type { AwsOptions } from './aws';
 import { runs } from './command-kit';
 import { EXIT } from './index';
 
-/** The options every `medic kill-switch` command takes. */
-export interface SwitchOptions {
+/** The options every `medic kill-switch` command takes (and the global --profile, --region). */
+export interface SwitchOptions extends AwsOptions {
   readonly stack?: string;
   readonly prefix?: string;
   readonly runbook?: string;
-  readonly region?: string;
   readonly reason?: string;
+  readonly json?: boolean;
 }
 
 export const NO_STACK = 'which stack? give --stack <stack name> (or --prefix <parameter prefix>)';
@@ -28,17 +29,17 @@ export function registerKillSwitch(cli: Command): void {
   });
   withSwitchOptions(killSwitch.command('on').description('stop every runbook of the stack (or one, with --runbook): new incidents are denied, running ones stop before their next mutating call'))
     .option('--reason <text>', 'why, for whoever reads the switch: the value written is "on: <reason>"')
-    .action(runs(async (command) => actions().flip('on', command.opts<SwitchOptions>())));
+    .action(runs(async (command) => actions().flip('on', command.optsWithGlobals<SwitchOptions>())));
   withSwitchOptions(killSwitch.command('off').description('let the stack\'s runbooks (or one, with --runbook) work again'))
-    .action(runs(async (command) => actions().flip('off', command.opts<SwitchOptions>())));
+    .action(runs(async (command) => actions().flip('off', command.optsWithGlobals<SwitchOptions>())));
   withSwitchOptions(killSwitch.command('status').description('the global switch and every runbook switch; anything but "off" (or missing) is ON'))
-    .action(runs(async (command) => actions().status(command.opts<SwitchOptions>())));
+    .option('--json', 'print the switches as one JSON object (docs/operating.md)')
+    .action(runs(async (command) => actions().status(command.optsWithGlobals<SwitchOptions>())));
 }
 
 function withSwitchOptions(command: Command): Command {
   return command
     .option('--stack <name>', 'the medic stack: its switches are /medic/<stack>/kill-switch/...')
     .option('--prefix <path>', 'the switches\' parameter prefix, if the stack sets killSwitchPrefix (default: /medic/<stack>/kill-switch)')
-    .option('--runbook <name>', 'one runbook\'s switch instead of the global one')
-    .option('--region <region>', 'AWS region of the stack (default: the AWS SDK\'s, e.g. AWS_REGION)');
+    .option('--runbook <name>', 'one runbook\'s switch instead of the global one');
 }

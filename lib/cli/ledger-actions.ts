@@ -1,24 +1,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inert, inertJson, inertLines } from '../../lambdas/shared/inert-text';
-import type { ChainReport } from '../../lambdas/shared/ledger';
+import type { BrokenLink, ChainReport, LedgerEntry } from '../../lambdas/shared/ledger';
 import { completenessOf, type Completeness } from '../../lambdas/shared/ledger-completeness';
-import { exportOrder, toCsv, toJsonLines } from '../../lambdas/shared/ledger-export';
+import { exportOrder, exportRecord, toCsv, toJsonLines } from '../../lambdas/shared/ledger-export';
 import { endQuietlyWhenPipeCloses, renderTable } from './command-kit';
 import { EXIT } from './index';
 import { summarizeDetail, summarizeIncident, type IncidentSummary } from './incident-summary';
-import type { ExportOptions, LedgerSourceOptions, ListOptions, RangeOptions } from './ledger';
+import type { ExportOptions, LedgerSourceOptions, ListOptions, ShowOptions, VerifyOptions } from './ledger';
 import { LedgerReader } from './ledger-reader';
 import { describeSourceError, openLedgerSource } from './ledger-source';
 import { shortTime, timeRange, type TimeRange } from './time-range';
 
-/** Opens the source, runs `body` on it, and always closes it (the local ledger is a server of its own). */
+/**
+ * Opens the source, runs `body` on it, and always closes it (the local ledger is a server of its own).
+ * An AWS error the user can fix (no credentials or region, access denied, a table not found) is
+ * thrown as a one-line hint (aws.ts).
+ */
 async function withLedger(options: LedgerSourceOptions, body: (reader: LedgerReader, where: string) => Promise<number>): Promise<number> {
   const source = await openLedgerSource(options);
   try {
     return await body(new LedgerReader(source), source.description);
   } catch (error) {
-    throw describeSourceError(error, source);
+    throw await describeSourceError(error, source, options);
   } finally {
     await source.close();
   }
@@ -65,13 +69,17 @@ function incidentTable(rows: IncidentSummary[]): string {
   );
 }
 
-/** `ledger show`: the incident's timeline and chain; exit 1 when the chain is broken. */
-export async function showIncident(incidentId: string, options: LedgerSourceOptions): Promise<number> {
+/** `ledger show`: the incident's timeline and chain (with --json, {@link showJson}); exit 1 when the chain is broken. */
+export async function showIncident(incidentId: string, options: ShowOptions): Promise<number> {
   return withLedger(options, async (reader, where) => {
     const entries = await reader.incident(incidentId);
     if (entries.length === 0) throw new Error(`no ledger entries for incident ${incidentId} in ${where}`);
     const report = await reader.verifyIncident(incidentId);
     const summary = summarizeIncident(entries);
+    if (options.json) {
+      print(inertJson(showJson(summary, entries, report)));
+      return report.ok ? EXIT.ok : EXIT.failed;
+    }
     print(`incident   ${inert(incidentId)}`);
     print(`runbook    ${inert(summary.runbook)}${summary.mode ? ` (mode ${inert(summary.mode)})` : ''}`);
     print(`target     ${inert(summary.targetArn ?? '-')}`);
@@ -84,6 +92,29 @@ export async function showIncident(incidentId: string, options: LedgerSourceOpti
     return report.ok ? EXIT.ok : EXIT.failed;
   });
 }
+
+/**
+ * The JSON of `ledger show --json` (documented in docs/operating.md, "JSON output"): the incident
+ * as `ledger list --json` has it, with `null` for what it lacks, its execution, its chain check
+ * and its entries exactly as `ledger export` writes them.
+ */
+function showJson(summary: IncidentSummary, entries: LedgerEntry[], report: ChainReport) {
+  return {
+    incidentId: summary.incidentId,
+    runbook: summary.runbook,
+    targetArn: summary.targetArn ?? null,
+    mode: summary.mode ?? null,
+    execution: entries.find((e) => e.execution)?.execution ?? null,
+    first: summary.first,
+    last: summary.last,
+    lastPhase: summary.lastPhase,
+    outcome: summary.outcome,
+    chain: { ok: report.ok, entries: report.entries, firstBroken: brokenJson(report.firstBroken) },
+    entries: entries.map((e) => exportRecord(e)),
+  };
+}
+
+const brokenJson = (link: BrokenLink | undefined) => (link ? { incidentId: link.incidentId, seq: link.seq, sk: link.sk, reason: link.reason } : null);
 
 function brokenText(report: ChainReport): string {
   const link = report.firstBroken!;
@@ -98,10 +129,16 @@ function anchorsText(reader: LedgerReader): string {
 }
 
 /** `ledger verify`: one incident's chain, or every chain with an entry in the range; exit 1 at the first broken link. */
-export async function verify(options: RangeOptions & { incident?: string }): Promise<number> {
+export async function verify(options: VerifyOptions): Promise<number> {
   const range = options.incident ? undefined : timeRange(options);
   return withLedger(options, async (reader, where) => {
     const report = range ? await reader.verifyRange(range) : await reader.verifyIncident(options.incident!);
+    if (options.json) {
+      // The completeness check runs only on intact chains, as for the text.
+      const incomplete = report.ok ? await incompleteIncidents(reader, range, options.incident) : undefined;
+      print(inertJson(verifyJson(where, range, options.incident, report, reader, incomplete)));
+      return report.ok && incomplete?.length === 0 ? EXIT.ok : EXIT.failed;
+    }
     const scope = `${range ? `incidents with entries between ${rangeText(range)}` : `incident ${inert(options.incident)}`} (${inert(where)})`;
     if (!report.ok) {
       print(`hash chain BROKEN: ${brokenText(report)}`);
@@ -124,6 +161,23 @@ export async function verify(options: RangeOptions & { incident?: string }): Pro
     }
     return EXIT.ok;
   });
+}
+
+/** The JSON of `ledger verify --json` (documented in docs/operating.md, "JSON output"). */
+function verifyJson(where: string, range: TimeRange | undefined, incidentId: string | undefined, report: ChainReport, reader: LedgerReader,
+  incomplete: Array<{ incidentId: string; completeness: Completeness }> | undefined) {
+  return {
+    ok: report.ok && incomplete?.length === 0,
+    source: where,
+    scope: range ? { incident: null, from: range.from.toISOString(), to: range.to.toISOString() } : { incident: incidentId!, from: null, to: null },
+    chain: { ok: report.ok, incidents: report.incidents, entries: report.entries, firstBroken: brokenJson(report.firstBroken) },
+    anchors: reader.anchors
+      ? { source: reader.anchors.source.description, checked: reader.anchors.checked, archived: [...reader.anchors.archived] }
+      : null,
+    incomplete: incomplete?.map(({ incidentId: id, completeness: c }) => ({
+      incidentId: id, lastPhase: c.lastPhase ?? null, deadline: c.deadline ?? null, deadlineFrom: c.deadlineFrom ?? null,
+    })) ?? null,
+  };
 }
 
 /** The incidents (of the range, or the one named) whose trail lost its tail (lambdas/shared/ledger-completeness.ts). */

@@ -1,7 +1,9 @@
+import { requireGameDayPackages } from './game-day-packages';
 import * as path from 'node:path';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { inert, inertJson } from '../../lambdas/shared/inert-text';
 import type { IncidentReconciliation, ReconcileReport } from '../../lambdas/shared/reconcile';
+import { awsClient, explainAwsError, type AwsOptions } from './aws';
 import { EXIT } from './index';
 import type { RangeOptions } from './ledger';
 import { timeRange, type TimeRange } from './time-range';
@@ -28,7 +30,7 @@ export async function reconcile(options: ReconcileOptions): Promise<number> {
   const range = timeRange({ ...options, since: options.since ?? new Date((options.until ?? new Date()).getTime() - DEFAULT_LOOKBACK_MS) });
   let report: ReconcileReport;
   if (options.local) report = await reconcileLocal(range);
-  else if (options.stack) report = await reconcileWithStack(options.stack, options.region, range);
+  else if (options.stack) report = await reconcileWithStack(options.stack, options, range);
   else throw new UsageError('reconcile runs the stack\'s reconciler (--stack <name>), whose role may read the executions and append; or give --local for the last game day');
   if (options.json) {
     print(inertJson(report));
@@ -52,22 +54,25 @@ function resultLine(result: IncidentReconciliation): string {
   return parts.join('; ');
 }
 
-/** Runs the deployed reconciler function (the stack's LedgerReconcileFunctionName output) over the range. */
-async function reconcileWithStack(stack: string, region: string | undefined, range: TimeRange): Promise<ReconcileReport> {
+/** Runs the deployed reconciler function (the stack's LedgerReconcileFunctionName output) over the range; AWS errors the user can fix as hints (aws.ts). */
+async function reconcileWithStack(stack: string, options: AwsOptions, range: TimeRange): Promise<ReconcileReport> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { CloudFormationClient, DescribeStacksCommand }: typeof import('@aws-sdk/client-cloudformation') = require('@aws-sdk/client-cloudformation');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { LambdaClient, InvokeCommand }: typeof import('@aws-sdk/client-lambda') = require('@aws-sdk/client-lambda');
-  const cloudFormation = new CloudFormationClient({ region });
-  const lambda = new LambdaClient({ region });
+  const cloudFormation = awsClient(CloudFormationClient, options);
+  const lambda = awsClient(LambdaClient, options);
+  let name: string | undefined;
   try {
     const out = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-    const name = out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerReconcileFunctionName')?.OutputValue;
+    name = out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'LedgerReconcileFunctionName')?.OutputValue;
     if (!name) throw new Error(`stack ${stack} has no LedgerReconcileFunctionName output: deploy this version of medic first`);
     const answer = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify({ from: range.from.toISOString(), to: range.to.toISOString() })) }));
     const body: unknown = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString('utf8') || 'null');
     if (answer.FunctionError) throw new Error(`the reconciler failed: ${inertJson(body, 500)}`);
     return body as ReconcileReport;
+  } catch (error) {
+    throw await explainAwsError(error, options, { stack, function: name });
   } finally {
     cloudFormation.destroy();
     lambda.destroy();
@@ -76,6 +81,7 @@ async function reconcileWithStack(stack: string, region: string | undefined, ran
 
 /** The reconciler over the last game day: its tables, the executions it saved, its offline MAC key; pages are printed. */
 async function reconcileLocal(range: TimeRange): Promise<ReconcileReport> {
+  requireGameDayPackages('medic ledger reconcile --local');
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only for --local */
   const fs: typeof import('node:fs') = require('node:fs');
   const { localDbDir, loadLocalExecutions, openLocalTables, LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE }: typeof import('../local/local-ledger') = require('../local/local-ledger');

@@ -1,3 +1,4 @@
+import { requireGameDayPackages } from './game-day-packages';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -5,6 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inert } from '../../lambdas/shared/inert-text';
 import type { AnchorSource } from '../../lambdas/shared/ledger-anchors';
 import type { LedgerMac } from '../../lambdas/shared/ledger-mac';
+import { awsClient, explainAwsError, type AwsOptions } from './aws';
 import { EXIT } from './index';
 import { NO_SOURCE, type LedgerSourceOptions } from './ledger';
 import { UsageError } from './usage-error';
@@ -30,13 +32,16 @@ export interface LedgerSource {
   close(): Promise<void>;
 }
 
-/** Opens the ledger the options name. Throws UsageError when they name none. */
+/**
+ * Opens the ledger the options name. Throws UsageError when they name none; an AWS error the user
+ * can fix (no credentials, a stack not deployed) as a one-line hint (aws.ts).
+ */
 export async function openLedgerSource(options: LedgerSourceOptions): Promise<LedgerSource> {
   if (options.local) return openLocalLedger();
-  if (options.table) return deployedLedger(options.table, options.region, options.macKey, options.anchorsBucket);
+  if (options.table) return deployedLedger(options.table, options, options.macKey, options.anchorsBucket);
   if (options.stack) {
-    const outputs = await stackOutputs(options.stack, options.region);
-    return deployedLedger(outputs.table, options.region, options.macKey ?? outputs.macKey, options.anchorsBucket ?? outputs.anchorsBucket);
+    const outputs = await stackOutputs(options.stack, options);
+    return deployedLedger(outputs.table, options, options.macKey ?? outputs.macKey, options.anchorsBucket ?? outputs.anchorsBucket);
   }
   throw new UsageError(NO_SOURCE);
 }
@@ -45,14 +50,14 @@ function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-function deployedLedger(table: string, region: string | undefined, macKey: string | undefined, anchorsBucket: string | undefined): LedgerSource {
-  const client = documentClient(new DynamoDBClient({ region, maxAttempts: 4 }));
+function deployedLedger(table: string, options: LedgerSourceOptions, macKey: string | undefined, anchorsBucket: string | undefined): LedgerSource {
+  const client = documentClient(awsClient(DynamoDBClient, options, { maxAttempts: 4 }));
   let anchors: AnchorSource | undefined;
   let s3: { destroy(): void } | undefined;
   return {
     table,
     client,
-    description: `table ${table}${region ? ` (${region})` : ''}`,
+    description: `table ${table}${options.region ? ` (${options.region})` : ''}`,
     mac: () => {
       if (!macKey) throw new UsageError('verifying needs the ledger\'s HMAC key: give --mac-key <arn> (the stack\'s LedgerMacKeyArn output), or --stack');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,7 +65,7 @@ function deployedLedger(table: string, region: string | undefined, macKey: strin
       if (macKey === 'local') return new LocalLedgerMac();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { KMSClient }: typeof import('@aws-sdk/client-kms') = require('@aws-sdk/client-kms');
-      return new KmsLedgerMac(macKey, new KMSClient({ region }));
+      return new KmsLedgerMac(macKey, awsClient(KMSClient, options));
     },
     anchors: () => {
       if (!anchorsBucket || anchors) return anchors;
@@ -68,7 +73,7 @@ function deployedLedger(table: string, region: string | undefined, macKey: strin
       const { S3Client }: typeof import('@aws-sdk/client-s3') = require('@aws-sdk/client-s3');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { S3AnchorSource }: typeof import('../../lambdas/shared/ledger-anchors') = require('../../lambdas/shared/ledger-anchors');
-      const s3Client = new S3Client({ region, maxAttempts: 4 });
+      const s3Client = awsClient(S3Client, options, { maxAttempts: 4 });
       s3 = s3Client;
       anchors = new S3AnchorSource(s3Client, anchorsBucket);
       return anchors;
@@ -81,6 +86,7 @@ function deployedLedger(table: string, region: string | undefined, macKey: strin
 }
 
 async function openLocalLedger(): Promise<LedgerSource> {
+  requireGameDayPackages('medic ledger --local');
   // Loaded here: dynalite (LevelDB) is only needed for --local.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { localDbDir, LOCAL_LEDGER_TABLE, openLocalTables }: typeof import('../local/local-ledger') = require('../local/local-ledger');
@@ -120,10 +126,10 @@ async function openLocalLedger(): Promise<LedgerSource> {
 }
 
 /** The `LedgerTableName`, `LedgerMacKeyArn` and `LedgerAnchorsBucketName` outputs of a medic stack, through CloudFormation DescribeStacks. */
-async function stackOutputs(stack: string, region: string | undefined): Promise<{ table: string; macKey?: string; anchorsBucket?: string }> {
+async function stackOutputs(stack: string, options: AwsOptions): Promise<{ table: string; macKey?: string; anchorsBucket?: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { CloudFormationClient, DescribeStacksCommand }: typeof import('@aws-sdk/client-cloudformation') = require('@aws-sdk/client-cloudformation');
-  const cloudFormation = new CloudFormationClient({ region });
+  const cloudFormation = awsClient(CloudFormationClient, options);
   try {
     const out = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
     const output = (key: string) => out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
@@ -131,19 +137,15 @@ async function stackOutputs(stack: string, region: string | undefined): Promise<
     if (!table) throw new Error(`stack ${stack} has no LedgerTableName output: is it a medic stack?`);
     return { table, macKey: output('LedgerMacKeyArn'), anchorsBucket: output('LedgerAnchorsBucketName') };
   } catch (error) {
-    const { name, message } = error as Error;
-    if (name === 'ValidationError' && /does not exist/.test(message)) {
-      throw new Error(`stack ${stack} not found${region ? ` in ${region}` : ''} (CloudFormation: ${message})`, { cause: error });
-    }
-    throw error;
+    // "Stack with id ... does not exist": not deployed (in this region, account).
+    throw await explainAwsError(error, options, { stack });
   } finally {
     cloudFormation.destroy();
   }
 }
 
-/** Turns the SDK's "table not found" into a message that names the table and where it was looked for. */
-export function describeSourceError(error: unknown, source: LedgerSource): Error {
-  const { name, message } = error as Error;
-  if (name === 'ResourceNotFoundException') return new Error(`ledger ${source.description} not found: ${message}`);
-  return error as Error;
+/** An error reading an open ledger, as a hint when the user can fix it (a table not found names the table and where it was looked for). */
+export async function describeSourceError(error: unknown, source: LedgerSource, options: LedgerSourceOptions): Promise<unknown> {
+  if (options.local) return error;
+  return explainAwsError(error, options, { table: source.table, stack: options.table ? undefined : options.stack });
 }

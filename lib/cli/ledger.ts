@@ -1,16 +1,16 @@
 import { Option, type Command } from 'commander';
 import type { Phase } from '../../lambdas/shared/ledger';
+import type { AwsOptions } from './aws';
 import { runs } from './command-kit';
 import { EXIT } from './index';
 import { OUTCOMES, PHASES, type LedgerOutcome } from './incident-summary';
 import { parseInstant } from './time-range';
 
-/** Where the ledger is read from: the options every `medic ledger` command takes. */
-export interface LedgerSourceOptions {
+/** Where the ledger is read from: the options every `medic ledger` command takes (and the global --profile, --region). */
+export interface LedgerSourceOptions extends AwsOptions {
   readonly local?: boolean;
   readonly table?: string;
   readonly stack?: string;
-  readonly region?: string;
   /** The ledger's HMAC key (KMS key ARN), for --table; --stack reads it from the stack. */
   readonly macKey?: string;
   /** The ledger's anchors bucket, for --table; --stack reads it from the stack. */
@@ -27,6 +27,15 @@ export interface ListOptions extends RangeOptions {
   readonly target?: string;
   readonly phase?: Phase;
   readonly outcome?: LedgerOutcome;
+  readonly json?: boolean;
+}
+
+export interface ShowOptions extends LedgerSourceOptions {
+  readonly json?: boolean;
+}
+
+export interface VerifyOptions extends RangeOptions {
+  readonly incident?: string;
   readonly json?: boolean;
 }
 
@@ -63,27 +72,29 @@ export function registerLedger(cli: Command): void {
     .addOption(new Option('--phase <phase>', 'only incidents with an entry in this phase').choices(PHASES))
     .addOption(new Option('--outcome <outcome>', 'only incidents that ended this way (docs/operating.md: "The medic command line")').choices(OUTCOMES))
     .option('--json', 'print one JSON object per incident and line instead of a table')
-    .action(runs(async (command) => actions().listIncidents(command.opts<ListOptions>())));
+    .action(runs(async (command) => actions().listIncidents(command.optsWithGlobals<ListOptions>())));
 
   withSourceOptions(ledger.command('show').description('an incident\'s entries as a timeline, and whether its hash chain verifies'))
     .argument('<incidentId>', 'the incident id (escalations and `ledger list` name it)')
-    .action(runs(async (command, incidentId) => actions().showIncident(incidentId, command.opts<LedgerSourceOptions>())));
+    .option('--json', 'print the incident, its chain check and its entries as one JSON object (docs/operating.md)')
+    .action(runs(async (command, incidentId) => actions().showIncident(incidentId, command.optsWithGlobals<ShowOptions>())));
 
   withRangeOptions(withSourceOptions(ledger.command('verify').description('verify the hash chain of one incident or of every incident in a range, and that every trail past its deadline is complete; exit 1 if broken or incomplete')))
     .addOption(new Option('--incident <id>', 'verify this incident only').conflicts(['since', 'until']))
-    .action(runs(async (command) => actions().verify(command.opts<RangeOptions & { incident?: string }>())));
+    .option('--json', 'print the result as one JSON object (docs/operating.md); the exit code is the same')
+    .action(runs(async (command) => actions().verify(command.optsWithGlobals<VerifyOptions>())));
 
   withRangeOptions(withSourceOptions(ledger.command('reconcile')
     .description('close incomplete trails (no ending entry past the deadline) from the Step Functions execution history, release leftover leases, page for changes the ledger missed; '
       + '--stack runs the stack\'s reconciler, --local the last game day\'s; exit 1 if one stays incomplete (range default: 72h)')))
     .option('--json', 'print the reconciler\'s report as JSON')
-    .action(runs(async (command) => reconcileAction().reconcile(command.opts<RangeOptions & { json?: boolean }>())));
+    .action(runs(async (command) => reconcileAction().reconcile(command.optsWithGlobals<RangeOptions & { json?: boolean }>())));
 
   withRangeOptions(withSourceOptions(ledger.command('export').description('the raw entries in the range as JSON lines or CSV, grouped by incident, in sequence order (docs/audit.md)')))
     .option('--runbook <name>', 'only this runbook\'s entries')
     .addOption(new Option('--format <format>', 'jsonl: one JSON object per line; csv: RFC 4180 with a header row, formula-like cells prefixed with \'').choices(EXPORT_FORMATS).default('jsonl'))
     .option('--out <file>', 'write to this file (replaced whole, only once complete) instead of standard output')
-    .action(runs(async (command) => actions().exportEntries(command.opts<ExportOptions>())));
+    .action(runs(async (command) => actions().exportEntries(command.optsWithGlobals<ExportOptions>())));
 }
 
 function withSourceOptions(command: Command): Command {
@@ -91,7 +102,6 @@ function withSourceOptions(command: Command): Command {
     .addOption(new Option('--local', 'read the last game day\'s ledger (kept in .medic/gameday-db, or in $MEDIC_LOCAL_DB_DIR)').conflicts(['table', 'stack']))
     .addOption(new Option('--table <name>', 'read the ledger table of a deployed stack').conflicts(['stack']))
     .option('--stack <name>', 'read the table named by the stack\'s LedgerTableName output')
-    .option('--region <region>', 'AWS region of --table / --stack (default: the AWS SDK\'s, e.g. AWS_REGION)')
     .option('--mac-key <arn>', 'the ledger\'s HMAC key (the stack\'s LedgerMacKeyArn output) to verify entries read with --table; `local`: the offline key of game days and tests')
     .option('--anchors-bucket <name>', 'the ledger\'s anchors bucket (the stack\'s LedgerAnchorsBucketName output) to check chains read with --table against');
 }

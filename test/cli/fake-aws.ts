@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 abstract class FakeServer {
   private server?: http.Server;
   public endpoint = '';
+  /** The `Authorization` header of every request, as sent (SigV4: `Credential=<key id>/<date>/<region>/<service>/aws4_request`). */
+  readonly authorizations: string[] = [];
 
   protected abstract handle(headers: http.IncomingHttpHeaders, body: string): { status: number; contentType: string; body: string };
 
@@ -13,6 +15,7 @@ abstract class FakeServer {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        this.authorizations.push(String(request.headers.authorization ?? ''));
         const reply = this.handle(request.headers, Buffer.concat(chunks).toString('utf8'));
         response.writeHead(reply.status, { 'content-type': reply.contentType });
         response.end(reply.body);
@@ -43,6 +46,8 @@ export class FakeSsm extends FakeServer {
   readonly parameters = new Map<string, StoredParameter>();
   /** Every PutParameter request, as sent. */
   readonly puts: Array<Record<string, unknown>> = [];
+  /** Errors to answer GetParametersByPath with, by path (no trailing slash): `__type` and message, as SSM sends them. */
+  readonly failures = new Map<string, { type: string; message: string }>();
 
   set(name: string, value: string): void {
     this.parameters.set(name, { Value: value, Type: 'String', Version: (this.parameters.get(name)?.Version ?? 0) + 1, LastModifiedDate: Date.parse('2026-11-22T03:00:00Z') / 1000 });
@@ -73,6 +78,8 @@ export class FakeSsm extends FakeServer {
       }
       case 'AmazonSSM.GetParametersByPath': {
         const path = String(input.Path).replace(/\/$/, '');
+        const failure = this.failures.get(path);
+        if (failure) return fail(failure.type, failure.message);
         const under = [...this.parameters.keys()].sort()
           .filter((n) => n.startsWith(`${path}/`) && (input.Recursive === true || !n.slice(path.length + 1).includes('/')));
         const start = Number(input.NextToken ?? 0);
@@ -88,12 +95,16 @@ export class FakeSsm extends FakeServer {
 /** CloudFormation DescribeStacks over the AWS Query protocol (form body, XML reply), for stacks with outputs. */
 export class FakeCloudFormation extends FakeServer {
   readonly stacks = new Map<string, Record<string, string>>();
+  /** Errors to answer DescribeStacks with, by stack name: the error code and message, as CloudFormation sends them. */
+  readonly failures = new Map<string, { code: string; message: string }>();
 
   protected handle(_headers: http.IncomingHttpHeaders, body: string) {
     const form = new URLSearchParams(body);
     const xml = (status: number, text: string) => ({ status, contentType: 'text/xml', body: text });
     const name = form.get('StackName') ?? '';
     if (form.get('Action') !== 'DescribeStacks') return xml(400, errorXml('InvalidAction', `not faked: ${form.get('Action')}`));
+    const failure = this.failures.get(name);
+    if (failure) return xml(failure.code.startsWith('Expired') ? 400 : 403, errorXml(failure.code, failure.message));
     const outputs = this.stacks.get(name);
     if (!outputs) return xml(400, errorXml('ValidationError', `Stack with id ${name} does not exist`));
     const members = Object.entries(outputs)

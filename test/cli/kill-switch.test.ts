@@ -85,16 +85,53 @@ test('status reads the global and every runbook switch; anything but "off", and 
   expect(ssm.puts).toEqual([]);
 });
 
+test('status --json: every switch, its value (null: missing) and whether it is ON, as the handlers decide', async () => {
+  ssm.set(`${PREFIX}/runbook/api-restart`, 'on: flapping');
+  ssm.set(`${PREFIX}/runbook/runbook-8`, ' OFF ');
+  const allOff = await medic('status', '--stack', 'MedicTest', '--json');
+  expect(allOff.code).toBe(0);
+  const status = JSON.parse(allOff.stdout) as Record<string, unknown> & { runbooks: Array<Record<string, unknown>> };
+  expect(status).toMatchObject({
+    prefix: PREFIX,
+    global: { parameter: GLOBAL, value: 'off', on: false, looksOffButIsOn: false, lastModified: '2026-11-22T03:00:00.000Z' },
+    everyRunbookStopped: false,
+    stoppedRunbooks: ['api-restart', 'runbook-8'],
+  });
+  expect(status.runbooks.map((r) => r.runbook)).toEqual([...RUNBOOKS].sort());
+  expect(status.runbooks.find((r) => r.runbook === 'api-restart'))
+    .toEqual({ runbook: 'api-restart', parameter: `${PREFIX}/runbook/api-restart`, value: 'on: flapping', on: true, looksOffButIsOn: false, lastModified: '2026-11-22T03:00:00.000Z' });
+  expect(status.runbooks.find((r) => r.runbook === 'runbook-8')).toMatchObject({ value: ' OFF ', on: true, looksOffButIsOn: true });
+  expect(status.runbooks.find((r) => r.runbook === 'disk-prune')).toMatchObject({ value: 'off', on: false });
+
+  ssm.parameters.delete(GLOBAL);
+  const [missingGlobal, oneRunbook] = await Promise.all([
+    medic('status', '--stack', 'MedicTest', '--json'),
+    medic('status', '--stack', 'MedicTest', '--runbook', 'no-such-runbook', '--json'),
+  ]);
+  expect(JSON.parse(missingGlobal.stdout)).toMatchObject({ global: { parameter: GLOBAL, value: null, on: true, looksOffButIsOn: false, lastModified: null }, everyRunbookStopped: true });
+  expect(oneRunbook.stderr).toContain('runbook "no-such-runbook" has no switch');
+  expect(JSON.parse(oneRunbook.stdout)).toMatchObject({
+    runbooks: [{ runbook: 'no-such-runbook', parameter: `${PREFIX}/runbook/no-such-runbook`, value: null, on: true, lastModified: null }],
+    stoppedRunbooks: ['no-such-runbook'],
+  });
+  expect(ssm.puts).toEqual([]);
+});
+
 test('a switch value is untrusted text: status and off show it inert, escapes visible, no forged line', async () => {
   // Anyone allowed to write the parameter chooses its value; it must not drive the reader's terminal.
   const hostile = 'on: \u001b[2J\u001b[31mmaintenance\nall switches off: runbooks run as configured\u202e';
   const shown = 'on: \\x1b[2J\\x1b[31mmaintenance\\nall switches off: runbooks run as configured\\u202e';
   ssm.set(GLOBAL, hostile);
   ssm.set(`${PREFIX}/runbook/api-restart`, 'on\r\u009b2Koff');
-  const [status, off] = await Promise.all([
+  const [status, off, json] = await Promise.all([
     medic('status', '--stack', 'MedicTest'),
     medic('off', '--stack', 'MedicTest', '--runbook', 'disk-prune'),
+    medic('status', '--stack', 'MedicTest', '--json'),
   ]);
+  // JSON: parses to the exact value, with nothing raw a terminal would act on.
+  expect(json).toMatchObject({ code: 0, stderr: '' });
+  expect(json.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/);
+  expect((JSON.parse(json.stdout) as { global: { value: string } }).global.value).toBe(hostile);
   for (const run of [status, off]) {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/);
@@ -115,18 +152,21 @@ test('--prefix names the switches of a stack that sets killSwitchPrefix', async 
   expect(ssm.puts).toEqual([{ Name: '/ops/medic/switches/runbook/api-restart', Value: 'on', Type: 'String', Overwrite: true }]);
 });
 
-test('a mistyped stack or runbook writes nothing (exit 2); so do usage errors', async () => {
+test('a mistyped stack or runbook writes nothing (exit 2), and status says so; so do usage errors', async () => {
   const runs = await Promise.all([
     medic('on', '--stack', 'MedicTset'),
     medic('on', '--stack', 'MedicTest', '--runbook', 'api-restrat'),
     medic('on'),
     medic('pause', '--stack', 'MedicTest'),
+    // status too: "every switch missing, so ON" would say nothing true of a stack that is not there.
+    medic('status', '--stack', 'MedicTset'),
   ]);
   const messages = [
-    'medic: no kill switches under /medic/MedicTset/kill-switch: check --stack and the region',
+    'medic: no kill switches under /medic/MedicTset/kill-switch in eu-west-1: deploy the stack first or check --stack/--region (or --prefix, if the stack sets killSwitchPrefix)\n',
     'medic: no kill switch for runbook "api-restrat" (/medic/MedicTest/kill-switch/runbook/api-restrat); runbooks with a switch: api-restart, asg-elb-health-check,',
     'error: which stack? give --stack <stack name> (or --prefix <parameter prefix>)',
     "error: unknown command 'pause'",
+    'medic: no kill switches under /medic/MedicTset/kill-switch in eu-west-1: deploy the stack first',
   ];
   runs.forEach((run, i) => {
     expect({ i, code: run.code }).toEqual({ i, code: 2 });

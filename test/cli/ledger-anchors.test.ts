@@ -84,7 +84,9 @@ afterAll(async () => {
 
 describe('medic ledger verify checks every chain against its anchors', () => {
   test('an intact ledger: every chain links, every MAC verifies, every anchor matches (exit 0)', async () => {
-    const [range, one] = await Promise.all([verify('intact'), verify('intact', '--incident', 'intact-resolved-0001')]);
+    const [range, one, json] = await Promise.all([verify('intact'), verify('intact', '--incident', 'intact-resolved-0001'), verify('intact', '--json')]);
+    expect(json).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, chain: { ok: true, incidents: 2, entries: 10 }, anchors: { source: 'bucket anchors-intact', checked: 3, archived: [] } });
     expect(range).toMatchObject({ code: 0, stderr: '' });
     expect(range.stdout).toMatch(/^hash chain intact: 10 entries in 2 incident\(s\): incidents with entries between .* \(table ledger-intact\)\n/);
     // The escalated incident has two ending entries (rejected, escalated): three anchors in all.

@@ -67,6 +67,9 @@ test('verify reports the incomplete trail (exit 1), list shows it incomplete; re
   expect(verify.code).toBe(1);
   expect(verify.stdout).toContain(`INCOMPLETE: incident ${INCIDENT} ends at "acting", with no ending entry, past its deadline ${new Date(start + 7_200_000).toISOString()}`);
   expect(verify.stdout).toContain('1 incomplete trail(s): `medic ledger reconcile` closes them from the execution history');
+  const json = JSON.parse((await medic('verify', '--local', '--since', '1d', '--json')).stdout) as Record<string, unknown>;
+  expect(json).toMatchObject({ ok: false, chain: { ok: true, incidents: 1 } });
+  expect(json.incomplete).toEqual([{ incidentId: INCIDENT, lastPhase: 'acting', deadline: new Date(start + 7_200_000).toISOString(), deadlineFrom: 'received' }]);
   const byIncident = await medic('verify', '--local', '--incident', INCIDENT);
   expect(byIncident.code).toBe(1);
   expect(byIncident.stdout).toContain(`INCOMPLETE: incident ${INCIDENT}`);

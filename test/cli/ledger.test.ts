@@ -182,6 +182,52 @@ describe('medic ledger show', () => {
   });
 });
 
+describe('--json of show and verify', () => {
+  const asJson = (run: CliRun) => JSON.parse(run.stdout) as Record<string, unknown>;
+  const stored = (id: string) => written.get(id)!.map((entry) => JSON.parse(JSON.stringify(entry)) as unknown);
+
+  test('show --json: the incident, its execution, its chain check and its entries exactly as stored', async () => {
+    const [resolved, rejected] = await Promise.all([
+      medic('ledger', 'show', RESOLVED, '--table', TABLE, '--mac-key', 'local', '--json'),
+      medic('ledger', 'show', REJECTED, '--stack', 'MedicTest', '--json'),
+    ]);
+    expect(resolved).toMatchObject({ code: 0, stderr: '' });
+    expect(resolved.stdout.trim().split('\n')).toHaveLength(1);
+    const entries = written.get(RESOLVED)!;
+    expect(asJson(resolved)).toEqual({
+      incidentId: RESOLVED, runbook: 'api-restart', targetArn: API, mode: 'auto',
+      execution: `arn:aws:states:eu-west-1:111111111111:execution:medic-api-restart:${RESOLVED}`,
+      first: entries[0].at, last: entries[7].at, lastPhase: 'completed', outcome: 'resolved',
+      chain: { ok: true, entries: 8, firstBroken: null },
+      entries: stored(RESOLVED),
+    });
+    expect(rejected.code).toBe(0);
+    expect(asJson(rejected)).toMatchObject({ incidentId: REJECTED, runbook: 'disk-prune', targetArn: null, outcome: 'rejected', chain: { ok: true, entries: 2, firstBroken: null } });
+  });
+
+  test('verify --json: scope, source, chain, anchors and incomplete trails; the same exit code as the text', async () => {
+    const [range, one] = await Promise.all([
+      medic('ledger', 'verify', '--table', TABLE, '--mac-key', 'local', '--json'),
+      medic('ledger', 'verify', '--stack', 'MedicTest', '--incident', RESOLVED, '--json'),
+    ]);
+    expect(range).toMatchObject({ code: 0, stderr: '' });
+    const report = asJson(range) as { scope: { from: string; to: string } };
+    expect(report).toEqual({
+      ok: true, source: `table ${TABLE}`,
+      scope: { incident: null, from: expect.any(String), to: expect.any(String) },
+      chain: { ok: true, incidents: 5, entries: 23, firstBroken: null },
+      anchors: null,
+      incomplete: [],
+    });
+    expect(Date.parse(report.scope.to) - Date.parse(report.scope.from)).toBe(86_400_000);
+    expect(one).toMatchObject({ code: 0, stderr: '' });
+    expect(asJson(one)).toEqual({
+      ok: true, source: `table ${TABLE}`, scope: { incident: RESOLVED, from: null, to: null },
+      chain: { ok: true, incidents: 1, entries: 8, firstBroken: null }, anchors: null, incomplete: [],
+    });
+  });
+});
+
 describe('medic ledger export', () => {
   test('prints the raw entries as JSON lines, grouped by incident in sequence order', async () => {
     const [all, diskPrune] = await Promise.all([
@@ -225,11 +271,19 @@ describe('medic ledger verify', () => {
       ExpressionAttributeValues: { ':detail': JSON.stringify({ decision: 'noop', reason: 'nothing to do', summary: 'nothing' }) },
     }));
 
-    const [range, one, show] = await Promise.all([
+    const [range, one, show, verifyJson, showJson] = await Promise.all([
       medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--mac-key', 'local'),
       medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--incident', TAMPERED, '--mac-key', 'local'),
       medic('ledger', 'show', TAMPERED, '--table', TAMPERED_TABLE, '--mac-key', 'local'),
+      medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--mac-key', 'local', '--json'),
+      medic('ledger', 'show', TAMPERED, '--table', TAMPERED_TABLE, '--mac-key', 'local', '--json'),
     ]);
+    const firstBroken = { incidentId: TAMPERED, seq: 3, sk: '000003#planned', reason: 'hash does not match the entry\'s content (entry modified)' };
+    expect(verifyJson.code).toBe(1);
+    // A broken chain: the completeness check does not run (null), as in the text.
+    expect(JSON.parse(verifyJson.stdout)).toMatchObject({ ok: false, chain: { ok: false, incidents: 2, entries: 6, firstBroken }, incomplete: null });
+    expect(showJson.code).toBe(1);
+    expect(JSON.parse(showJson.stdout)).toMatchObject({ incidentId: TAMPERED, chain: { ok: false, entries: 4, firstBroken } });
     const broken = `hash chain BROKEN: incident ${TAMPERED}, entry 3 (000003#planned): hash does not match the entry's content (entry modified)`;
     expect(range.code).toBe(1);
     expect(range.stdout).toContain(broken);
@@ -333,10 +387,8 @@ describe('where the ledger comes from', () => {
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('verifying needs the ledger\'s HMAC key: give --mac-key <arn>');
     expect(byStack).toMatchObject({ code: 0, stdout: `hash chain intact: 8 entries in 1 incident(s): incident ${RESOLVED} (table medic-ledger)\n${NO_ANCHORS}` });
-    expect(noStack.code).toBe(2);
-    expect(noStack.stderr).toContain('medic: stack NoSuchStack not found');
-    expect(noTable.code).toBe(2);
-    expect(noTable.stderr).toContain('medic: ledger table no-such-table not found');
+    expect(noStack).toEqual({ code: 2, stdout: '', stderr: 'medic: stack NoSuchStack is not deployed in eu-west-1: deploy the stack first or check --stack/--region\n' });
+    expect(noTable).toEqual({ code: 2, stdout: '', stderr: 'medic: ledger table no-such-table not found in eu-west-1: check --table/--region (the stack\'s LedgerTableName output), or give --stack\n' });
   });
 
   test('--local reads the persisted game day ledger (MEDIC_LOCAL_DB_DIR), not the DynamoDB endpoint of the environment', async () => {
@@ -356,7 +408,8 @@ describe('where the ledger comes from', () => {
       expect(locked.stderr).toContain(`medic: cannot read the game day ledger in ${dir} (is a game day running?)`);
 
       const localEnv = { ...env(), MEDIC_LOCAL_DB_DIR: dir };
-      const list = await runCli(['ledger', 'list', '--local', '--json'], localEnv);
+      // Offline: --profile and --region are ignored (no such profile, no region in the environment).
+      const list = await runCli(['ledger', 'list', '--local', '--json', '--profile', 'nosuch', '--region', 'nowhere-1'], { ...localEnv, AWS_REGION: undefined });
       const show = await runCli(['ledger', 'show', gameday, '--local'], localEnv);
       const missing = await runCli(['ledger', 'list', '--local'], { ...localEnv, MEDIC_LOCAL_DB_DIR: path.join(dir, 'never-ran') });
       expect(list.code).toBe(0);

@@ -12,9 +12,10 @@ export interface CliRun {
 /**
  * Runs `node bin/medic-cli.js ...args` as a user would, in a child process with fixed fake
  * credentials and only the given extra environment (endpoints of the local fakes), so nothing
- * from the developer's own AWS setup can leak in.
+ * from the developer's own AWS setup can leak in. A variable given as `undefined` is left out
+ * (e.g. `AWS_REGION: undefined`: no region in the environment).
  */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
@@ -27,8 +28,11 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     // No shared config or credentials files of the machine running the tests.
     AWS_CONFIG_FILE: path.join(PROJECT_ROOT, 'test', 'cli', 'no-such-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(PROJECT_ROOT, 'test', 'cli', 'no-such-aws-credentials'),
-    ...env,
   };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[name];
+    else childEnv[name] = value;
+  }
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'medic-cli.js'), ...args], { cwd: PROJECT_ROOT, env: childEnv, timeout: 30_000 },
       (error, stdout, stderr) => {
