@@ -4,9 +4,10 @@ import { Stack } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
+import { PACKAGE_ROOT } from './package/handler-bundles';
 
 /** The Command document, as committed: the YAML file is the source of truth. */
-export const DISK_PRUNE_DOCUMENT_FILE = path.join(__dirname, '..', 'ssm-documents', 'medic-disk-prune.yaml');
+export const DISK_PRUNE_DOCUMENT_FILE = path.join(PACKAGE_ROOT, 'ssm-documents', 'medic-disk-prune.yaml');
 
 /** What the prune script may delete; each value must satisfy the document's allowedPattern. */
 export interface PruneSettings {

@@ -1,16 +1,25 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledge } from './nag';
+import { HANDLER_BUNDLES_DIR, HANDLER_SOURCES_DIR, RUNNING_FROM_SOURCES, bundleHandler } from './package/handler-bundles';
 
-/** Root of the handler sources, `lambdas/`. */
+/**
+ * The handler modules the offline runners load in process: `lambdas/` in a clone, its compiled
+ * copy `dist/lambdas/` in the published package.
+ */
 export const LAMBDAS_DIR = path.join(__dirname, '..', 'lambdas');
 
 /** Template metadata key naming a function's handler source, read by the offline workflow runner. */
 export const ENTRY_METADATA_KEY = 'medic:entry';
+
+/** The module the offline runners load for a function's {@link ENTRY_METADATA_KEY} (`admit/index.ts`): the source, or its compiled copy. */
+export function handlerModule(entry: string): string {
+  return path.join(LAMBDAS_DIR, entry.replace(/\.ts$/, ''));
+}
 
 export interface MedicFunctionProps {
   /** Handler folder under `lambdas/`, e.g. `admit`. */
@@ -22,15 +31,34 @@ export interface MedicFunctionProps {
 }
 
 /**
- * A medic handler: Node.js 22 on arm64, bundled by the local esbuild with the AWS SDK v3 left
- * to the runtime, X-Ray tracing, a log group with a retention, and Powertools settings.
+ * A handler's code: the bundle the package build made (an installed package: no esbuild, no
+ * TypeScript sources needed), or, in a clone, the same bundle built by esbuild at synth time.
  */
-export class MedicFunction extends NodejsFunction {
+export function handlerCode(handler: string): lambda.Code {
+  if (!RUNNING_FROM_SOURCES) {
+    const bundle = path.join(HANDLER_BUNDLES_DIR, handler);
+    if (!fs.existsSync(path.join(bundle, 'index.js'))) throw new Error(`medic: the package has no bundle of handler ${handler} (${bundle}); reinstall it`);
+    return lambda.Code.fromAsset(bundle);
+  }
+  return lambda.Code.fromAsset(path.join(HANDLER_SOURCES_DIR), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never used: the local bundling below always succeeds or throws (there is no Docker).
+      image: DockerImage.fromRegistry('medic-local-bundling-only'),
+      local: { tryBundle: (outputDir) => { bundleHandler(handler, outputDir); return true; } },
+    },
+  });
+}
+
+/**
+ * A medic handler: Node.js 22 on arm64, bundled with the AWS SDK v3 left to the runtime, X-Ray
+ * tracing, a log group with a retention, and Powertools settings.
+ */
+export class MedicFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: MedicFunctionProps) {
-    const entry = path.join(LAMBDAS_DIR, props.handler, 'index.ts');
     super(scope, id, {
-      entry,
-      handler: 'handler',
+      code: handlerCode(props.handler),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -43,12 +71,6 @@ export class MedicFunction extends NodejsFunction {
         POWERTOOLS_METRICS_NAMESPACE: 'Medic',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
-      },
-      bundling: {
-        externalModules: ['@aws-sdk/*'],
-        minify: true,
-        target: 'node22',
-        format: OutputFormat.CJS,
       },
     });
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, `${props.handler}/index.ts`);

@@ -5,10 +5,11 @@ import type { Command } from 'commander';
 import { inert } from '../../lambdas/shared/inert-text';
 import { formatDuration } from '../gameday/duration';
 import type { ScenarioReport } from '../gameday/report';
-import { PROJECT_ROOT } from '../local/local-ledger';
+import { PACKAGE_ROOT } from '../package/handler-bundles';
+import { requireGameDayPackages } from './game-day-packages';
 
 /** The bundled scenarios, one per built-in runbook and situation. */
-export const SCENARIOS_DIR = path.join(PROJECT_ROOT, 'scenarios');
+export const SCENARIOS_DIR = path.join(PACKAGE_ROOT, 'scenarios');
 
 /** The scenario files `medic gameday` runs: those given, or every bundled one (in name order). */
 export function scenarioFiles(args: string[] = []): string[] {
@@ -66,6 +67,7 @@ export function registerGameday(cli: Command): void {
     .argument('[scenario...]', 'scenario files (YAML); default: every file in scenarios/')
     .option('--json <file>', 'also write a machine-readable report (incidents, ledger entries, mutating calls) to this file')
     .action(async function (this: Command & { exitCode?: number }, args: string[], options: { json?: string }) {
+      requireGameDayPackages('medic gameday');
       // Loaded here, not at start-up: the engine (CDK, the handlers, dynalite) would cost every other command a second.
       /* eslint-disable @typescript-eslint/no-require-imports */
       const { runScenario } = require('../gameday/engine') as typeof import('../gameday/engine');
@@ -75,10 +77,15 @@ export function registerGameday(cli: Command): void {
       /* eslint-enable @typescript-eslint/no-require-imports */
       const write = (line: string) => process.stdout.write(`${line}\n`);
       const reports: ScenarioReport[] = [];
+      // The simulated days the scenarios ran on: the ledger listing below must ask for them, not the last 24 hours.
+      const simulated: { from?: Date; to?: Date } = {};
       try {
         const scenarios = scenarioFiles(args).map(loadScenario);
         for (const [day, scenario] of scenarios.entries()) {
-          const report = reportScenario(await runScenario(scenario, day));
+          const run = await runScenario(scenario, day);
+          simulated.from ??= run.startedAt;
+          simulated.to = run.endedAt;
+          const report = reportScenario(run);
           for (const line of scenarioLines(report)) write(line);
           reports.push(report);
         }
@@ -89,7 +96,10 @@ export function registerGameday(cli: Command): void {
       write(summaryTable(reports));
       const failed = reports.filter((r) => !r.passed);
       write(failed.length === 0 ? `All ${reports.length} scenario(s) met their expectations.` : `${failed.length} of ${reports.length} scenario(s) did not meet their expectations.`);
-      write('The ledger of this game day: npx medic ledger list --local');
+      if (simulated.from && simulated.to) {
+        const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+        write(`The ledger of this game day (simulated time): npx medic ledger list --local --since ${iso(simulated.from)} --until ${iso(new Date(simulated.to.getTime() + 1000))}`);
+      }
       if (options.json) fs.writeFileSync(options.json, `${JSON.stringify(jsonReport(reports), null, 2)}\n`);
       this.exitCode = failed.length === 0 ? 0 : 1;
     });

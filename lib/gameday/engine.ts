@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -6,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
 import { LOCAL_LEDGER_TABLE, LOCAL_LIMITER_TABLE, saveLocalExecutions } from '../local/local-ledger';
 import { ENTRY_METADATA_KEY } from '../function';
+import { RUNNING_FROM_SOURCES } from '../package/handler-bundles';
 import { bindOperations } from './models/operations';
 import { StepFunctionsModel } from './models/step-functions';
 import { limiterTableInput } from '../local/dynalite';
@@ -71,14 +73,35 @@ interface SynthesizedStack {
   readonly env: WorldEnv;
 }
 
+/**
+ * Loads a scenario's own module (its `app`, its `services`). In a clone the CLI runs through tsx,
+ * so TypeScript loads as it is; the installed package runs compiled JavaScript, so a TypeScript
+ * module is loaded with the project's own tsx (`cdk init` apps have it), or refused with what to do.
+ */
+let typeScriptLoader = false;
+function requireUserModule(file: string): unknown {
+  if (/\.[cm]?tsx?$/.test(file) && !RUNNING_FROM_SOURCES && !typeScriptLoader) {
+    let api: string;
+    try {
+      api = require.resolve('tsx/cjs/api', { paths: [path.dirname(file)] });
+    } catch {
+      throw new Error(`${file} is TypeScript: install tsx in your project (npm install --save-dev tsx) or point the scenario at the compiled .js`);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require(api) as { register: () => void }).register();
+    typeScriptLoader = true;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file);
+}
+
 function synthesize(scenario: Scenario): SynthesizedStack {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   let stack: Stack;
   if (scenario.config) {
     stack = new MedicStack(app, scenario.config.stackName, { config: scenario.config, env: scenario.config.env });
   } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const module = require(scenario.app!) as { gameDayStack?: (app: App) => Stack };
+    const module = requireUserModule(scenario.app!) as { gameDayStack?: (app: App) => Stack };
     if (typeof module.gameDayStack !== 'function') throw new Error(`${scenario.file}: ${scenario.app} exports no gameDayStack(app) function`);
     stack = module.gameDayStack(app);
   }
@@ -178,8 +201,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     installServices(world);
     installLedgerWriter(world, template.toJSON());
     for (const module of scenario.services) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { install } = require(module) as { install?: (world: World) => void };
+      const { install } = requireUserModule(module) as { install?: (world: World) => void };
       if (typeof install !== 'function') throw new Error(`${scenario.file}: ${module} exports no install(world) function`);
       install(world);
     }
@@ -198,7 +220,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     const stepFunctions = new StepFunctionsModel((arn) => [...workflows.values()].map((w) => w.records.get(arn)).find(Boolean));
     bindOperations(world.stub(SFNClient), stepFunctions.operations, (operation, input, mutating, answer) => world.answer('states', operation, input, mutating, answer));
     const invokeFunction = localLambda(template.toJSON(), env);
-    const routes = ruleTargets(template, stack);
+    const routes = ruleTargets(template, stack, env);
     let executionCount = 0;
     const start = (runbook: string, input: unknown) => {
       const name = `${runbook}-${++executionCount}`;

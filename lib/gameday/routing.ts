@@ -1,6 +1,6 @@
 import type { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { runbooksOf, stateMachineId } from '../local/template-workflow';
+import { TemplateResolver, runbooksOf, stateMachineId, type LocalEnv } from '../local/template-workflow';
 
 /** An EventBridge rule of the stack that starts a runbook's state machine. */
 export interface RuleRoute {
@@ -9,13 +9,18 @@ export interface RuleRoute {
   readonly pattern: Record<string, unknown>;
 }
 
-/** The stack's rules that target a runbook state machine, read from the synthesized template. */
-export function ruleTargets(template: Template, stack: Stack): RuleRoute[] {
+/**
+ * The stack's rules that target a runbook state machine, read from the synthesized template. A
+ * pattern naming resources of the same stack (an alarm defined next to the runbook: a GetAtt of its
+ * ARN) is resolved to the ARNs those resources get in the simulated account.
+ */
+export function ruleTargets(template: Template, stack: Stack, env: LocalEnv): RuleRoute[] {
   const machines = new Map(runbooksOf(stack).map((r) => [stateMachineId(stack, r.name), r.name]));
+  const resolver = new TemplateResolver(template.toJSON().Resources, env);
   const routes: RuleRoute[] = [];
   for (const [rule, resource] of Object.entries(template.findResources('AWS::Events::Rule'))) {
-    const pattern = resource.Properties?.EventPattern as Record<string, unknown> | undefined;
-    if (!pattern) continue;
+    if (!resource.Properties?.EventPattern) continue;
+    const pattern = resolver.resolve(resource.Properties.EventPattern) as Record<string, unknown>;
     for (const target of resource.Properties?.Targets ?? []) {
       const runbook = machines.get(target.Arn?.Ref);
       if (runbook) routes.push({ rule, runbook, pattern });

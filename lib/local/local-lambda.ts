@@ -1,6 +1,5 @@
-import * as path from 'node:path';
 import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../function';
+import { ENTRY_METADATA_KEY, handlerModule } from '../function';
 import { invokedFunction } from './invocation';
 import { TemplateResolver, type LocalEnv } from './template-workflow';
 
@@ -29,7 +28,7 @@ export function localLambda(template: { Resources: Resources } | Record<string, 
     const variables = resolver.resolve((resource.Properties?.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) as Record<string, string>;
     for (const [key, value] of Object.entries(variables)) process.env[key] ??= value;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { handler } = require(path.join(LAMBDAS_DIR, entry)) as { handler: Handler };
+    const { handler } = require(handlerModule(entry)) as { handler: Handler };
     const payload: unknown = input.Payload ? JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8')) : {};
     const answer = (body: unknown, functionError?: string): InvokeCommandOutput => ({
       StatusCode: 200, ...(functionError ? { FunctionError: functionError } : {}),

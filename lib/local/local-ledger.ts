@@ -4,17 +4,13 @@ import { LocalDynamo, ledgerTableInput, limiterTableInput } from './dynalite';
 import type { LocalExecutionRecord } from './template-workflow';
 import { clearLocalAnchors } from './local-anchors';
 
-/** The project root (where package.json is). */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-
 /**
- * Where the game day keeps its DynamoDB tables between runs (git-ignored), so that
- * `medic ledger ... --local` can read the last game day's ledger.
+ * Where the game day keeps its DynamoDB tables between runs, so that `medic ledger ... --local`
+ * can read the last game day's ledger: `.medic/gameday-db` in the folder the command runs in
+ * (the project, like `cdk.out`; git-ignored here), or `MEDIC_LOCAL_DB_DIR` when set.
  */
-export const LOCAL_DB_DIR = path.join(PROJECT_ROOT, '.medic', 'gameday-db');
-/** The folder in use: `MEDIC_LOCAL_DB_DIR` when set (tests, a second checkout), else {@link LOCAL_DB_DIR}. */
 export function localDbDir(): string {
-  return process.env.MEDIC_LOCAL_DB_DIR || LOCAL_DB_DIR;
+  return process.env.MEDIC_LOCAL_DB_DIR || path.resolve('.medic', 'gameday-db');
 }
 
 export const LOCAL_LEDGER_TABLE = 'medic-gameday-ledger';

@@ -1,10 +1,9 @@
-import * as path from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { CfnResource } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { Stack } from 'aws-cdk-lib';
 import { Runbook } from '../runbook';
-import { ENTRY_METADATA_KEY, LAMBDAS_DIR } from '../function';
+import { ENTRY_METADATA_KEY, handlerModule } from '../function';
 import { invokedFunction } from './invocation';
 
 // aws-local-stepfunctions 3 targets Node 22; Node 20 lacks Promise.withResolvers.
@@ -29,10 +28,20 @@ export interface LocalEnv {
 }
 const DEFAULT_ENV: LocalEnv = { account: '111111111111', region: 'eu-west-1' };
 
+/** The property naming a resource, for the types whose Ref (or Name) is that name. */
+const PHYSICAL_NAME_PROPERTY: Record<string, string> = {
+  'AWS::ECS::Cluster': 'ClusterName',
+  'AWS::ECS::Service': 'ServiceName',
+  'AWS::AutoScaling::AutoScalingGroup': 'AutoScalingGroupName',
+  'AWS::RDS::DBInstance': 'DBInstanceIdentifier',
+  'AWS::RDS::DBCluster': 'DBClusterIdentifier',
+  'AWS::CloudWatch::Alarm': 'AlarmName',
+};
+
 /**
  * Resolves the CloudFormation intrinsics that appear in a synthesized template (Ref, GetAtt,
  * Join) to the names the offline world uses: a table's name is its logical id, a function's
- * ARN ends in its logical id.
+ * ARN ends in its logical id; a named resource (a cluster, a group, an alarm) has its name.
  */
 export class TemplateResolver {
   constructor(private readonly resources: Resources, private readonly env: LocalEnv = DEFAULT_ENV) {}
@@ -70,8 +79,20 @@ export class TemplateResolver {
       case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${this.env.region}:${this.env.account}:stateMachine:${id}`;
       case 'AWS::SQS::Queue': return `https://sqs.${this.env.region}.amazonaws.com/${this.env.account}/${id}`;
       case 'AWS::SSM::Parameter': return String(resource.Properties?.Name);
-      default: return id;
+      case 'AWS::CertificateManager::Certificate': return `arn:aws:acm:${this.env.region}:${this.env.account}:certificate/${id}`;
+      case 'AWS::ECS::Service': {
+        const cluster = resource.Properties?.Cluster === undefined ? 'default' : String(this.resolve(resource.Properties.Cluster)).split('/').pop();
+        return `arn:aws:ecs:${this.env.region}:${this.env.account}:service/${cluster}/${this.physicalName(id)}`;
+      }
+      default: return this.physicalName(id);
     }
+  }
+
+  /** A resource's name: the name property the template sets, else (as CloudFormation would generate one) its logical id. */
+  private physicalName(id: string): string {
+    const property = PHYSICAL_NAME_PROPERTY[this.resources[id].Type];
+    const name = property === undefined ? undefined : this.resources[id].Properties?.[property];
+    return name === undefined ? id : String(this.resolve(name));
   }
 
   private getAtt(id: string, attribute: string): string {
@@ -79,6 +100,7 @@ export class TemplateResolver {
     if (!resource) throw new Error(`GetAtt on unknown resource ${id}`);
     // A state machine's Name: its physical name is its logical id (as its Ref ARN says).
     if (attribute === 'Name' && resource.Type === 'AWS::StepFunctions::StateMachine') return id;
+    if (attribute === 'Name' && resource.Type === 'AWS::ECS::Service') return this.physicalName(id);
     if (attribute !== 'Arn') return `${id}.${attribute}`;
     const { region, account } = this.env;
     // The ARN shapes of the IAM service reference, so policies resolve to what AWS authorises against.
@@ -224,7 +246,7 @@ export class LocalWorkflow {
         const text = JSON.stringify(payload);
         if (Buffer.byteLength(text) > LAMBDA_PAYLOAD_LIMIT) throw Object.assign(new Error('payload over 256 KB'), { name: 'States.DataLimitExceeded' });
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { handler } = require(path.join(LAMBDAS_DIR, entry)) as { handler: Handler };
+        const { handler } = require(handlerModule(entry)) as { handler: Handler };
         const invoke = async () => {
           const result = await invokedFunction.run(functionName, () => handler(JSON.parse(text), { functionName }));
           return result === undefined ? null : JSON.parse(JSON.stringify(result));

@@ -62,6 +62,15 @@ describe('medic gameday', () => {
     // The second scenario runs on the next simulated day, so the two never share incident ids.
     expect(duplicate.calls[0].at).toBe('2026-11-23T03:17:00.000Z');
     expect(duplicate.incidents.map((i: { outcome: string }) => i.outcome).sort()).toEqual(['duplicate', 'resolved']);
+
+    // The last line is the command that lists this game day's ledger: its range is the simulated days the scenarios ran on.
+    const listing = /The ledger of this game day \(simulated time\): npx medic (ledger list --local .*)$/m.exec(run.stdout);
+    expect(listing?.[1]).toBe('ledger list --local --since 2026-11-22T03:17:00Z --until 2026-11-23T03:19:02Z');
+    const list = spawnSync(process.execPath, [CLI, ...listing![1].split(' ')], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, MEDIC_LOCAL_DB_DIR: path.join(tmp, 'db'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    expect(list.status).toBe(0);
+    expect(list.stdout).toContain('3 incident(s) with entries between 2026-11-22T03:17:00Z and 2026-11-23T03:19:02Z');
   });
 
   test('a scenario whose expectations are not met exits 1 and says which', () => {
@@ -77,7 +86,7 @@ describe('medic gameday', () => {
     const unknownKey = variant('ecs-restart-heals', [['timeline:', 'timelime: []\ntimeline:']]);
     const run = gameday(unknownKey);
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/unknown key\(s\) timelime/);
+    expect(run.stderr).toMatch(/ecs-restart-heals-\w+\.yaml: timelime: unknown key \(known: name, description, start, config, app, services, world, timeline, faults, expect, limit\)\n$/);
     const missing = gameday(path.join(tmp, 'no-such.yaml'));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/no-such\.yaml does not exist/);
