@@ -3,21 +3,26 @@
  * config-driven stack and its loader. Import from the package root:
  * `import { MedicPlatform, EcsTaskRestartRunbook } from '@medic-runbooks/medic';`
  */
-export { MedicPlatform, type MedicPlatformProps } from './platform';
-export { Runbook, type RunbookCommonProps, type RunbookProps } from './runbook';
-export type { RunbookPolicyProps, VerificationProps } from './policy';
-export { EcsTaskRestartRunbook, type EcsTaskRestartRunbookProps, type EcsServiceRef, type EcsServiceTarget } from './ecs-task-restart-runbook';
+export { MedicPlatform, type MedicPlatformProps } from './platform/platform';
+export { Runbook, type RunbookCommonProps, type RunbookProps } from './platform/runbook';
+export type { RunbookPolicyProps, VerificationProps } from './platform/policy';
+export { EcsTaskRestartRunbook, type EcsTaskRestartRunbookProps, type EcsServiceRef, type EcsServiceTarget } from './runbooks/ecs-task-restart';
 export {
   AsgElbHealthCheckRunbook, type AsgElbHealthCheckRunbookProps, type AutoScalingGroupTarget, type OptInTag, DEFAULT_OPT_IN_TAG,
-} from './asg-elb-health-check-runbook';
-export { RdsFailoverDrill, type RdsFailoverDrillProps, type DrillWindow, type DrillSchedule } from './rds-failover-drill';
-export { CertificateRenewalRunbook, type CertificateRenewalRunbookProps } from './certificate-renewal-runbook';
-export { DiskPruneRunbook, type DiskPruneRunbookProps } from './disk-prune-runbook';
-export { DiskPruneFleetRunbook, type DiskPruneFleetRunbookProps } from './disk-prune-fleet-runbook';
-export { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
-export { MedicFunction, type MedicFunctionProps } from './function';
-export { MedicDashboard, type MedicDashboardProps } from './dashboard';
-export { LedgerExport, type LedgerExportProps } from './ledger-export';
+} from './runbooks/asg-elb-health-check';
+export { RdsFailoverDrillRunbook, type RdsFailoverDrillRunbookProps, type DrillWindow, type DrillSchedule } from './runbooks/rds-failover-drill';
+export { CertificateRenewalRunbook, type CertificateRenewalRunbookProps } from './runbooks/certificate-renewal';
+export { DiskPruneRunbook, type DiskPruneRunbookProps } from './runbooks/disk-prune';
+export { DiskPruneFleetRunbook, type DiskPruneFleetRunbookProps } from './runbooks/disk-prune-fleet';
+export { DiskPruneDocument, type PruneSettings } from './runbooks/disk-prune-document';
+export { MedicFunction, type MedicFunctionProps } from './platform/function';
+export { MedicDashboard, type MedicDashboardProps } from './platform/dashboard';
+export { LedgerExport, type LedgerExportProps } from './platform/ledger-export';
 export { MedicStack, type MedicStackProps } from './medic-stack';
 export { ConfigError, loadConfig, parseConfig, type MedicConfig } from './config';
 export type { Mode } from '../lambdas/shared/types';
+export { configSchemaFor, type AnyRunbookKind, type ConfigOptions } from './config';
+// Runbook kinds: the registry of the built-in ones, and what a kind of your own is made of.
+export { RUNBOOK_KINDS } from './runbooks';
+export { defineRunbookKind, commonRunbookProps, runbookConstructId, type RunbookKind, type RunbookConstruct } from './platform/runbook-kind';
+export * as configSchema from './platform/config-schema';

@@ -13,7 +13,7 @@ export interface CertificateRenewalOptions {
   /** Certificate ARNs allowed by name. */
   readonly certificates: string[];
   /** Certificates carrying this tag are allowed too. */
-  readonly certificateTag?: { readonly key: string; readonly value: string };
+  readonly optInTag?: { readonly key: string; readonly value: string };
   /** Route 53 hosted zones medic may restore validation records in: domain -> hosted zone id. */
   readonly hostedZones: Record<string, string>;
   /** A certificate with more days left than this is not due; unset: {@link RENEW_WITHIN_DAYS_BY_TYPE}. */
@@ -54,7 +54,7 @@ function optionsOf(state: WorkflowState): CertificateRenewalOptions {
   const o = state.runbook.options as Partial<CertificateRenewalOptions>;
   return {
     certificates: o.certificates ?? [],
-    certificateTag: o.certificateTag,
+    optInTag: o.optInTag,
     hostedZones: o.hostedZones ?? {},
     ...(typeof o.renewWithinDays === 'number' ? { renewWithinDays: o.renewWithinDays } : {}),
     resendValidationEmail: o.resendValidationEmail === true,
@@ -124,7 +124,7 @@ function actionForFailure(reason: string | undefined, a: About): string {
 /** Configured by ARN, or carrying the configured tag; anything else is not this runbook's to touch. */
 async function allowListRefusal(arn: string, options: CertificateRenewalOptions): Promise<string | undefined> {
   if (options.certificates.includes(arn)) return undefined;
-  const tag = options.certificateTag;
+  const tag = options.optInTag;
   if (!tag) return `certificate ${arn} is not in the allow-list`;
   const out = await acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn }));
   if ((out.Tags ?? []).some((t) => t.Key === tag.key && t.Value === tag.value)) return undefined;

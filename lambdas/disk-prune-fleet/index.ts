@@ -40,7 +40,7 @@ function optionsOf(state: WorkflowState): DiskPruneFleetOptions {
 }
 
 /** The Run Command target tag of this incident's fleet. */
-function fleetTag(state: WorkflowState): { key: string; value: string } {
+function optInTag(state: WorkflowState): { key: string; value: string } {
   const id = state.incident!.target!.id;
   const key = optionsOf(state).fleetTagKey;
   if (!key) return { key: ASG_TAG, value: id };
@@ -150,7 +150,7 @@ async function readSummaries(commandId: string, ran: Judged[]): Promise<{ summar
 
 export const steps: RunbookSteps = {
   async plan(state) {
-    const tag = fleetTag(state);
+    const tag = optInTag(state);
     const options = optionsOf(state);
     const instances = await fleetInstances(tag);
     const online = instances.filter((i) => i.PingStatus === 'Online' && i.PlatformType === 'Linux');
@@ -174,7 +174,7 @@ export const steps: RunbookSteps = {
 
   async act(state, gate): Promise<ActOutput> {
     const { maxConcurrency, maxErrors } = optionsOf(state);
-    const tag = fleetTag(state);
+    const tag = optInTag(state);
     const where = { Targets: [{ Key: `tag:${tag.key}`, Values: [tag.value] }], MaxConcurrency: maxConcurrency, MaxErrors: maxErrors };
     return sendPruneCommand(state, gate, optionsOf(state), where, fleetDescription(tag));
   },
@@ -232,7 +232,7 @@ export const steps: RunbookSteps = {
     };
     const commandText = `the fleet prune command ${statusText(status, command.StatusDetails)}`;
     const notRunText = notRun.length > 0 ? `not run on ${listed(notRun.map(instanceStatus))}` : '';
-    const fleet = fleetTag(state);
+    const fleet = optInTag(state);
     const briefingFacts = [`fleet: ${fleet.key}=${fleet.value}`, `command: ${commandId} (${statusText(status, command.StatusDetails)})`,
       `ran: ${succeeded.length} succeeded, ${failed.length} failed, ${notRun.length} not reached of ${judged.length}`,
       ...notRun.slice(0, 10).map((j) => `not reached: ${instanceStatus(j)}: ${notRunMeaning(j.details)}`)];

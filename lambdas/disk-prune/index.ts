@@ -11,7 +11,7 @@ export interface DiskPruneOptions extends PruneDocumentOptions {
   /** Instances allowed by ID. */
   readonly instances: string[];
   /** Instances carrying this tag are allowed too. */
-  readonly instanceTag?: { readonly key: string; readonly value: string };
+  readonly optInTag?: { readonly key: string; readonly value: string };
 }
 
 const MAX_OUTPUT_CHARS = 1500;
@@ -38,7 +38,7 @@ export const steps: RunbookSteps = {
     if (info.PingStatus !== 'Online') return refuse(`the SSM agent on ${id} is ${info.PingStatus}, so a command would not run`, details);
     if (info.PlatformType !== 'Linux') return refuse(`instance ${id} runs ${info.PlatformType}; the prune document is for Linux`, details);
     if (!options.instances.includes(id)) {
-      const tag = options.instanceTag;
+      const tag = options.optInTag;
       const tagged = tag ? await managedInstance(id, [{ Key: `tag:${tag.key}`, Values: [tag.value] }]) : undefined;
       if (!tagged) return refuse(`instance ${id} is not in the allow-list${tag ? ` and is not tagged ${tag.key}=${tag.value}` : ''}`, details);
     }

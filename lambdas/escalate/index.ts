@@ -141,7 +141,7 @@ export async function handler(request: WorkflowState | DigestRequest, context?: 
     throw new Error(`escalation failed: the notification could not be published: ${publishError}`);
   }
   // Counted only once a human was told: the "failed without escalation" self-alarm subtracts
-  // Escalations from the state machine's failed executions (lib/self-monitoring.ts).
+  // Escalations from the state machine's failed executions (lib/platform/self-monitoring.ts).
   countFor(state.runbook.name, 'Escalations');
   // A rejected event already counted as its own outcome in Validate.
   if (state.incident?.status !== 'rejected') countIncident(state.runbook.name, 'escalated');

@@ -5,8 +5,8 @@ export const logger = new Logger({ serviceName: 'medic' });
 export const metrics = new Metrics({ namespace: 'Medic', serviceName: 'medic' });
 
 /*
- * The metric contract (namespace `Medic`). The dashboard (lib/dashboard.ts) and the self-alarms
- * (lib/self-monitoring.ts) query these exact names and dimension sets: CloudWatch matches a
+ * The metric contract (namespace `Medic`). The dashboard (lib/platform/dashboard.ts) and the self-alarms
+ * (lib/platform/self-monitoring.ts) query these exact names and dimension sets: CloudWatch matches a
  * metric only on its full dimension set, so every helper below publishes exactly the dimensions
  * its documentation names (Powertools' default `service` dimension is dropped for that reason).
  */

@@ -8,7 +8,7 @@ export interface SwitchReading {
   readonly lastModified?: Date;
 }
 
-/** The parameter names of a stack's switches, as lib/platform.ts and lib/runbook.ts create them. */
+/** The parameter names of a stack's switches, as lib/platform/platform.ts and lib/platform/runbook.ts create them. */
 export class SwitchNames {
   constructor(readonly prefix: string) {}
 

@@ -1,5 +1,5 @@
 import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { ENTRY_METADATA_KEY, handlerModule } from '../function';
+import { ENTRY_METADATA_KEY, handlerModule } from '../platform/function';
 import { invokedFunction } from './invocation';
 import { TemplateResolver, type LocalEnv } from './template-workflow';
 

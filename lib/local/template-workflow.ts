@@ -2,8 +2,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { CfnResource } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { Stack } from 'aws-cdk-lib';
-import { Runbook } from '../runbook';
-import { ENTRY_METADATA_KEY, handlerModule } from '../function';
+import { Runbook } from '../platform/runbook';
+import { ENTRY_METADATA_KEY, handlerModule } from '../platform/function';
 import { invokedFunction } from './invocation';
 
 // aws-local-stepfunctions 3 targets Node 22; Node 20 lacks Promise.withResolvers.

@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { DiskPruneRunbook } from '../../lib/disk-prune-runbook';
-import { EcsTaskRestartRunbook } from '../../lib/ecs-task-restart-runbook';
-import { MedicPlatform } from '../../lib/platform';
+import { DiskPruneRunbook } from '../../lib/runbooks/disk-prune';
+import { EcsTaskRestartRunbook } from '../../lib/runbooks/ecs-task-restart';
+import { MedicPlatform } from '../../lib/platform/platform';
 import { ACCOUNT, REGION } from '../support/synth';
 
 /** Alarms defined in the stack whose kind a runbook cannot act on fail at synth time, not at the first incident. */

@@ -1,8 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { AsgElbHealthCheckRunbook, type AsgElbHealthCheckRunbookProps } from '../../lib/asg-elb-health-check-runbook';
-import { MedicPlatform } from '../../lib/platform';
+import { AsgElbHealthCheckRunbook, type AsgElbHealthCheckRunbookProps } from '../../lib/runbooks/asg-elb-health-check';
+import { MedicPlatform } from '../../lib/platform/platform';
 import { ACCOUNT, REGION, alarmArn, synthStack, testConfig } from '../support/synth';
 
 const { template } = synthStack(testConfig);

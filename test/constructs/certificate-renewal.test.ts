@@ -7,11 +7,11 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { CertificateRenewalRunbook, type CertificateRenewalRunbookProps } from '../../lib/certificate-renewal-runbook';
+import { CertificateRenewalRunbook, certificateRenewalKind, type CertificateRenewalRunbookProps } from '../../lib/runbooks/certificate-renewal';
 import { parseConfig, type MedicConfig } from '../../lib/config';
 import { MedicStack } from '../../lib/medic-stack';
-import { MedicPlatform } from '../../lib/platform';
-import { Runbook } from '../../lib/runbook';
+import { MedicPlatform } from '../../lib/platform/platform';
+import { Runbook } from '../../lib/platform/runbook';
 import { TemplateResolver, stateMachineId } from '../../lib/local/template-workflow';
 import { ACCOUNT, REGION, alarmArn, certificateArn, synthStack, testConfig } from '../support/synth';
 
@@ -90,7 +90,7 @@ const acmRules = (resources: Resources) => Object.values(resources)
 
 const { stack, template } = synthStack(testConfig);
 const resources = resourcesOf(template);
-const certRenewal = stack.certificateRenewalRunbooks[0];
+const certRenewal = stack.runbooksOf(certificateRenewalKind)[0];
 const logicalId = (c: IConstruct): string => stack.resolve(((c.node.defaultChild ?? c) as CfnResource).logicalId) as string;
 
 describe('IAM of the step handler (cert-renewal, auto)', () => {
@@ -170,7 +170,7 @@ describe('IAM by mode and options', () => {
   });
 
   describe('certificates allowed by tag only', () => {
-    const tagged = isolated({ mode: 'auto', certificates: [], certificateTag: TAG });
+    const tagged = isolated({ mode: 'auto', certificates: [], optInTag: TAG });
     const statements = stepStatements(tagged);
 
     test('RenewCertificate on the account\'s certificates only with the tag condition', () => {
@@ -300,7 +300,7 @@ describe('synth-time guards', () => {
 
   test('the defaults and boundary values are accepted (so the failures below are the setting\'s)', () => {
     expect(build({})).not.toThrow();
-    expect(build({ certificates: [], certificateTag: TAG })).not.toThrow();
+    expect(build({ certificates: [], optInTag: TAG })).not.toThrow();
     expect(build({ hostedZones: { 'sub.example-1.co.uk': 'Z0123456789ABCDEFGHIJ' } })).not.toThrow();
     expect(build({ renewWithin: Duration.days(1) })).not.toThrow();
     expect(build({ renewWithin: Duration.days(90) })).not.toThrow();
@@ -320,7 +320,7 @@ describe('synth-time guards', () => {
 
   const wrongArn = /is not an ACM certificate ARN of this stack's account and region/;
   test.each<[string, Partial<CertificateRenewalRunbookProps>, RegExp]>([
-    ['no certificate and no tag', { certificates: [] }, /list certificates, or set certificateTag/],
+    ['no certificate and no tag', { certificates: [] }, /list certificates, or set optInTag/],
     ['a certificate of another account', { certificates: [certificateArn(1).replace(ACCOUNT, '222222222222')] }, wrongArn],
     ['a certificate of another region', { certificates: [certificateArn(1).replace(REGION, 'us-east-1')] }, wrongArn],
     ['a malformed certificate ARN', { certificates: [`arn:aws:acm:${REGION}:${ACCOUNT}:certificate/not-an-id`] }, wrongArn],
@@ -357,7 +357,7 @@ describe('configuration', () => {
     mode: 'auto',
     alarmArns: [alarmArn('cert-days-to-expiry')],
     certificates: [certificateArn(1)],
-    certificateTag: TAG,
+    optInTag: TAG,
     hostedZones: { 'example.com': ZONE },
     acmEvents: true,
     renewWithinDays: 30,
@@ -391,7 +391,7 @@ describe('cdk-nag AwsSolutionsChecks on the certificate runbooks in auto mode', 
       runbooks: {
         certificateRenewal: [
           ...testConfig.runbooks.certificateRenewal!,
-          { name: 'cert-by-tag', mode: 'auto', certificateTag: TAG, resendValidationEmail: true },
+          { name: 'cert-by-tag', mode: 'auto', optInTag: TAG, resendValidationEmail: true },
         ],
       },
     };
@@ -406,7 +406,7 @@ describe('cdk-nag AwsSolutionsChecks on the certificate runbooks in auto mode', 
     const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
       pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; severity: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
     };
-    const prefixes = nagged.certificateRenewalRunbooks.map((r) => `${r.node.path}/`);
+    const prefixes = nagged.runbooksOf(certificateRenewalKind).map((r) => `${r.node.path}/`);
     expect(prefixes).toHaveLength(2);
     const findings = report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions')
       .flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => ({ rule: v.ruleName, severity: v.severity, path: c.constructPath }))))

@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { DiskPruneFleetRunbook, type DiskPruneFleetRunbookProps } from '../../lib/disk-prune-fleet-runbook';
-import { DiskPruneRunbook, type DiskPruneRunbookProps } from '../../lib/disk-prune-runbook';
-import { MedicPlatform } from '../../lib/platform';
+import { DiskPruneFleetRunbook, type DiskPruneFleetRunbookProps } from '../../lib/runbooks/disk-prune-fleet';
+import { DiskPruneRunbook, type DiskPruneRunbookProps } from '../../lib/runbooks/disk-prune';
+import { MedicPlatform } from '../../lib/platform/platform';
 import { loadDocument } from '../support/ssm-document';
 import { ACCOUNT, REGION, alarmArn, synthStack, testConfig } from '../support/synth';
 
@@ -68,12 +68,12 @@ describe('synth-time guards', () => {
 
   test('the defaults and a tag-only allow-list are accepted', () => {
     expect(build({})).not.toThrow();
-    expect(build({ instances: [], instanceTag: { key: 'medic:disk-prune', value: 'true' }, prune: { logRoot: '/srv/app/logs', maxDeleteMB: '500' } })).not.toThrow();
+    expect(build({ instances: [], optInTag: { key: 'medic:disk-prune', value: 'true' }, prune: { logRoot: '/srv/app/logs', maxDeleteMB: '500' } })).not.toThrow();
   });
 
   test.each<[string, Partial<DiskPruneRunbookProps>, RegExp]>([
     ['an instance ID that is not one', { instances: ['web-1'] }, /"web-1" is not an EC2 instance ID/],
-    ['no instance and no tag', { instances: [] }, /list instances, or set instanceTag/],
+    ['no instance and no tag', { instances: [] }, /list instances, or set optInTag/],
     ['a relative log root', { prune: { logRoot: 'var/log' } }, /prune\.logRoot "var\/log" does not match the document's allowedPattern/],
     ['a quote in a pattern', { prune: { logPatterns: "*.gz'" } }, /prune\.logPatterns/],
     ['a parameter the document does not have', { prune: { rootDir: '/' } as never }, /prune\.rootDir is not a parameter of the document/],
@@ -120,7 +120,7 @@ describe('the fleet variant', () => {
     expect(build({})).not.toThrow();
     expect(build({ maxConcurrency: '50%', maxErrors: '25%' })).not.toThrow();
     expect(build({ maxConcurrency: '50', maxErrors: '0' })).not.toThrow();
-    expect(build({ autoScalingGroups: [], fleetTag: { key: 'role', value: 'web' } })).not.toThrow();
+    expect(build({ autoScalingGroups: [], optInTag: { key: 'role', value: 'web' } })).not.toThrow();
   });
 
   test.each<[string, Partial<DiskPruneFleetRunbookProps>, RegExp]>([
@@ -128,7 +128,7 @@ describe('the fleet variant', () => {
     ['more than 50 instances at once', { maxConcurrency: '51' }, /maxConcurrency "51"/],
     ['zero concurrency', { maxConcurrency: '0' }, /maxConcurrency "0"/],
     ['too many errors tolerated', { maxErrors: '30%' }, /maxErrors "30%" must be 0-10 instances or 0%-25%/],
-    ['both a group and a tag', { fleetTag: { key: 'role', value: 'web' } }, /exactly one of autoScalingGroups and fleetTag/],
+    ['both a group and a tag', { optInTag: { key: 'role', value: 'web' } }, /exactly one of autoScalingGroups and optInTag/],
   ])('%s is a synth error', (_, overrides, message) => {
     expect(build(overrides)).toThrow(message);
   });

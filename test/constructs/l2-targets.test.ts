@@ -14,14 +14,14 @@ import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, type IConstruct } from 'constructs';
-import { AsgElbHealthCheckRunbook } from '../../lib/asg-elb-health-check-runbook';
-import { CertificateRenewalRunbook } from '../../lib/certificate-renewal-runbook';
-import { DiskPruneFleetRunbook } from '../../lib/disk-prune-fleet-runbook';
-import { DiskPruneRunbook } from '../../lib/disk-prune-runbook';
-import { EcsTaskRestartRunbook } from '../../lib/ecs-task-restart-runbook';
-import { nagText } from '../../lib/nag';
-import { MedicPlatform } from '../../lib/platform';
-import { RdsFailoverDrill } from '../../lib/rds-failover-drill';
+import { AsgElbHealthCheckRunbook } from '../../lib/runbooks/asg-elb-health-check';
+import { CertificateRenewalRunbook } from '../../lib/runbooks/certificate-renewal';
+import { DiskPruneFleetRunbook } from '../../lib/runbooks/disk-prune-fleet';
+import { DiskPruneRunbook } from '../../lib/runbooks/disk-prune';
+import { EcsTaskRestartRunbook } from '../../lib/runbooks/ecs-task-restart';
+import { nagText } from '../../lib/platform/nag';
+import { MedicPlatform } from '../../lib/platform/platform';
+import { RdsFailoverDrillRunbook } from '../../lib/runbooks/rds-failover-drill';
 
 /*
  * Runbooks given the L2 constructs of the same app (issue 15, item 2): an ECS service and its
@@ -123,7 +123,7 @@ function tokenStack(flags: boolean) {
     targetGroups: { [w.targetGroup.targetGroupFullName]: w.asg }, // a token key: the alias's dimension value
     alarms: [w.alarm('AsgCpu', new cloudwatch.Metric({ namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensionsMap: { AutoScalingGroupName: w.asg.autoScalingGroupName } }))],
   });
-  const drill = new RdsFailoverDrill(stack, 'Drill', {
+  const drill = new RdsFailoverDrillRunbook(stack, 'Drill', {
     platform, mode: 'auto', dbInstances: [w.db], dbClusters: [w.aurora],
     targetReaders: { [w.aurora.clusterIdentifier]: w.aurora.instanceIdentifiers[1] },
     guardAlarms: [w.serviceAlarm],
@@ -134,9 +134,9 @@ function tokenStack(flags: boolean) {
     platform, name: 'certs', mode: 'auto', certificates: [w.certificate], hostedZones: { 'example.com': w.zone }, resendValidationEmail: true,
   });
   // Tagged certificates too: the wildcard grant's acknowledgement with a token region and account.
-  new CertificateRenewalRunbook(stack, 'TaggedCerts', { platform, name: 'tagged-certs', mode: 'auto', certificateTag: { key: 'medic:renew', value: 'true' } });
+  new CertificateRenewalRunbook(stack, 'TaggedCerts', { platform, name: 'tagged-certs', mode: 'auto', optInTag: { key: 'medic:renew', value: 'true' } });
   const disk = new DiskPruneRunbook(stack, 'Disk', {
-    platform, name: 'disk', mode: 'auto', instances: [w.instance], instanceTag: { key: 'medic:disk-prune', value: 'true' },
+    platform, name: 'disk', mode: 'auto', instances: [w.instance], optInTag: { key: 'medic:disk-prune', value: 'true' },
     alarms: [w.alarm('DiskFull', w.agentDiskMetric({ InstanceId: w.instance.instanceId, path: '/' }))],
   });
   const fleet = new DiskPruneFleetRunbook(stack, 'Fleet', {

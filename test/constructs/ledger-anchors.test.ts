@@ -1,9 +1,9 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { MedicPlatform } from '../../lib/platform';
+import { MedicPlatform } from '../../lib/platform/platform';
 import { synthStack, testConfig } from '../support/synth';
 
-/* The ledger anchors bucket (lib/ledger-anchors.ts): Object Lock in compliance mode, and only the ledger writer puts there. */
+/* The ledger anchors bucket (lib/platform/ledger-anchors.ts): Object Lock in compliance mode, and only the ledger writer puts there. */
 
 const { stack, template } = synthStack(testConfig);
 type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };

@@ -1,8 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EXPORT_COLUMNS } from '../../lambdas/shared/ledger-export';
-import { LedgerExport } from '../../lib/ledger-export';
-import { MedicPlatform } from '../../lib/platform';
+import { LedgerExport } from '../../lib/platform/ledger-export';
+import { MedicPlatform } from '../../lib/platform/platform';
 import { synthStack, testConfig } from '../support/synth';
 
 const { stack, template } = synthStack(testConfig);

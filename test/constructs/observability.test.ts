@@ -1,6 +1,8 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { runbookNames as namesOf } from '../../lib/config';
+import { RUNBOOK_KINDS } from '../../lib/runbooks';
+import type { RunbookConstruct } from '../../lib/platform/runbook-kind';
 import { synthStack, testConfig } from '../support/synth';
 
 /** The dashboard and medic's alarms on itself, on the synthesized test stack. */
@@ -14,10 +16,7 @@ const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.T
 const topicId = ofType('AWS::SNS::Topic').map(([id]) => id)[0];
 
 /** Every runbook of the stack with the logical ids of its state machine and step handler. */
-const runbooks = [
-  ...stack.ecsTaskRestartRunbooks, ...stack.rdsFailoverDrills, ...stack.asgElbHealthCheckRunbooks,
-  ...stack.diskPruneRunbooks, ...stack.diskPruneFleetRunbooks, ...stack.certificateRenewalRunbooks,
-].map((r) => ({
+const runbooks = RUNBOOK_KINDS.flatMap((kind) => stack.runbooksOf<RunbookConstruct>(kind)).map((r) => ({
   name: r.runbook.name,
   stateMachine: idOf(r.runbook.stateMachine),
   stepFunction: idOf(r.stepFunction),

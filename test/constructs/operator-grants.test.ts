@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { MedicStack } from '../../lib/medic-stack';
-import { RdsFailoverDrill } from '../../lib/rds-failover-drill';
+import { RdsFailoverDrillRunbook } from '../../lib/runbooks/rds-failover-drill';
 import { referenceProblems } from '../iam/policy-reference';
 import { StackPolicies, type PolicyDocument } from '../iam/stack-policies';
 import { testConfig } from '../support/synth';
@@ -17,7 +17,7 @@ const stack = new MedicStack(app, 'MedicOperators', {
 const onCall = new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() });
 const dba = new iam.Role(stack, 'Dba', { assumedBy: new iam.AccountRootPrincipal() });
 stack.platform.grantKillSwitch(onCall);
-const drill = stack.node.findAll().find((c): c is RdsFailoverDrill => c instanceof RdsFailoverDrill)!;
+const drill = stack.node.findAll().find((c): c is RdsFailoverDrillRunbook => c instanceof RdsFailoverDrillRunbook)!;
 drill.grantStartDrill(dba);
 const json = Template.fromStack(stack).toJSON();
 const policies = new StackPolicies(json, testConfig.env);

@@ -1,8 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { MedicPlatform } from '../../lib/platform';
-import { RdsFailoverDrill, type RdsFailoverDrillProps } from '../../lib/rds-failover-drill';
+import { MedicPlatform } from '../../lib/platform/platform';
+import { RdsFailoverDrillRunbook, type RdsFailoverDrillRunbookProps } from '../../lib/runbooks/rds-failover-drill';
 import { ACCOUNT, REGION, alarmArn, synthStack, testConfig } from '../support/synth';
 
 const drillConfig = testConfig.runbooks.rdsFailoverDrill![0];
@@ -91,9 +91,9 @@ describe('synth-time guards', () => {
   const platform = new MedicPlatform(stack, 'Platform');
   const guard = cloudwatch.Alarm.fromAlarmArn(stack, 'Guard', alarmArn('guard'));
   let n = 0;
-  const build = (overrides: Partial<RdsFailoverDrillProps>) => () => {
+  const build = (overrides: Partial<RdsFailoverDrillRunbookProps>) => () => {
     n += 1;
-    return new RdsFailoverDrill(stack, `Drill${n}`, { platform, name: `drill-${n}`, dbInstances: ['orders-db'], guardAlarms: [guard], ...overrides });
+    return new RdsFailoverDrillRunbook(stack, `Drill${n}`, { platform, name: `drill-${n}`, dbInstances: ['orders-db'], guardAlarms: [guard], ...overrides });
   };
   const window = { days: ['TUE'], startHourUtc: 9, endHourUtc: 12 };
 
@@ -105,7 +105,7 @@ describe('synth-time guards', () => {
     expect(build({ failoverTimeout: Duration.minutes(30), guardRecoveryTime: Duration.minutes(15) })).not.toThrow();
   });
 
-  test.each<[string, Partial<RdsFailoverDrillProps>, RegExp]>([
+  test.each<[string, Partial<RdsFailoverDrillRunbookProps>, RegExp]>([
     ['no database', { dbInstances: [] }, /list at least one database in dbInstances or dbClusters/],
     ['an invalid identifier', { dbInstances: ['orders_db;'] }, /"orders_db;" is not a valid RDS identifier/],
     ['a target reader for an unlisted cluster', { targetReaders: { other: 'r1' } }, /targetReaders names cluster "other", which is not in dbClusters/],
@@ -124,9 +124,9 @@ describe('synth-time guards', () => {
 
   test('FailoverDBCluster is also granted on each configured target reader\'s db ARN (and only when the drill may act)', () => {
     /** The drill's RDS statements, synthesized in a stack of its own (the shared one is synthesized last). */
-    const rdsStatements = (overrides: Partial<RdsFailoverDrillProps>) => {
+    const rdsStatements = (overrides: Partial<RdsFailoverDrillRunbookProps>) => {
       const own = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'DrillReaders', { env: { account: ACCOUNT, region: REGION } });
-      new RdsFailoverDrill(own, 'Drill', { platform: new MedicPlatform(own, 'Platform'), dbClusters: ['c1', 'c2'], targetReaders: { c1: 'c1-reader', c2: 'c2-reader' }, ...overrides });
+      new RdsFailoverDrillRunbook(own, 'Drill', { platform: new MedicPlatform(own, 'Platform'), dbClusters: ['c1', 'c2'], targetReaders: { c1: 'c1-reader', c2: 'c2-reader' }, ...overrides });
       return Object.values(Template.fromStack(own).findResources('AWS::IAM::Policy'))
         .flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
         .map((st) => ({ actions: ([] as string[]).concat(st.Action), resources: ([] as unknown[]).concat(st.Resource).map((r) => JSON.stringify(r)) }))

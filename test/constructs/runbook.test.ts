@@ -1,9 +1,9 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { EcsTaskRestartRunbook, type EcsTaskRestartRunbookProps } from '../../lib/ecs-task-restart-runbook';
+import { EcsTaskRestartRunbook, type EcsTaskRestartRunbookProps } from '../../lib/runbooks/ecs-task-restart';
 import { runbookNames as namesOf } from '../../lib/config';
-import { MedicPlatform } from '../../lib/platform';
+import { MedicPlatform } from '../../lib/platform/platform';
 import { ACCOUNT, REGION, alarmArn, synthStack, testConfig } from '../support/synth';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };

@@ -2,6 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { MedicConfig } from '../../lib/config';
 import { MedicStack } from '../../lib/medic-stack';
+import type { CommonRunbookEntry } from '../../lib/platform/config-schema';
+import { RUNBOOK_KINDS } from '../../lib/runbooks';
 
 /** Synthesizes the reference stack for a config, without bundling (tests run the handler sources). */
 export function synthStack(config: MedicConfig): { stack: MedicStack; template: Template } {
@@ -18,8 +20,8 @@ export const certificateArn = (n: number): string => `arn:aws:acm:${REGION}:${AC
 
 /** Runbooks of a config that alarms start (each has an alarm rule, a dead-letter queue and its alarm). */
 export function alarmRunbookNames(config: MedicConfig): string[] {
-  const { ecsTaskRestart = [], asgElbHealthCheck = [], diskPrune = [], diskPruneFleet = [], certificateRenewal = [] } = config.runbooks;
-  return [...ecsTaskRestart, ...asgElbHealthCheck, ...diskPrune, ...diskPruneFleet, ...certificateRenewal].filter((r) => (r.alarmArns ?? []).length > 0).map((r) => r.name);
+  const entries = RUNBOOK_KINDS.flatMap((kind) => (config.runbooks[kind.configKey] ?? []) as CommonRunbookEntry[]);
+  return entries.filter((r) => (r.alarmArns ?? []).length > 0).map((r) => r.name!);
 }
 
 /** A config with one runbook per mode and strategy the tests exercise. */
@@ -97,7 +99,7 @@ export const testConfig: MedicConfig = {
         mode: 'auto',
         alarmArns: [alarmArn('web-disk-full')],
         instances: ['i-0123456789abcdef0'],
-        instanceTag: { key: 'medic:disk-prune', value: 'true' },
+        optInTag: { key: 'medic:disk-prune', value: 'true' },
         prune: { olderThanDays: '3' },
         verification: { initialDelaySeconds: 60, intervalSeconds: 60, maxChecks: 4, requiredConsecutiveSuccesses: 1 },
       },

@@ -676,7 +676,7 @@ describe('plan', () => {
       acm.on(ListTagsForCertificateCommand).resolves({ Tags: [{ Key: 'team', Value: 'web' }, { Key: TAG.key, Value: TAG.value }] });
       describes(privateCertificate({ CertificateArn: OTHER }));
       exportedIs(true, OTHER);
-      const plan = await steps.plan(state({ arn: OTHER, options: { certificateTag: TAG } }));
+      const plan = await steps.plan(state({ arn: OTHER, options: { optInTag: TAG } }));
       expect(plan.decision).toBe('act');
       expect(acm).toHaveReceivedCommandWith(ListTagsForCertificateCommand, { CertificateArn: OTHER });
       expect(acm).toHaveReceivedCommandWith(DescribeCertificateCommand, { CertificateArn: OTHER });
@@ -688,7 +688,7 @@ describe('plan', () => {
       ['the value under another key', [{ Key: 'medic:other', Value: TAG.value }]],
     ])('not listed and tagged with %s: refused before reading the certificate', async (_, tags) => {
       acm.on(ListTagsForCertificateCommand).resolves({ Tags: tags });
-      const plan = await steps.plan(state({ arn: OTHER, options: { certificateTag: TAG } }));
+      const plan = await steps.plan(state({ arn: OTHER, options: { optInTag: TAG } }));
       expect(plan).toMatchObject({ decision: 'escalate', reason: `certificate ${OTHER} is neither in the allow-list nor tagged medic:renew=true` });
       expect(acm).not.toHaveReceivedCommand(DescribeCertificateCommand);
     });
@@ -696,27 +696,27 @@ describe('plan', () => {
     test('listed: the tag is not even read', async () => {
       describes(privateCertificate());
       exportedIs(true);
-      expect((await steps.plan(state({ options: { certificateTag: TAG } }))).decision).toBe('act');
+      expect((await steps.plan(state({ options: { optInTag: TAG } }))).decision).toBe('act');
       expect(acm).not.toHaveReceivedCommand(ListTagsForCertificateCommand);
     });
 
     test('tag lookup errors other than not-found propagate', async () => {
       acm.on(ListTagsForCertificateCommand).rejects(awsError('ThrottlingException'));
-      await expect(steps.plan(state({ arn: OTHER, options: { certificateTag: TAG } }))).rejects.toMatchObject({ name: 'ThrottlingException' });
+      await expect(steps.plan(state({ arn: OTHER, options: { optInTag: TAG } }))).rejects.toMatchObject({ name: 'ThrottlingException' });
       expect(acm).not.toHaveReceivedCommand(DescribeCertificateCommand);
     });
 
     test('tags not found and the certificate not found: noop', async () => {
       acm.on(ListTagsForCertificateCommand).rejects(awsError('ResourceNotFoundException'));
       acm.on(DescribeCertificateCommand).rejects(awsError('ResourceNotFoundException'));
-      expect((await steps.plan(state({ arn: OTHER, options: { certificateTag: TAG } }))).decision).toBe('noop');
+      expect((await steps.plan(state({ arn: OTHER, options: { optInTag: TAG } }))).decision).toBe('noop');
     });
 
     // The allow-list must fail closed: a not-found from the tag lookup does not prove the tag.
     test('tags not found but the certificate then described: never acted on', async () => {
       acm.on(ListTagsForCertificateCommand).rejects(awsError('ResourceNotFoundException'));
       describes(privateCertificate({ CertificateArn: OTHER }));
-      const plan = await steps.plan(state({ arn: OTHER, options: { certificateTag: TAG } }));
+      const plan = await steps.plan(state({ arn: OTHER, options: { optInTag: TAG } }));
       expect(plan.decision).not.toBe('act');
       expect(plan.details.action).toBeUndefined();
     });

@@ -22,7 +22,7 @@ function state(instance = INSTANCE, act?: ActResult): WorkflowState {
   return workflowState({
     runbook: ecsRunbookSpec({
       name: 'disk-prune', kind: 'disk-prune',
-      options: { documentName: 'medic-disk-prune-doc', documentParameters: PARAMETERS, deliveryTimeoutSeconds: 300, instances: [INSTANCE], instanceTag: { key: 'medic:disk-prune', value: 'true' } },
+      options: { documentName: 'medic-disk-prune-doc', documentParameters: PARAMETERS, deliveryTimeoutSeconds: 300, instances: [INSTANCE], optInTag: { key: 'medic:disk-prune', value: 'true' } },
     }),
     incident: receivedIncident({
       runbook: 'disk-prune',

@@ -1,7 +1,7 @@
 import { TemplateResolver } from '../../lib/local/template-workflow';
 import { matchesPattern } from '../../lib/gameday/routing';
 import { GAME_DAY_PACKAGES, requireGameDayPackages } from '../../lib/cli/game-day-packages';
-import { handlerModule } from '../../lib/function';
+import { handlerModule } from '../../lib/platform/function';
 import { handlerNames, PACKAGE_ROOT } from '../../lib/package/handler-bundles';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -32,7 +32,7 @@ export function installLedgerWriter(world: World, template: Record<string, unkno
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
-/** The stack's bucket with Object Lock (the ledger anchors, lib/ledger-anchors.ts) and its settings, as the template creates it. */
+/** The stack's bucket with Object Lock (the ledger anchors, lib/platform/ledger-anchors.ts) and its settings, as the template creates it. */
 export function anchorsBucketOf(template: Record<string, unknown>): { name: string; settings: BucketSettings } | undefined {
   const resources = (template as { Resources?: Resources }).Resources ?? {};
   for (const [id, resource] of Object.entries(resources)) {

@@ -9,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../lambdas/shared/types';
+import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../../lambdas/shared/types';
 import { acknowledge } from './nag';
 import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow, REFUSED_INPUT_ERROR } from './runbook-workflow';

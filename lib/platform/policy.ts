@@ -1,5 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { MODES, type AdmissionPolicy, type Mode, type VerificationPolicy } from '../lambdas/shared/types';
+import { MODES, type AdmissionPolicy, type Mode, type VerificationPolicy } from '../../lambdas/shared/types';
 
 /** Admission limits of a runbook. Every guard stays on: a value that would disable one is a synth error. */
 export interface RunbookPolicyProps {

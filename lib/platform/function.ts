@@ -5,13 +5,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledge } from './nag';
-import { HANDLER_BUNDLES_DIR, HANDLER_SOURCES_DIR, RUNNING_FROM_SOURCES, bundleHandler } from './package/handler-bundles';
+import { HANDLER_BUNDLES_DIR, HANDLER_SOURCES_DIR, PACKAGE_ROOT, RUNNING_FROM_SOURCES, bundleHandler } from '../package/handler-bundles';
 
 /**
  * The handler modules the offline runners load in process: `lambdas/` in a clone, its compiled
  * copy `dist/lambdas/` in the published package.
  */
-export const LAMBDAS_DIR = path.join(__dirname, '..', 'lambdas');
+export const LAMBDAS_DIR = RUNNING_FROM_SOURCES ? HANDLER_SOURCES_DIR : path.join(PACKAGE_ROOT, 'dist', 'lambdas');
 
 /** Template metadata key naming a function's handler source, read by the offline workflow runner. */
 export const ENTRY_METADATA_KEY = 'medic:entry';

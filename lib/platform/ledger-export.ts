@@ -6,7 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { EXPORT_COLUMNS, EXPORT_PREFIX } from '../lambdas/shared/ledger-export';
+import { EXPORT_COLUMNS, EXPORT_PREFIX } from '../../lambdas/shared/ledger-export';
 import { MedicFunction } from './function';
 import { acknowledge, arnRef } from './nag';
 import type { MedicPlatform } from './platform';

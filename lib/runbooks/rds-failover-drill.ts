@@ -1,13 +1,16 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { MedicFunction } from './function';
-import { Runbook, type RunbookCommonProps } from './runbook';
-import { matchesUnlessToken, withDefaults, type RunbookPolicyProps } from './policy';
+import { MedicFunction } from '../platform/function';
+import { Runbook, type RunbookCommonProps } from '../platform/runbook';
+import { matchesUnlessToken, withDefaults, type RunbookPolicyProps } from '../platform/policy';
+import { alarmArn, commonSettings, list, nameMap, num, object, text } from '../platform/config-schema';
+import type { z } from 'zod';
+import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
 
 /** When scheduled drills may run (UTC). A scheduled drill outside it is refused at preflight. */
 export interface DrillWindow {
@@ -35,8 +38,8 @@ export interface DrillSchedule {
   readonly expression: string;
 }
 
-/** Properties of an {@link RdsFailoverDrill}. */
-export interface RdsFailoverDrillProps extends Omit<RunbookCommonProps, 'alarms' | 'name'> {
+/** Properties of an {@link RdsFailoverDrillRunbook}. */
+export interface RdsFailoverDrillRunbookProps extends Omit<RunbookCommonProps, 'alarms' | 'name'> {
   /**
    * Runbook name; the state machine is called `medic-<name>`.
    * @default 'rds-failover-drill'
@@ -110,7 +113,7 @@ export const DRILL_INPUT_HELP = '{"dbInstanceIdentifier": "orders-db"} or {"dbCl
  * available again, verifies the primary AZ or writer changed and the application's guard alarms
  * are OK, and reports the measured failover time to the ledger and the escalation topic.
  */
-export class RdsFailoverDrill extends Construct {
+export class RdsFailoverDrillRunbook extends Construct {
   public readonly runbook: Runbook;
   public readonly stepFunction: MedicFunction;
   public readonly schedules: scheduler.Schedule[] = [];
@@ -120,7 +123,7 @@ export class RdsFailoverDrill extends Construct {
     return this.runbook.stateMachine.grantStartExecution(grantee);
   }
 
-  constructor(scope: Construct, id: string, props: RdsFailoverDrillProps) {
+  constructor(scope: Construct, id: string, props: RdsFailoverDrillRunbookProps) {
     super(scope, id);
     const name = props.name ?? 'rds-failover-drill';
     const dbInstances = (props.dbInstances ?? []).map((db) => (typeof db === 'string' ? db : db.instanceIdentifier));
@@ -243,3 +246,44 @@ function validateSchedules(name: string, schedules: DrillSchedule[], window: Dri
     if (!/^(cron|rate|at)\(.+\)$/.test(s.expression)) throw new Error(`runbook ${name}: schedule expression "${s.expression}" is not cron(...), rate(...) or at(...)`);
   }
 }
+
+// ---- its entry in the config file (`runbooks.rdsFailoverDrill`) and the registry of kinds ----
+
+const rdsFailoverDrillSchema = object({
+  name: text().optional().describe('Default rds-failover-drill (state machine medic-rds-failover-drill).'),
+  ...commonSettings,
+  dbInstances: list(text()).optional().describe('Multi-AZ DB instances it may fail over.'),
+  dbClusters: list(text()).optional().describe('Aurora clusters it may fail over.'),
+  targetReaders: nameMap('cluster identifiers to reader instance identifiers').optional().describe('Cluster -> the reader to fail over to.'),
+  guardAlarmArns: list(alarmArn()).optional().describe('Application alarms (in the stack\'s account and region) that must be OK before the drill and again after it.'),
+  schedules: list(object({ dbInstanceIdentifier: text().optional(), dbClusterIdentifier: text().optional(), expression: text() })).optional()
+    .describe('Scheduled drills: an EventBridge Scheduler expression and the database.'),
+  window: object({ days: list(text()), startHourUtc: num(), endHourUtc: num() }).optional().describe('Days (MON..SUN) and UTC hours a drill may start.'),
+  failoverTimeoutMinutes: num().optional().describe('Default 15.'),
+  guardRecoveryMinutes: num().optional().describe('Default 5.'),
+}).meta({ id: 'RdsFailoverDrillRunbook', description: 'An RDS failover drill: started from the Step Functions console, or by its schedules.' });
+
+export type RdsFailoverDrillConfig = z.infer<typeof rdsFailoverDrillSchema>;
+
+/** The RDS failover drill in the config-driven stack: each entry of `runbooks.rdsFailoverDrill` is one RdsFailoverDrillRunbook. */
+export const rdsFailoverDrillKind = defineRunbookKind({
+  kind: 'rds-failover-drill',
+  configKey: 'rdsFailoverDrill',
+  handler: 'rds-failover-drill',
+  schema: rdsFailoverDrillSchema,
+  defaultName: 'rds-failover-drill',
+  build: (scope, id, entry, platform) => {
+    const name = entry.name ?? 'rds-failover-drill';
+    return new RdsFailoverDrillRunbook(scope, id, {
+      ...commonRunbookProps(scope, platform, { ...entry, name, alarmArns: [] }),
+      dbInstances: entry.dbInstances,
+      dbClusters: entry.dbClusters,
+      targetReaders: entry.targetReaders,
+      guardAlarms: (entry.guardAlarmArns ?? []).map((arn, i) => cloudwatch.Alarm.fromAlarmArn(scope, `GuardAlarm-${name}-${i}`, arn)),
+      schedules: entry.schedules,
+      window: entry.window,
+      failoverTimeout: entry.failoverTimeoutMinutes === undefined ? undefined : Duration.minutes(entry.failoverTimeoutMinutes),
+      guardRecoveryTime: entry.guardRecoveryMinutes === undefined ? undefined : Duration.minutes(entry.guardRecoveryMinutes),
+    });
+  },
+});

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { DenialReason, IncidentOutcome } from '../lambdas/shared/observability';
+import type { DenialReason, IncidentOutcome } from '../../lambdas/shared/observability';
 import type { MedicPlatform } from './platform';
 import type { Runbook } from './runbook';
 import { medicMetric } from './self-monitoring';

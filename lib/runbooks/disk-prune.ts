@@ -5,10 +5,14 @@ import { Construct } from 'constructs';
 import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
 
 export type { PruneSettings } from './disk-prune-document';
-import { MedicFunction } from './function';
-import { acknowledge } from './nag';
-import { matchesUnlessToken, withDefaults } from './policy';
-import { Runbook, type RunbookCommonProps } from './runbook';
+import { MedicFunction } from '../platform/function';
+import { acknowledge } from '../platform/nag';
+import { matchesUnlessToken, withDefaults } from '../platform/policy';
+import { Runbook, type RunbookCommonProps } from '../platform/runbook';
+import { alarmArns, commonSettings, list, object, runbookName, tag, text } from '../platform/config-schema';
+import type { z } from 'zod';
+import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
 
 /** Properties of a {@link DiskPruneRunbook}. */
 export interface DiskPruneRunbookProps extends RunbookCommonProps {
@@ -22,7 +26,7 @@ export interface DiskPruneRunbookProps extends RunbookCommonProps {
    * Instances carrying this tag may be pruned too (checked before acting, and by IAM).
    * @default - no tag opt-in
    */
-  readonly instanceTag?: { readonly key: string; readonly value: string };
+  readonly optInTag?: { readonly key: string; readonly value: string };
   /** Document parameters. */
   readonly prune?: PruneSettings;
   /**
@@ -54,8 +58,8 @@ export class DiskPruneRunbook extends Construct {
     const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
     const instancePattern = new RegExp(`^${INSTANCE_PATTERN}$`);
     for (const instance of instances) if (!matchesUnlessToken(instance, instancePattern)) throw new Error(`runbook ${name}: "${instance}" is not an EC2 instance ID`);
-    if (instances.length === 0 && !props.instanceTag) throw new Error(`runbook ${name}: list instances, or set instanceTag to allow instances by tag`);
-    if (props.instanceTag && (!props.instanceTag.key || !props.instanceTag.value)) throw new Error(`runbook ${name}: instanceTag needs a key and a value`);
+    if (instances.length === 0 && !props.optInTag) throw new Error(`runbook ${name}: list instances, or set optInTag to allow instances by tag`);
+    if (props.optInTag && (!props.optInTag.key || !props.optInTag.value)) throw new Error(`runbook ${name}: optInTag needs a key and a value`);
     const timeoutSeconds = deliveryTimeout.toSeconds();
     if (timeoutSeconds < 30 || timeoutSeconds > 3600) throw new Error(`runbook ${name}: deliveryTimeout must be between 30 seconds and 1 hour`);
 
@@ -64,7 +68,7 @@ export class DiskPruneRunbook extends Construct {
       description: `medic runbook ${name}: disk pruning through SSM Run Command (plan, act, verify)`,
       environment: props.platform.handlerEnvironment(),
     });
-    this.grant(instances, props.instanceTag, (props.mode ?? 'observe') !== 'observe');
+    this.grant(instances, props.optInTag, (props.mode ?? 'observe') !== 'observe');
 
     this.runbook = new Runbook(this, 'Runbook', {
       ...props,
@@ -78,7 +82,7 @@ export class DiskPruneRunbook extends Construct {
         documentParameters,
         deliveryTimeoutSeconds: timeoutSeconds,
         instances,
-        ...(props.instanceTag ? { instanceTag: props.instanceTag } : {}),
+        ...(props.optInTag ? { optInTag: props.optInTag } : {}),
       },
       target: {
         type: 'ec2-instance',
@@ -86,7 +90,7 @@ export class DiskPruneRunbook extends Construct {
         idTemplate: '{InstanceId}',
         arnTemplate: 'arn:{partition}:ec2:{region}:{account}:instance/{InstanceId}',
         allowed: instances.map((instance) => ({ InstanceId: instance })),
-        ...(props.instanceTag ? { allowedByTag: props.instanceTag } : {}),
+        ...(props.optInTag ? { allowedByTag: props.optInTag } : {}),
         // Verification reads the alarm's own disk metric.
         singleMetricAlarms: true,
       },
@@ -103,7 +107,7 @@ export class DiskPruneRunbook extends Construct {
    * SendCommand only with this document, only on the listed instances or on instances carrying
    * the tag, and not at all in observe mode. The reads have no resource-level permissions.
    */
-  private grant(instances: string[], tag: DiskPruneRunbookProps['instanceTag'], maySend: boolean): void {
+  private grant(instances: string[], tag: DiskPruneRunbookProps['optInTag'], maySend: boolean): void {
     const stack = Stack.of(this);
     const fn = this.stepFunction;
     fn.addToRolePolicy(new iam.PolicyStatement({
@@ -125,3 +129,32 @@ export class DiskPruneRunbook extends Construct {
     }
   }
 }
+
+// ---- its entry in the config file (`runbooks.diskPrune`) and the registry of kinds ----
+
+const diskPruneSchema = object({
+  name: runbookName(),
+  alarmArns: alarmArns(' (disk_used_percent)'),
+  ...commonSettings,
+  instances: list(text()).optional().describe('Instance ids it may prune.'),
+  optInTag: tag('instances carrying it may be pruned too').optional(),
+  prune: pruneParameters,
+  deliveryTimeoutMinutes: deliveryTimeoutMinutes(),
+}).meta({ id: 'DiskPrune', description: 'Disk pruning through the medic-disk-prune Command document, from disk_used_percent alarms.' });
+
+export type DiskPruneConfig = z.infer<typeof diskPruneSchema>;
+
+/** Disk pruning in the config-driven stack: each entry of `runbooks.diskPrune` is one DiskPruneRunbook. */
+export const diskPruneKind = defineRunbookKind({
+  kind: 'disk-prune',
+  configKey: 'diskPrune',
+  handler: 'disk-prune',
+  schema: diskPruneSchema,
+  build: (scope, id, entry, platform) => new DiskPruneRunbook(scope, id, {
+    ...commonRunbookProps(scope, platform, entry),
+    instances: entry.instances,
+    optInTag: entry.optInTag,
+    prune: entry.prune,
+    deliveryTimeout: entry.deliveryTimeoutMinutes === undefined ? undefined : Duration.minutes(entry.deliveryTimeoutMinutes),
+  }),
+});

@@ -4,7 +4,8 @@ import { Stack } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
-import { PACKAGE_ROOT } from './package/handler-bundles';
+import { PACKAGE_ROOT } from '../package/handler-bundles';
+import { nameMap, num } from '../platform/config-schema';
 
 /** The Command document, as committed: the YAML file is the source of truth. */
 export const DISK_PRUNE_DOCUMENT_FILE = path.join(PACKAGE_ROOT, 'ssm-documents', 'medic-disk-prune.yaml');
@@ -69,3 +70,9 @@ export class DiskPruneDocument extends Construct {
     return resolved;
   }
 }
+
+// ---- the document's settings in the config file, shared by the disk-prune kinds ----
+
+export const pruneParameters = nameMap('document parameters to values').optional()
+  .describe('Document parameters: logRoot, logPatterns, tmpRoots, olderThanDays, journalVacuumSize, maxDeleteMB, dryRun (checked against the document at synth time).');
+export const deliveryTimeoutMinutes = () => num().optional().describe('How long Run Command may wait to reach an instance (default 5).');

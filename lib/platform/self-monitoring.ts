@@ -4,7 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { MedicMetricName } from '../lambdas/shared/observability';
+import type { MedicMetricName } from '../../lambdas/shared/observability';
 import type { MedicPlatform } from './platform';
 
 /** Namespace of the metrics the handlers publish (lambdas/shared/observability.ts). */
@@ -69,7 +69,7 @@ export class RunbookSelfAlarms extends Construct {
     const { platform, runbookName: name, stateMachine } = props;
     const period = ALARM_PERIOD;
 
-    // The TIMED_OUT rule (lib/runbook.ts) already tells the topic which execution; this alarm also
+    // The TIMED_OUT rule (lib/platform/runbook.ts) already tells the topic which execution; this alarm also
     // shows on the dashboard and in the alarm history, so a pattern of timeouts is visible.
     this.timedOut = alarmToEscalationTopic(this, 'TimedOutAlarm', platform, stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
       `medic: an execution of runbook ${name} timed out; it may have acted without verification and its leases stay held until they expire`);

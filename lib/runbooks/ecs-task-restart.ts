@@ -2,10 +2,13 @@ import { Stack } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { MedicFunction } from './function';
-import { acknowledge } from './nag';
-import { matchesUnlessToken } from './policy';
-import { Runbook, type RunbookCommonProps } from './runbook';
+import { MedicFunction } from '../platform/function';
+import { acknowledge } from '../platform/nag';
+import { matchesUnlessToken } from '../platform/policy';
+import { Runbook, type RunbookCommonProps } from '../platform/runbook';
+import { alarmArns, commonSettings, list, num, object, oneOf, runbookName, text } from '../platform/config-schema';
+import type { z } from 'zod';
+import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
 
 /** An ECS service this runbook may restart, by name. Either name may be a token (checked by IAM at deploy time, not here). */
 export interface EcsServiceRef {
@@ -143,3 +146,31 @@ export class EcsTaskRestartRunbook extends Construct {
       'StopTask needs task ARNs, known only at run time; the resource is pinned to the allow-listed clusters and the ecs:cluster condition.');
   }
 }
+
+// ---- its entry in the config file (`runbooks.ecsTaskRestart`) and the registry of kinds ----
+
+const ecsTaskRestartSchema = object({
+  name: runbookName(),
+  alarmArns: alarmArns(''),
+  ...commonSettings,
+  services: list(object({ clusterName: text(), serviceName: text() })).describe('The services it may restart: the allow-list and the IAM scope.'),
+  strategy: oneOf(['forceNewDeployment', 'stopTasks']).optional()
+    .describe('forceNewDeployment (default): ECS replaces tasks within the deployment limits; stopTasks: stop running tasks in batches.'),
+  maxStopPercent: num().optional().describe('Largest share of desired tasks stopped at once with stopTasks, 1-50 (default 25).'),
+}).meta({ id: 'EcsTaskRestart', description: 'ECS task restart, started by alarms.' });
+
+export type EcsTaskRestartConfig = z.infer<typeof ecsTaskRestartSchema>;
+
+/** ECS task restart in the config-driven stack: each entry of `runbooks.ecsTaskRestart` is one EcsTaskRestartRunbook. */
+export const ecsTaskRestartKind = defineRunbookKind({
+  kind: 'ecs-task-restart',
+  configKey: 'ecsTaskRestart',
+  handler: 'ecs-task-restart',
+  schema: ecsTaskRestartSchema,
+  build: (scope, id, entry, platform) => new EcsTaskRestartRunbook(scope, id, {
+    ...commonRunbookProps(scope, platform, entry),
+    services: entry.services,
+    strategy: entry.strategy,
+    maxStopPercent: entry.maxStopPercent,
+  }),
+});

@@ -4,11 +4,14 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { MedicFunction } from './function';
-import { acknowledge } from './nag';
-import { matchesUnlessToken, withDefaults, type RunbookPolicyProps } from './policy';
-import { Runbook, type RunbookCommonProps } from './runbook';
-import { alarmToEscalationTopic } from './self-monitoring';
+import { MedicFunction } from '../platform/function';
+import { acknowledge } from '../platform/nag';
+import { matchesUnlessToken, withDefaults, type RunbookPolicyProps } from '../platform/policy';
+import { Runbook, type RunbookCommonProps } from '../platform/runbook';
+import { alarmToEscalationTopic } from '../platform/self-monitoring';
+import { alarmArns, bool, commonSettings, list, nameMap, num, object, runbookName, tag, text } from '../platform/config-schema';
+import type { z } from 'zod';
+import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
 
 /** The tag that opts an Auto Scaling group into the sweep (and into the runbook's allow-list). */
 export interface OptInTag {
@@ -234,3 +237,39 @@ function validate(name: string, props: AsgElbHealthCheckRunbookProps, configured
   }
   if (optInTag && (!optInTag.key || !optInTag.value)) throw new Error(`runbook ${name}: optInTag needs a key and a value`);
 }
+
+// ---- its entry in the config file (`runbooks.asgElbHealthCheck`) and the registry of kinds ----
+
+const asgElbHealthCheckSchema = object({
+  name: runbookName(),
+  alarmArns: alarmArns(' (target group UnHealthyHostCount, ELB 5xx); default none').optional(),
+  ...commonSettings,
+  autoScalingGroups: list(text()).optional().describe('Groups (names) it may change.'),
+  targetGroups: nameMap('TargetGroup dimension values to Auto Scaling group names').optional()
+    .describe('TargetGroup dimension value (targetgroup/web/0123456789abcdef) -> Auto Scaling group name.'),
+  optInTag: tag('groups carrying it are swept and may be changed (default medic:enforce-elb-health-check = true with a sweep)').optional(),
+  sweepMinutes: num().optional().describe('Sweep the opted-in groups this often, 5 minutes to 7 days (default: no sweep).'),
+  maxPerSweep: num().optional().describe('At most this many groups changed per sweep, 1-20 (default 5).'),
+  healthCheckGracePeriodSeconds: num().optional().describe('Grace period set with the ELB health check (default 300).'),
+  allowShortGracePeriod: bool().optional().describe('Allow a grace period under 60 seconds.'),
+}).meta({ id: 'AsgElbHealthCheck', description: 'ASG ELB health-check enforcement: from alarms, a periodic sweep of tagged groups, or by hand.' });
+
+export type AsgElbHealthCheckConfig = z.infer<typeof asgElbHealthCheckSchema>;
+
+/** ASG ELB health-check enforcement in the config-driven stack: each entry of `runbooks.asgElbHealthCheck` is one AsgElbHealthCheckRunbook. */
+export const asgElbHealthCheckKind = defineRunbookKind({
+  kind: 'asg-elb-health-check',
+  configKey: 'asgElbHealthCheck',
+  handler: 'asg-elb-health-check',
+  schema: asgElbHealthCheckSchema,
+  build: (scope, id, entry, platform) => new AsgElbHealthCheckRunbook(scope, id, {
+    ...commonRunbookProps(scope, platform, entry),
+    autoScalingGroups: entry.autoScalingGroups,
+    targetGroups: entry.targetGroups,
+    optInTag: entry.optInTag,
+    sweep: entry.sweepMinutes === undefined ? undefined : Duration.minutes(entry.sweepMinutes),
+    maxPerSweep: entry.maxPerSweep,
+    healthCheckGracePeriod: entry.healthCheckGracePeriodSeconds === undefined ? undefined : Duration.seconds(entry.healthCheckGracePeriodSeconds),
+    allowShortGracePeriod: entry.allowShortGracePeriod,
+  }),
+});

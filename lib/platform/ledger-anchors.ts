@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { ANCHOR_PREFIX, ARCHIVE_PREFIX, DIGEST_PREFIX } from '../lambdas/shared/ledger-anchors';
+import { ANCHOR_PREFIX, ARCHIVE_PREFIX, DIGEST_PREFIX } from '../../lambdas/shared/ledger-anchors';
 import type { MedicFunction } from './function';
 import { acknowledge, arnRef } from './nag';
 

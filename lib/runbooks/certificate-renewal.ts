@@ -3,17 +3,20 @@ import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { MedicFunction } from './function';
-import { acknowledge } from './nag';
-import { matchesUnlessToken, withDefaults } from './policy';
-import { Runbook, type RunbookCommonProps } from './runbook';
+import { MedicFunction } from '../platform/function';
+import { acknowledge } from '../platform/nag';
+import { matchesUnlessToken, withDefaults } from '../platform/policy';
+import { Runbook, type RunbookCommonProps } from '../platform/runbook';
+import { alarmArns, bool, commonSettings, list, nameMap, num, object, runbookName, tag, text } from '../platform/config-schema';
+import type { z } from 'zod';
+import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
 
 /** Properties of a {@link CertificateRenewalRunbook}. */
 export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
   /**
    * ACM certificates this runbook may act on (in the stack's account and region): ARNs, or the
    * certificates themselves (`acm.ICertificate`, whose ARN may be a token).
-   * @default - none: only certificates carrying `certificateTag`
+   * @default - none: only certificates carrying `optInTag`
    */
   readonly certificates?: Array<string | acm.ICertificate>;
   /**
@@ -21,7 +24,7 @@ export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
    * `RenewCertificate` and `ResendValidationEmail` only on certificates that carry it.
    * @default - no tag opt-in
    */
-  readonly certificateTag?: { readonly key: string; readonly value: string };
+  readonly optInTag?: { readonly key: string; readonly value: string };
   /**
    * Route 53 public hosted zones medic may restore missing ACM validation records in, by domain:
    * `{ 'example.com': 'Z0123456789ABCDEFGHIJ' }`, or the zone itself (`route53.IHostedZone`,
@@ -63,7 +66,7 @@ export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
 }
 
 const ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
-/** The generic workflow's cap on verification checks (see lib/policy.ts). */
+/** The generic workflow's cap on verification checks (see lib/platform/policy.ts). */
 const MAX_CHECKS = 200;
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -99,7 +102,7 @@ export class CertificateRenewalRunbook extends Construct {
       environment: props.platform.handlerEnvironment(),
     });
     const mayAct = (props.mode ?? 'observe') !== 'observe';
-    this.grantAcm(certificates, props.certificateTag, mayAct, props.resendValidationEmail === true);
+    this.grantAcm(certificates, props.optInTag, mayAct, props.resendValidationEmail === true);
     this.grantRoute53(hostedZones, mayAct);
 
     const initialDelay = props.verification?.initialDelay ?? Duration.minutes(2);
@@ -122,7 +125,7 @@ export class CertificateRenewalRunbook extends Construct {
       verification: withDefaults({ initialDelay, interval, maxChecks: derivedChecks, requiredConsecutiveSuccesses: 1 }, props.verification),
       options: {
         certificates,
-        ...(props.certificateTag ? { certificateTag: props.certificateTag } : {}),
+        ...(props.optInTag ? { optInTag: props.optInTag } : {}),
         hostedZones,
         // Without it, the handler's defaults by certificate type (RENEW_WITHIN_DAYS_BY_TYPE).
         ...(renewWithinDays !== undefined ? { renewWithinDays } : {}),
@@ -134,7 +137,7 @@ export class CertificateRenewalRunbook extends Construct {
         idTemplate: '{CertificateArn}',
         arnTemplate: '{CertificateArn}',
         allowed: certificates.map((arn) => ({ CertificateArn: arn })),
-        ...(props.certificateTag ? { allowedByTag: props.certificateTag } : {}),
+        ...(props.optInTag ? { allowedByTag: props.optInTag } : {}),
       },
       ...(acmEvents ? {
         eventTarget: {
@@ -147,7 +150,7 @@ export class CertificateRenewalRunbook extends Construct {
           type: 'acm-certificate',
           arnPattern: certificateArnPattern,
           allowed: certificates,
-          ...(props.certificateTag ? { allowedByTag: props.certificateTag } : {}),
+          ...(props.optInTag ? { allowedByTag: props.optInTag } : {}),
         },
       } : {}),
     });
@@ -171,7 +174,7 @@ export class CertificateRenewalRunbook extends Construct {
    * tag may allow others: reading reveals nothing medic acts on); renewal and email resends only
    * on the configured ARNs or on certificates carrying the tag, and not at all in observe mode.
    */
-  private grantAcm(certificates: string[], tag: CertificateRenewalRunbookProps['certificateTag'], mayAct: boolean, mayResend: boolean): void {
+  private grantAcm(certificates: string[], tag: CertificateRenewalRunbookProps['optInTag'], mayAct: boolean, mayResend: boolean): void {
     const stack = Stack.of(this);
     const fn = this.stepFunction;
     const anyCertificate = stack.formatArn({ service: 'acm', resource: 'certificate', resourceName: '*' });
@@ -233,9 +236,9 @@ function validate(
   for (const arn of certificates) {
     if (!matchesUnlessToken(arn, arnPattern)) throw new Error(`runbook ${name}: "${arn}" is not an ACM certificate ARN of this stack's account and region (${certificateArnPattern})`);
   }
-  const tag = props.certificateTag;
-  if (tag && (!tag.key || !tag.value)) throw new Error(`runbook ${name}: certificateTag needs a key and a value`);
-  if (certificates.length === 0 && !tag) throw new Error(`runbook ${name}: list certificates, or set certificateTag to allow certificates by tag`);
+  const tag = props.optInTag;
+  if (tag && (!tag.key || !tag.value)) throw new Error(`runbook ${name}: optInTag needs a key and a value`);
+  if (certificates.length === 0 && !tag) throw new Error(`runbook ${name}: list certificates, or set optInTag to allow certificates by tag`);
   for (const [domain, zone] of Object.entries(hostedZones)) {
     if (!matchesUnlessToken(domain, DOMAIN)) throw new Error(`runbook ${name}: hostedZones key "${domain}" is not a lowercase domain name without a trailing dot`);
     if (!matchesUnlessToken(zone, ZONE_ID)) throw new Error(`runbook ${name}: hostedZones["${domain}"] = "${zone}" is not a Route 53 hosted zone id (Z...)`);
@@ -250,3 +253,39 @@ function validate(
       + 'which the target lease would deny and escalate; keep it at most 23 hours, or set acmEvents to false and use DaysToExpiry alarms');
   }
 }
+
+// ---- its entry in the config file (`runbooks.certificateRenewal`) and the registry of kinds ----
+
+const certificateRenewalSchema = object({
+  name: runbookName(),
+  alarmArns: alarmArns(' (DaysToExpiry, dimension CertificateArn); default none').optional(),
+  ...commonSettings,
+  certificates: list(text()).optional().describe('Certificate ARNs (this account and region) it may act on.'),
+  optInTag: tag('certificates carrying it may be acted on too').optional(),
+  hostedZones: nameMap('domains to Route 53 hosted zone ids').optional()
+    .describe('Domain -> Route 53 hosted zone id, where a missing validation record may be restored.'),
+  acmEvents: bool().optional().describe('Start on ACM\'s expiry and renewal-action events (default true).'),
+  renewWithinDays: num().optional().describe('A certificate with more days left is not due (default by type: 30 Amazon-issued, 45 private and imported).'),
+  renewalHorizonHours: num().optional().describe('How long verification waits for ACM after acting (default 12).'),
+  resendValidationEmail: bool().optional().describe('Resend the validation email of email-validated certificates (default false).'),
+}).meta({ id: 'CertificateRenewal', description: 'ACM certificate renewal: from ACM\'s expiry events and from DaysToExpiry alarms.' });
+
+export type CertificateRenewalConfig = z.infer<typeof certificateRenewalSchema>;
+
+/** ACM certificate renewal in the config-driven stack: each entry of `runbooks.certificateRenewal` is one CertificateRenewalRunbook. */
+export const certificateRenewalKind = defineRunbookKind({
+  kind: 'certificate-renewal',
+  configKey: 'certificateRenewal',
+  handler: 'certificate-renewal',
+  schema: certificateRenewalSchema,
+  build: (scope, id, entry, platform) => new CertificateRenewalRunbook(scope, id, {
+    ...commonRunbookProps(scope, platform, entry),
+    certificates: entry.certificates,
+    optInTag: entry.optInTag,
+    hostedZones: entry.hostedZones,
+    acmEvents: entry.acmEvents,
+    renewWithin: entry.renewWithinDays === undefined ? undefined : Duration.days(entry.renewWithinDays),
+    renewalHorizon: entry.renewalHorizonHours === undefined ? undefined : Duration.hours(entry.renewalHorizonHours),
+    resendValidationEmail: entry.resendValidationEmail,
+  }),
+});

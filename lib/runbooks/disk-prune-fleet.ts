@@ -1,28 +1,32 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { TargetSpec } from '../lambdas/shared/types';
-import { autoScalingGroupName, type AutoScalingGroupTarget } from './asg-elb-health-check-runbook';
+import type { TargetSpec } from '../../lambdas/shared/types';
+import { autoScalingGroupName, type AutoScalingGroupTarget } from './asg-elb-health-check';
 import { DiskPruneDocument, type PruneSettings } from './disk-prune-document';
-import { MedicFunction } from './function';
-import { acknowledge } from './nag';
-import { matchesUnlessToken, withDefaults } from './policy';
-import { Runbook, type RunbookCommonProps } from './runbook';
+import { MedicFunction } from '../platform/function';
+import { acknowledge } from '../platform/nag';
+import { matchesUnlessToken, withDefaults } from '../platform/policy';
+import { Runbook, type RunbookCommonProps } from '../platform/runbook';
+import { alarmArns, commonSettings, list, object, runbookName, tag, text } from '../platform/config-schema';
+import type { z } from 'zod';
+import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
 
-/** Properties of a {@link DiskPruneFleetRunbook}. Give exactly one of `autoScalingGroups` and `fleetTag`. */
+/** Properties of a {@link DiskPruneFleetRunbook}. Give exactly one of `autoScalingGroups` and `optInTag`. */
 export interface DiskPruneFleetRunbookProps extends RunbookCommonProps {
   /**
    * Fleets by Auto Scaling group (names, or the groups themselves: `autoscaling.IAutoScalingGroup`,
    * whose name may be a token): the alarm's `AutoScalingGroupName` dimension (CloudWatch agent
    * `aggregation_dimensions`) picks one; an alarm without it uses the single group listed.
-   * @default - none: give `fleetTag` instead
+   * @default - none: give `optInTag` instead
    */
   readonly autoScalingGroups?: AutoScalingGroupTarget[];
   /**
    * One fleet: the instances carrying this tag.
    * @default - none: give `autoScalingGroups` instead
    */
-  readonly fleetTag?: { readonly key: string; readonly value: string };
+  readonly optInTag?: { readonly key: string; readonly value: string };
   /** Document parameters. */
   readonly prune?: PruneSettings;
   /**
@@ -67,10 +71,10 @@ export class DiskPruneFleetRunbook extends Construct {
     const maxConcurrency = props.maxConcurrency ?? '10%';
     const maxErrors = props.maxErrors ?? '1';
     const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
-    if ((groups.length > 0) === !!props.fleetTag) throw new Error(`runbook ${name}: give exactly one of autoScalingGroups and fleetTag`);
+    if ((groups.length > 0) === !!props.optInTag) throw new Error(`runbook ${name}: give exactly one of autoScalingGroups and optInTag`);
     const groupPattern = new RegExp(`^${GROUP_PATTERN}$`);
     for (const group of groups) if (!matchesUnlessToken(group, groupPattern)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts`);
-    if (props.fleetTag && !(TAG_PART.test(props.fleetTag.key) && TAG_PART.test(props.fleetTag.value))) throw new Error(`runbook ${name}: fleetTag needs a valid key and value`);
+    if (props.optInTag && !(TAG_PART.test(props.optInTag.key) && TAG_PART.test(props.optInTag.value))) throw new Error(`runbook ${name}: optInTag needs a valid key and value`);
     if (!withinCap(maxConcurrency, 1, 50, 50)) {
       throw new Error(`runbook ${name}: maxConcurrency "${maxConcurrency}" must be 1-50 instances or 1%-50%, so a bad prune cannot reach the whole fleet at once`);
     }
@@ -85,10 +89,10 @@ export class DiskPruneFleetRunbook extends Construct {
       description: `medic runbook ${name}: fleet disk pruning through SSM Run Command (plan, act, verify)`,
       environment: props.platform.handlerEnvironment(),
     });
-    this.grant(groups, props.fleetTag, (props.mode ?? 'observe') !== 'observe');
+    this.grant(groups, props.optInTag, (props.mode ?? 'observe') !== 'observe');
 
-    const fleetTagId = props.fleetTag ? `${props.fleetTag.key}=${props.fleetTag.value}` : undefined;
-    const target: TargetSpec = props.fleetTag
+    const fleetTagId = props.optInTag ? `${props.optInTag.key}=${props.optInTag.value}` : undefined;
+    const target: TargetSpec = props.optInTag
       ? {
         type: 'ec2-fleet-by-tag',
         dimensions: {},
@@ -119,7 +123,7 @@ export class DiskPruneFleetRunbook extends Construct {
         deliveryTimeoutSeconds: timeoutSeconds,
         maxConcurrency,
         maxErrors,
-        ...(props.fleetTag ? { fleetTagKey: props.fleetTag.key } : {}),
+        ...(props.optInTag ? { fleetTagKey: props.optInTag.key } : {}),
       },
       target,
     });
@@ -132,7 +136,7 @@ export class DiskPruneFleetRunbook extends Construct {
   }
 
   /** SendCommand only with this document and only on instances tagged as the fleet's members; none in observe mode. */
-  private grant(groups: string[], tag: DiskPruneFleetRunbookProps['fleetTag'], maySend: boolean): void {
+  private grant(groups: string[], tag: DiskPruneFleetRunbookProps['optInTag'], maySend: boolean): void {
     const stack = Stack.of(this);
     const fn = this.stepFunction;
     // GetCommandInvocation reads an instance's whole summary (StandardOutputContent: the first
@@ -160,3 +164,36 @@ export class DiskPruneFleetRunbook extends Construct {
       'SendCommand on instances is pinned to the fleet\'s tag by the ssm:resourceTag condition.');
   }
 }
+
+// ---- its entry in the config file (`runbooks.diskPruneFleet`) and the registry of kinds ----
+
+const diskPruneFleetSchema = object({
+  name: runbookName(),
+  alarmArns: alarmArns(''),
+  ...commonSettings,
+  autoScalingGroups: list(text()).optional().describe('Groups whose instances it prunes.'),
+  optInTag: tag('instances carrying it are pruned').optional(),
+  prune: pruneParameters,
+  maxConcurrency: text().optional().describe('Run Command MaxConcurrency (default 10%).'),
+  maxErrors: text().optional().describe('Run Command MaxErrors (default 1).'),
+  deliveryTimeoutMinutes: deliveryTimeoutMinutes(),
+}).meta({ id: 'DiskPruneFleet', description: 'Fleet disk pruning: one Run Command per Auto Scaling group or tag, capped by MaxConcurrency and MaxErrors.' });
+
+export type DiskPruneFleetConfig = z.infer<typeof diskPruneFleetSchema>;
+
+/** Fleet disk pruning in the config-driven stack: each entry of `runbooks.diskPruneFleet` is one DiskPruneFleetRunbook. */
+export const diskPruneFleetKind = defineRunbookKind({
+  kind: 'disk-prune-fleet',
+  configKey: 'diskPruneFleet',
+  handler: 'disk-prune-fleet',
+  schema: diskPruneFleetSchema,
+  build: (scope, id, entry, platform) => new DiskPruneFleetRunbook(scope, id, {
+    ...commonRunbookProps(scope, platform, entry),
+    autoScalingGroups: entry.autoScalingGroups,
+    optInTag: entry.optInTag,
+    prune: entry.prune,
+    maxConcurrency: entry.maxConcurrency,
+    maxErrors: entry.maxErrors,
+    deliveryTimeout: entry.deliveryTimeoutMinutes === undefined ? undefined : Duration.minutes(entry.deliveryTimeoutMinutes),
+  }),
+});

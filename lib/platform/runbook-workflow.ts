@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { RunbookSpec } from '../lambdas/shared/types';
+import type { RunbookSpec } from '../../lambdas/shared/types';
 import type { MedicPlatform } from './platform';
 
 /** Errors a handler reports when an AWS API throttled it past the SDK's own retries. */

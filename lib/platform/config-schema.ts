@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { MODES } from '../../lambdas/shared/types';
+import { requiredOr, strictObject } from '../config-issues';
+
+/**
+ * The building blocks of the config file's schema (lib/config.ts), shared by every runbook
+ * kind's entry (lib/runbooks/*): each says, in its error, what it expects.
+ */
+
+export const text = () => z.string({ error: requiredOr('must be a non-empty string') }).min(1, { error: 'must be a non-empty string' });
+export const num = () => z.number({ error: requiredOr('must be a number') });
+export const bool = () => z.boolean({ error: requiredOr('must be true or false') });
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: requiredOr(`must be one of ${values.join(', ')}`) });
+export const list = <T extends z.ZodType>(item: T) => z.array(item, { error: requiredOr('must be a list') });
+/** A strict object: an unknown key is an error naming the known ones. */
+export const object = <T extends z.ZodRawShape>(shape: T) => strictObject(shape, 'setting');
+export const nameMap = (what: string) => z.record(z.string(), text(), { error: requiredOr(`must be an object of ${what}`) });
+
+/** `arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`; groups: region, account. */
+export const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):(\d{12}):alarm:.+$/;
+const ALARM_ARN_EXPECTED = 'must be a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:<name>)';
+export const alarmArn = () => z.string({ error: requiredOr(ALARM_ARN_EXPECTED) }).regex(ALARM_ARN, { error: ALARM_ARN_EXPECTED });
+
+/** A `{ key, value }` tag; resources carrying it are allowed (the runbooks' `optInTag`). */
+export const tag = (what: string) => object({ key: text(), value: text() }).describe(`{ key, value }: ${what}`);
+
+// ---- settings every runbook takes ----
+
+export const policySchema = object({
+  maxAttempts: num().optional().describe('Admissions of one resource in any sliding window, across every runbook (default 3).'),
+  windowMinutes: num().optional().describe('The sliding window of maxAttempts, in minutes (default 60).'),
+  maxConcurrent: num().optional().describe('Incidents of this runbook in flight at once (default 2).'),
+  maxEventAgeMinutes: num().optional().describe('An event older than this is refused and paged (default 15).'),
+  denialDigestMinutes: num().optional().describe('After the first page of a storm of denials, one digest per runbook and window this long (default 10).'),
+}).meta({ id: 'Policy', description: 'Admission limits.' });
+
+export const verificationSchema = object({
+  initialDelaySeconds: num().optional().describe('Wait before the first check (default 60).'),
+  intervalSeconds: num().optional().describe('Wait between checks (default 30).'),
+  maxChecks: num().optional().describe('Checks before verification fails (default 20).'),
+  requiredConsecutiveSuccesses: num().optional().describe('Positive checks in a row that mean success (default 2).'),
+}).meta({ id: 'Verification', description: 'How the runbook verifies its action: its own check and the alarm back to OK.' });
+
+/** The settings of every runbook entry but its name and alarms. */
+export const commonSettings = {
+  mode: z.enum(MODES, { error: requiredOr(`must be one of ${MODES.join(', ')}`) }).optional()
+    .describe('observe (default: plans and records, never mutates), approve (denied and escalated until the approval gate exists), auto (acts).'),
+  policy: policySchema.optional(),
+  verification: verificationSchema.optional(),
+  changeCalendar: text().optional().describe('An SSM Change Calendar (name or ARN): no action while it is CLOSED.'),
+  timeoutMinutes: num().optional().describe('The workflow\'s timeout (default 120).'),
+};
+export const runbookName = () => text().describe('Unique name: lowercase letters, digits and hyphens. Names the state machine, ledger keys and the kill switch.');
+export const alarmArns = (what: string) => list(alarmArn()).describe(`ARNs of existing CloudWatch alarms (in the stack's account and region) that start this runbook${what}.`);
+
+/** What every runbook entry of the config file may carry (a kind's schema adds its own settings). */
+export interface CommonRunbookEntry {
+  readonly name?: string;
+  readonly alarmArns?: string[];
+  readonly guardAlarmArns?: string[];
+  readonly mode?: z.infer<typeof commonSettings.mode>;
+  readonly policy?: z.infer<typeof policySchema>;
+  readonly verification?: z.infer<typeof verificationSchema>;
+  readonly changeCalendar?: string;
+  readonly timeoutMinutes?: number;
+}
