@@ -11,7 +11,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { synthWithNag } from '../support/nag-report';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct, type IConstruct } from 'constructs';
 import { AsgElbHealthCheckRunbook } from '../../lib/runbooks/asg-elb-health-check';
@@ -35,8 +35,6 @@ import { RdsFailoverDrillRunbook } from '../../lib/runbooks/rds-failover-drill';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 interface Statement { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, any> }
-interface Finding { rule: string; severity: string; path: string }
-interface Report { pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; severity: string; violatingConstructs: Array<{ constructPath: string }> }> }> }
 
 const outdirs: string[] = [];
 afterAll(() => {
@@ -47,23 +45,6 @@ const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(
 const ref = (id: string) => ({ Ref: id });
 const getAtt = (id: string, attribute: string) => ({ 'Fn::GetAtt': [id, attribute] });
 const logicalIdOf = (c: IConstruct): string => Stack.of(c).resolve(((c.node.defaultChild ?? c) as CfnResource).logicalId) as string;
-
-/** Synthesizes `app` with AwsSolutionsChecks; the findings of its validation report (none when it passes). */
-function synthWithNag(app: App, outdir: string): { error?: Error; findings: Finding[] } {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  let error: Error | undefined;
-  try {
-    app.synth();
-  } catch (e) {
-    error = e as Error;
-  }
-  const reportFile = path.join(outdir, 'validation-report.json');
-  if (!fs.existsSync(reportFile)) throw new Error(`no validation report was written (synth error: ${error?.message})`);
-  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as Report;
-  const findings = report.pluginReports.filter((p) => p.pluginName === 'AwsSolutions')
-    .flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => ({ rule: v.ruleName, severity: v.severity, path: c.constructPath }))));
-  return { error, findings };
-}
 
 function newApp(flags: boolean): { app: App; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'medic-l2-'));

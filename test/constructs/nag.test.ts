@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { nagFindings, synthWithNag, type NagReport as Report } from '../support/nag-report';
 import type { IConstruct } from 'constructs';
 import { loadConfig, type MedicConfig } from '../../lib/config';
 import { MedicStack } from '../../lib/medic-stack';
@@ -24,13 +24,6 @@ import { testConfig } from '../support/synth';
 const EXAMPLE_CONFIG = path.join(__dirname, '..', '..', 'bin', 'medic.config.example.json');
 const outdirs: string[] = [];
 
-interface Report {
-  pluginReports: Array<{
-    pluginName: string;
-    conclusion?: string;
-    violations: Array<{ ruleName: string; severity: string; violatingConstructs: Array<{ constructPath: string }> }>;
-  }>;
-}
 
 interface Synthesized {
   app: App;
@@ -52,21 +45,11 @@ function synthReferenceApp(extra?: (stack: Stack) => void, options: { envAgnosti
   const config = options.config ?? loadConfig(EXAMPLE_CONFIG);
   const stack = new MedicStack(app, config.stackName, { config, env: options.envAgnostic ? undefined : config.env });
   extra?.(stack);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  let error: Error | undefined;
-  try {
-    app.synth();
-  } catch (e) {
-    error = e as Error;
-  }
-  const reportFile = path.join(outdir, 'validation-report.json');
-  if (!fs.existsSync(reportFile)) throw new Error(`no validation report was written (synth error: ${error?.message})`);
-  return { app, stack, error, report: JSON.parse(fs.readFileSync(reportFile, 'utf8')) as Report };
+  const { error, report } = synthWithNag(app, outdir);
+  return { app, stack, error, report };
 }
 
-const findings = (report: Report) => report.pluginReports
-  .filter((p) => p.pluginName === 'AwsSolutions')
-  .flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => ({ rule: v.ruleName, severity: v.severity, path: c.constructPath }))));
+const findings = nagFindings;
 
 const clean = synthReferenceApp();
 const withBadQueue = synthReferenceApp((stack) => {
