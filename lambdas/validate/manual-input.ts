@@ -1,3 +1,5 @@
+// zod/mini: the same schemas as the config file's, without the locales and methods a Lambda bundle does not need.
+import * as z from 'zod/mini';
 import { sha256Hex } from '../shared/canonical-json';
 import type { ExecutionInfo, RunbookSpec, Target, Trigger } from '../shared/types';
 import { sizeProblem } from './alarm-event';
@@ -32,6 +34,28 @@ export type ParsedManualInput =
 const reject = (reason: string): ParsedManualInput => ({ ok: false, reason });
 
 /**
+ * The input's shape (zod, as the config file and scenarios): one optional entry per target
+ * field (checked against its pattern and allow-list after), the common settings and the kind's
+ * flags; any other key is refused.
+ */
+function manualInputSchema(targetFields: string[], flags: readonly ManualInputFlag[]) {
+  return z.strictObject({
+    ...Object.fromEntries(targetFields.map((field) => [field, z.unknown()])),
+    reason: z.optional(z.string().check(z.maxLength(MAX_REASON_CHARS))),
+    dryRun: z.optional(z.boolean()),
+    trigger: z.optional(z.literal(SCHEDULE_MARKER)),
+    ...Object.fromEntries(flags.map((flag) => [flag, z.optional(z.boolean())])),
+  });
+}
+
+/** What is wrong with a setting the schema refused (flags: "must be true or false"). */
+const SETTING_PROBLEMS: Readonly<Record<string, string>> = {
+  dryRun: '"dryRun" must be true or false (without quotes)',
+  reason: `"reason" must be text of at most ${MAX_REASON_CHARS} characters`,
+  trigger: `"trigger" may only be "${SCHEDULE_MARKER}" (set by the runbook's schedule)`,
+};
+
+/**
  * Reads the input of a runbook started by hand or by its schedule, e.g.
  * `{ "dbInstanceIdentifier": "orders-db", "reason": "quarterly drill", "dryRun": true }`.
  * Exactly one target field, from the runbook's allow-list; unknown keys are refused so a typo
@@ -47,10 +71,11 @@ export function parseManualInput(input: unknown, runbook: RunbookSpec, execution
   const tooLarge = sizeProblem(input, 'the input', MAX_INPUT_BYTES);
   if (tooLarge) return reject(tooLarge);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return reject(`the input must be a JSON object: ${usage}`);
-  const values = input as Record<string, unknown>;
-  const known = new Set<string>([...fieldNames, 'reason', 'dryRun', 'trigger', ...flags]);
-  const unknown = Object.keys(values).filter((k) => !known.has(k));
+  const shape = manualInputSchema(fieldNames, flags).safeParse(input);
+  const issues = shape.success ? [] : shape.error.issues;
+  const unknown = issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : []));
   if (unknown.length > 0) return reject(`unknown input key(s) ${unknown.map((k) => `"${k}"`).join(', ')}: ${usage}`);
+  const values = input as Record<string, unknown>;
 
   const given = fieldNames.filter((f) => values[f] !== undefined);
   if (given.length !== 1) return reject(given.length === 0 ? `no target: ${usage}` : `more than one target (${given.join(', ')}): ${usage}`);
@@ -61,13 +86,10 @@ export function parseManualInput(input: unknown, runbook: RunbookSpec, execution
     return reject(`"${field}" must be a ${spec.type} identifier (got ${JSON.stringify(id)?.slice(0, 100)})`);
   }
   if (!spec.allowed.includes(id) && !spec.allowedByTag) return reject(`${spec.type} ${id} is not in runbook ${runbook.name}'s allow-list (${spec.allowed.join(', ') || 'empty'})`);
-  if (values.dryRun !== undefined && typeof values.dryRun !== 'boolean') return reject('"dryRun" must be true or false (without quotes)');
-  const badFlag = flags.find((f) => values[f] !== undefined && typeof values[f] !== 'boolean');
-  if (badFlag) return reject(`"${badFlag}" must be true or false (without quotes)`);
-  if (values.reason !== undefined && (typeof values.reason !== 'string' || values.reason.length > MAX_REASON_CHARS)) {
-    return reject(`"reason" must be text of at most ${MAX_REASON_CHARS} characters`);
+  // The settings' problems, in a fixed order: the flags that change what happens first.
+  for (const key of ['dryRun', ...flags, 'reason', 'trigger']) {
+    if (issues.some((issue) => issue.path[0] === key)) return reject(SETTING_PROBLEMS[key] ?? `"${key}" must be true or false (without quotes)`);
   }
-  if (values.trigger !== undefined && values.trigger !== SCHEDULE_MARKER) return reject(`"trigger" may only be "${SCHEDULE_MARKER}" (set by the runbook's schedule)`);
 
   const scheduled = values.trigger === SCHEDULE_MARKER;
   const at = new Date(Date.parse(execution.startedAt) || Date.now()).toISOString();
