@@ -6,15 +6,9 @@ import type { MutationGate } from '../shared/mutation-gate';
 import { runbookHandler, type ActOutput, type CheckResult, type RollbackOutput, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, WorkflowState } from '../shared/types';
 import { elbHealthCheckCompliance, includesElb, trafficTargets, withElbHealthCheck } from './health-check-types';
+import { resolveAsgElbHealthCheckOptions, type AsgElbHealthCheckOptions } from './options';
 
-/** Settings the construct puts in the runbook's options. */
-export interface AsgHealthCheckOptions {
-  readonly healthCheckGracePeriod: number;
-  /** Groups configured by name (alarm path, and allowed without the tag). */
-  readonly autoScalingGroups: string[];
-  /** Groups carrying this tag are allowed too (sweep and manual starts). */
-  readonly optInTag?: { readonly key: string; readonly value: string };
-}
+export type { AsgElbHealthCheckOptions } from './options';
 
 /** Health-check settings: before enforcement (what a rollback restores, exactly) and as enforced. */
 export interface HealthCheckSettings {
@@ -25,9 +19,8 @@ export interface HealthCheckSettings {
 
 const autoScaling = new AutoScalingClient({});
 
-function optionsOf(state: WorkflowState): AsgHealthCheckOptions {
-  const o = state.runbook.options as Partial<AsgHealthCheckOptions>;
-  return { healthCheckGracePeriod: o.healthCheckGracePeriod ?? 300, autoScalingGroups: o.autoScalingGroups ?? [], optInTag: o.optInTag };
+function optionsOf(state: WorkflowState): AsgElbHealthCheckOptions {
+  return resolveAsgElbHealthCheckOptions(state.runbook.options as Partial<AsgElbHealthCheckOptions>);
 }
 
 async function describeGroup(name: string): Promise<AutoScalingGroup | undefined> {
@@ -54,7 +47,7 @@ function readingsOf(g: AutoScalingGroup): Record<string, unknown> {
 }
 
 /** Configured by name, or carrying the opt-in tag; anything else is not this runbook's to change. */
-function allowListRefusal(name: string, g: AutoScalingGroup, options: AsgHealthCheckOptions): string | undefined {
+function allowListRefusal(name: string, g: AutoScalingGroup, options: AsgElbHealthCheckOptions): string | undefined {
   if (options.autoScalingGroups.includes(name)) return undefined;
   const tag = options.optInTag;
   if (tag && (g.Tags ?? []).some((t) => t.Key === tag.key && t.Value === tag.value)) return undefined;

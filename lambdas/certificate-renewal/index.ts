@@ -6,21 +6,10 @@ import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-
 import { describeError, isTransient } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Briefing, Plan, PlannedCall, WorkflowState } from '../shared/types';
+import { RENEW_WITHIN_DAYS_BY_TYPE, resolveCertificateRenewalOptions, type CertificateRenewalOptions } from './options';
 import { hostedZoneFor, lookUpRecord, readValidationRecord, upsertChange, type HostedZone, type ValidationRecord } from './validation-record';
 
-/** Settings the construct puts in the runbook's options. */
-export interface CertificateRenewalOptions {
-  /** Certificate ARNs allowed by name. */
-  readonly certificates: string[];
-  /** Certificates carrying this tag are allowed too. */
-  readonly optInTag?: { readonly key: string; readonly value: string };
-  /** Route 53 hosted zones medic may restore validation records in: domain -> hosted zone id. */
-  readonly hostedZones: Record<string, string>;
-  /** A certificate with more days left than this is not due; unset: {@link RENEW_WITHIN_DAYS_BY_TYPE}. */
-  readonly renewWithinDays?: number;
-  /** Whether email-validated certificates get their validation email resent. */
-  readonly resendValidationEmail: boolean;
-}
+export { RENEW_WITHIN_DAYS_BY_TYPE, type CertificateRenewalOptions } from './options';
 
 /** What Act does, decided by Plan and carried in its details. */
 export type PlannedAction =
@@ -34,14 +23,7 @@ const DAY_MS = 86_400_000;
 /** Closer to expiry than this, "ACM is on it" is no longer a reason to wait quietly. */
 const URGENT_DAYS = 7;
 
-/**
- * The renewal window of each certificate type when `renewWithinDays` is not set: from when ACM's
- * own "ACM Certificate Approaching Expiration" events start, "45 days prior to expiration for
- * private/imported certificates and 30 days prior to expiration for public certificates"
- * (https://docs.aws.amazon.com/acm/latest/userguide/supported-events.html). A type not listed
- * (a new one) gets the longest window, so it is looked at (and escalated) rather than ignored.
- */
-export const RENEW_WITHIN_DAYS_BY_TYPE: Readonly<Record<string, number>> = { AMAZON_ISSUED: 30, PRIVATE: 45, IMPORTED: 45 };
+/** The window of a certificate type not in RENEW_WITHIN_DAYS_BY_TYPE (a new one): looked at (and escalated) rather than ignored. */
 const LONGEST_WINDOW_DAYS = Math.max(...Object.values(RENEW_WITHIN_DAYS_BY_TYPE));
 
 /** The renewal window that applies to a certificate of `type`, and whether it is the per-type default. */
@@ -51,14 +33,7 @@ function renewalWindow(type: string | undefined, options: CertificateRenewalOpti
 }
 
 function optionsOf(state: WorkflowState): CertificateRenewalOptions {
-  const o = state.runbook.options as Partial<CertificateRenewalOptions>;
-  return {
-    certificates: o.certificates ?? [],
-    optInTag: o.optInTag,
-    hostedZones: o.hostedZones ?? {},
-    ...(typeof o.renewWithinDays === 'number' ? { renewWithinDays: o.renewWithinDays } : {}),
-    resendValidationEmail: o.resendValidationEmail === true,
-  };
+  return resolveCertificateRenewalOptions(state.runbook.options as Partial<CertificateRenewalOptions>);
 }
 
 async function describeCertificate(arn: string): Promise<CertificateDetail | undefined> {

@@ -5,21 +5,12 @@ import {
 import { ssm } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { megabytes, parseSummary, pluginStdout, PLUGIN_OUTPUT_TRUNCATED, verifyDiskMetric, type PruneSummary } from '../shared/disk-metric';
-import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, type InvocationOutcome, type PruneDocumentOptions } from '../shared/prune-command';
+import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, type InvocationOutcome } from '../shared/prune-command';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Briefing, Plan, Report, WorkflowState } from '../shared/types';
+import type { DiskPruneFleetOptions } from './options';
 
-/** Settings the construct puts in the runbook's options. */
-export interface DiskPruneFleetOptions extends PruneDocumentOptions {
-  /** Run Command's blast-radius caps, validated at synth time. */
-  readonly maxConcurrency: string;
-  readonly maxErrors: string;
-  /**
-   * How the target names its fleet: an Auto Scaling group (target id = group name, instances
-   * tagged `aws:autoscaling:groupName`), or a fixed tag (target id = `key=value`).
-   */
-  readonly fleetTagKey?: string;
-}
+export type { DiskPruneFleetOptions } from './options';
 
 /**
  * A command that has not ended (SDK `Command.StatusDetails`: Pending, In Progress, Delayed; a

@@ -1,18 +1,13 @@
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/clients';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
-import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, type PruneDocumentOptions } from '../shared/prune-command';
+import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand } from '../shared/prune-command';
 import { describeError } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, WorkflowState } from '../shared/types';
+import type { DiskPruneOptions } from './options';
 
-/** Settings the construct puts in the runbook's options. */
-export interface DiskPruneOptions extends PruneDocumentOptions {
-  /** Instances allowed by ID. */
-  readonly instances: string[];
-  /** Instances carrying this tag are allowed too. */
-  readonly optInTag?: { readonly key: string; readonly value: string };
-}
+export type { DiskPruneOptions } from './options';
 
 const MAX_OUTPUT_CHARS = 1500;
 

@@ -5,16 +5,9 @@ import { readTriggerAlarm } from '../shared/alarm-check';
 import { describeError } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, PlannedCall, WorkflowState } from '../shared/types';
+import { resolveEcsTaskRestartOptions, type EcsTaskRestartOptions } from './options';
 
-/**
- * ECS task restart. Strategy `forceNewDeployment` lets ECS replace the tasks within the
- * service's own deployment limits; `stopTasks` stops them in batches no larger than
- * `maxStopPercent` of the desired count, verifying replacements between batches.
- */
-export interface EcsRestartOptions {
-  readonly strategy: 'forceNewDeployment' | 'stopTasks';
-  readonly maxStopPercent: number;
-}
+export type { EcsTaskRestartOptions } from './options';
 
 const ecs = new ECSClient({});
 
@@ -34,9 +27,8 @@ function targetOf(state: WorkflowState): { cluster: string; service: string } {
   return { cluster: dims.ClusterName, service: dims.ServiceName };
 }
 
-function optionsOf(state: WorkflowState): EcsRestartOptions {
-  const options = state.runbook.options as Partial<EcsRestartOptions>;
-  return { strategy: options.strategy ?? 'forceNewDeployment', maxStopPercent: options.maxStopPercent ?? 25 };
+function optionsOf(state: WorkflowState): EcsTaskRestartOptions {
+  return resolveEcsTaskRestartOptions(state.runbook.options as Partial<EcsTaskRestartOptions>);
 }
 
 async function describeService(cluster: string, service: string): Promise<{ service?: Service; problem?: string }> {

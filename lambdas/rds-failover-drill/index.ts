@@ -8,19 +8,9 @@ import { describeError } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, Report, WorkflowState } from '../shared/types';
 import type { ManualTrigger } from '../validate/manual-input';
+import { resolveRdsFailoverDrillOptions, type RdsFailoverDrillOptions } from './options';
 
-/** Settings the construct puts in the runbook's options. */
-export interface DrillOptions {
-  readonly guardAlarmNames: string[];
-  /** Cluster -> reader to promote. */
-  readonly targetReaders: Record<string, string>;
-  /** When scheduled drills may start (UTC). */
-  readonly window?: { readonly days: string[]; readonly startHourUtc: number; readonly endHourUtc: number };
-  /** The database must be available with a new primary/writer within this long of the request. */
-  readonly failoverTimeoutSeconds: number;
-  /** Guard alarms must be OK within this long of the database being available again. */
-  readonly guardRecoverySeconds: number;
-}
+export type { RdsFailoverDrillOptions } from './options';
 
 /** Where the primary was before the drill: recorded by Plan, carried by Act, compared by Verify. */
 export type PreState =
@@ -44,15 +34,8 @@ const rds = new RDSClient({});
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 const MAX_TIMELINE = 40;
 
-function optionsOf(state: WorkflowState): DrillOptions {
-  const o = state.runbook.options as Partial<DrillOptions>;
-  return {
-    guardAlarmNames: o.guardAlarmNames ?? [],
-    targetReaders: o.targetReaders ?? {},
-    window: o.window,
-    failoverTimeoutSeconds: o.failoverTimeoutSeconds ?? 900,
-    guardRecoverySeconds: o.guardRecoverySeconds ?? 300,
-  };
+function optionsOf(state: WorkflowState): RdsFailoverDrillOptions {
+  return resolveRdsFailoverDrillOptions(state.runbook.options as Partial<RdsFailoverDrillOptions>);
 }
 
 function targetOf(state: WorkflowState): { kind: 'instance' | 'cluster'; id: string } {

@@ -12,6 +12,7 @@ import { alarmToEscalationTopic } from '../platform/self-monitoring';
 import { alarmArns, bool, commonSettings, list, nameMap, num, object, runbookName, tag, text } from '../platform/config-schema';
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { ASG_ELB_HEALTH_CHECK_DEFAULTS, type AsgElbHealthCheckOptions } from '../../lambdas/asg-elb-health-check/options';
 
 /** The tag that opts an Auto Scaling group into the sweep (and into the runbook's allow-list). */
 export interface OptInTag {
@@ -101,7 +102,7 @@ export class AsgElbHealthCheckRunbook extends Construct {
     const targetGroups = Object.entries(props.targetGroups ?? {}).map(([targetGroup, group]) => [targetGroup, autoScalingGroupName(group)] as const);
     const configured = [...new Set([...(props.autoScalingGroups ?? []).map(autoScalingGroupName), ...targetGroups.map(([, group]) => group)])];
     const optInTag = props.optInTag ?? (props.sweep ? DEFAULT_OPT_IN_TAG : undefined);
-    const grace = props.healthCheckGracePeriod ?? Duration.seconds(300);
+    const grace = props.healthCheckGracePeriod ?? Duration.seconds(ASG_ELB_HEALTH_CHECK_DEFAULTS.healthCheckGracePeriod);
     const maxPerSweep = props.maxPerSweep ?? 5;
     validate(name, props, configured, optInTag, grace, maxPerSweep);
 
@@ -121,7 +122,7 @@ export class AsgElbHealthCheckRunbook extends Construct {
       policy: withDefaults<RunbookPolicyProps>(props.sweep ? { maxConcurrent: maxPerSweep } : {}, props.policy),
       // Enforcement must hold through a whole window: 5 healthy readings a minute apart.
       verification: withDefaults({ initialDelay: Duration.seconds(60), interval: Duration.seconds(60), maxChecks: 8, requiredConsecutiveSuccesses: 5 }, props.verification),
-      options: { healthCheckGracePeriod: grace.toSeconds(), autoScalingGroups: configured, ...(optInTag ? { optInTag } : {}) },
+      options: { healthCheckGracePeriod: grace.toSeconds(), autoScalingGroups: configured, ...(optInTag ? { optInTag } : {}) } satisfies AsgElbHealthCheckOptions,
       target: {
         type: 'autoscaling-group',
         dimensions: { AutoScalingGroupName: GROUP_PATTERN },
@@ -250,7 +251,7 @@ const asgElbHealthCheckSchema = object({
   optInTag: tag('groups carrying it are swept and may be changed (default medic:enforce-elb-health-check = true with a sweep)').optional(),
   sweepMinutes: num().optional().describe('Sweep the opted-in groups this often, 5 minutes to 7 days (default: no sweep).'),
   maxPerSweep: num().optional().describe('At most this many groups changed per sweep, 1-20 (default 5).'),
-  healthCheckGracePeriodSeconds: num().optional().describe('Grace period set with the ELB health check (default 300).'),
+  healthCheckGracePeriodSeconds: num().optional().describe(`Grace period set with the ELB health check (default ${ASG_ELB_HEALTH_CHECK_DEFAULTS.healthCheckGracePeriod}).`),
   allowShortGracePeriod: bool().optional().describe('Allow a grace period under 60 seconds.'),
 }).meta({ id: 'AsgElbHealthCheck', description: 'ASG ELB health-check enforcement: from alarms, a periodic sweep of tagged groups, or by hand.' });
 

@@ -10,6 +10,7 @@ import { Runbook, type RunbookCommonProps } from '../platform/runbook';
 import { alarmArns, bool, commonSettings, list, nameMap, num, object, runbookName, tag, text } from '../platform/config-schema';
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { CERTIFICATE_RENEWAL_DEFAULTS, RENEW_WITHIN_DAYS_BY_TYPE, type CertificateRenewalOptions } from '../../lambdas/certificate-renewal/options';
 
 /** Properties of a {@link CertificateRenewalRunbook}. */
 export interface CertificateRenewalRunbookProps extends RunbookCommonProps {
@@ -92,6 +93,7 @@ export class CertificateRenewalRunbook extends Construct {
     const hostedZones = Object.fromEntries(Object.entries(props.hostedZones ?? {}).map(([domain, zone]) => [domain, typeof zone === 'string' ? zone : zone.hostedZoneId]));
     const acmEvents = props.acmEvents ?? true;
     const renewWithinDays = props.renewWithin?.toDays();
+    const resendValidationEmail = props.resendValidationEmail ?? CERTIFICATE_RENEWAL_DEFAULTS.resendValidationEmail;
     const horizon = props.renewalHorizon ?? Duration.hours(12);
     const certificateArnPattern = this.certificateArnPattern();
     validate(name, props, certificates, hostedZones, certificateArnPattern, acmEvents, renewWithinDays, horizon);
@@ -102,7 +104,7 @@ export class CertificateRenewalRunbook extends Construct {
       environment: props.platform.handlerEnvironment(),
     });
     const mayAct = (props.mode ?? 'observe') !== 'observe';
-    this.grantAcm(certificates, props.optInTag, mayAct, props.resendValidationEmail === true);
+    this.grantAcm(certificates, props.optInTag, mayAct, resendValidationEmail === true);
     this.grantRoute53(hostedZones, mayAct);
 
     const initialDelay = props.verification?.initialDelay ?? Duration.minutes(2);
@@ -129,8 +131,8 @@ export class CertificateRenewalRunbook extends Construct {
         hostedZones,
         // Without it, the handler's defaults by certificate type (RENEW_WITHIN_DAYS_BY_TYPE).
         ...(renewWithinDays !== undefined ? { renewWithinDays } : {}),
-        resendValidationEmail: props.resendValidationEmail === true,
-      },
+        resendValidationEmail: resendValidationEmail === true,
+      } satisfies CertificateRenewalOptions,
       target: {
         type: 'acm-certificate',
         dimensions: { CertificateArn: certificateArnPattern },
@@ -265,9 +267,10 @@ const certificateRenewalSchema = object({
   hostedZones: nameMap('domains to Route 53 hosted zone ids').optional()
     .describe('Domain -> Route 53 hosted zone id, where a missing validation record may be restored.'),
   acmEvents: bool().optional().describe('Start on ACM\'s expiry and renewal-action events (default true).'),
-  renewWithinDays: num().optional().describe('A certificate with more days left is not due (default by type: 30 Amazon-issued, 45 private and imported).'),
+  renewWithinDays: num().optional().describe(`A certificate with more days left is not due (default by type: ${RENEW_WITHIN_DAYS_BY_TYPE.AMAZON_ISSUED} Amazon-issued, `
+    + `${RENEW_WITHIN_DAYS_BY_TYPE.PRIVATE} private and imported).`),
   renewalHorizonHours: num().optional().describe('How long verification waits for ACM after acting (default 12).'),
-  resendValidationEmail: bool().optional().describe('Resend the validation email of email-validated certificates (default false).'),
+  resendValidationEmail: bool().optional().describe(`Resend the validation email of email-validated certificates (default ${CERTIFICATE_RENEWAL_DEFAULTS.resendValidationEmail}).`),
 }).meta({ id: 'CertificateRenewal', description: 'ACM certificate renewal: from ACM\'s expiry events and from DaysToExpiry alarms.' });
 
 export type CertificateRenewalConfig = z.infer<typeof certificateRenewalSchema>;

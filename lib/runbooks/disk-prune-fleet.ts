@@ -11,6 +11,7 @@ import { Runbook, type RunbookCommonProps } from '../platform/runbook';
 import { alarmArns, commonSettings, list, object, runbookName, tag, text } from '../platform/config-schema';
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { DISK_PRUNE_FLEET_DEFAULTS, type DiskPruneFleetOptions } from '../../lambdas/disk-prune-fleet/options';
 import { pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
 
 /** Properties of a {@link DiskPruneFleetRunbook}. Give exactly one of `autoScalingGroups` and `optInTag`. */
@@ -68,9 +69,9 @@ export class DiskPruneFleetRunbook extends Construct {
     super(scope, id);
     const name = props.name;
     const groups = (props.autoScalingGroups ?? []).map(autoScalingGroupName);
-    const maxConcurrency = props.maxConcurrency ?? '10%';
-    const maxErrors = props.maxErrors ?? '1';
-    const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
+    const maxConcurrency = props.maxConcurrency ?? DISK_PRUNE_FLEET_DEFAULTS.maxConcurrency;
+    const maxErrors = props.maxErrors ?? DISK_PRUNE_FLEET_DEFAULTS.maxErrors;
+    const deliveryTimeout = props.deliveryTimeout ?? Duration.seconds(DISK_PRUNE_FLEET_DEFAULTS.deliveryTimeoutSeconds);
     if ((groups.length > 0) === !!props.optInTag) throw new Error(`runbook ${name}: give exactly one of autoScalingGroups and optInTag`);
     const groupPattern = new RegExp(`^${GROUP_PATTERN}$`);
     for (const group of groups) if (!matchesUnlessToken(group, groupPattern)) throw new Error(`runbook ${name}: "${group}" is not an Auto Scaling group name this runbook accepts`);
@@ -124,7 +125,7 @@ export class DiskPruneFleetRunbook extends Construct {
         maxConcurrency,
         maxErrors,
         ...(props.optInTag ? { fleetTagKey: props.optInTag.key } : {}),
-      },
+      } satisfies DiskPruneFleetOptions,
       target,
     });
   }
@@ -174,8 +175,8 @@ const diskPruneFleetSchema = object({
   autoScalingGroups: list(text()).optional().describe('Groups whose instances it prunes.'),
   optInTag: tag('instances carrying it are pruned').optional(),
   prune: pruneParameters,
-  maxConcurrency: text().optional().describe('Run Command MaxConcurrency (default 10%).'),
-  maxErrors: text().optional().describe('Run Command MaxErrors (default 1).'),
+  maxConcurrency: text().optional().describe(`Run Command MaxConcurrency (default ${DISK_PRUNE_FLEET_DEFAULTS.maxConcurrency}).`),
+  maxErrors: text().optional().describe(`Run Command MaxErrors (default ${DISK_PRUNE_FLEET_DEFAULTS.maxErrors}).`),
   deliveryTimeoutMinutes: deliveryTimeoutMinutes(),
 }).meta({ id: 'DiskPruneFleet', description: 'Fleet disk pruning: one Run Command per Auto Scaling group or tag, capped by MaxConcurrency and MaxErrors.' });
 

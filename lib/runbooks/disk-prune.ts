@@ -12,6 +12,7 @@ import { Runbook, type RunbookCommonProps } from '../platform/runbook';
 import { alarmArns, commonSettings, list, object, runbookName, tag, text } from '../platform/config-schema';
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { DISK_PRUNE_DEFAULTS, type DiskPruneOptions } from '../../lambdas/disk-prune/options';
 import { pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
 
 /** Properties of a {@link DiskPruneRunbook}. */
@@ -55,7 +56,7 @@ export class DiskPruneRunbook extends Construct {
     const instances = (props.instances ?? []).map((instance) => (typeof instance === 'string' ? instance : instance.instanceId));
     this.document = DiskPruneDocument.of(this);
     const documentParameters = this.document.resolveParameters(name, props.prune ?? {});
-    const deliveryTimeout = props.deliveryTimeout ?? Duration.minutes(5);
+    const deliveryTimeout = props.deliveryTimeout ?? Duration.seconds(DISK_PRUNE_DEFAULTS.deliveryTimeoutSeconds);
     const instancePattern = new RegExp(`^${INSTANCE_PATTERN}$`);
     for (const instance of instances) if (!matchesUnlessToken(instance, instancePattern)) throw new Error(`runbook ${name}: "${instance}" is not an EC2 instance ID`);
     if (instances.length === 0 && !props.optInTag) throw new Error(`runbook ${name}: list instances, or set optInTag to allow instances by tag`);
@@ -83,7 +84,7 @@ export class DiskPruneRunbook extends Construct {
         deliveryTimeoutSeconds: timeoutSeconds,
         instances,
         ...(props.optInTag ? { optInTag: props.optInTag } : {}),
-      },
+      } satisfies DiskPruneOptions,
       target: {
         type: 'ec2-instance',
         dimensions: { InstanceId: INSTANCE_PATTERN },

@@ -9,6 +9,7 @@ import { Runbook, type RunbookCommonProps } from '../platform/runbook';
 import { alarmArns, commonSettings, list, num, object, oneOf, runbookName, text } from '../platform/config-schema';
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { ECS_TASK_RESTART_DEFAULTS, resolveEcsTaskRestartOptions, type EcsTaskRestartOptions } from '../../lambdas/ecs-task-restart/options';
 
 /** An ECS service this runbook may restart, by name. Either name may be a token (checked by IAM at deploy time, not here). */
 export interface EcsServiceRef {
@@ -66,11 +67,10 @@ export class EcsTaskRestartRunbook extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsTaskRestartRunbookProps) {
     super(scope, id);
-    const strategy = props.strategy ?? 'forceNewDeployment';
+    const { strategy, maxStopPercent } = resolveEcsTaskRestartOptions({ strategy: props.strategy, maxStopPercent: props.maxStopPercent });
     if (strategy !== 'forceNewDeployment' && strategy !== 'stopTasks') {
       throw new Error(`runbook ${props.name}: strategy must be "forceNewDeployment" or "stopTasks" (got "${String(strategy)}")`);
     }
-    const maxStopPercent = props.maxStopPercent ?? 25;
     if (!Number.isInteger(maxStopPercent) || maxStopPercent < 1 || maxStopPercent > 50) {
       throw new Error(`runbook ${props.name}: maxStopPercent must be a whole number from 1 to 50 (got ${maxStopPercent}); `
         + 'above 50% a restart could take most of a service down at once');
@@ -97,7 +97,7 @@ export class EcsTaskRestartRunbook extends Construct {
       kind: 'ecs-task-restart',
       stepFunction: this.stepFunction,
       reversible: false,
-      options: { strategy, maxStopPercent },
+      options: { strategy, maxStopPercent } satisfies EcsTaskRestartOptions,
       target: {
         type: 'ecs-service',
         dimensions: { ClusterName: NAME_PATTERN, ServiceName: NAME_PATTERN },
@@ -149,14 +149,16 @@ export class EcsTaskRestartRunbook extends Construct {
 
 // ---- its entry in the config file (`runbooks.ecsTaskRestart`) and the registry of kinds ----
 
+const ifDefault = (strategy: EcsTaskRestartOptions['strategy']): string => (strategy === ECS_TASK_RESTART_DEFAULTS.strategy ? ' (default)' : '');
+
 const ecsTaskRestartSchema = object({
   name: runbookName(),
   alarmArns: alarmArns(''),
   ...commonSettings,
   services: list(object({ clusterName: text(), serviceName: text() })).describe('The services it may restart: the allow-list and the IAM scope.'),
   strategy: oneOf(['forceNewDeployment', 'stopTasks']).optional()
-    .describe('forceNewDeployment (default): ECS replaces tasks within the deployment limits; stopTasks: stop running tasks in batches.'),
-  maxStopPercent: num().optional().describe('Largest share of desired tasks stopped at once with stopTasks, 1-50 (default 25).'),
+    .describe(`forceNewDeployment${ifDefault('forceNewDeployment')}: ECS replaces tasks within the deployment limits; stopTasks${ifDefault('stopTasks')}: stop running tasks in batches.`),
+  maxStopPercent: num().optional().describe(`Largest share of desired tasks stopped at once with stopTasks, 1-50 (default ${ECS_TASK_RESTART_DEFAULTS.maxStopPercent}).`),
 }).meta({ id: 'EcsTaskRestart', description: 'ECS task restart, started by alarms.' });
 
 export type EcsTaskRestartConfig = z.infer<typeof ecsTaskRestartSchema>;

@@ -11,6 +11,7 @@ import { matchesUnlessToken, withDefaults, type RunbookPolicyProps } from '../pl
 import { alarmArn, commonSettings, list, nameMap, num, object, text } from '../platform/config-schema';
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
+import { RDS_FAILOVER_DRILL_DEFAULTS, type RdsFailoverDrillOptions } from '../../lambdas/rds-failover-drill/options';
 
 /** When scheduled drills may run (UTC). A scheduled drill outside it is refused at preflight. */
 export interface DrillWindow {
@@ -139,8 +140,8 @@ export class RdsFailoverDrillRunbook extends Construct {
     }
     validateSchedules(name, props.schedules ?? [], props.window, dbInstances, dbClusters);
     const mode = props.mode ?? 'observe';
-    const failoverTimeout = props.failoverTimeout ?? Duration.minutes(15);
-    const guardRecoveryTime = props.guardRecoveryTime ?? Duration.minutes(5);
+    const failoverTimeout = props.failoverTimeout ?? Duration.seconds(RDS_FAILOVER_DRILL_DEFAULTS.failoverTimeoutSeconds);
+    const guardRecoveryTime = props.guardRecoveryTime ?? Duration.seconds(RDS_FAILOVER_DRILL_DEFAULTS.guardRecoverySeconds);
     const interval = props.verification?.interval ?? Duration.seconds(15);
     // RDS failovers take one to a few minutes; these bounds keep the verification loop under its 200-check cap.
     if (failoverTimeout.toSeconds() < 60 || failoverTimeout.toSeconds() > 1800) throw new Error(`runbook ${name}: failoverTimeout must be between 1 and 30 minutes`);
@@ -175,7 +176,7 @@ export class RdsFailoverDrillRunbook extends Construct {
         failoverTimeoutSeconds: failoverTimeout.toSeconds(),
         guardRecoverySeconds: guardRecoveryTime.toSeconds(),
         ...(props.window ? { window: props.window } : {}),
-      },
+      } satisfies RdsFailoverDrillOptions,
       manualTargets: {
         dbInstanceIdentifier: { type: 'rds-instance', pattern: INSTANCE_ID, arnTemplate: 'arn:{partition}:rds:{region}:{account}:db:{id}', allowed: dbInstances },
         dbClusterIdentifier: { type: 'rds-cluster', pattern: INSTANCE_ID, arnTemplate: 'arn:{partition}:rds:{region}:{account}:cluster:{id}', allowed: dbClusters },
@@ -259,8 +260,8 @@ const rdsFailoverDrillSchema = object({
   schedules: list(object({ dbInstanceIdentifier: text().optional(), dbClusterIdentifier: text().optional(), expression: text() })).optional()
     .describe('Scheduled drills: an EventBridge Scheduler expression and the database.'),
   window: object({ days: list(text()), startHourUtc: num(), endHourUtc: num() }).optional().describe('Days (MON..SUN) and UTC hours a drill may start.'),
-  failoverTimeoutMinutes: num().optional().describe('Default 15.'),
-  guardRecoveryMinutes: num().optional().describe('Default 5.'),
+  failoverTimeoutMinutes: num().optional().describe(`Default ${RDS_FAILOVER_DRILL_DEFAULTS.failoverTimeoutSeconds / 60}.`),
+  guardRecoveryMinutes: num().optional().describe(`Default ${RDS_FAILOVER_DRILL_DEFAULTS.guardRecoverySeconds / 60}.`),
 }).meta({ id: 'RdsFailoverDrillRunbook', description: 'An RDS failover drill: started from the Step Functions console, or by its schedules.' });
 
 export type RdsFailoverDrillConfig = z.infer<typeof rdsFailoverDrillSchema>;
