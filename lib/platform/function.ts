@@ -40,7 +40,9 @@ export function handlerCode(handler: string): lambda.Code {
     if (!fs.existsSync(path.join(bundle, 'index.js'))) throw new Error(`medic: the package has no bundle of handler ${handler} (${bundle}); reinstall it`);
     return lambda.Code.fromAsset(bundle);
   }
-  return lambda.Code.fromAsset(path.join(HANDLER_SOURCES_DIR), {
+  // The handler's own folder as the asset's source: CDK caches staged assets by source path and
+  // bundling options, so a shared source folder would give every function the first one's bundle.
+  return lambda.Code.fromAsset(path.join(HANDLER_SOURCES_DIR, handler), {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       // Never used: the local bundling below always succeeds or throws (there is no Docker).
