@@ -6,6 +6,8 @@ import { inert } from '../../lambdas/shared/inert-text';
 import { formatDuration } from '../gameday/duration';
 import type { ScenarioReport } from '../gameday/report';
 import { PACKAGE_ROOT } from '../package/handler-bundles';
+import { localDbDir } from '../local/local-db-dir';
+import { saveSimulatedRange } from '../local/simulated-range';
 import { requireGameDayPackages } from './game-day-packages';
 
 /** The bundled scenarios, one per built-in runbook and situation. */
@@ -91,15 +93,14 @@ export function registerGameday(cli: Command): void {
         }
       } finally {
         await stopGameDayDynamo();
+        // `medic ledger ... --local` reads this game day's simulated days by default.
+        if (simulated.from && simulated.to) saveSimulatedRange(localDbDir(), { from: simulated.from, to: new Date(simulated.to.getTime() + 1000) });
       }
       write('');
       write(summaryTable(reports));
       const failed = reports.filter((r) => !r.passed);
       write(failed.length === 0 ? `All ${reports.length} scenario(s) met their expectations.` : `${failed.length} of ${reports.length} scenario(s) did not meet their expectations.`);
-      if (simulated.from && simulated.to) {
-        const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-        write(`The ledger of this game day (simulated time): npx medic ledger list --local --since ${iso(simulated.from)} --until ${iso(new Date(simulated.to.getTime() + 1000))}`);
-      }
+      if (simulated.from) write('The ledger of this game day (its simulated days): npx medic ledger list --local');
       if (options.json) fs.writeFileSync(options.json, `${JSON.stringify(jsonReport(reports), null, 2)}\n`);
       this.exitCode = failed.length === 0 ? 0 : 1;
     });

@@ -9,8 +9,8 @@ import { EXIT } from './index';
 import { summarizeDetail, summarizeIncident, type IncidentSummary } from './incident-summary';
 import type { ExportOptions, LedgerSourceOptions, ListOptions, ShowOptions, VerifyOptions } from './ledger';
 import { LedgerReader } from './ledger-reader';
-import { describeSourceError, openLedgerSource } from './ledger-source';
-import { shortTime, timeRange, type TimeRange } from './time-range';
+import { describeSourceError, ledgerRange, openLedgerSource } from './ledger-source';
+import { shortTime, type TimeRange } from './time-range';
 
 /**
  * Opens the source, runs `body` on it, and always closes it (the local ledger is a server of its own).
@@ -38,7 +38,7 @@ const rangeText = (range: TimeRange) => `${shortTime(range.from.toISOString())} 
 
 /** `ledger list`: incidents with an entry in the range (byTarget index with --target, else byDay), filtered, newest first. */
 export async function listIncidents(options: ListOptions): Promise<number> {
-  const range = timeRange(options);
+  const range = ledgerRange(options);
   endQuietlyWhenPipeCloses();
   return withLedger(options, async (reader, where) => {
     const inRange = options.target ? await reader.entriesOfTarget(options.target, range) : await reader.entriesBetween(range);
@@ -130,7 +130,7 @@ function anchorsText(reader: LedgerReader): string {
 
 /** `ledger verify`: one incident's chain, or every chain with an entry in the range; exit 1 at the first broken link. */
 export async function verify(options: VerifyOptions): Promise<number> {
-  const range = options.incident ? undefined : timeRange(options);
+  const range = options.incident ? undefined : ledgerRange(options);
   return withLedger(options, async (reader, where) => {
     const report = range ? await reader.verifyRange(range) : await reader.verifyIncident(options.incident!);
     if (options.json) {
@@ -200,7 +200,7 @@ async function incompleteIncidents(reader: LedgerReader, range: TimeRange | unde
  * a terminal, its unsafe characters are shown escaped ({@link terminalView}).
  */
 export async function exportEntries(options: ExportOptions): Promise<number> {
-  const range = timeRange(options);
+  const range = ledgerRange(options);
   const format = options.format ?? 'jsonl';
   if (!options.out) endQuietlyWhenPipeCloses();
   return withLedger(options, async (reader) => {

@@ -6,6 +6,7 @@ import type { IncidentReconciliation, ReconcileReport } from '../../lambdas/shar
 import { awsClient, explainAwsError, type AwsOptions } from './aws';
 import { EXIT } from './index';
 import type { RangeOptions } from './ledger';
+import { ledgerRange } from './ledger-source';
 import { timeRange, type TimeRange } from './time-range';
 import { UsageError } from './usage-error';
 
@@ -27,7 +28,7 @@ const DEFAULT_LOOKBACK_MS = 72 * 3_600_000;
  * incomplete incident could not be closed.
  */
 export async function reconcile(options: ReconcileOptions): Promise<number> {
-  const range = timeRange({ ...options, since: options.since ?? new Date((options.until ?? new Date()).getTime() - DEFAULT_LOOKBACK_MS) });
+  const range = ledgerRange(options, (o) => timeRange({ ...o, since: o.since ?? new Date((o.until ?? new Date()).getTime() - DEFAULT_LOOKBACK_MS) }));
   let report: ReconcileReport;
   if (options.local) report = await reconcileLocal(range);
   else if (options.stack) report = await reconcileWithStack(options.stack, options, range);

@@ -8,7 +8,10 @@ import type { AnchorSource } from '../../lambdas/shared/ledger-anchors';
 import type { LedgerMac } from '../../lambdas/shared/ledger-mac';
 import { awsClient, explainAwsError, type AwsOptions } from './aws';
 import { EXIT } from './index';
-import { NO_SOURCE, type LedgerSourceOptions } from './ledger';
+import { NO_SOURCE, type LedgerSourceOptions, type RangeOptions } from './ledger';
+import { localDbDir } from '../local/local-db-dir';
+import { loadSimulatedRange } from '../local/simulated-range';
+import { timeRange, type TimeRange } from './time-range';
 import { UsageError } from './usage-error';
 
 /** An open ledger: the table, a client for it, and how to say where it is in messages. */
@@ -148,4 +151,17 @@ async function stackOutputs(stack: string, options: AwsOptions): Promise<{ table
 export async function describeSourceError(error: unknown, source: LedgerSource, options: LedgerSourceOptions): Promise<unknown> {
   if (options.local) return error;
   return explainAwsError(error, options, { table: source.table, stack: options.table ? undefined : options.stack });
+}
+
+/**
+ * The range a ledger command reads: `--since`/`--until`; without both, with `--local`, the
+ * simulated range the last game day recorded (its scenarios run on simulated days, which the
+ * default last 24 hours would miss); otherwise the last 24 hours.
+ */
+export function ledgerRange(options: RangeOptions, fallback: (options: RangeOptions) => TimeRange = timeRange): TimeRange {
+  if (options.local && options.since === undefined && options.until === undefined) {
+    const simulated = loadSimulatedRange(path.resolve(localDbDir()));
+    if (simulated) return simulated;
+  }
+  return fallback(options);
 }

@@ -110,6 +110,6 @@ function withRangeOptions(command: Command): Command {
   // A wrapper, because commander passes the previous value as the second argument.
   const instant = (value: string) => parseInstant(value);
   return command
-    .option('--since <when>', 'start: ISO date/time or a duration ago (30m, 24h, 7d) (default: 24h)', instant)
+    .option('--since <when>', 'start: ISO date/time or a duration ago (30m, 24h, 7d) (default: 24h; with --local, the last game day\'s simulated days)', instant)
     .option('--until <when>', 'end: ISO date/time or a duration ago (default: now)', instant);
 }
