@@ -41,6 +41,32 @@ function withValue(issue: Issue): string {
   return issue.message.includes(shown) ? issue.message : `${issue.message}, got ${shown}`;
 }
 
+/** Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b`, case-insensitively. */
+function editDistance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[x.length][y.length];
+}
+
+/**
+ * An unknown key's message with the known key it was most likely meant to be (`timelime` ->
+ * `timeline`): the closest of the `(known: ...)` list {@link strictObject} writes, within a third of
+ * its length (at least 2 edits), if exactly one is closest.
+ */
+export function withClosestKey(key: string, message: string): string {
+  const known = /\(known: ([^;)]*)/.exec(message)?.[1].split(', ').filter(Boolean) ?? [];
+  const scored = known.map((k) => ({ k, distance: editDistance(key, k) })).filter((c) => c.distance <= Math.max(2, Math.floor(c.k.length / 3)));
+  const best = Math.min(...scored.map((c) => c.distance));
+  const closest = scored.filter((c) => c.distance === best);
+  return closest.length === 1 ? message.replace(/^(unknown \w+)/, `$1; did you mean "${closest[0].k}"?`) : message;
+}
+
 /** A branch of a union failed on its type at its root (a string where an object was expected): the value was not meant for it. */
 const wrongBranch = (issues: readonly Issue[]) => issues.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'));
 
@@ -53,7 +79,7 @@ export function issueLines(issues: readonly Issue[], prefix: readonly PropertyKe
   };
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) line([...issue.path, key], issue.message);
+      for (const key of issue.keys) line([...issue.path, key], withClosestKey(key, issue.message));
     } else if (issue.code === 'invalid_union') {
       // Report the problems of the one branch the value's type fits (an object for `{ when, after } | never`), else the union's own message.
       const fitting = issue.errors.filter((branch) => !wrongBranch(branch));

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from '../../lib/config';
+import { withClosestKey } from '../../lib/config-issues';
 
 const ROOT = path.join(__dirname, '..', '..');
 const EXAMPLE_FILE = path.join(ROOT, 'bin', 'medic.config.example.json');
@@ -54,7 +55,7 @@ describe('parseConfig', () => {
 
   test('an unknown top-level key is an error naming it', () => {
     const message = errorOf(mutated((c) => { c.stackNmae = 'Typo'; }));
-    expect(message).toMatch(/^config: stackNmae: unknown setting \(known: .*stackName/);
+    expect(message).toMatch(/^config: stackNmae: unknown setting; did you mean "stackName"\? \(known: .*stackName/);
   });
 
   test('a misspelt runbook setting is an error naming its path, not a silent default', () => {
@@ -63,7 +64,7 @@ describe('parseConfig', () => {
       rb.maxStopPercnt = rb.maxStopPercent;
       delete rb.maxStopPercent;
     }));
-    expect(message).toMatch(/^config: runbooks\.ecsTaskRestart\[1\]\.maxStopPercnt: unknown setting \(known: .*maxStopPercent/);
+    expect(message).toMatch(/^config: runbooks\.ecsTaskRestart\[1\]\.maxStopPercnt: unknown setting; did you mean "maxStopPercent"\? \(known: .*maxStopPercent/);
   });
 
   test('an unknown key nested in a runbook policy is an error naming its path', () => {
@@ -184,5 +185,22 @@ describe('the reference app (bin/medic.ts) on a bad configuration', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(`medic: ${file}: runbooks.ecsTaskRestart[0].alarmArns[0]: must be a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:<name>), got "x"\n`);
     expect(fs.existsSync(path.join(dir, 'out', 'manifest.json'))).toBe(false);
+  });
+});
+
+describe('an unknown key names the known key it was most likely meant to be', () => {
+  const message = 'unknown setting (known: mode, policy, timeoutMinutes, services)';
+  test.each([
+    ['polcy', 'unknown setting; did you mean "policy"? (known: mode, policy, timeoutMinutes, services)'],
+    ['timeoutMinutse', 'unknown setting; did you mean "timeoutMinutes"? (known: mode, policy, timeoutMinutes, services)'],
+    ['SERVICES', 'unknown setting; did you mean "services"? (known: mode, policy, timeoutMinutes, services)'],
+    ['strategy', message],
+    ['x', message],
+  ])('%s', (key, expected) => {
+    expect(withClosestKey(key, message)).toBe(expected);
+  });
+
+  test('two equally close keys: no guess', () => {
+    expect(withClosestKey('ab', 'unknown key (known: aa, bb)')).toBe('unknown key (known: aa, bb)');
   });
 });
