@@ -47,17 +47,18 @@ export function summaryTable(reports: ScenarioReport[]): string {
   return table.toString();
 }
 
-/** The machine-readable report: every incident with its outcome and ledger entries, and every mutating call; every value exact, as recorded. */
+/** The machine-readable report: each expectation's result, every incident with its outcome and ledger entries, every mutating call and every page; every value exact, as recorded. */
 export function jsonReport(reports: ScenarioReport[]): unknown {
   return {
     passed: reports.every((r) => r.passed),
     scenarios: reports.map((r) => ({
-      name: r.name, file: r.file, passed: r.passed, failures: r.failures, summary: r.summary,
+      name: r.name, file: r.file, passed: r.passed, failures: r.failures, expectations: r.expectations, summary: r.summary,
       incidents: r.incidents.map((i) => ({
         incidentId: i.incidentId, runbook: i.runbook, target: i.target, outcome: i.outcome, secondsToResolve: i.secondsToResolve,
         entries: i.entries.map((e) => ({ ...e, detail: JSON.parse(e.detail) })),
       })),
       calls: r.calls,
+      notifications: r.notifications,
     })),
   };
 }

@@ -23,7 +23,7 @@ import { installServices } from './services';
 import { Alarms } from './services/core';
 import { installLedgerWriter } from './services/ledger-writer';
 import { functionVariable, localLambda } from '../local/local-lambda';
-import { World, type MutatingCall, type WorldEnv } from './world';
+import { World, actingRunbook, type MutatingCall, type WorldEnv } from './world';
 import type { ApiCall } from './api-log';
 
 /** What one scenario left behind: the ledger entries of its incidents, the calls, the notifications. */
@@ -208,6 +208,8 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     const env = { account: worldEnv.account, region: worldEnv.region };
     const workflows = new Map(runbooks.map((name) => [name, new LocalWorkflow(template, stateMachineId(stack, name), {
       env, simulatedWait: (seconds) => clock.sleep(seconds),
+      // Each task runs as its runbook: the calls it makes are attributed to it (`runbook/service:Operation` expectations).
+      taskInvocation: (_state, invoke) => actingRunbook.run(name, invoke),
     })]));
     Object.assign(process.env, workflows.get(runbooks[0])!.functionEnvironment(), {
       MEDIC_LEDGER_TABLE: LOCAL_LEDGER_TABLE, MEDIC_LIMITER_TABLE: LOCAL_LIMITER_TABLE,

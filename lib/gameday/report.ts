@@ -1,9 +1,16 @@
 import { inert } from '../../lambdas/shared/inert-text';
-import { entryDetail, type LedgerEntry } from '../../lambdas/shared/ledger';
+import { ENDING_PHASES, entryDetail, verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { formatDuration } from './duration';
 import type { ScenarioRun } from './engine';
-import type { Outcome } from './scenario';
+import type { CountRange, Expectations, Outcome, TextMatcher } from './scenario';
 import type { MutatingCall } from './world';
+
+/** One expectation of a scenario, checked: what was expected, whether it was met, and what happened (the failure message when not met). */
+export interface ExpectationResult {
+  readonly expectation: string;
+  readonly passed: boolean;
+  readonly detail: string;
+}
 
 /** One incident as the game day reports it. */
 export interface IncidentReport {
@@ -22,12 +29,14 @@ export interface ScenarioReport {
   readonly name: string;
   readonly file?: string;
   readonly passed: boolean;
-  /** Each expectation that was not met, in words. */
+  /** Each expectation that was not met, in words (what was expected, what happened), then the executions that could not run. */
   readonly failures: string[];
+  /** Every expectation of the scenario, met or not, in the order of `expect`. */
+  readonly expectations: ExpectationResult[];
   readonly incidents: IncidentReport[];
   readonly calls: MutatingCall[];
   /** What reached the escalation topic (escalations and runbook reports), in order. */
-  readonly notifications: Array<{ readonly at: string; readonly subject?: string }>;
+  readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string }>;
   readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
 }
 
@@ -154,29 +163,8 @@ function incidentReport(incidentId: string, entries: LedgerEntry[]): IncidentRep
 export function reportScenario(run: ScenarioRun): ScenarioReport {
   const incidents = [...run.incidents.entries()].map(([id, entries]) => incidentReport(id, entries))
     .sort((a, b) => (a.entries[0]?.at ?? '').localeCompare(b.entries[0]?.at ?? '') || a.incidentId.localeCompare(b.incidentId));
-  const { expect } = run.scenario;
-  const failures: string[] = [];
-  for (const wanted of expect.incidents) {
-    const found = incidents.filter((i) => i.runbook === wanted.runbook && i.outcome === wanted.outcome).length;
-    if (wanted.count === undefined ? found === 0 : found !== wanted.count) {
-      const seen = incidents.filter((i) => i.runbook === wanted.runbook).map((i) => i.outcome);
-      failures.push(`expected ${wanted.count ?? 'at least 1'} ${wanted.outcome} incident(s) of ${wanted.runbook}, got ${found} (its outcomes: ${seen.join(', ') || 'none'})`);
-    }
-  }
-  const succeeded = run.calls.filter((c) => !c.error);
-  for (const [operation, n] of Object.entries(expect.calls)) {
-    const made = succeeded.filter((c) => `${c.service}:${c.operation}` === operation).length;
-    if (made !== n) failures.push(`expected ${n} ${operation} call(s), the runbooks made ${made}`);
-  }
-  if (expect.notifications !== undefined && run.notifications.length !== expect.notifications) {
-    failures.push(`expected ${expect.notifications} notification(s) to the escalation topic, got ${run.notifications.length}`);
-  }
-  if (expect.leasesHeld !== undefined && run.leasesHeld.length !== expect.leasesHeld) {
-    failures.push(`expected ${expect.leasesHeld} lease(s) still held at the end, found ${run.leasesHeld.length}: ${run.leasesHeld.map((l) => `${l.key} by ${l.incidentId}`).join(', ') || 'none'}`);
-  }
-  if (expect.totalIncidents !== undefined && incidents.length !== expect.totalIncidents) {
-    failures.push(`expected ${expect.totalIncidents} incident(s) in all, got ${incidents.length}`);
-  }
+  const expectations = checkExpectations(run, incidents);
+  const failures = expectations.filter((e) => !e.passed).map((e) => e.detail);
   failures.push(...run.errors);
   const resolved = incidents.filter((i) => i.secondsToResolve !== undefined);
   return {
@@ -184,9 +172,10 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
     file: run.scenario.file,
     passed: failures.length === 0,
     failures,
+    expectations,
     incidents,
     calls: run.calls,
-    notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject })),
+    notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject, ...(n.message !== undefined ? { message: n.message } : {}) })),
     summary: {
       incidents: incidents.length,
       acted: incidents.filter((i) => i.entries.some((e) => e.phase === 'acted')).length,
@@ -195,4 +184,132 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
       ...(resolved.length ? { mttrSeconds: resolved.reduce((sum, i) => sum + i.secondsToResolve!, 0) / resolved.length } : {}),
     },
   };
+}
+
+// ---- expectations ----
+
+/** `1`, `at least 2`, `at most 3`, `between 1 and 3`; no count: at least one. */
+export function countText(count: CountRange | undefined): string {
+  if (count === undefined) return 'at least 1';
+  if (typeof count === 'number') return String(count);
+  if (count.atLeast !== undefined && count.atMost !== undefined) return count.atLeast === count.atMost ? String(count.atLeast) : `between ${count.atLeast} and ${count.atMost}`;
+  return count.atLeast !== undefined ? `at least ${count.atLeast}` : `at most ${count.atMost}`;
+}
+
+/** Whether `n` is the count asked for (no count: at least one). */
+export function countMet(count: CountRange | undefined, n: number): boolean {
+  if (count === undefined) return n >= 1;
+  if (typeof count === 'number') return n === count;
+  return (count.atLeast === undefined || n >= count.atLeast) && (count.atMost === undefined || n <= count.atMost);
+}
+
+/** Whether `actual` includes `wanted`: objects key by key (others may be there too), arrays element by element (same length), the rest equal. */
+export function includesParameters(actual: unknown, wanted: unknown): boolean {
+  if (Array.isArray(wanted)) return Array.isArray(actual) && actual.length === wanted.length && wanted.every((w, i) => includesParameters(actual[i], w));
+  if (typeof wanted === 'object' && wanted !== null) {
+    if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return false;
+    return Object.entries(wanted).every(([k, w]) => includesParameters((actual as Record<string, unknown>)[k], w));
+  }
+  return Object.is(actual, wanted);
+}
+
+const textMatches = (matcher: TextMatcher, value: string | undefined): boolean =>
+  value !== undefined && ('contains' in matcher ? value.includes(matcher.contains) : new RegExp(matcher.regex).test(value));
+const matcherText = (matcher: TextMatcher): string => ('contains' in matcher ? `containing ${JSON.stringify(matcher.contains)}` : `matching /${matcher.regex}/`);
+const cut = (text: string, max = 120): string => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
+/** `a x2, b` from a list of values. */
+function tally(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([v, n]) => (n > 1 ? `${v} x${n}` : v)).join(', ') || 'none';
+}
+/** The phases of a trail, consecutive repeats counted once. */
+const phaseRun = (phases: readonly string[]): string[] => phases.filter((p, i) => p !== phases[i - 1]);
+
+/**
+ * Every expectation of the scenario, checked against what happened. The messages of the counts
+ * that existed before ranges (`incidents`, `calls`, `notifications`, `leasesHeld`, `totalIncidents`)
+ * are unchanged.
+ */
+export function checkExpectations(run: ScenarioRun, incidents: IncidentReport[]): ExpectationResult[] {
+  const expect: Expectations = run.scenario.expect;
+  const results: ExpectationResult[] = [];
+  const check = (expectation: string, passed: boolean, met: string, failed: string) => results.push({ expectation, passed, detail: passed ? met : failed });
+
+  for (const wanted of expect.incidents) {
+    const found = incidents.filter((i) => i.runbook === wanted.runbook && i.outcome === wanted.outcome).length;
+    const seen = incidents.filter((i) => i.runbook === wanted.runbook).map((i) => i.outcome);
+    check(`${countText(wanted.count)} ${wanted.outcome} incident(s) of ${wanted.runbook}`, countMet(wanted.count, found),
+      `got ${found}`, `expected ${countText(wanted.count)} ${wanted.outcome} incident(s) of ${wanted.runbook}, got ${found} (its outcomes: ${seen.join(', ') || 'none'})`);
+  }
+  const succeeded = (run.calls ?? []).filter((c) => !c.error);
+  /** The successful calls a `calls` key names: `service:Operation` by any runbook, `runbook/service:Operation` by that one. */
+  const callsOf = (key: string) => {
+    const slash = key.lastIndexOf('/');
+    const runbook = slash < 0 ? undefined : key.slice(0, slash);
+    const operation = key.slice(slash + 1);
+    return { runbook, operation, calls: succeeded.filter((c) => `${c.service}:${c.operation}` === operation && (runbook === undefined || c.runbook === runbook)) };
+  };
+  for (const [key, n] of Object.entries(expect.calls)) {
+    const { runbook, operation, calls } = callsOf(key);
+    const byRunbook = tally(succeeded.filter((c) => `${c.service}:${c.operation}` === operation).map((c) => c.runbook ?? '(no runbook)'));
+    check(`${countText(n)} ${key} call(s)`, countMet(n, calls.length), `made ${calls.length}`, runbook === undefined
+      ? `expected ${countText(n)} ${key} call(s), the runbooks made ${calls.length}`
+      : `expected ${countText(n)} ${operation} call(s) by ${runbook}, it made ${calls.length} (${operation} calls by runbook: ${byRunbook})`);
+  }
+  for (const wanted of expect.callsWith ?? []) {
+    const { calls } = callsOf(wanted.call);
+    const matching = calls.filter((c) => includesParameters(c.parameters, wanted.parameters)).length;
+    const shown = calls.slice(0, 3).map((c) => cut(JSON.stringify(c.parameters))).join('; ');
+    const what = `${wanted.call} call(s) with ${JSON.stringify(wanted.parameters)}`;
+    check(`${countText(wanted.count)} ${what}`, countMet(wanted.count, matching), `made ${matching}`,
+      `expected ${countText(wanted.count)} ${what}, the runbooks made ${matching} (of ${calls.length} ${wanted.call} call(s)${calls.length ? `; parameters: ${shown}${calls.length > 3 ? '; ...' : ''}` : ''})`);
+  }
+  for (const wanted of expect.pages ?? []) {
+    const matching = run.notifications.filter((n) => (!wanted.subject || textMatches(wanted.subject, n.subject)) && (!wanted.body || textMatches(wanted.body, n.message))).length;
+    const what = [wanted.subject && `subject ${matcherText(wanted.subject)}`, wanted.body && `body ${matcherText(wanted.body)}`].filter(Boolean).join(' and ');
+    const subjects = run.notifications.map((n) => (n.subject === undefined ? '(no subject)' : JSON.stringify(cut(n.subject, 80)))).join(', ');
+    check(`${countText(wanted.count)} page(s)${what ? ` with ${what}` : ''}`, countMet(wanted.count, matching), `got ${matching}`,
+      `expected ${countText(wanted.count)} page(s)${what ? ` with ${what}` : ''} to the escalation topic, got ${matching} (of ${run.notifications.length}${subjects ? `: ${subjects}` : ''})`);
+  }
+  for (const wanted of expect.ledger?.phases ?? []) {
+    const expected = phaseRun(wanted.phases);
+    const of = incidents.filter((i) => i.runbook === wanted.runbook && (wanted.outcome === undefined || i.outcome === wanted.outcome));
+    const wrong = of.map((i) => ({ id: i.incidentId, phases: phaseRun(i.entries.map((e) => e.phase)) })).filter((i) => i.phases.join() !== expected.join());
+    const whose = `${wanted.outcome ? `${wanted.outcome} ` : ''}incident of ${wanted.runbook}`;
+    check(`every ${whose} records phases ${expected.join(', ')}`, of.length > 0 && wrong.length === 0, `${of.length} incident(s) did`,
+      of.length === 0
+        ? `expected every ${whose} to record phases ${expected.join(', ')}, there is no such incident`
+        : `expected every ${whose} to record phases ${expected.join(', ')}, ${wrong.length} of ${of.length} did not: ${wrong.slice(0, 3).map((w) => `${w.id} recorded ${w.phases.join(', ')}`).join('; ')}`);
+  }
+  if (expect.ledger?.terminal) {
+    const open = incidents.filter((i) => !ENDING_PHASES.has(i.entries[i.entries.length - 1]?.phase));
+    check('every incident ends in an ending entry', open.length === 0, `all ${incidents.length} did`,
+      `expected every incident to end in an ending entry (${[...ENDING_PHASES].join(', ')}), ${open.length} of ${incidents.length} did not: ${open.slice(0, 3).map((i) => `${i.incidentId} (last: ${i.entries[i.entries.length - 1]?.phase ?? 'no entry'})`).join(', ')}`);
+  }
+  if (expect.ledger?.chainsVerify) {
+    const broken = incidents.map((i) => verifyChain(i.incidentId, i.entries)).filter((b) => b !== undefined);
+    check('every incident\'s hash chain verifies', broken.length === 0, `all ${incidents.length} did`,
+      `expected every incident's hash chain to verify, ${broken.length} of ${incidents.length} did not: ${broken.slice(0, 3).map((b) => `${b.incidentId} at entry ${b.seq}: ${b.reason}`).join('; ')}`);
+  }
+  for (const wanted of expect.denials ?? []) {
+    const categories = incidents.filter((i) => i.runbook === wanted.runbook)
+      .flatMap((i) => i.entries.filter((e) => e.phase === 'denied').map((e) => String(detailOf(e).category ?? '(no category)')));
+    const found = categories.filter((c) => c === wanted.reason).length;
+    check(`${countText(wanted.count)} ${wanted.reason} denial(s) of ${wanted.runbook}`, countMet(wanted.count, found), `got ${found}`,
+      `expected ${countText(wanted.count)} ${wanted.reason} denial(s) of ${wanted.runbook}, got ${found} (its denials: ${tally(categories)})`);
+  }
+  if (expect.notifications !== undefined) {
+    check(`${expect.notifications} notification(s) to the escalation topic`, run.notifications.length === expect.notifications, `got ${run.notifications.length}`,
+      `expected ${expect.notifications} notification(s) to the escalation topic, got ${run.notifications.length}`);
+  }
+  if (expect.leasesHeld !== undefined) {
+    check(`${expect.leasesHeld} lease(s) still held at the end`, run.leasesHeld.length === expect.leasesHeld, `found ${run.leasesHeld.length}`,
+      `expected ${expect.leasesHeld} lease(s) still held at the end, found ${run.leasesHeld.length}: ${run.leasesHeld.map((l) => `${l.key} by ${l.incidentId}`).join(', ') || 'none'}`);
+  }
+  if (expect.totalIncidents !== undefined) {
+    check(`${expect.totalIncidents} incident(s) in all`, incidents.length === expect.totalIncidents, `got ${incidents.length}`,
+      `expected ${expect.totalIncidents} incident(s) in all, got ${incidents.length}`);
+  }
+  return results;
 }

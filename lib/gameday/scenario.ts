@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { issueLines, oneLine, requiredOr, showValue, strictObject } from '../config-issues';
+import { issueLines, oneLine, requiredOr, showValue, strictObject, withClosestKey } from '../config-issues';
 import { medicConfigSchema, type MedicConfig } from '../config';
+import type { Phase } from '../../lambdas/shared/ledger';
 import { parseDuration } from './duration';
 
 /**
@@ -191,15 +192,105 @@ export type Fault = z.output<typeof faultSchema>;
 
 // ---- expectations ----
 
+/** A count: a number is exact; `{ atLeast, atMost }` a range (either bound may be left out). */
+const COUNT_RANGE = 'must be a whole number or { atLeast?, atMost? }';
+const rangeSchema = object({ atLeast: count().optional(), atMost: count().optional() }, COUNT_RANGE);
+/** A number (exact) or `{ atLeast?, atMost? }`; each checked by its own schema (its errors, not a union's). */
+const countRange = () => z.unknown().transform((value, ctx): number | z.output<typeof rangeSchema> => {
+  if (typeof value !== 'number' && !isObject(value)) {
+    ctx.addIssue({ code: 'custom', message: `${COUNT_RANGE}, got ${showValue(value)}` });
+    return z.NEVER;
+  }
+  const result = (typeof value === 'number' ? count() : rangeSchema).safeParse(value, { reportInput: true });
+  if (!result.success) {
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  }
+  const range = result.data;
+  if (typeof range === 'object') {
+    const problem = range.atLeast === undefined && range.atMost === undefined ? 'give atLeast, atMost or both'
+      : range.atLeast !== undefined && range.atMost !== undefined && range.atLeast > range.atMost ? `atLeast (${range.atLeast}) is more than atMost (${range.atMost})` : undefined;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+  }
+  return range;
+});
+export type CountRange = z.output<ReturnType<typeof countRange>>;
+
+/** `service:Operation`, or `runbook/service:Operation` for the calls one runbook made. */
+const CALL_KEY = /^(?:[A-Za-z0-9_.-]+\/)?[a-z0-9-]+:[A-Za-z]+$/;
+const callKey = () => z.string({ error: requiredOr('must be service:Operation or runbook/service:Operation') })
+  .regex(CALL_KEY, { error: (issue) => `${showValue(issue.input)} is not service:Operation or runbook/service:Operation (e.g. api-restart/ecs:UpdateService)` });
+
+/** Text that must appear (`contains`) or match (`regex`, a JavaScript regular expression). */
+const textMatcher = () => oneOfKeys({
+  contains: object({ contains: text() }),
+  regex: object({
+    regex: text().superRefine((source, ctx) => {
+      try {
+        new RegExp(source);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `${showValue(source)} is not a regular expression (${(error as Error).message})` });
+      }
+    }),
+  }),
+});
+export type TextMatcher = z.output<ReturnType<typeof textMatcher>>;
+
+/** Every phase a ledger entry can record (lambdas/shared/ledger.ts), for `ledger.phases`. */
+const PHASE_NAMES: Record<Phase, true> = {
+  received: true, rejected: true, duplicate: true, admitted: true, denied: true, planned: true, deferred: true,
+  'approval-requested': true, approved: true, 'approval-rejected': true, 'approval-expired': true,
+  acting: true, acted: true, 'act-failed': true, checked: true, verified: true, 'verification-failed': true, 'rolled-back': true, 'rollback-failed': true,
+  escalated: true, completed: true, swept: true, suppressed: true, digested: true, 'digest-sent': true, reconciled: true,
+};
+const PHASES = Object.keys(PHASE_NAMES) as Phase[];
+
 const expectationsSchema = object({
-  /** Incidents by runbook and outcome: `count` of them (exactly, when given; else at least one). */
+  /** Incidents by runbook and outcome: `count` of them (a number or a range, when given; else at least one). */
   incidents: z.array(object({
     runbook: text(),
     outcome: z.enum(OUTCOMES as readonly Outcome[], { error: requiredOr(`must be one of ${OUTCOMES.join(', ')}`) }),
-    count: count().optional(),
+    count: countRange().optional(),
   }, 'must be { runbook, outcome, count? }'), { error: requiredOr('must be a list') }).default([]),
-  /** Mutating calls by `service:Operation`, exactly this many. */
-  calls: z.record(z.string(), count(), { error: requiredOr('must map service:Operation to a count') }).default({}),
+  /** Successful mutating calls by `service:Operation` (or `runbook/service:Operation`): a number (exact) or a range. */
+  calls: z.record(callKey(), countRange(), {
+    error: (issue) => (issue.code === 'invalid_key' ? 'is not service:Operation or runbook/service:Operation (e.g. api-restart/ecs:UpdateService)' : requiredOr('must map service:Operation to a count')(issue)),
+  }).default({}),
+  /** Successful mutating calls whose parameters include these (a subset match): `count` of them (else at least one). */
+  callsWith: z.array(object({
+    call: callKey(),
+    parameters: jsonObject('must be an object (parameters the call must include)'),
+    count: countRange().optional(),
+  }, 'must be { call, parameters, count? }'), { error: requiredOr('must be a list') }).optional(),
+  /** Messages to the escalation topic whose subject and body match: `count` of them (else at least one). */
+  pages: z.array(object({
+    subject: textMatcher().optional(),
+    body: textMatcher().optional(),
+    count: countRange().optional(),
+  }, 'must be { subject?, body?, count? }'), { error: requiredOr('must be a list') }).optional(),
+  /** The incidents' ledger trails. */
+  ledger: object({
+    /** Every incident of `runbook` (with `outcome`, when given) records exactly these phases, in order (consecutive repeats of a phase count as one). */
+    phases: z.array(object({
+      runbook: text(),
+      outcome: z.enum(OUTCOMES as readonly Outcome[], { error: requiredOr(`must be one of ${OUTCOMES.join(', ')}`) }).optional(),
+      phases: z.array(z.enum(PHASES as [Phase, ...Phase[]], { error: requiredOr(`must be a phase: ${PHASES.join(', ')}`) }), { error: requiredOr('must list phases') })
+        .min(1, { error: 'must list at least one phase' }),
+    }, 'must be { runbook, outcome?, phases }'), { error: requiredOr('must be a list') }).optional(),
+    /** Every incident's last entry has an ending phase (ENDING_PHASES of lambdas/shared/ledger.ts). */
+    terminal: z.literal(true, { error: 'must be true (leave it out to not check)' }).optional(),
+    /** Every incident's hash chain verifies (verifyChain of lambdas/shared/ledger.ts). */
+    chainsVerify: z.literal(true, { error: 'must be true (leave it out to not check)' }).optional(),
+  }, 'must be { phases?, terminal?, chainsVerify? }').optional(),
+  /** `denied` ledger entries of `runbook` whose category is `reason`: `count` of them (else at least one). */
+  denials: z.array(object({
+    runbook: text(),
+    reason: text(),
+    count: countRange().optional(),
+  }, 'must be { runbook, reason, count? }'), { error: requiredOr('must be a list') }).optional(),
   /** Total incidents (duplicates included), when given. */
   totalIncidents: count().optional(),
   /** Messages to the escalation topic (escalations and reports), exactly, when given. */
@@ -238,7 +329,7 @@ export const scenarioSchema = object({
     ctx.addIssue({
       code: 'custom',
       path: ['world', key],
-      message: `unknown key (known: ${known.join(', ')}; a services module of your own declares the keys it reads: services: [{ module: <path>, world: [${key}] }])`,
+      message: withClosestKey(key, `unknown key (known: ${known.join(', ')}; a services module of your own declares the keys it reads: services: [{ module: <path>, world: [${key}] }])`),
     });
   }
 });

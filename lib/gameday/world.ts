@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { SimClock } from './clock';
 import type { Fault, WorldSpec } from './scenario';
@@ -11,7 +12,21 @@ export interface MutatingCall {
   readonly parameters: Record<string, unknown>;
   /** The injected error, when the call failed on purpose. */
   readonly error?: string;
+  /** The runbook whose execution made the call (absent for calls outside any execution: the reconciler's). */
+  readonly runbook?: string;
 }
+
+/**
+ * The runbook whose state machine is running the current task: the engine runs each task of an
+ * execution inside it, and it follows the handler through every await, so a call is attributed to
+ * its runbook even when executions interleave.
+ */
+export const actingRunbook = new AsyncLocalStorage<string>();
+
+const byRunbook = (): { runbook?: string } => {
+  const runbook = actingRunbook.getStore();
+  return runbook === undefined ? {} : { runbook };
+};
 
 /** The HTTP status AWS answers an error with: 5xx for service failures, 4xx (400) for refusals and throttling. */
 function statusOf(error: string): number {
@@ -76,7 +91,7 @@ export class World {
     const fault = this.apiFaults.find((f) => f.operation === `${service}:${operation}` && f.left > 0);
     if (fault) {
       fault.left--;
-      if (mutating) this.calls.push({ at: new Date().toISOString(), service, operation, parameters: input, error: fault.error });
+      if (mutating) this.calls.push({ at: new Date().toISOString(), service, operation, parameters: input, error: fault.error, ...byRunbook() });
       const status = statusOf(fault.error);
       throw Object.assign(new Error(`${fault.error} (injected by the scenario)`), {
         name: fault.error, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: `gameday-${++this.requests}` },
@@ -84,7 +99,7 @@ export class World {
     }
     const result = await answer();
     if (mutating) {
-      const call = { at: new Date().toISOString(), service, operation, parameters: input };
+      const call = { at: new Date().toISOString(), service, operation, parameters: input, ...byRunbook() };
       this.calls.push(call);
       for (const listener of this.actionListeners) listener(call);
     }

@@ -58,7 +58,13 @@ describe('medic gameday', () => {
     expect(heals.incidents[0]).toMatchObject({ runbook: 'api-restart', outcome: 'resolved', secondsToResolve: 120 });
     expect(heals.incidents[0].entries.map((e: { phase: string }) => e.phase))
       .toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'verified', 'completed']);
-    expect(heals.calls).toEqual([{ at: '2026-11-22T03:17:00.000Z', service: 'ecs', operation: 'UpdateService', parameters: { cluster: 'prod', service: 'api', forceNewDeployment: true } }]);
+    expect(heals.calls).toEqual([{ at: '2026-11-22T03:17:00.000Z', service: 'ecs', operation: 'UpdateService', parameters: { cluster: 'prod', service: 'api', forceNewDeployment: true }, runbook: 'api-restart' }]);
+    // Each expectation's result, met or not, besides the failures.
+    expect(heals.expectations).toEqual([
+      { expectation: '1 resolved incident(s) of api-restart', passed: true, detail: 'got 1' },
+      { expectation: '1 ecs:UpdateService call(s)', passed: true, detail: 'made 1' },
+    ]);
+    expect(heals.failures).toEqual([]);
     // The second scenario runs on the next simulated day, so the two never share incident ids.
     expect(duplicate.calls[0].at).toBe('2026-11-23T03:17:00.000Z');
     expect(duplicate.incidents.map((i: { outcome: string }) => i.outcome).sort()).toEqual(['duplicate', 'resolved']);
@@ -85,7 +91,7 @@ describe('medic gameday', () => {
     const unknownKey = variant('ecs-restart-heals', [['timeline:', 'timelime: []\ntimeline:']]);
     const run = gameday(unknownKey);
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/ecs-restart-heals-\w+\.yaml: timelime: unknown key \(known: name, description, start, config, app, services, world, timeline, faults, expect, limit\)\n$/);
+    expect(run.stderr).toMatch(/ecs-restart-heals-\w+\.yaml: timelime: unknown key; did you mean "timeline"\? \(known: name, description, start, config, app, services, world, timeline, faults, expect, limit\)\n$/);
     const missing = gameday(path.join(tmp, 'no-such.yaml'));
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/no-such\.yaml does not exist/);

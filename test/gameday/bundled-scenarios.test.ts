@@ -5,7 +5,8 @@ import { runScenario, type ScenarioRun } from '../../lib/gameday/engine';
 import { stopGameDayDynamo } from '../../lib/gameday/local-dynamo';
 import { scenarioFiles } from '../../lib/cli/gameday';
 import { reportScenario } from '../../lib/gameday/report';
-import { loadScenario } from '../../lib/gameday/scenario';
+import { loadScenario, parseScenario } from '../../lib/gameday/scenario';
+import type { LedgerEntry } from '../../lambdas/shared/ledger';
 import { LOCAL_LEDGER_TABLE } from '../../lib/local/local-ledger';
 import { synthStack, testConfig } from '../support/synth';
 import { evaluate } from '../iam/evaluate';
@@ -61,6 +62,97 @@ test('every bundled scenario meets its expectations (the README\'s first command
   for (const [name, scenarioRun] of runs) {
     expect({ name, errors: scenarioRun.errors, failures: reportScenario(scenarioRun).failures }).toEqual({ name, errors: [], failures: [] });
   }
+});
+
+/*
+ * The expectation matchers (docs/gameday.md, `expect`), each checked on a bundled run with
+ * expectations of the test's own: met, and not met with the message `medic gameday` prints.
+ */
+describe('expectation matchers, on bundled runs', () => {
+  /** The report of a bundled run (optionally altered) checked against `expect` (YAML, the inside of the scenario's `expect:`). */
+  const checked = (name: string, expect: string, alter: (r: ScenarioRun) => ScenarioRun = (r) => r) => {
+    const scenarioRun = alter(run(name));
+    const parsed = parseScenario(`name: x\napp: ./x.ts\ntimeline: [{ alarm: a }]\nexpect:\n${expect}`, 'x.yaml').expect;
+    return reportScenario({ ...scenarioRun, scenario: { ...scenarioRun.scenario, expect: parsed } });
+  };
+  const HEALS = 'ecs-restart-heals';
+  const BURST = 'ecs-burst-blast-radius';
+  const healsId = () => [...run(HEALS).incidents.keys()][0];
+
+  test('counts as ranges: met, and not met with the range and what happened', () => {
+    expect(checked(HEALS, "  calls: { 'ecs:UpdateService': { atLeast: 1, atMost: 2 } }\n  incidents: [{ runbook: api-restart, outcome: resolved, count: { atMost: 1 } }]").failures).toEqual([]);
+    const report = checked(HEALS, "  incidents: [{ runbook: api-restart, outcome: resolved, count: { atLeast: 2 } }]\n  calls: { 'ecs:UpdateService': { atMost: 0 } }");
+    expect(report.failures).toEqual([
+      'expected at least 2 resolved incident(s) of api-restart, got 1 (its outcomes: resolved)',
+      'expected at most 0 ecs:UpdateService call(s), the runbooks made 1',
+    ]);
+    expect(report.passed).toBe(false);
+  });
+
+  test('calls by runbook: the call is attributed to the runbook whose execution made it', () => {
+    expect(checked(HEALS, "  calls: { 'api-restart/ecs:UpdateService': 1 }").failures).toEqual([]);
+    expect(checked(HEALS, "  calls: { 'web-restart/ecs:UpdateService': { atLeast: 1 } }").failures)
+      .toEqual(['expected at least 1 ecs:UpdateService call(s) by web-restart, it made 0 (ecs:UpdateService calls by runbook: api-restart)']);
+  });
+
+  test('callsWith: a subset of the parameters', () => {
+    expect(checked(HEALS, "  callsWith: [{ call: 'ecs:UpdateService', parameters: { service: api, forceNewDeployment: true }, count: 1 }]").failures).toEqual([]);
+    expect(checked(HEALS, "  callsWith: [{ call: 'ecs:UpdateService', parameters: { service: web } }]").failures).toEqual([
+      'expected at least 1 ecs:UpdateService call(s) with {"service":"web"}, the runbooks made 0 (of 1 ecs:UpdateService call(s); parameters: {"cluster":"prod","service":"api","forceNewDeployment":true})',
+    ]);
+  });
+
+  test('pages: subject and body, contains and regex', () => {
+    expect(checked(BURST, "  pages:\n    - { subject: { regex: '^\\[medic\\] prod-restart: ' }, count: 2 }\n    - { body: { contains: 'BY REASON: blast-radius 2' }, count: 1 }").failures).toEqual([]);
+    const subjects = run(BURST).notifications.map((n) => JSON.stringify(n.subject)).join(', ');
+    expect(checked(BURST, "  pages: [{ subject: { contains: 'rolled back' }, body: { regex: 'WHAT FIRED' } }]").failures)
+      .toEqual([`expected at least 1 page(s) with subject containing "rolled back" and body matching /WHAT FIRED/ to the escalation topic, got 0 (of 2: ${subjects})`]);
+  });
+
+  test('ledger phases: the exact sequence, consecutive repeats counted once', () => {
+    expect(checked(HEALS, '  ledger: { phases: [{ runbook: api-restart, phases: [received, admitted, planned, acting, acted, checked, verified, completed] }] }').failures).toEqual([]);
+    expect(checked(HEALS, '  ledger: { phases: [{ runbook: api-restart, phases: [received, admitted, completed] }] }').failures).toEqual([
+      `expected every incident of api-restart to record phases received, admitted, completed, 1 of 1 did not: ${healsId()} recorded received, admitted, planned, acting, acted, checked, verified, completed`,
+    ]);
+    expect(checked(HEALS, '  ledger: { phases: [{ runbook: api-restart, outcome: denied, phases: [received, denied] }] }').failures)
+      .toEqual(['expected every denied incident of api-restart to record phases received, denied, there is no such incident']);
+  });
+
+  /** The run with its incident's trail rewritten by `edit`. */
+  const edited = (edit: (entries: LedgerEntry[]) => LedgerEntry[]) => (r: ScenarioRun): ScenarioRun => ({
+    ...r, incidents: new Map([...r.incidents].map(([id, entries]) => [id, edit(entries)])),
+  });
+
+  test('ledger terminal: every incident ends in an ending entry', () => {
+    expect(checked(HEALS, '  ledger: { terminal: true }').failures).toEqual([]);
+    expect(checked(HEALS, '  ledger: { terminal: true }', edited((entries) => entries.slice(0, 5))).failures).toEqual([
+      `expected every incident to end in an ending entry (completed, escalated, digested, digest-sent, rejected, duplicate, suppressed, swept, reconciled), 1 of 1 did not: ${healsId()} (last: acted)`,
+    ]);
+  });
+
+  test('ledger chainsVerify: every hash chain verifies', () => {
+    expect(checked(HEALS, '  ledger: { chainsVerify: true }').failures).toEqual([]);
+    const tampered = edited((entries) => entries.map((e) => (e.seq === 2 ? { ...e, detail: '{"forged":true}' } : e)));
+    expect(checked(HEALS, '  ledger: { chainsVerify: true }', tampered).failures).toEqual([
+      `expected every incident's hash chain to verify, 1 of 1 did not: ${healsId()} at entry 2: hash does not match the entry's content (entry modified)`,
+    ]);
+  });
+
+  test('denials: by runbook and category', () => {
+    expect(checked(BURST, '  denials: [{ runbook: prod-restart, reason: blast-radius, count: { atLeast: 3 } }]').failures).toEqual([]);
+    expect(checked(BURST, '  denials: [{ runbook: prod-restart, reason: kill-switch }]').failures)
+      .toEqual(['expected at least 1 kill-switch denial(s) of prod-restart, got 0 (its denials: blast-radius x3)']);
+  });
+
+  test('each expectation\'s result is in the report, met or not, in the order of expect', () => {
+    const report = checked(HEALS, "  incidents: [{ runbook: api-restart, outcome: resolved }]\n  calls: { 'ecs:UpdateService': 2 }\n  ledger: { terminal: true }");
+    expect(report.expectations).toEqual([
+      { expectation: 'at least 1 resolved incident(s) of api-restart', passed: true, detail: 'got 1' },
+      { expectation: '2 ecs:UpdateService call(s)', passed: false, detail: 'expected 2 ecs:UpdateService call(s), the runbooks made 1' },
+      { expectation: 'every incident ends in an ending entry', passed: true, detail: 'all 1 did' },
+    ]);
+    expect(report.failures).toEqual(['expected 2 ecs:UpdateService call(s), the runbooks made 1']);
+  });
 });
 
 describe('every AWS call of the game day is allowed by the synthesized policy of the function that made it', () => {

@@ -4,7 +4,7 @@ import { jsonReport, scenarioLines, summaryTable } from '../../lib/cli/gameday';
 import { SimClock } from '../../lib/gameday/clock';
 import type { ScenarioRun } from '../../lib/gameday/engine';
 import { formatDuration, parseDuration } from '../../lib/gameday/duration';
-import { outcomeOf, reportScenario } from '../../lib/gameday/report';
+import { countMet, countText, includesParameters, outcomeOf, reportScenario } from '../../lib/gameday/report';
 import { matchesPattern } from '../../lib/gameday/routing';
 import { parseScenario } from '../../lib/gameday/scenario';
 
@@ -127,6 +127,25 @@ expect:
   test('the config is checked as the reference app checks it', () => {
     expect(() => parseScenario('name: s\nconfig: { stackName: S, env: { account: 1, region: r }, runbooks: {} }\ntimeline: [{ alarm: a }]', 'bad.yaml'))
       .toThrow(/bad\.yaml: config\.env\.account: must be a 12-digit account id/);
+  });
+});
+
+describe('expectation matching', () => {
+  test('counts: a number is exact, a range is inclusive, none is at least one', () => {
+    expect([countMet(2, 2), countMet(2, 3), countMet({ atLeast: 1 }, 5), countMet({ atMost: 1 }, 2), countMet({ atLeast: 1, atMost: 2 }, 0), countMet(undefined, 0), countMet(undefined, 1)])
+      .toEqual([true, false, true, false, false, false, true]);
+    expect([countText(2), countText({ atLeast: 1 }), countText({ atMost: 3 }), countText({ atLeast: 1, atMost: 3 }), countText({ atLeast: 2, atMost: 2 }), countText(undefined)])
+      .toEqual(['2', 'at least 1', 'at most 3', 'between 1 and 3', '2', 'at least 1']);
+  });
+
+  test('parameters: a subset of objects at any depth; lists element by element; other values exactly', () => {
+    const call = { cluster: 'prod', service: 'api', forceNewDeployment: true, tags: [{ key: 'a', value: '1' }], nested: { a: 1, b: 2 } };
+    expect(includesParameters(call, { service: 'api', forceNewDeployment: true })).toBe(true);
+    expect(includesParameters(call, { nested: { a: 1 }, tags: [{ key: 'a' }] })).toBe(true);
+    expect(includesParameters(call, { forceNewDeployment: 'true' })).toBe(false);
+    expect(includesParameters(call, { tags: [] })).toBe(false);
+    expect(includesParameters(call, { missing: undefined, service: 'api' })).toBe(true);
+    expect(includesParameters(call, { nested: 1 })).toBe(false);
   });
 });
 

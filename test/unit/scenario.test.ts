@@ -32,7 +32,7 @@ describe('world keys', () => {
 
   test('an unknown key under world is an error naming it and the known ones', () => {
     expect(errorOf('world: { ecs: { services: [] }, ecss: { services: [] } }'))
-      .toBe('test.yaml: world.ecss: unknown key (known: alarms, ecs, autoScaling, rds, ec2, acm; a services module of your own declares the keys it reads: services: [{ module: <path>, world: [ecss] }])');
+      .toBe('test.yaml: world.ecss: unknown key; did you mean "ecs"? (known: alarms, ecs, autoScaling, rds, ec2, acm; a services module of your own declares the keys it reads: services: [{ module: <path>, world: [ecss] }])');
   });
 
   test('a services module of your own declares the world keys it reads; its part reaches world.spec unchanged', () => {
@@ -42,7 +42,7 @@ describe('world keys', () => {
   });
 
   test('a declaration is checked like everything else', () => {
-    expect(errorOf('services: [{ module: ./payments.ts, worlds: [payments] }]')).toContain('services[0].worlds: unknown key (known: module, world)');
+    expect(errorOf('services: [{ module: ./payments.ts, worlds: [payments] }]')).toContain('services[0].worlds: unknown key; did you mean "world"? (known: module, world)');
     expect(errorOf('services: [{ module: ./payments.ts }]')).toBe('test.yaml: services[0].world: is required');
     expect(errorOf('services: [7]')).toBe('test.yaml: services[0]: must be a module path, or { module: <path>, world: [<keys it reads>] }, got 7');
   });
@@ -66,7 +66,7 @@ describe('alarms', () => {
   });
 
   test.each<[string, string]>([
-    ['{ stat: ALARM }', 'test.yaml: world.alarms.a.stat: unknown key (known: state, namespace, metric, dimensions, threshold, recovers)'],
+    ['{ stat: ALARM }', 'test.yaml: world.alarms.a.stat: unknown key; did you mean "state"? (known: state, namespace, metric, dimensions, threshold, recovers)'],
     ['{ state: FIRING }', 'test.yaml: world.alarms.a.state: must be one of OK, ALARM, INSUFFICIENT_DATA, got "FIRING"'],
     ['{ dimensions: { Port: 80 } }', 'test.yaml: world.alarms.a.dimensions.Port: must be a string (quote it), got 80'],
     ['{ recovers: { when: UpdateService, after: 1m } }', 'test.yaml: world.alarms.a.recovers.when: "UpdateService" is not service:Operation (e.g. ecs:UpdateService)'],
@@ -112,17 +112,50 @@ expect: { totalIncidents: 2, notifications: 1, leasesHeld: 0 }
     expect(s.expect).toEqual({ incidents: [], calls: {}, totalIncidents: 2, notifications: 1, leasesHeld: 0 });
   });
 
+  test('the matchers read: counts as ranges, calls by runbook, callsWith, pages, ledger and denials', () => {
+    const s = scenario(`expect:
+  incidents: [{ runbook: r, outcome: resolved, count: { atLeast: 1, atMost: 2 } }]
+  calls: { 'ecs:UpdateService': { atMost: 1 }, 'r/ecs:UpdateService': 1 }
+  callsWith: [{ call: 'r/ecs:UpdateService', parameters: { service: api, forceNewDeployment: true }, count: { atLeast: 1 } }]
+  pages: [{ subject: { contains: restart }, body: { regex: 'WHAT FIRED: .*api' } }]
+  ledger: { phases: [{ runbook: r, outcome: resolved, phases: [received, admitted, completed] }], terminal: true, chainsVerify: true }
+  denials: [{ runbook: r, reason: blast-radius, count: 3 }]
+`, TIMELINE);
+    expect(s.expect).toEqual({
+      incidents: [{ runbook: 'r', outcome: 'resolved', count: { atLeast: 1, atMost: 2 } }],
+      calls: { 'ecs:UpdateService': { atMost: 1 }, 'r/ecs:UpdateService': 1 },
+      callsWith: [{ call: 'r/ecs:UpdateService', parameters: { service: 'api', forceNewDeployment: true }, count: { atLeast: 1 } }],
+      pages: [{ subject: { contains: 'restart' }, body: { regex: 'WHAT FIRED: .*api' } }],
+      ledger: { phases: [{ runbook: 'r', outcome: 'resolved', phases: ['received', 'admitted', 'completed'] }], terminal: true, chainsVerify: true },
+      denials: [{ runbook: 'r', reason: 'blast-radius', count: 3 }],
+    });
+  });
+
   test.each<[string, string, string, string]>([
     ['an event whose detail is not an object', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], detail: text } }]\n', 'test.yaml: timeline[0].event.detail: must be an object (the event\'s detail), got "text"'],
-    ['an unknown key in an event', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], details: {} } }]\n', 'test.yaml: timeline[0].event.details: unknown key (known: source, detailType, resources, detail)'],
+    ['an unknown key in an event', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], details: {} } }]\n', 'test.yaml: timeline[0].event.details: unknown key; did you mean "detail"? (known: source, detailType, resources, detail)'],
     ['a start without input', '', 'timeline: [{ start: { runbook: r } }]\n', 'test.yaml: timeline[0].start.input: is required'],
     ['an event with no kind', '', 'timeline: [{ at: 1m }]\n', 'test.yaml: timeline[0]: give exactly one of alarm, killSwitch, changeCalendar, start, event, reconcile (got none)'],
     ['a timeline that is not a list', '', 'timeline: { alarm: a }\n', 'test.yaml: timeline: must list at least one event, got an object'],
     ['a fault with from and after', 'faults: [{ dynamodb: unavailable, from: 0s, after: \'ecs:UpdateService\', for: 1m }]', TIMELINE, 'test.yaml: faults[0]: give from or after, not both'],
     ['a fault of no kind', 'faults: [{ error: ThrottlingException }]', TIMELINE, 'test.yaml: faults[0]: give exactly one of operation, dynamodb (got none)'],
     ['a negative count', 'faults: [{ operation: \'ecs:UpdateService\', error: E, times: -1 }]', TIMELINE, 'test.yaml: faults[0].times: must be a whole number, got -1'],
-    ['an unknown expectation', 'expect: { incident: [] }', TIMELINE, 'test.yaml: expect.incident: unknown key (known: incidents, calls, totalIncidents, notifications, leasesHeld)'],
-    ['a call count that is not a number', 'expect: { calls: { \'ecs:UpdateService\': one } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"]: must be a whole number, got "one"'],
+    ['an unknown expectation', 'expect: { incident: [] }', TIMELINE, 'test.yaml: expect.incident: unknown key; did you mean "incidents"? (known: incidents, calls, callsWith, pages, ledger, denials, totalIncidents, notifications, leasesHeld)'],
+    ['a call count that is not a number', 'expect: { calls: { \'ecs:UpdateService\': one } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"]: must be a whole number or { atLeast?, atMost? }, got "one"'],
+    ['a call count that is not whole', 'expect: { calls: { \'ecs:UpdateService\': 1.5 } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"]: must be a whole number, got 1.5'],
+    ['a misspelt range bound', 'expect: { calls: { \'ecs:UpdateService\': { atleast: 1 } } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"].atleast: unknown key; did you mean "atLeast"? (known: atLeast, atMost)'],
+    ['a range without bounds', 'expect: { incidents: [{ runbook: r, outcome: resolved, count: {} }] }', TIMELINE, 'test.yaml: expect.incidents[0].count: give atLeast, atMost or both'],
+    ['a range upside down', 'expect: { incidents: [{ runbook: r, outcome: resolved, count: { atLeast: 3, atMost: 1 } }] }', TIMELINE, 'test.yaml: expect.incidents[0].count: atLeast (3) is more than atMost (1)'],
+    ['a calls key that is not an operation', 'expect: { calls: { UpdateService: 1 } }', TIMELINE, 'test.yaml: expect.calls.UpdateService: is not service:Operation or runbook/service:Operation (e.g. api-restart/ecs:UpdateService)'],
+    ['callsWith without parameters', 'expect: { callsWith: [{ call: \'ecs:UpdateService\' }] }', TIMELINE, 'test.yaml: expect.callsWith[0].parameters: is required'],
+    ['callsWith of no operation', 'expect: { callsWith: [{ call: UpdateService, parameters: {} }] }', TIMELINE, 'test.yaml: expect.callsWith[0].call: "UpdateService" is not service:Operation or runbook/service:Operation (e.g. api-restart/ecs:UpdateService)'],
+    ['a page matcher with two kinds', 'expect: { pages: [{ subject: { contains: a, regex: b } }] }', TIMELINE, 'test.yaml: expect.pages[0].subject: give exactly one of contains, regex (got contains, regex)'],
+    ['a page matcher that is text', 'expect: { pages: [{ body: down }] }', TIMELINE, 'test.yaml: expect.pages[0].body: must be an object: give exactly one of contains, regex'],
+    ['a page regex that does not compile', 'expect: { pages: [{ subject: { regex: \'(\' } }] }', TIMELINE, 'test.yaml: expect.pages[0].subject.regex: "(" is not a regular expression (Invalid regular expression: /(/: Unterminated group)'],
+    ['an unknown phase', 'expect: { ledger: { phases: [{ runbook: r, phases: [received, healed] }] } }', TIMELINE, `test.yaml: expect.ledger.phases[0].phases[1]: must be a phase: ${'received, rejected, duplicate, admitted, denied, planned, deferred, approval-requested, approved, approval-rejected, approval-expired, acting, acted, act-failed, checked, verified, verification-failed, rolled-back, rollback-failed, escalated, completed, swept, suppressed, digested, digest-sent, reconciled'}, got "healed"`],
+    ['terminal: false', 'expect: { ledger: { terminal: false } }', TIMELINE, 'test.yaml: expect.ledger.terminal: must be true (leave it out to not check), got false'],
+    ['an unknown ledger check', 'expect: { ledger: { chains: true } }', TIMELINE, 'test.yaml: expect.ledger.chains: unknown key (known: phases, terminal, chainsVerify)'],
+    ['a denial without its reason', 'expect: { denials: [{ runbook: r }] }', TIMELINE, 'test.yaml: expect.denials[0].reason: is required'],
     ['a start that is not a date', 'start: yesterday', TIMELINE, 'test.yaml: start: "yesterday" is not a date (like 2026-11-22T03:17:00Z)'],
   ])('%s is refused with its path', (_what, extra, timeline, message) => {
     expect(errorOf(extra, timeline)).toBe(message);
