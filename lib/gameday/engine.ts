@@ -249,9 +249,14 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
           if (!workflows.has(event.runbook)) throw new Error(`${scenario.file}: timeline starts runbook ${event.runbook}, which the config does not have`);
           start(event.runbook, event.input);
           break;
-        case 'kill-switch':
-          world.parameters.set(world.killSwitchName(event.runbook), event.value);
+        case 'kill-switch': {
+          const name = world.killSwitchName(event.runbook);
+          world.unreadableParameters.delete(name);
+          if (typeof event.value === 'string') world.parameters.set(name, event.value);
+          else if ('deleted' in event.value) world.parameters.delete(name);
+          else world.unreadableParameters.add(name);
           break;
+        }
         case 'change-calendar':
           world.changeCalendar = event.state;
           break;

@@ -150,7 +150,16 @@ const deliveries = () => count().default(1);
 const timelineEventSchema = oneOfKeys({
   alarm: object({ at: at(), alarm: text(), deliveries: deliveries() })
     .transform((e) => ({ at: e.at, kind: 'alarm' as const, alarm: e.alarm, deliveries: e.deliveries })),
-  killSwitch: object({ at: at(), killSwitch: z.enum(['on', 'off'], { error: 'must be on or off' }), runbook: text().optional() })
+  // Any value (only exactly "off" lets runbooks act: "Off", " off" and "" stop them), or the parameter deleted, or unreadable (AccessDenied).
+  killSwitch: object({
+    at: at(),
+    killSwitch: z.union([
+      z.string(),
+      object({ deleted: z.literal(true, { error: 'must be true' }) }),
+      object({ unreadable: z.literal(true, { error: 'must be true' }) }),
+    ], { error: 'must be a value (on, off or any text), { deleted: true } or { unreadable: true }' }),
+    runbook: text().optional(),
+  })
     .transform((e) => ({ at: e.at, kind: 'kill-switch' as const, value: e.killSwitch, ...(e.runbook !== undefined ? { runbook: e.runbook } : {}) })),
   changeCalendar: object({ at: at(), changeCalendar: z.enum(['OPEN', 'CLOSED'], { error: 'must be OPEN or CLOSED' }) })
     .transform((e) => ({ at: e.at, kind: 'change-calendar' as const, state: e.changeCalendar })),

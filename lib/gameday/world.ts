@@ -61,6 +61,8 @@ export class World {
   readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string }> = [];
   /** SSM parameters (kill switches) by name. */
   readonly parameters = new Map<string, string>();
+  /** Parameters the runbooks may not read (a scenario's `killSwitch: { unreadable: true }`): GetParameters on them is denied. */
+  readonly unreadableParameters = new Set<string>();
   changeCalendar: 'OPEN' | 'CLOSED' = 'OPEN';
   private readonly stubs = new Map<ClientClass, AnyStub>();
   private readonly apiFaults: Array<Extract<Fault, { kind: 'api' }> & { left: number }>;

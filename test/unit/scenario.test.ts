@@ -175,3 +175,28 @@ test('every bundled scenario and the own-app fixture parse', () => {
   const files = [...fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => path.join(dir, f)), path.join(ROOT, 'test', 'gameday', 'fixtures', 'own-app.yaml')];
   for (const file of files) expect(() => loadScenario(file)).not.toThrow();
 });
+
+describe('kill-switch events: any value, the parameter deleted, or unreadable', () => {
+  test('each reads as its own kind of value', () => {
+    const s = scenario('', `timeline:
+  - { at: 1m, killSwitch: 'Off', runbook: r }
+  - { at: 2m, killSwitch: '' }
+  - { at: 3m, killSwitch: { deleted: true }, runbook: r }
+  - { at: 4m, killSwitch: { unreadable: true } }
+`);
+    expect(s.timeline).toEqual([
+      { at: 60, kind: 'kill-switch', value: 'Off', runbook: 'r' },
+      { at: 120, kind: 'kill-switch', value: '' },
+      { at: 180, kind: 'kill-switch', value: { deleted: true }, runbook: 'r' },
+      { at: 240, kind: 'kill-switch', value: { unreadable: true } },
+    ]);
+  });
+
+  test.each([
+    ['{ deleted: false }'],
+    ['{ gone: true }'],
+    ['42'],
+  ])('%s is refused with one line naming the event', (value) => {
+    expect(errorOf('', `timeline: [{ at: 1m, killSwitch: ${value} }]\n`)).toMatch(/^test\.yaml: timeline\[0\]\.killSwitch: /);
+  });
+});

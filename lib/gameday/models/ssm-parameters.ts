@@ -12,7 +12,11 @@ export class SsmParametersModel {
    * @param parameters parameter values by name; a name missing here is a missing parameter
    * @param calendarState the change calendar's state now (OPEN or CLOSED)
    */
-  constructor(readonly parameters: Map<string, string>, private readonly calendarState: () => 'OPEN' | 'CLOSED') {}
+  constructor(
+    readonly parameters: Map<string, string>,
+    private readonly calendarState: () => 'OPEN' | 'CLOSED',
+    private readonly unreadable: ReadonlySet<string> = new Set(),
+  ) {}
 
   readonly operations: ModelOperations = {
     GetParameters: { command: GetParametersCommand, mutating: false, answer: (input: { Names: string[] }) => this.getParameters(input) },
@@ -21,6 +25,13 @@ export class SsmParametersModel {
 
   /** GetParametersResult.InvalidParameters: "A list of parameters that aren't formatted correctly or don't run during an execution" (missing ones are listed there, not thrown). */
   getParameters(input: { Names: string[] }) {
+    // IAM authorizes GetParameters per parameter: one the caller may not read fails the whole call.
+    const denied = input.Names.find((n) => this.unreadable.has(n));
+    if (denied) {
+      throw Object.assign(new Error(`User is not authorized to perform: ssm:GetParameters on resource: ${denied}`), {
+        name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 },
+      });
+    }
     return {
       Parameters: input.Names.filter((n) => this.parameters.has(n)).map((n) => ({ Name: n, Value: this.parameters.get(n) })),
       InvalidParameters: input.Names.filter((n) => !this.parameters.has(n)),

@@ -67,7 +67,7 @@ export function installPlatformServices(world: World): void {
   // As the stack creates them: every switch off.
   world.parameters.set(world.killSwitchName(), 'off');
   for (const runbook of Object.keys(world.env.killSwitches.runbooks)) world.parameters.set(world.killSwitchName(runbook), 'off');
-  const ssm = new SsmParametersModel(world.parameters, () => world.changeCalendar);
+  const ssm = new SsmParametersModel(world.parameters, () => world.changeCalendar, world.unreadableParameters);
   bindOperations(world.stub(SSMClient), ssm.operations, (operation, input, mutating, answer) => world.answer('ssm', operation, input, mutating, answer));
   const buckets = new BucketsModel();
   worldBuckets.set(world, buckets);
