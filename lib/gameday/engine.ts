@@ -243,7 +243,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
           break;
         }
         case 'event':
-          deliver(serviceEvent(event, world), event.deliveries, routes);
+          deliver(serviceEvent(event, world, startedAt), event.deliveries, routes);
           break;
         case 'start':
           if (!workflows.has(event.runbook)) throw new Error(`${scenario.file}: timeline starts runbook ${event.runbook}, which the config does not have`);
@@ -309,10 +309,11 @@ function alarmEvent(name: string, dimensions: Record<string, string>, world: Wor
   };
 }
 
-function serviceEvent(event: Extract<TimelineEvent, { kind: 'event' }>, world: World): Record<string, unknown> {
+function serviceEvent(event: Extract<TimelineEvent, { kind: 'event' }>, world: World, startedAt: Date): Record<string, unknown> {
   const now = new Date().toISOString();
+  const time = event.time === undefined ? now : new Date(startedAt.getTime() + event.time * 1000).toISOString();
   return {
-    version: '0', id: `gameday-${now}`, 'detail-type': event.detailType, source: event.source, account: world.env.account,
-    time: now.replace(/\.\d+Z$/, 'Z'), region: world.env.region, resources: event.resources, detail: event.detail,
+    version: '0', id: event.id ?? `gameday-${now}`, 'detail-type': event.detailType, source: event.source, account: event.account ?? world.env.account,
+    time: time.replace(/\.\d+Z$/, 'Z'), region: event.region ?? world.env.region, resources: event.resources, detail: event.detail,
   };
 }

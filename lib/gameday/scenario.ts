@@ -172,7 +172,13 @@ const timelineEventSchema = oneOfKeys({
       detailType: text(),
       resources: z.array(text(), { error: requiredOr('must be a list of ARNs') }),
       detail: jsonObject('must be an object (the event\'s detail)').default({}),
-    }, 'must be { source, detailType, resources, detail }'),
+      // What the event itself claims (default: the stack's account and region, a fresh id, the delivery time).
+      account: z.string({ error: requiredOr('must be an account id (text)') }).optional(),
+      region: text().optional(),
+      id: text().optional(),
+      /** The event's `time`, from the scenario's simulated start (`at: 30m` with `time: 5m` delivers an event 25 minutes old). */
+      time: duration().optional(),
+    }, 'must be { source, detailType, resources, detail, account?, region?, id?, time? }'),
     deliveries: deliveries(),
   }).transform((e) => ({ at: e.at, kind: 'event' as const, ...e.event, deliveries: e.deliveries })),
   /** The ledger reconciler runs (as its schedule would run it), in simulated time. */

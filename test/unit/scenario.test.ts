@@ -133,7 +133,7 @@ expect: { totalIncidents: 2, notifications: 1, leasesHeld: 0 }
 
   test.each<[string, string, string, string]>([
     ['an event whose detail is not an object', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], detail: text } }]\n', 'test.yaml: timeline[0].event.detail: must be an object (the event\'s detail), got "text"'],
-    ['an unknown key in an event', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], details: {} } }]\n', 'test.yaml: timeline[0].event.details: unknown key; did you mean "detail"? (known: source, detailType, resources, detail)'],
+    ['an unknown key in an event', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], details: {} } }]\n', 'test.yaml: timeline[0].event.details: unknown key; did you mean "detail"? (known: source, detailType, resources, detail, account, region, id, time)'],
     ['a start without input', '', 'timeline: [{ start: { runbook: r } }]\n', 'test.yaml: timeline[0].start.input: is required'],
     ['an event with no kind', '', 'timeline: [{ at: 1m }]\n', 'test.yaml: timeline[0]: give exactly one of alarm, killSwitch, changeCalendar, start, event, reconcile (got none)'],
     ['a timeline that is not a list', '', 'timeline: { alarm: a }\n', 'test.yaml: timeline: must list at least one event, got an object'],
@@ -199,4 +199,16 @@ describe('kill-switch events: any value, the parameter deleted, or unreadable', 
   ])('%s is refused with one line naming the event', (value) => {
     expect(errorOf('', `timeline: [{ at: 1m, killSwitch: ${value} }]\n`)).toMatch(/^test\.yaml: timeline\[0\]\.killSwitch: /);
   });
+});
+
+test('a raw event can claim its account, region, id and time (a duration from the scenario start)', () => {
+  const s = scenario('', `timeline:
+  - { at: 30m, event: { source: aws.acm, detailType: d, resources: [], account: '222222222222', region: us-east-1, id: e-1, time: 5m } }
+  - { at: 31m, event: { source: aws.acm, detailType: d, resources: [] } }
+`);
+  expect(s.timeline).toEqual([
+    { at: 1800, kind: 'event', source: 'aws.acm', detailType: 'd', resources: [], detail: {}, account: '222222222222', region: 'us-east-1', id: 'e-1', time: 300, deliveries: 1 },
+    { at: 1860, kind: 'event', source: 'aws.acm', detailType: 'd', resources: [], detail: {}, deliveries: 1 },
+  ]);
+  expect(errorOf('', 'timeline: [{ event: { source: s, detailType: d, resources: [], time: soon } }]\n')).toBe('test.yaml: timeline[0].event.time: "soon" is not a duration (like 90s, 2m, 1h30m, or a number of seconds)');
 });
