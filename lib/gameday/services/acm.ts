@@ -1,8 +1,8 @@
 import { ACMClient } from '@aws-sdk/client-acm';
 import { Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { parseDuration } from '../duration';
-import { AcmModel } from '../models/acm';
-import { derivedRecord, type CertType, type RecordState, type ValidationMethod } from '../models/acm-certificate';
+import { AcmModel, type NewCertificate } from '../models/acm';
+import { derivedRecord, type ValidationMethod } from '../models/acm-certificate';
 import { bindOperations } from '../models/operations';
 import { HostedZonesModel, bare, dnsOrder, fqdn } from '../models/route53';
 import type { World } from '../world';
@@ -23,24 +23,11 @@ import type { World } from '../world';
  * The behaviour is the shared models' (lib/gameday/models/acm.ts and route53.ts, which cite the
  * AWS documentation of each); this module reads the scenario into them and answers through the world.
  */
-interface CertificateSpec {
-  readonly arn: string;
-  readonly type?: CertType;
-  readonly domains: string[];
-  readonly daysLeft?: number;
-  readonly inUseBy?: string[];
+/** A certificate as a scenario writes it: the model's {@link NewCertificate}, with `validation` for its method and `afterAction.after` as a duration. */
+type CertificateSpec = Omit<NewCertificate, 'method' | 'afterAction'> & {
   readonly validation?: 'dns' | 'email' | 'http';
-  readonly renewal?: { readonly status: string; readonly reason?: string };
-  readonly records?: RecordState | Record<string, RecordState>;
-  readonly validationRecords?: Record<string, { readonly name: string; readonly value: string }>;
   readonly afterAction?: { readonly after?: string | number; readonly status?: 'SUCCESS' | 'FAILED'; readonly reason?: string } | 'never';
-  readonly status?: string;
-  readonly eligibility?: 'ELIGIBLE' | 'INELIGIBLE';
-  readonly exported?: boolean;
-  readonly exportable?: boolean;
-  readonly managedBy?: 'CLOUDFRONT';
-  readonly tags?: Record<string, string>;
-}
+};
 
 interface RecordSpec {
   readonly name: string;
