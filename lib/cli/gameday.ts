@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { inert } from '../../lambdas/shared/inert-text';
 import { formatDuration } from '../gameday/duration';
 import type { ScenarioReport } from '../gameday/report';
@@ -9,6 +9,8 @@ import { PACKAGE_ROOT } from '../package/handler-bundles';
 import { localDbDir } from '../local/local-db-dir';
 import { saveSimulatedRange } from '../local/simulated-range';
 import { requireGameDayPackages } from './game-day-packages';
+import type { ReplayOptions } from './gameday-replay';
+import { EXIT } from './index';
 
 /** The bundled scenarios, one per built-in runbook and situation. */
 export const SCENARIOS_DIR = path.join(PACKAGE_ROOT, 'scenarios');
@@ -33,6 +35,7 @@ export function scenarioLines(report: ScenarioReport): string[] {
   }
   if (report.incidents.length === 0) lines.push('   (no incident)');
   for (const n of report.notifications) lines.push(`   ${inert(n.at.slice(11, 19))} NOTIFY ${n.subject === undefined ? '(no subject)' : inert(n.subject)}`);
+  for (const fault of report.faults) lines.push(`   FAULT ${inert(fault.rule)}: affected ${fault.applied} call(s)`);
   for (const failure of report.failures) lines.push(`   EXPECTATION NOT MET: ${inert(failure)}`);
   return lines;
 }
@@ -59,7 +62,16 @@ export function jsonReport(reports: ScenarioReport[]): unknown {
       })),
       calls: r.calls,
       notifications: r.notifications,
+      faults: r.faults,
     })),
+  };
+}
+
+/** A commander parser of a whole number option (at least `min`): a usage error otherwise. */
+function wholeNumber(option: string, min = 0): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`${option} must be a whole number${min > 0 ? ` of at least ${min}` : ''}`);
+    return Number(value);
   };
 }
 
@@ -69,7 +81,35 @@ export function registerGameday(cli: Command): void {
     .description('rehearse runbooks offline: the synthesized state machines and the real handlers against a simulated world, on simulated time')
     .argument('[scenario...]', 'scenario files (YAML); default: every file in scenarios/')
     .option('--json <file>', 'also write a machine-readable report (incidents, ledger entries, mutating calls) to this file')
-    .action(async function (this: Command & { exitCode?: number }, args: string[], options: { json?: string }) {
+    .option('--from-incident <id>', 'instead of running scenarios, write one that replays this ledger incident (docs/gameday.md, "Replaying a real incident")')
+    .option('--out <file>', 'with --from-incident: write the scenario to this file (default: standard output)')
+    .option('--config <file>', 'with --from-incident: the medic configuration the stack was deployed with (default: cdk.json\'s medic:config, else bin/medic.config.example.json)')
+    .addOption(new Option('--local', 'with --from-incident: read the last game day\'s ledger').conflicts(['table', 'stack']))
+    .addOption(new Option('--table <name>', 'with --from-incident: read this ledger table of a deployed stack').conflicts(['stack']))
+    .option('--stack <name>', 'with --from-incident: read the ledger table named by the stack\'s LedgerTableName output')
+    .addOption(new Option('--chaos <seed>', 'chaos runs: the scenarios with random faults drawn from this seed, checking the safety invariants only (docs/gameday.md, "Chaos runs")').argParser(wholeNumber('--chaos')).conflicts(['fromIncident']))
+    .option('--runs <n>', 'with --chaos: how many runs (default: one per scenario)', wholeNumber('--runs', 1))
+    .option('--out-dir <dir>', 'with --chaos: write the scenario of each broken run to this folder instead of printing it')
+    .action(async function (this: Command & { exitCode?: number }, args: string[], options: { json?: string; chaos?: number; runs?: number; outDir?: string } & Partial<ReplayOptions>) {
+      const chaosOnly = (['runs', 'outDir'] as const).filter((o) => options[o] !== undefined);
+      if (options.chaos === undefined && chaosOnly.length > 0) this.error(`error: --${chaosOnly[0] === 'outDir' ? 'out-dir' : 'runs'} is for --chaos`, { exitCode: EXIT.error, code: 'medic.usage' });
+      if (options.chaos !== undefined) {
+        requireGameDayPackages('medic gameday --chaos');
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { runChaos } = require('./gameday-chaos') as typeof import('./gameday-chaos');
+        this.exitCode = await runChaos({ seed: options.chaos, runs: options.runs, json: options.json, outDir: options.outDir }, args, (line) => process.stdout.write(`${line}\n`));
+        return;
+      }
+      const replayOnly = (['out', 'config', 'local', 'table', 'stack'] as const).filter((o) => options[o] !== undefined);
+      if (options.fromIncident === undefined && replayOnly.length > 0) this.error(`error: --${replayOnly[0]} is for --from-incident`, { exitCode: EXIT.error, code: 'medic.usage' });
+      if (options.fromIncident !== undefined) {
+        if (args.length > 0 || options.json) this.error('error: --from-incident writes a scenario: give no scenario files and no --json', { exitCode: EXIT.error, code: 'medic.usage' });
+        if (!options.local && !options.table && !options.stack) this.error('error: --from-incident needs a ledger: --local (the last game day), --table <name> or --stack <stack name>', { exitCode: EXIT.error, code: 'medic.usage' });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { replayFromIncident } = require('./gameday-replay') as typeof import('./gameday-replay');
+        this.exitCode = await replayFromIncident(this.optsWithGlobals<ReplayOptions>());
+        return;
+      }
       requireGameDayPackages('medic gameday');
       // Loaded here, not at start-up: the engine (CDK, the handlers, dynalite) would cost every other command a second.
       /* eslint-disable @typescript-eslint/no-require-imports */

@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { invokedFunction } from '../local/invocation';
+import { invokedFunction, refuseIfStopped } from '../local/invocation';
 
 /** One AWS API call a handler made during a game day, with the function whose role signs it. */
 export interface ApiCall {
@@ -25,9 +25,10 @@ export class ApiLog {
   /**
    * Records the handlers' DynamoDB calls too: they go to the local DynamoDB, not to a mock.
    * lib-dynamodb's commands wrap the DynamoDB command they send (`clientCommand`), whose class
-   * names the API operation. Returns the function that stops recording.
+   * names the API operation. `onSuccess` hears of each call that succeeded, before its caller does.
+   * Returns the function that stops recording.
    */
-  recordDynamoDb(): () => void {
+  recordDynamoDb(onSuccess?: (operation: string, input: Record<string, unknown>) => void): () => void {
     const prototype = DynamoDBDocumentClient.prototype as unknown as { send: (command: DocumentCommand, ...rest: unknown[]) => unknown };
     const original = Object.getOwnPropertyDescriptor(prototype, 'send');
     const inherited = prototype.send;
@@ -36,7 +37,13 @@ export class ApiLog {
     prototype.send = function send(this: unknown, command: DocumentCommand, ...rest: unknown[]) {
       const operation = (command.clientCommand ?? command).constructor.name.replace(/Command$/, '');
       log.record('dynamodb', operation, command.clientCommand?.input ?? command.input);
-      return inherited.call(this, command, ...rest);
+      refuseIfStopped(`dynamodb:${operation}`);
+      const sent = inherited.call(this, command, ...rest) as Promise<unknown>;
+      if (!onSuccess) return sent;
+      return sent.then((result) => {
+        onSuccess(operation, command.input);
+        return result;
+      });
     };
     return () => {
       if (original) Object.defineProperty(prototype, 'send', original);

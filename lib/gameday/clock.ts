@@ -64,9 +64,14 @@ export class SimClock {
     });
   }
 
-  /** Something to happen at simulated time `at` (ms), not held by any participant (timeline events). */
-  schedule(at: number, fire: () => void): void {
-    this.timers.push({ at: Math.max(at, this.nowMs), seq: this.seq++, fire });
+  /** Something to happen at simulated time `at` (ms), not held by any participant (timeline events); returns what cancels it. */
+  schedule(at: number, fire: () => void): () => void {
+    const timer = { at: Math.max(at, this.nowMs), seq: this.seq++, fire };
+    this.timers.push(timer);
+    return () => {
+      const index = this.timers.indexOf(timer);
+      if (index >= 0) this.timers.splice(index, 1);
+    };
   }
 
   /**

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand, type StartExecutionCommandInput } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { App, Token, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -17,13 +17,17 @@ import { MedicPlatform } from '../platform/platform';
 import type { Runbook } from '../platform/runbook';
 import { SimClock } from './clock';
 import { gameDayDynamo } from './local-dynamo';
-import { matchesPattern, ruleTargets, type RuleRoute } from './routing';
+import { Surroundings, type SurroundingsRecord } from './surroundings';
 import type { Scenario, TimelineEvent } from './scenario';
 import { installServices } from './services';
 import { Alarms } from './services/core';
 import { installLedgerWriter } from './services/ledger-writer';
 import { functionVariable, localLambda } from '../local/local-lambda';
 import { World, actingRunbook, type MutatingCall, type WorldEnv } from './world';
+import { LambdaTasks, type FunctionError } from './lambda-tasks';
+import { Triggers } from './triggers';
+import { formatDuration } from './duration';
+import type { FaultRule, Trigger } from './scenario';
 import type { ApiCall } from './api-log';
 
 /** What one scenario left behind: the ledger entries of its incidents, the calls, the notifications. */
@@ -44,7 +48,18 @@ export interface ScenarioRun {
   readonly errors: string[];
   /** Lease holds left in the limiter when the scenario ended (expired ones nobody released included). */
   readonly leasesHeld: Array<{ readonly key: string; readonly incidentId: string }>;
+  /** Invocations of the workflows' functions that ended in an error (Lambda's `Errors`). */
+  readonly functionErrors: FunctionError[];
+  /** How many calls each fault rule affected. */
+  readonly faultsApplied: Array<{ readonly rule: FaultRule; readonly applied: number }>;
+  /** `when:` triggers that never came (their events never happened). */
+  readonly unfiredTriggers: Trigger[];
+  /** Dead letters, the self-alarms' states and the alarms the game day cannot evaluate. */
+  readonly surroundings: SurroundingsRecord;
 }
+
+/** Names a fault rule's `target` may use for the stack's own tables, besides their names. */
+const TABLE_ALIASES: Record<string, string> = { [LOCAL_LEDGER_TABLE]: 'ledger', [LOCAL_LIMITER_TABLE]: 'limiter' };
 
 const DAY_MS = 86_400_000;
 
@@ -159,10 +174,10 @@ async function leaseHolds(dynamo: Awaited<ReturnType<typeof gameDayDynamo>>['dyn
   return holds;
 }
 
-/** Logical id of the stack's ledger reconciler function, if it has one. */
-function reconcilerFunction(template: Record<string, any>): string | undefined {
-  return Object.entries(template.Resources as Record<string, any>)
-    .find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[ENTRY_METADATA_KEY] === 'ledger-reconcile/index.ts')?.[0];
+/** Logical id of the stack's function with this handler (and these literal environment values), if it has one. */
+function functionOf(template: Record<string, any>, entry: string, variables: Record<string, string> = {}): string | undefined {
+  return Object.entries(template.Resources as Record<string, any>).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[ENTRY_METADATA_KEY] === entry
+    && Object.entries(variables).every(([k, v]) => r.Properties?.Environment?.Variables?.[k] === v))?.[0];
 }
 
 /**
@@ -192,10 +207,22 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     const from = outageStart(o);
     return from !== undefined && clock.now() >= from && clock.now() < from + o.for * 1000;
   });
+  local.fault = ({ operation, tables }) => world.faults.decide({
+    service: 'dynamodb', operation, targets: [...tables, ...tables.flatMap((t) => (TABLE_ALIASES[t] ? [TABLE_ALIASES[t]] : []))],
+  });
+  local.sleep = (seconds) => clock.sleep(seconds);
+  const triggers = new Triggers(clock);
+  world.onAction((call) => triggers.callMade(`${call.service}:${call.operation}`, call.runbook));
+  let surroundings: Surroundings | undefined;
+  const lambdaTasks = new LambdaTasks(world, template.toJSON().Resources as Record<string, never>, (functionId) => surroundings?.functionFailed(functionId));
   const executions: ScenarioRun['executions'] = [];
   const errors: string[] = [];
   clock.install();
-  const stopRecording = world.apiLog.recordDynamoDb();
+  // A ledger entry written is the moment an incident reaches its phase (`when: { phase }` triggers).
+  const stopRecording = world.apiLog.recordDynamoDb((operation, input) => {
+    const item = input.Item as { phase?: string; runbook?: string } | undefined;
+    if (operation === 'PutItem' && input.TableName === LOCAL_LEDGER_TABLE && item?.phase) triggers.entryWritten(item.phase, item.runbook);
+  });
   try {
     const alarms = new Alarms(world);
     installServices(world);
@@ -209,7 +236,9 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     const workflows = new Map(runbooks.map((name) => [name, new LocalWorkflow(template, stateMachineId(stack, name), {
       env, simulatedWait: (seconds) => clock.sleep(seconds),
       // Each task runs as its runbook: the calls it makes are attributed to it (`runbook/service:Operation` expectations).
-      taskInvocation: (_state, invoke) => actingRunbook.run(name, invoke),
+      // Lambda's faults and timeouts apply to each invocation (lib/gameday/lambda-tasks.ts).
+      taskInvocation: (state, invoke, functionId) => actingRunbook.run(name, () => lambdaTasks.invoke(name, state, functionId, invoke)),
+      executionTimer: (seconds, onTimeout) => clock.schedule(clock.now() + seconds * 1000, onTimeout),
     })]));
     Object.assign(process.env, workflows.get(runbooks[0])!.functionEnvironment(), {
       MEDIC_LEDGER_TABLE: LOCAL_LEDGER_TABLE, MEDIC_LIMITER_TABLE: LOCAL_LIMITER_TABLE,
@@ -222,28 +251,53 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     const stepFunctions = new StepFunctionsModel((arn) => [...workflows.values()].map((w) => w.records.get(arn)).find(Boolean));
     bindOperations(world.stub(SFNClient), stepFunctions.operations, (operation, input, mutating, answer) => world.answer('states', operation, input, mutating, answer));
     const invokeFunction = localLambda(template.toJSON(), env);
-    const routes = ruleTargets(template, stack, env);
     let executionCount = 0;
-    const start = (runbook: string, input: unknown) => {
-      const name = `${runbook}-${++executionCount}`;
+    const start = (runbook: string, input: unknown, requestedName?: string) => {
+      const name = requestedName ?? `${runbook}-${++executionCount}`;
+      const workflow = workflows.get(runbook)!;
       clock.participate(async () => {
-        executions.push({ runbook, name, result: await workflows.get(runbook)!.run(input, name) });
+        const result = await workflow.run(input, name);
+        executions.push({ runbook, name, result });
+        const record = [...workflow.records.values()].find((r) => r.name === name)!;
+        surroundings!.executionEnded(workflow.stateMachineLogicalId, record.executionArn, name, result);
       }).catch((error: unknown) => errors.push(`execution ${name} of ${runbook} could not run: ${(error as Error).message}`));
+      return name;
     };
-    const deliver = (event: Record<string, unknown>, deliveries: number, rules: RuleRoute[]) => {
-      for (const route of rules.filter((r) => matchesPattern(r.pattern, event))) {
-        for (let d = 0; d < deliveries; d++) start(route.runbook, event);
-      }
+    surroundings = new Surroundings(template, stack, env, world, start);
+    // StartExecution by a function of the stack (the sweep): the runbook whose state machine it names starts.
+    const runbookOfMachine = new Map(runbooks.map((name) => [workflows.get(name)!.stateMachineLogicalId, name]));
+    world.stub(SFNClient).on(StartExecutionCommand).callsFake((input: StartExecutionCommandInput) => world.answer('states', 'StartExecution', input as unknown as Record<string, unknown>, true, () => {
+      const runbook = runbookOfMachine.get(String(input.stateMachineArn).split(':').pop()!);
+      if (!runbook) throw world.injectedError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
+      const name = start(runbook, JSON.parse(input.input ?? '{}'), input.name);
+      return { executionArn: `arn:aws:states:${env.region}:${env.account}:execution:${workflows.get(runbook)!.stateMachineLogicalId}:${name}`, startDate: new Date() };
+    }));
+    const deliver = (event: Record<string, unknown>, deliveries: number) => surroundings!.put(event, deliveries);
+    /** Runs a function of the stack as its schedule would (its errors count on its `Errors` metric). */
+    const invokeScheduled = (functionId: string, what: string) => {
+      clock.participate(async () => {
+        const out = await invokeFunction({ FunctionName: functionId, Payload: Buffer.from('{}') });
+        if (out.FunctionError) {
+          surroundings!.functionFailed(functionId);
+          errors.push(`${what} failed: ${Buffer.from(out.Payload as Uint8Array).toString('utf8')}`);
+        }
+      }).catch((error: unknown) => errors.push(`${what} could not run: ${(error as Error).message}`));
     };
     const dispatch = (event: TimelineEvent): void => {
       switch (event.kind) {
         case 'alarm': {
-          alarms.set(event.alarm, 'ALARM');
-          deliver(alarmEvent(event.alarm, alarms.spec(event.alarm)?.dimensions ?? {}, world), event.deliveries, routes);
+          // An event is a transition: repeating the state it is in reports it as coming from the other side.
+          const before = alarms.state(event.alarm);
+          const previous = before !== event.state ? before : event.state === 'OK' ? 'ALARM' : 'OK';
+          alarms.set(event.alarm, event.state);
+          deliver(alarmEvent(event.alarm, alarms.spec(event.alarm)?.dimensions ?? {}, world, event.state, previous), event.deliveries);
           break;
         }
+        case 'change':
+          changes.get(event)!();
+          break;
         case 'event':
-          deliver(serviceEvent(event, world, startedAt), event.deliveries, routes);
+          deliver(serviceEvent(event, world, startedAt), event.deliveries);
           break;
         case 'start':
           if (!workflows.has(event.runbook)) throw new Error(`${scenario.file}: timeline starts runbook ${event.runbook}, which the config does not have`);
@@ -262,18 +316,31 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
           break;
         case 'reconcile': {
           // As the schedule invokes it: the handler runs as its own function (its calls are checked against its role).
-          const reconciler = reconcilerFunction(template.toJSON());
+          const reconciler = functionOf(template.toJSON(), 'ledger-reconcile/index.ts');
           if (!reconciler) throw new Error(`${scenario.file}: the timeline runs the ledger reconciler, which the stack does not have`);
-          clock.participate(async () => {
-            const out = await invokeFunction({ FunctionName: reconciler, Payload: Buffer.from('{}') });
-            if (out.FunctionError) errors.push(`the ledger reconciler failed: ${Buffer.from(out.Payload as Uint8Array).toString('utf8')}`);
-          }).catch((error: unknown) => errors.push(`the ledger reconciler could not run: ${(error as Error).message}`));
+          invokeScheduled(reconciler, 'the ledger reconciler');
+          break;
+        }
+        case 'sweep': {
+          const sweep = functionOf(template.toJSON(), 'asg-elb-sweep/index.ts', { MEDIC_SWEEP_RUNBOOK: event.runbook });
+          if (!sweep) throw new Error(`${scenario.file}: the timeline runs the sweep of runbook ${event.runbook}, which has none (set its sweep)`);
+          invokeScheduled(sweep, `the sweep of ${event.runbook}`);
           break;
         }
       }
     };
+    // Every change is read before anything runs: a bad one is a scenario error, not a failure mid-run.
+    const changes = new Map<TimelineEvent, () => void>();
     for (const event of scenario.timeline) {
-      clock.schedule(startedAt.getTime() + event.at * 1000, () => dispatch(event));
+      if (event.kind !== 'change') continue;
+      const read = world.changes.get(event.service);
+      const where = `${scenario.file}: timeline change ${event.when ? 'when triggered' : `at ${formatDuration(event.at)}`}: ${event.service}`;
+      if (!read) throw new Error(`${where}: no simulated service changes ${event.service} (known: ${[...world.changes.keys()].join(', ')})`);
+      changes.set(event, read(event.change, where));
+    }
+    for (const event of scenario.timeline) {
+      if (event.when) triggers.add(event.when, () => dispatch(event));
+      else clock.schedule(startedAt.getTime() + event.at * 1000, () => dispatch(event));
     }
     await clock.run(scenario.limitSeconds * 1000);
     // For `medic ledger reconcile --local`: the histories outlive the game day.
@@ -283,6 +350,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     clock.uninstall();
     world.restore();
     local.outage = () => false;
+    local.fault = () => undefined;
   }
   const endedAt = new Date(Math.max(clock.now(), startedAt.getTime()) + 1000);
   return {
@@ -290,11 +358,15 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     apiCalls: world.apiLog.calls, template: template.toJSON(),
     incidents: await scanLedger(local.dynamo, startedAt, endedAt),
     leasesHeld: await leaseHolds(local.dynamo),
+    functionErrors: lambdaTasks.errors,
+    faultsApplied: world.faults.applied(),
+    unfiredTriggers: triggers.unfired(),
+    surroundings: surroundings!.snapshot(),
   };
 }
 
-/** A "CloudWatch Alarm State Change" to ALARM, as EventBridge delivers it, at the simulated now. */
-function alarmEvent(name: string, dimensions: Record<string, string>, world: World): Record<string, unknown> {
+/** A "CloudWatch Alarm State Change", as EventBridge delivers it, at the simulated now. */
+function alarmEvent(name: string, dimensions: Record<string, string>, world: World, state: string, previous: string): Record<string, unknown> {
   const { account, region } = world.env;
   const now = new Date().toISOString();
   return {
@@ -302,8 +374,8 @@ function alarmEvent(name: string, dimensions: Record<string, string>, world: Wor
     resources: [`arn:aws:cloudwatch:${region}:${account}:alarm:${name}`],
     detail: {
       alarmName: name,
-      state: { value: 'ALARM', reason: 'Threshold Crossed (simulated by the game day)', timestamp: now.replace('Z', '+0000') },
-      previousState: { value: 'OK' },
+      state: { value: state, reason: 'Threshold Crossed (simulated by the game day)', timestamp: now.replace('Z', '+0000') },
+      previousState: { value: previous },
       configuration: { metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'GameDay', name: 'metric', dimensions }, period: 60, stat: 'Maximum' }, returnData: true }] },
     },
   };

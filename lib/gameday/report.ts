@@ -2,7 +2,7 @@ import { inert } from '../../lambdas/shared/inert-text';
 import { ENDING_PHASES, entryDetail, verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { formatDuration } from './duration';
 import type { ScenarioRun } from './engine';
-import type { CountRange, Expectations, Outcome, TextMatcher } from './scenario';
+import type { CountRange, Expectations, FaultRule, Outcome, TextMatcher, Trigger } from './scenario';
 import type { MutatingCall } from './world';
 
 /** One expectation of a scenario, checked: what was expected, whether it was met, and what happened (the failure message when not met). */
@@ -38,6 +38,27 @@ export interface ScenarioReport {
   /** What reached the escalation topic (escalations and runbook reports), in order. */
   readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string }>;
   readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
+  /** Each fault rule in words and how many calls it affected (a rule that affected none fails the scenario: it tested nothing). */
+  readonly faults: Array<{ readonly rule: string; readonly applied: number }>;
+}
+
+/** A fault rule in one line, as the scenario wrote it. */
+export function describeFault(rule: FaultRule): string {
+  const effect = rule.effect.kind === 'error' ? rule.effect.error : rule.effect.kind === 'latency' ? `latency ${formatDuration(rule.effect.seconds)}` : rule.effect.kind;
+  const scope = [
+    rule.target !== undefined ? `target ${rule.target}` : '',
+    rule.runbook !== undefined ? `runbook ${rule.runbook}` : '',
+    rule.after > 0 ? `after ${rule.after}` : '',
+    rule.times === Number.MAX_SAFE_INTEGER ? 'always' : `${rule.times} time(s)`,
+    rule.window ? `from ${formatDuration(rule.window.from)}${rule.window.for !== undefined ? ` for ${formatDuration(rule.window.for)}` : ''}` : '',
+  ].filter(Boolean).join(', ');
+  return `${rule.operation} ${effect} (${scope})`;
+}
+
+/** A trigger in one line, as the scenario wrote it. */
+function describeTrigger(trigger: Trigger): string {
+  const what = trigger.phase !== undefined ? `phase ${trigger.phase}` : `call ${trigger.call}`;
+  return `${what}${trigger.runbook !== undefined ? ` of ${trigger.runbook}` : ''}${trigger.occurrence > 1 ? ` (occurrence ${trigger.occurrence})` : ''}`;
 }
 
 const detailOf = entryDetail;
@@ -166,6 +187,9 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
   const expectations = checkExpectations(run, incidents);
   const failures = expectations.filter((e) => !e.passed).map((e) => e.detail);
   failures.push(...run.errors);
+  // A fault that hit nothing or a trigger that never came: the scenario did not rehearse what it says.
+  for (const { rule, applied } of run.faultsApplied) if (applied === 0) failures.push(`fault ${describeFault(rule)} affected no call`);
+  for (const trigger of run.unfiredTriggers) failures.push(`the timeline's trigger ${describeTrigger(trigger)} never happened`);
   const resolved = incidents.filter((i) => i.secondsToResolve !== undefined);
   return {
     name: run.scenario.name,
@@ -176,6 +200,7 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
     incidents,
     calls: run.calls,
     notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject, ...(n.message !== undefined ? { message: n.message } : {}) })),
+    faults: run.faultsApplied.map(({ rule, applied }) => ({ rule: describeFault(rule), applied })),
     summary: {
       incidents: incidents.length,
       acted: incidents.filter((i) => i.entries.some((e) => e.phase === 'acted')).length,

@@ -6,6 +6,7 @@ import { issueLines, oneLine, requiredOr, showValue, strictObject, withClosestKe
 import { medicConfigSchema, type MedicConfig } from '../config';
 import type { Phase } from '../../lambdas/shared/ledger';
 import { parseDuration } from './duration';
+import type { FaultEffect } from './faults';
 
 /**
  * A game-day scenario: which runbooks (a medic config), the simulated world they act on, what
@@ -144,12 +145,51 @@ const worldSchema = z.looseObject({
 
 // ---- timeline ----
 
+/** Every phase a ledger entry can record (lambdas/shared/ledger.ts), for `ledger.phases`. */
+const PHASE_NAMES: Record<Phase, true> = {
+  received: true, rejected: true, duplicate: true, admitted: true, denied: true, planned: true, deferred: true,
+  'approval-requested': true, approved: true, 'approval-rejected': true, 'approval-expired': true,
+  acting: true, acted: true, 'act-failed': true, checked: true, verified: true, 'verification-failed': true, 'rolled-back': true, 'rollback-failed': true,
+  escalated: true, completed: true, swept: true, suppressed: true, digested: true, 'digest-sent': true, reconciled: true,
+};
+const PHASES = Object.keys(PHASE_NAMES) as Phase[];
+const phase = () => z.enum(PHASES as [Phase, ...Phase[]], { error: requiredOr(`must be a phase: ${PHASES.join(', ')}`) });
+
+/**
+ * `when:` instead of `at:` - the event happens the moment an incident reaches a phase (its ledger
+ * entry is written) or a runbook's mutating call succeeds, before the handler goes on: "between
+ * Admit and Act", "right after the mutation". `runbook` narrows it to one runbook's incidents,
+ * `occurrence` picks the n-th time (default the first), `delay` waits that long after it.
+ */
+const whenSchema = object({
+  phase: phase().optional(),
+  call: operation().optional(),
+  runbook: text().optional(),
+  occurrence: z.number({ error: requiredOr(WHOLE) }).int({ error: WHOLE }).min(1, { error: 'must be 1 or more' }).default(1),
+  delay: duration().default(0),
+}, 'must be { phase | call, runbook?, occurrence?, delay? }').superRefine((w, ctx) => {
+  if ((w.phase === undefined) === (w.call === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of phase (a ledger phase) or call (service:Operation)' });
+});
+export type Trigger = z.output<typeof whenSchema>;
+
 const at = () => duration().default(0);
 const deliveries = () => count().default(1);
 
 const timelineEventSchema = oneOfKeys({
-  alarm: object({ at: at(), alarm: text(), deliveries: deliveries() })
-    .transform((e) => ({ at: e.at, kind: 'alarm' as const, alarm: e.alarm, deliveries: e.deliveries })),
+  // The alarm goes to `state` (default ALARM) and CloudWatch sends the state change (the runbooks' rules take ALARM ones only).
+  alarm: object({
+    at: at(), alarm: text(), deliveries: deliveries(),
+    state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA'], { error: requiredOr('must be one of ALARM, OK, INSUFFICIENT_DATA') }).default('ALARM'),
+  }).transform((e) => ({ at: e.at, kind: 'alarm' as const, alarm: e.alarm, state: e.state, deliveries: e.deliveries })),
+  /** A resource changes: `{ <world key>: <that service's change> }` (docs/gameday.md lists each service's). */
+  change: object({ at: at(), change: jsonObject('must be { <world key>: <the change> }, e.g. { ecs: { service: api, delete: true } }') }).transform((e, ctx) => {
+    const keys = Object.keys(e.change);
+    if (keys.length !== 1 || !isObject(e.change[keys[0]])) {
+      ctx.addIssue({ code: 'custom', path: ['change'], message: `must name one world key with its change (got ${keys.join(', ') || 'none'}), e.g. { ecs: { service: api, delete: true } }` });
+      return z.NEVER;
+    }
+    return { at: e.at, kind: 'change' as const, service: keys[0], change: e.change[keys[0]] as Record<string, unknown> };
+  }),
   // Any value (only exactly "off" lets runbooks act: "Off", " off" and "" stop them), or the parameter deleted, or unreadable (AccessDenied).
   killSwitch: object({
     at: at(),
@@ -181,18 +221,76 @@ const timelineEventSchema = oneOfKeys({
     }, 'must be { source, detailType, resources, detail, account?, region?, id?, time? }'),
     deliveries: deliveries(),
   }).transform((e) => ({ at: e.at, kind: 'event' as const, ...e.event, deliveries: e.deliveries })),
+  /** A runbook's sweep runs (as its schedule would run it): the Auto Scaling health-check runbook with `sweep` set. */
+  sweep: object({ at: at(), sweep: text() }).transform((e) => ({ at: e.at, kind: 'sweep' as const, runbook: e.sweep })),
   /** The ledger reconciler runs (as its schedule would run it), in simulated time. */
   reconcile: object({ at: at(), reconcile: z.literal(true, { error: 'must be true' }) })
     .transform((e) => ({ at: e.at, kind: 'reconcile' as const })),
 });
-export type TimelineEvent = z.output<typeof timelineEventSchema>;
+/** A timeline event with its time: `at` (from the start) or `when` (a trigger). */
+const timelineEntrySchema = z.unknown().transform((value, ctx) => {
+  const { when, ...rest } = isObject(value) ? value : { when: undefined };
+  const copyIssues = (issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []) => {
+    for (const issue of issues) ctx.addIssue({ ...issue, path: [...prefix, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+  };
+  if (when !== undefined && rest.at !== undefined) {
+    ctx.addIssue({ code: 'custom', message: 'give at (a time) or when (a trigger), not both' });
+    return z.NEVER;
+  }
+  const event = timelineEventSchema.safeParse(isObject(value) ? rest : value, { reportInput: true });
+  if (!event.success) {
+    copyIssues(event.error.issues);
+    return z.NEVER;
+  }
+  if (when === undefined) return event.data;
+  const trigger = whenSchema.safeParse(when, { reportInput: true });
+  if (!trigger.success) {
+    copyIssues(trigger.error.issues, ['when']);
+    return z.NEVER;
+  }
+  return { ...event.data, when: trigger.data };
+});
+export type TimelineEvent = z.output<typeof timelineEventSchema> & { readonly when?: Trigger };
 
 // ---- faults ----
 
-/** An API call that fails on purpose: `times` times from the first call, or DynamoDB unavailable in a window. */
+/** What a fault rule does to a call, beyond failing with an AWS error name. */
+type SpecialEffect = 'timeout-after-effect' | 'latency' | 'timeout-while-running';
+const TIMES = 'must be a whole number or always';
+
+/**
+ * A fault rule (`operation:`) or DynamoDB unavailable in a window (`dynamodb:`). A rule affects the
+ * calls of one `service:Operation` (every simulated API, `dynamodb:<Operation>` and `lambda:InvokeFunction`,
+ * which is also how Step Functions runs each task), optionally only those naming `target`, made by
+ * `runbook`, inside `window`: the first `after` go through, the next `times` get the effect.
+ */
 const faultSchema = oneOfKeys({
-  operation: object({ operation: operation(), error: text(), times: count().default(1) })
-    .transform((f) => ({ kind: 'api' as const, operation: f.operation, error: f.error, times: f.times })),
+  operation: object({
+    operation: operation(),
+    error: text(),
+    /** With `error: latency`: how late the answer comes. */
+    latency: duration().optional(),
+    target: text().optional(),
+    runbook: text().optional(),
+    after: count().default(0),
+    times: z.union([count(), z.literal('always')], { error: TIMES }).default(1),
+    window: object({ from: duration().default(0), for: duration().optional() }, 'must be { from?, for? }').optional(),
+  }).superRefine((f, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (f.error === 'latency' && f.latency === undefined) problem('latency', 'error: latency needs latency: <duration> (how late the answer comes)');
+    if (f.error !== 'latency' && f.latency !== undefined) problem('latency', 'is only for error: latency');
+    if (f.error === 'timeout-while-running' && f.operation !== 'lambda:InvokeFunction') problem('error', 'timeout-while-running is only for lambda:InvokeFunction (the handler runs on while its caller gives up)');
+    if (f.runbook !== undefined && f.operation.startsWith('dynamodb:')) problem('runbook', 'DynamoDB faults affect every caller (the local DynamoDB cannot tell runbooks apart); use target: ledger, limiter or a table name');
+  }).transform((f) => ({
+    kind: 'api' as const,
+    operation: f.operation,
+    ...(f.target !== undefined ? { target: f.target } : {}),
+    ...(f.runbook !== undefined ? { runbook: f.runbook } : {}),
+    after: f.after,
+    times: f.times === 'always' ? Number.MAX_SAFE_INTEGER : f.times,
+    ...(f.window ? { window: f.window } : {}),
+    effect: effectOf(f.error, f.latency),
+  })),
   /** DynamoDB answers 503 from `from` for `for`; with `after`, from the moment that mutating call (`ecs:UpdateService`) first succeeds. */
   dynamodb: object({
     dynamodb: z.literal('unavailable', { error: 'only "unavailable" is supported' }),
@@ -204,6 +302,17 @@ const faultSchema = oneOfKeys({
   }).transform((f) => ({ kind: 'dynamodb-unavailable' as const, from: f.from ?? 0, for: f.for, ...(f.after !== undefined ? { after: f.after } : {}) })),
 });
 export type Fault = z.output<typeof faultSchema>;
+/** A fault rule (`operation:` in a scenario's faults). */
+export type FaultRule = Extract<Fault, { kind: 'api' }>;
+
+function effectOf(error: string, latency: number | undefined): FaultEffect {
+  switch (error as SpecialEffect) {
+    case 'timeout-after-effect': return { kind: 'timeout-after-effect' };
+    case 'timeout-while-running': return { kind: 'timeout-while-running' };
+    case 'latency': return { kind: 'latency', seconds: latency ?? 0 };
+    default: return { kind: 'error', error };
+  }
+}
 
 // ---- expectations ----
 
@@ -254,14 +363,6 @@ const textMatcher = () => oneOfKeys({
 });
 export type TextMatcher = z.output<ReturnType<typeof textMatcher>>;
 
-/** Every phase a ledger entry can record (lambdas/shared/ledger.ts), for `ledger.phases`. */
-const PHASE_NAMES: Record<Phase, true> = {
-  received: true, rejected: true, duplicate: true, admitted: true, denied: true, planned: true, deferred: true,
-  'approval-requested': true, approved: true, 'approval-rejected': true, 'approval-expired': true,
-  acting: true, acted: true, 'act-failed': true, checked: true, verified: true, 'verification-failed': true, 'rolled-back': true, 'rollback-failed': true,
-  escalated: true, completed: true, swept: true, suppressed: true, digested: true, 'digest-sent': true, reconciled: true,
-};
-const PHASES = Object.keys(PHASE_NAMES) as Phase[];
 
 const expectationsSchema = object({
   /** Incidents by runbook and outcome: `count` of them (a number or a range, when given; else at least one). */
@@ -292,7 +393,7 @@ const expectationsSchema = object({
     phases: z.array(object({
       runbook: text(),
       outcome: z.enum(OUTCOMES as readonly Outcome[], { error: requiredOr(`must be one of ${OUTCOMES.join(', ')}`) }).optional(),
-      phases: z.array(z.enum(PHASES as [Phase, ...Phase[]], { error: requiredOr(`must be a phase: ${PHASES.join(', ')}`) }), { error: requiredOr('must list phases') })
+      phases: z.array(phase(), { error: requiredOr('must list phases') })
         .min(1, { error: 'must list at least one phase' }),
     }, 'must be { runbook, outcome?, phases }'), { error: requiredOr('must be a list') }).optional(),
     /** Every incident's last entry has an ending phase (ENDING_PHASES of lambdas/shared/ledger.ts). */
@@ -330,7 +431,7 @@ export const scenarioSchema = object({
   app: text().optional(),
   services: z.array(serviceSchema, { error: requiredOr('must list module paths') }).default([]),
   world: worldSchema.default({}),
-  timeline: z.array(timelineEventSchema, { error: 'must list at least one event' }).min(1, { error: 'must list at least one event' }),
+  timeline: z.array(timelineEntrySchema, { error: 'must list at least one event' }).min(1, { error: 'must list at least one event' }),
   faults: z.array(faultSchema, { error: requiredOr('must be a list') }).default([]),
   expect: expectationsSchema.default({ incidents: [], calls: {} }),
   limit: duration().default(parseDuration('7d', 'limit')),

@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { SimClock } from './clock';
-import type { Fault, WorldSpec } from './scenario';
+import type { Fault, FaultRule, WorldSpec } from './scenario';
 import { ApiLog } from './api-log';
+import { FaultRules, TIMEOUT_ERROR, textValues } from './faults';
+import { refuseIfStopped } from '../local/invocation';
 
 /** A call a runbook made that changes something (what the game day counts and reports). */
 export interface MutatingCall {
@@ -10,10 +12,14 @@ export interface MutatingCall {
   readonly service: string;
   readonly operation: string;
   readonly parameters: Record<string, unknown>;
-  /** The injected error, when the call failed on purpose. */
+  /** The injected error, when the call failed on purpose (and had no effect). */
   readonly error?: string;
+  /** The call took effect but its caller saw a timeout (an injected `timeout-after-effect` or `timeout-while-running`). */
+  readonly unanswered?: true;
   /** The runbook whose execution made the call (absent for calls outside any execution: the reconciler's). */
   readonly runbook?: string;
+  /** The guards as they stood when the call was made (the kill switches' values, absent when deleted; the change calendar), for the safety invariants. */
+  readonly guards?: { readonly globalKillSwitch?: string; readonly runbookKillSwitch?: string; readonly changeCalendar: 'OPEN' | 'CLOSED' };
 }
 
 /**
@@ -29,7 +35,7 @@ const byRunbook = (): { runbook?: string } => {
 };
 
 /** The HTTP status AWS answers an error with: 5xx for service failures, 4xx (400) for refusals and throttling. */
-function statusOf(error: string): number {
+export function statusOf(error: string): number {
   if (/^(InternalFailure|InternalError|InternalServerError|InternalServiceFault|InternalServiceError|ServiceFailure|ServiceException)$/.test(error)) return 500;
   if (/^(ServiceUnavailable|ServiceUnavailableException|ServiceUnavailableError)$/.test(error)) return 503;
   return 400;
@@ -64,13 +70,20 @@ export class World {
   /** Parameters the runbooks may not read (a scenario's `killSwitch: { unreadable: true }`): GetParameters on them is denied. */
   readonly unreadableParameters = new Set<string>();
   changeCalendar: 'OPEN' | 'CLOSED' = 'OPEN';
+  /**
+   * The resource changes a timeline `change: { <world key>: {...} }` can make, by world key: each
+   * service registers how it reads its change. Reading checks it (a bad change is a scenario error
+   * before anything runs) and returns what applies it at its time.
+   */
+  readonly changes = new Map<string, (change: Record<string, unknown>, where: string) => () => void>();
   private readonly stubs = new Map<ClientClass, AnyStub>();
-  private readonly apiFaults: Array<Extract<Fault, { kind: 'api' }> & { left: number }>;
+  /** The scenario's fault rules (`operation:` faults), for every simulated API, DynamoDB and Lambda invocations. */
+  readonly faults: FaultRules;
   private readonly actionListeners: Array<(call: MutatingCall) => void> = [];
   private requests = 0;
 
   constructor(readonly spec: WorldSpec, readonly clock: SimClock, readonly env: WorldEnv, faults: Fault[]) {
-    this.apiFaults = faults.filter((f): f is Extract<Fault, { kind: 'api' }> => f.kind === 'api').map((f) => ({ ...f, left: f.times }));
+    this.faults = new FaultRules(faults.filter((f): f is FaultRule => f.kind === 'api'), clock.now(), () => clock.now());
   }
 
   /** The mock of an SDK client class (one per class, restored with the world). */
@@ -84,32 +97,71 @@ export class World {
   }
 
   /**
-   * Answers `service:operation`: an injected fault throws its error (a throttled mutating call
-   * is recorded as failed); otherwise `answer` runs, and a mutating call is recorded and told to
-   * the listeners (alarms that recover after an action, services that react).
+   * Answers `service:operation` through the scenario's fault rules: an injected error throws (a
+   * failed mutating call is recorded with it); latency delays the answer in simulated time; a
+   * timeout after effect answers, then throws the SDK's timeout; a timeout while running throws
+   * it at once and lets the answer happen later. A mutating call that took effect is recorded and
+   * told to the listeners (alarms that recover after an action, services that react).
    */
   async answer<T>(service: string, operation: string, input: Record<string, unknown>, mutating: boolean, answer: () => T | Promise<T>): Promise<T> {
     this.apiLog.record(service, operation, input);
-    const fault = this.apiFaults.find((f) => f.operation === `${service}:${operation}` && f.left > 0);
-    if (fault) {
-      fault.left--;
-      if (mutating) this.calls.push({ at: new Date().toISOString(), service, operation, parameters: input, error: fault.error, ...byRunbook() });
-      const status = statusOf(fault.error);
-      throw Object.assign(new Error(`${fault.error} (injected by the scenario)`), {
-        name: fault.error, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: `gameday-${++this.requests}` },
-      });
+    refuseIfStopped(`${service}:${operation}`);
+    const effect = this.faults.decide({ service, operation, targets: textValues(input), ...byRunbook() });
+    if (effect?.kind === 'error') {
+      if (mutating) this.calls.push({ at: new Date().toISOString(), service, operation, parameters: input, error: effect.error, ...byRunbook() });
+      throw this.injectedError(effect.error, `${effect.error} (injected by the scenario)`);
     }
-    const result = await answer();
-    if (mutating) {
-      const call = { at: new Date().toISOString(), service, operation, parameters: input, ...byRunbook() };
-      this.calls.push(call);
-      for (const listener of this.actionListeners) listener(call);
+    if (effect?.kind === 'latency') {
+      await this.clock.sleep(effect.seconds);
+      refuseIfStopped(`${service}:${operation}`);
     }
+    const unanswered = effect?.kind === 'timeout-after-effect' || effect?.kind === 'timeout-while-running';
+    const effected = async () => {
+      const guards = this.guards();
+      const result = await answer();
+      if (mutating) {
+        const call: MutatingCall = {
+          at: new Date().toISOString(), service, operation, parameters: input, ...(unanswered ? { unanswered: true as const } : {}), ...byRunbook(), guards,
+        };
+        this.calls.push(call);
+        for (const listener of this.actionListeners) listener(call);
+      }
+      return result;
+    };
+    if (effect?.kind === 'timeout-while-running') {
+      // The callee goes on (Lambda runs the invoked function to its end) while the caller has given up.
+      this.clock.participate(effected).catch(() => undefined);
+      throw this.timeout(service, operation);
+    }
+    const result = await effected();
+    if (effect?.kind === 'timeout-after-effect') throw this.timeout(service, operation);
     // Every AWS answer carries a request id; the ledger records it for each mutating call.
     if (result && typeof result === 'object' && !('$metadata' in result)) {
       return { ...result, $metadata: { httpStatusCode: 200, requestId: `gameday-${++this.requests}` } } as T;
     }
     return result;
+  }
+
+  /** An AWS error as the SDK throws it: `name` is the code, with the HTTP status AWS answers it with. */
+  injectedError(name: string, message: string): Error {
+    const status = statusOf(name);
+    return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: `gameday-${++this.requests}` } });
+  }
+
+  /** What the SDK throws when its request timed out: no HTTP status, no request id (it never got an answer). */
+  private timeout(service: string, operation: string): Error {
+    return Object.assign(new Error(`${service}:${operation} timed out (injected by the scenario: the call took effect)`), { name: TIMEOUT_ERROR, $metadata: {} });
+  }
+
+  /** The guards now, as a call made now would find them (for the runbook making it, when there is one). */
+  private guards(): NonNullable<MutatingCall['guards']> {
+    const runbook = actingRunbook.getStore();
+    const runbookSwitch = runbook !== undefined && this.env.killSwitches.runbooks[runbook] !== undefined ? this.parameters.get(this.killSwitchName(runbook)) : undefined;
+    return {
+      ...(this.parameters.has(this.killSwitchName()) ? { globalKillSwitch: this.parameters.get(this.killSwitchName()) } : {}),
+      ...(runbookSwitch !== undefined ? { runbookKillSwitch: runbookSwitch } : {}),
+      changeCalendar: this.changeCalendar,
+    };
   }
 
   /** Called after every successful mutating call. */

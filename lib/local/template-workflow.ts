@@ -119,7 +119,7 @@ export class TemplateResolver {
 }
 
 export interface LocalExecution {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   readonly output?: Record<string, any>;
   readonly error?: { name: string; message: string };
   /** Task states entered, in order. */
@@ -138,7 +138,7 @@ export interface LocalExecutionRecord {
   readonly executionArn: string;
   readonly stateMachineArn: string;
   readonly name: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   readonly startDate: string;
   stopDate?: string;
   readonly events: Array<Record<string, any>>;
@@ -163,7 +163,14 @@ export interface LocalWorkflowOptions {
    * Functions do under faults.
    * @default - each task invokes its handler once
    */
-  readonly taskInvocation?: (stateName: string, invoke: () => Promise<unknown>) => Promise<unknown>;
+  readonly taskInvocation?: (stateName: string, invoke: () => Promise<unknown>, functionName: string) => Promise<unknown>;
+  /**
+   * Starts the execution's timer for the definition's `TimeoutSeconds`: `onTimeout` stops the
+   * execution, which ends TIMED_OUT (its running task's handler is not stopped, as Lambda's is not).
+   * Returns what cancels the timer when the execution ends first.
+   * @default - executions never time out
+   */
+  readonly executionTimer?: (seconds: number, onTimeout: () => void) => () => void;
 }
 
 const SIMULATED_WAIT_FUNCTION = 'medic-simulated-wait';
@@ -239,12 +246,19 @@ export class LocalWorkflow {
       record.events.push({ id: record.events.length + 1, timestamp: new Date().toISOString(), type, ...details });
     };
     event('ExecutionStarted', { executionStartedEventDetails: { input: JSON.stringify(input ?? null) } });
+    // States.DataLimitExceeded is terminal: no Retry or Catch (not even States.ALL) handles it, so it stops the execution.
+    let dataLimit: Error | undefined;
+    const overLimit = (message: string): Error => {
+      dataLimit = Object.assign(new Error(message), { name: 'States.DataLimitExceeded' });
+      execution.abort();
+      return dataLimit;
+    };
     for (const [stateName, { functionName, entry }] of this.taskHandlers) {
       overrides[stateName] = async (payload: unknown) => {
         tasks.push(stateName);
         event('TaskStateEntered', { stateEnteredEventDetails: { name: stateName } });
         const text = JSON.stringify(payload);
-        if (Buffer.byteLength(text) > LAMBDA_PAYLOAD_LIMIT) throw Object.assign(new Error('payload over 256 KB'), { name: 'States.DataLimitExceeded' });
+        if (Buffer.byteLength(text) > LAMBDA_PAYLOAD_LIMIT) throw overLimit(`the input of task ${stateName} is over 256 KB`);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { handler } = require(handlerModule(entry)) as { handler: Handler };
         const invoke = async () => {
@@ -252,7 +266,9 @@ export class LocalWorkflow {
           return result === undefined ? null : JSON.parse(JSON.stringify(result));
         };
         try {
-          const result = await (this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke) : invoke());
+          const result = await (this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke, functionName) : invoke());
+          // Step Functions refuses a state output over its 256 KB limit: the task fails with States.DataLimitExceeded.
+          if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_PAYLOAD_LIMIT) throw overLimit(`the output of task ${stateName} is over 256 KB`);
           event('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(result) } });
           return result;
         } catch (error) {
@@ -276,18 +292,36 @@ export class LocalWorkflow {
       overrides: { taskResourceLocalHandlers: overrides as never, waitTimeOverrides: zeroWaits, retryIntervalOverrides: zeroRetries },
       context: { Execution: { Id: executionId, Name: executionName, Input: input, StartTime: new Date().toISOString() } } as never,
     });
+    let timedOut = false;
+    const timeoutSeconds = this.definition.TimeoutSeconds;
+    const cancelTimer = typeof timeoutSeconds === 'number' && this.options.executionTimer
+      ? this.options.executionTimer(timeoutSeconds, () => {
+        timedOut = true;
+        execution.abort();
+      })
+      : () => undefined;
     const statesEntered: string[] = [];
     const logged = (async () => {
       for await (const event of execution.eventLogs) if (event.type === 'StateEntered') statesEntered.push(event.state.name);
     })();
     try {
-      const output = (await execution.result) as Record<string, any>;
+      const output = (await execution.result.finally(cancelTimer)) as Record<string, any>;
       await logged;
       event('ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(output) } });
       Object.assign(record, { status: 'SUCCEEDED', stopDate: new Date().toISOString() });
       return { status: 'SUCCEEDED', output, tasks, statesEntered };
     } catch (error) {
       await logged.catch(() => undefined);
+      if (dataLimit) {
+        event('ExecutionFailed', { executionFailedEventDetails: { error: dataLimit.name, cause: dataLimit.message } });
+        Object.assign(record, { status: 'FAILED', stopDate: new Date().toISOString() });
+        return { status: 'FAILED', error: { name: dataLimit.name, message: dataLimit.message }, tasks, statesEntered };
+      }
+      if (timedOut) {
+        event('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout', cause: `the execution ran longer than ${timeoutSeconds}s` } });
+        Object.assign(record, { status: 'TIMED_OUT', stopDate: new Date().toISOString() });
+        return { status: 'TIMED_OUT', error: { name: 'States.Timeout', message: `the execution ran longer than ${timeoutSeconds}s` }, tasks, statesEntered };
+      }
       // The runner wraps the failing state's error (a Fail state's Error/Cause) in ExecutionError.
       const e = ((error as Error).cause ?? error) as Error;
       event('ExecutionFailed', { executionFailedEventDetails: { error: e.name, cause: e.message } });

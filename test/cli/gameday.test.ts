@@ -58,7 +58,8 @@ describe('medic gameday', () => {
     expect(heals.incidents[0]).toMatchObject({ runbook: 'api-restart', outcome: 'resolved', secondsToResolve: 120 });
     expect(heals.incidents[0].entries.map((e: { phase: string }) => e.phase))
       .toEqual(['received', 'admitted', 'planned', 'acting', 'acted', 'checked', 'checked', 'checked', 'verified', 'completed']);
-    expect(heals.calls).toEqual([{ at: '2026-11-22T03:17:00.000Z', service: 'ecs', operation: 'UpdateService', parameters: { cluster: 'prod', service: 'api', forceNewDeployment: true }, runbook: 'api-restart' }]);
+    expect(heals.calls).toEqual([{ at: '2026-11-22T03:17:00.000Z', service: 'ecs', operation: 'UpdateService', parameters: { cluster: 'prod', service: 'api', forceNewDeployment: true }, runbook: 'api-restart',
+      guards: { changeCalendar: 'OPEN', globalKillSwitch: 'off', runbookKillSwitch: 'off' } }]);
     // Each expectation's result, met or not, besides the failures.
     expect(heals.expectations).toEqual([
       { expectation: '1 resolved incident(s) of api-restart', passed: true, detail: 'got 1' },

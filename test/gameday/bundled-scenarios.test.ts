@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { runScenario, type ScenarioRun } from '../../lib/gameday/engine';
 import { stopGameDayDynamo } from '../../lib/gameday/local-dynamo';
 import { scenarioFiles } from '../../lib/cli/gameday';
+import { checkInvariants } from '../../lib/gameday/invariants';
 import { reportScenario } from '../../lib/gameday/report';
 import { loadScenario, parseScenario } from '../../lib/gameday/scenario';
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
@@ -62,6 +63,10 @@ test('every bundled scenario meets its expectations (the README\'s first command
   for (const [name, scenarioRun] of runs) {
     expect({ name, errors: scenarioRun.errors, failures: reportScenario(scenarioRun).failures }).toEqual({ name, errors: [], failures: [] });
   }
+});
+
+test('no bundled scenario breaks a safety invariant (what `medic gameday --chaos` checks, without its faults)', () => {
+  for (const [name, scenarioRun] of runs) expect({ name, broken: checkInvariants(scenarioRun) }).toEqual({ name, broken: [] });
 });
 
 /*

@@ -77,7 +77,7 @@ describe('matchesPattern (EventBridge matching of the synthesized rules)', () =>
     expect(matchesPattern(alarmRule, { source: 'aws.cloudwatch' })).toBe(false);
   });
   test('content filters it does not implement are an error, not a silent match', () => {
-    expect(() => matchesPattern({ source: [{ prefix: 'aws.' }] }, { source: 'aws.acm' })).toThrow(/content filter/);
+    expect(() => matchesPattern({ source: [{ suffix: '.acm' }] }, { source: 'aws.acm' })).toThrow(/content filter/);
   });
 });
 
@@ -101,11 +101,11 @@ expect:
   calls: { 'ecs:UpdateService': 1 }
 `);
     expect(s.timeline).toEqual([
-      { at: 0, kind: 'alarm', alarm: 'api-5xx', deliveries: 2 },
+      { at: 0, kind: 'alarm', alarm: 'api-5xx', state: 'ALARM', deliveries: 2 },
       { at: 600, kind: 'kill-switch', value: 'on', runbook: 'api-restart' },
     ]);
     expect(s.faults).toEqual([
-      { kind: 'api', operation: 'ecs:UpdateService', error: 'ThrottlingException', times: 2 },
+      { kind: 'api', operation: 'ecs:UpdateService', after: 0, times: 2, effect: { kind: 'error', error: 'ThrottlingException' } },
       { kind: 'dynamodb-unavailable', from: 60, for: 300 },
     ]);
     expect(s.expect).toEqual({ incidents: [{ runbook: 'api-restart', outcome: 'resolved', count: 1 }], calls: { 'ecs:UpdateService': 1 } });
@@ -114,9 +114,9 @@ expect:
 
   test.each<[string, RegExp]>([
     ['timeline: []', /timeline: must list at least one event/],
-    ['timeline: [{ at: 0s, alarm: a, killSwitch: on }]', /give exactly one of alarm, killSwitch/],
+    ['timeline: [{ at: 0s, alarm: a, killSwitch: on }]', /give exactly one of alarm, change, killSwitch/],
     ['timeline: [{ at: soon, alarm: a }]', /timeline\[0\]\.at: "soon" is not a duration/],
-    ['timeline: [{ alarm: a, retries: 2 }]', /timeline\[0\]\.retries: unknown key \(known: at, alarm, deliveries\)/],
+    ['timeline: [{ alarm: a, retries: 2 }]', /timeline\[0\]\.retries: unknown key \(known: at, alarm, deliveries, state\)/],
     ['timeline: [{ alarm: a }]\nexpect: { incidents: [{ runbook: r, outcome: healed }] }', /outcome: must be one of resolved/],
     ['timeline: [{ alarm: a }]\nfaults: [{ operation: UpdateService, error: E }]', /is not service:Operation/],
     ['timeline: [{ alarm: a }]\nsurprise: 1', /test\.yaml: surprise: unknown key/],
@@ -187,7 +187,7 @@ describe('the printed report shows untrusted text inert; the JSON report keeps i
   const run = {
     scenario: { name: 'hostile\u001b[31m', file: 'scenarios/hostile.yaml', expect: { incidents: [], calls: {} } },
     incidents: new Map([['api-restart-0001', entries]]),
-    calls: [], errors: [ERROR],
+    calls: [], errors: [ERROR], faultsApplied: [], unfiredTriggers: [], functionErrors: [],
     notifications: [{ at: '2026-11-22T03:19:00.000Z', subject: SUBJECT, message: `WHAT MEDIC DID: ${ALARM}` }],
   } as unknown as ScenarioRun;
   const report = reportScenario(run);

@@ -81,7 +81,7 @@ describe('timeline, faults, expectations', () => {
   test('defaults: at 0, one delivery, no faults, no expectations, a 7-day limit, the default start', () => {
     const s = scenario('', 'timeline: [{ alarm: a }, { event: { source: aws.acm, detailType: X, resources: [] } }]\n');
     expect(s.timeline).toEqual([
-      { at: 0, kind: 'alarm', alarm: 'a', deliveries: 1 },
+      { at: 0, kind: 'alarm', alarm: 'a', state: 'ALARM', deliveries: 1 },
       { at: 0, kind: 'event', source: 'aws.acm', detailType: 'X', resources: [], detail: {}, deliveries: 1 },
     ]);
     expect(s).toMatchObject({ faults: [], expect: { incidents: [], calls: {} }, limitSeconds: 7 * 86400, description: '', services: [] });
@@ -112,6 +112,32 @@ expect: { totalIncidents: 2, notifications: 1, leasesHeld: 0 }
     expect(s.expect).toEqual({ incidents: [], calls: {}, totalIncidents: 2, notifications: 1, leasesHeld: 0 });
   });
 
+  test('fault rules, alarm states, changes and triggers read with their defaults', () => {
+    const s = scenario(`faults:
+  - { operation: 'ecs:UpdateService', error: ThrottlingException }
+  - { operation: 'dynamodb:PutItem', target: ledger, after: 2, times: always, window: { from: 1m, for: 5m }, error: timeout-after-effect }
+  - { operation: 'lambda:InvokeFunction', target: Act, runbook: r, error: timeout-while-running }
+  - { operation: 'sns:Publish', error: latency, latency: 30s }
+`, `timeline:
+  - { at: 1m, alarm: a, state: OK }
+  - { at: 2m, change: { ecs: { service: api, delete: true } } }
+  - { when: { phase: admitted, runbook: r }, killSwitch: on }
+  - { when: { call: 'ecs:UpdateService', occurrence: 2, delay: 10s }, changeCalendar: CLOSED }
+`);
+    expect(s.faults).toEqual([
+      { kind: 'api', operation: 'ecs:UpdateService', after: 0, times: 1, effect: { kind: 'error', error: 'ThrottlingException' } },
+      { kind: 'api', operation: 'dynamodb:PutItem', target: 'ledger', after: 2, times: Number.MAX_SAFE_INTEGER, window: { from: 60, for: 300 }, effect: { kind: 'timeout-after-effect' } },
+      { kind: 'api', operation: 'lambda:InvokeFunction', target: 'Act', runbook: 'r', after: 0, times: 1, effect: { kind: 'timeout-while-running' } },
+      { kind: 'api', operation: 'sns:Publish', after: 0, times: 1, effect: { kind: 'latency', seconds: 30 } },
+    ]);
+    expect(s.timeline).toEqual([
+      { at: 0, kind: 'kill-switch', value: 'on', when: { phase: 'admitted', runbook: 'r', occurrence: 1, delay: 0 } },
+      { at: 0, kind: 'change-calendar', state: 'CLOSED', when: { call: 'ecs:UpdateService', occurrence: 2, delay: 10 } },
+      { at: 60, kind: 'alarm', alarm: 'a', state: 'OK', deliveries: 1 },
+      { at: 120, kind: 'change', service: 'ecs', change: { service: 'api', delete: true } },
+    ]);
+  });
+
   test('the matchers read: counts as ranges, calls by runbook, callsWith, pages, ledger and denials', () => {
     const s = scenario(`expect:
   incidents: [{ runbook: r, outcome: resolved, count: { atLeast: 1, atMost: 2 } }]
@@ -135,7 +161,7 @@ expect: { totalIncidents: 2, notifications: 1, leasesHeld: 0 }
     ['an event whose detail is not an object', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], detail: text } }]\n', 'test.yaml: timeline[0].event.detail: must be an object (the event\'s detail), got "text"'],
     ['an unknown key in an event', '', 'timeline: [{ event: { source: s, detailType: d, resources: [], details: {} } }]\n', 'test.yaml: timeline[0].event.details: unknown key; did you mean "detail"? (known: source, detailType, resources, detail, account, region, id, time)'],
     ['a start without input', '', 'timeline: [{ start: { runbook: r } }]\n', 'test.yaml: timeline[0].start.input: is required'],
-    ['an event with no kind', '', 'timeline: [{ at: 1m }]\n', 'test.yaml: timeline[0]: give exactly one of alarm, killSwitch, changeCalendar, start, event, reconcile (got none)'],
+    ['an event with no kind', '', 'timeline: [{ at: 1m }]\n', 'test.yaml: timeline[0]: give exactly one of alarm, change, killSwitch, changeCalendar, start, event, sweep, reconcile (got none)'],
     ['a timeline that is not a list', '', 'timeline: { alarm: a }\n', 'test.yaml: timeline: must list at least one event, got an object'],
     ['a fault with from and after', 'faults: [{ dynamodb: unavailable, from: 0s, after: \'ecs:UpdateService\', for: 1m }]', TIMELINE, 'test.yaml: faults[0]: give from or after, not both'],
     ['a fault of no kind', 'faults: [{ error: ThrottlingException }]', TIMELINE, 'test.yaml: faults[0]: give exactly one of operation, dynamodb (got none)'],
@@ -157,6 +183,17 @@ expect: { totalIncidents: 2, notifications: 1, leasesHeld: 0 }
     ['an unknown ledger check', 'expect: { ledger: { chains: true } }', TIMELINE, 'test.yaml: expect.ledger.chains: unknown key (known: phases, terminal, chainsVerify)'],
     ['a denial without its reason', 'expect: { denials: [{ runbook: r }] }', TIMELINE, 'test.yaml: expect.denials[0].reason: is required'],
     ['a start that is not a date', 'start: yesterday', TIMELINE, 'test.yaml: start: "yesterday" is not a date (like 2026-11-22T03:17:00Z)'],
+    ['an alarm state that is not one', '', 'timeline: [{ alarm: a, state: FIRING }]\n', 'test.yaml: timeline[0].state: must be one of ALARM, OK, INSUFFICIENT_DATA, got "FIRING"'],
+    ['a change of two services', '', 'timeline: [{ change: { ecs: {}, rds: {} } }]\n', 'test.yaml: timeline[0].change: must name one world key with its change (got ecs, rds), e.g. { ecs: { service: api, delete: true } }'],
+    ['both at and when', '', 'timeline: [{ at: 1m, when: { phase: admitted }, killSwitch: on }]\n', 'test.yaml: timeline[0]: give at (a time) or when (a trigger), not both'],
+    ['a trigger with no phase or call', '', 'timeline: [{ when: { runbook: r }, killSwitch: on }]\n', 'test.yaml: timeline[0].when: give exactly one of phase (a ledger phase) or call (service:Operation)'],
+    ['a trigger on an unknown phase', '', 'timeline: [{ when: { phase: healed }, killSwitch: on }]\n', `test.yaml: timeline[0].when.phase: must be a phase: ${'received, rejected, duplicate, admitted, denied, planned, deferred, approval-requested, approved, approval-rejected, approval-expired, acting, acted, act-failed, checked, verified, verification-failed, rolled-back, rollback-failed, escalated, completed, swept, suppressed, digested, digest-sent, reconciled'}, got "healed"`],
+    ['a misspelt trigger key', '', 'timeline: [{ when: { phase: admitted, ocurrence: 2 }, killSwitch: on }]\n', 'test.yaml: timeline[0].when.ocurrence: unknown key; did you mean "occurrence"? (known: phase, call, runbook, occurrence, delay)'],
+    ['latency without its duration', 'faults: [{ operation: \'ecs:UpdateService\', error: latency }]', TIMELINE, 'test.yaml: faults[0].latency: error: latency needs latency: <duration> (how late the answer comes)'],
+    ['a latency on an error', 'faults: [{ operation: \'ecs:UpdateService\', error: ThrottlingException, latency: 5s }]', TIMELINE, 'test.yaml: faults[0].latency: is only for error: latency'],
+    ['timeout-while-running on an API', 'faults: [{ operation: \'ecs:UpdateService\', error: timeout-while-running }]', TIMELINE, 'test.yaml: faults[0].error: timeout-while-running is only for lambda:InvokeFunction (the handler runs on while its caller gives up)'],
+    ['a DynamoDB fault for one runbook', 'faults: [{ operation: \'dynamodb:PutItem\', error: InternalServerError, runbook: r }]', TIMELINE, 'test.yaml: faults[0].runbook: DynamoDB faults affect every caller (the local DynamoDB cannot tell runbooks apart); use target: ledger, limiter or a table name'],
+    ['times that is not a count', 'faults: [{ operation: \'ecs:UpdateService\', error: E, times: often }]', TIMELINE, 'test.yaml: faults[0].times: must be a whole number or always, got "often"'],
   ])('%s is refused with its path', (_what, extra, timeline, message) => {
     expect(errorOf(extra, timeline)).toBe(message);
   });

@@ -31,7 +31,7 @@ export interface AcmCertificate {
   readonly inUseBy: string[];
   readonly tags: Record<string, string>;
   /** CertificateDetail.Status (ISSUED unless said). */
-  readonly status: string;
+  status: string;
   /** RenewalEligibility as given; derived (see {@link eligibility}) when absent. */
   readonly eligibility?: 'ELIGIBLE' | 'INELIGIBLE';
   readonly managedBy?: 'CLOUDFRONT';

@@ -193,16 +193,43 @@ export class AcmModel {
     cert.scheduled = true;
     this.clock.later(after.seconds, () => {
       cert.scheduled = false;
-      const at = new Date(this.clock.now());
-      if (after.status === 'SUCCESS') {
-        cert.renewed = true;
-        cert.notBefore = at;
-        cert.notAfter = new Date(at.getTime() + VALIDITY_DAYS * DAY_MS);
-        cert.renewal = { status: 'SUCCESS', updatedAt: at };
-        for (const d of cert.domains) if (d.state !== 'different') d.state = 'present';
-      } else {
-        cert.renewal = { status: 'FAILED', reason: after.reason ?? 'OTHER', updatedAt: at };
-      }
+      if (after.status === 'SUCCESS') this.renewed(cert);
+      else cert.renewal = { status: 'FAILED', reason: after.reason ?? 'OTHER', updatedAt: new Date(this.clock.now()) };
     });
+  }
+
+  /** The renewal succeeded now: a new certificate under the same ARN (see {@link scheduleOutcome}). */
+  private renewed(cert: AcmCertificate): void {
+    const at = new Date(this.clock.now());
+    cert.renewed = true;
+    cert.notBefore = at;
+    cert.notAfter = new Date(at.getTime() + VALIDITY_DAYS * DAY_MS);
+    cert.renewal = { status: 'SUCCESS', updatedAt: at };
+    for (const d of cert.domains) if (d.state !== 'different') d.state = 'present';
+  }
+
+  /**
+   * The certificate's Status changes without medic (a timeline change): it is revoked, expires,
+   * or becomes INACTIVE (CertificateDetail.Status, CertificateStatus values). An EXPIRED one is
+   * INELIGIBLE for renewal ({@link eligibility}).
+   */
+  setStatus(cert: AcmCertificate, status: string): void {
+    cert.status = status;
+  }
+
+  /**
+   * ACM's renewal moves on without medic (a timeline change): RenewalSummary.RenewalStatus (and
+   * RenewalStatusReason) as given, UpdatedAt now ("The time at which the renewal summary was last
+   * updated"). SUCCESS is a renewal done: the new certificate as after a renewal medic started. A
+   * renewal outcome medic's action already scheduled still comes at its time.
+   */
+  setRenewal(cert: AcmCertificate, status: string, reason?: string): void {
+    if (status === 'SUCCESS') {
+      this.renewed(cert);
+      return;
+    }
+    // Any other status is a renewal ACM has not completed (a new cycle, after an earlier success).
+    cert.renewed = false;
+    cert.renewal = { status, ...(reason ? { reason } : {}), updatedAt: new Date(this.clock.now()) };
   }
 }

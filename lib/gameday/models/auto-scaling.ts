@@ -135,24 +135,55 @@ export class AutoScalingModel {
     // The group keeps exactly the string given: the update replaces the list, it does not merge into it (the SDK doc:
     // "Only specify EC2 if you must clear a value that was previously set"; AWS's runbook AWSSupportRemediator-
     // EnableAutoScalingGroupElbHealthCheck sends the existing types plus ELB to keep them).
-    if (input.HealthCheckType !== undefined && input.HealthCheckType !== g.healthCheckType) {
-      g.healthCheckType = input.HealthCheckType;
-      const generation = ++g.generation;
-      if (g.collapses) {
-        // EC2 Auto Scaling User Guide, health checks: with ELB checks an instance the load balancer reports unhealthy
-        // is marked unhealthy and replaced; on a broken health check path every instance (and each replacement) fails.
-        // Without ELB in the list: the instances count as healthy again.
-        const healthyThen = includesHealthCheck(g.healthCheckType, 'ELB') ? 0 : g.normallyHealthy;
-        this.clock.later(g.collapseAfter, () => {
-          if (g.generation === generation) g.healthy = healthyThen;
-        });
-      }
-    }
+    if (input.HealthCheckType !== undefined) this.setHealthCheckType(g, input.HealthCheckType);
     return {};
   }
 
+  /**
+   * The group's HealthCheckType becomes `type` (a valid list), whoever changed it: UpdateAutoScalingGroup,
+   * or someone else (a timeline change). A collapsing group's capacity follows it.
+   */
+  setHealthCheckType(g: AsgGroup, type: string): void {
+    if (type === g.healthCheckType) return;
+    g.healthCheckType = type;
+    const generation = ++g.generation;
+    if (!g.collapses) return;
+    // EC2 Auto Scaling User Guide, health checks: with ELB checks an instance the load balancer reports unhealthy
+    // is marked unhealthy and replaced; on a broken health check path every instance (and each replacement) fails.
+    // Without ELB in the list: the instances count as healthy again.
+    const healthyThen = includesHealthCheck(g.healthCheckType, 'ELB') ? 0 : g.normallyHealthy;
+    this.clock.later(g.collapseAfter, () => {
+      if (g.generation === generation) g.healthy = healthyThen;
+    });
+  }
+
+  /** How many instances the group has in service ({@link describe}): max(MinSize, the healthy ones when nothing is wrong). */
+  size(g: AsgGroup): number {
+    return Math.max(g.minSize, g.normallyHealthy);
+  }
+
+  /**
+   * Healthy in-service capacity changes (instances fail their health checks, or recover): `healthy`
+   * of the group's instances are Healthy, the rest Unhealthy (Instance.HealthStatus: "Unhealthy
+   * means that the instance is unhealthy and that Amazon EC2 Auto Scaling should terminate and
+   * replace it"; the model keeps them Unhealthy, as a broken health check path does).
+   */
+  setHealthy(g: AsgGroup, healthy: number): void {
+    g.healthy = Math.min(healthy, this.size(g));
+  }
+
+  /**
+   * DeleteAutoScalingGroup: the group is gone. DescribeAutoScalingGroups leaves a name it does not
+   * know out of its answer (its AutoScalingGroupNames "If you omit this property, all Auto Scaling
+   * groups are described"; no error is documented for an unknown name), and UpdateAutoScalingGroup
+   * answers the ValidationError above. The model skips "Delete in progress" (AutoScalingGroup.Status).
+   */
+  deleteGroup(g: AsgGroup): void {
+    this.groups.delete(g.name);
+  }
+
   private describe(g: AsgGroup): AutoScalingGroup {
-    const size = Math.max(g.minSize, g.normallyHealthy);
+    const size = this.size(g);
     const { region, account } = this.env;
     return {
       AutoScalingGroupName: g.name,

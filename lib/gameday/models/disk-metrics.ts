@@ -8,8 +8,9 @@ import type { ModelOperations } from './operations';
  * `InstanceId` or by `AutoScalingGroupName` (the agent's append_dimensions,
  * AmazonCloudWatch/latest/monitoring/CloudWatch-Agent-Configuration-File-Details.html), as
  * GetMetricData returns it. An instance's disk is `diskUsedPercent` until a prune succeeded on
- * it, `afterPrune` from then. Used by the game-day world (lib/gameday/services/ec2-disk.ts) and
- * the workflow tests (test/support/fake-disk.ts).
+ * it, `afterPrune` from then, or what a timeline change made it since (whichever came last).
+ * Used by the game-day world (lib/gameday/services/ec2-disk.ts) and the workflow tests
+ * (test/support/fake-disk.ts).
  */
 export class DiskMetricsModel {
   readonly operations: ModelOperations = {
@@ -18,9 +19,15 @@ export class DiskMetricsModel {
 
   constructor(private readonly clock: ModelClock, private readonly fleet: ManagedInstancesModel) {}
 
-  /** The disk of an instance at model time `at` (ms). */
+  /** The disk of an instance at model time `at` (ms): what the latest of its prune and its disk changes by then left it at. */
   diskAt(instance: ManagedInstance, at: number): number {
-    return instance.prunedAt !== undefined && instance.prunedAt <= at ? instance.afterPrune : instance.diskUsedPercent;
+    const events = [
+      ...(instance.prunedAt !== undefined ? [{ at: instance.prunedAt, usedPercent: instance.afterPrune }] : []),
+      ...(instance.diskChanges ?? []),
+    ].filter((e) => e.at <= at);
+    // The later event wins; at the same moment a change made then comes after the prune that ended then.
+    const latest = events.reduce<{ at: number; usedPercent: number } | undefined>((last, e) => (last === undefined || e.at >= last.at ? e : last), undefined);
+    return latest?.usedPercent ?? instance.diskUsedPercent;
   }
 
   /**

@@ -11,7 +11,9 @@ export interface ManagedInstance {
   /** Registered with Systems Manager (a managed node). */
   readonly managed: boolean;
   /** Its SSM Agent pings (PingStatus Online); otherwise ConnectionLost, and Run Command cannot deliver to it. */
-  readonly online: boolean;
+  online: boolean;
+  /** Model time (ms) of its last ping, once its agent went offline during the run ({@link ManagedInstancesModel.setAgent}). */
+  lastPingAt?: number;
   readonly platform: string;
   readonly tags: Record<string, string>;
   readonly autoScalingGroup?: string;
@@ -23,6 +25,8 @@ export interface ManagedInstance {
   readonly bytesFreed: number;
   /** Model time (ms, the clock's now) when a prune last succeeded on it. */
   prunedAt?: number;
+  /** The disk filling or freeing during the run: from model time `at` (ms) it is `usedPercent` (until a later change or prune). */
+  diskChanges?: Array<{ readonly at: number; readonly usedPercent: number }>;
 }
 
 export const ASG_TAG = 'aws:autoscaling:groupName';
@@ -51,7 +55,7 @@ export class ManagedInstancesModel {
   constructor(private readonly clock: ModelClock, private readonly env: ModelEnv) {}
 
   /** A managed, online Linux instance at 95 % disk (70 % after a prune freeing 12 MiB in 30 s that succeeds), unless said. */
-  addInstance(spec: Partial<Omit<ManagedInstance, 'prunedAt'>> & { id: string }): ManagedInstance {
+  addInstance(spec: Partial<Omit<ManagedInstance, 'prunedAt' | 'lastPingAt' | 'diskChanges'>> & { id: string }): ManagedInstance {
     const instance: ManagedInstance = {
       managed: true, online: true, platform: 'Linux', diskUsedPercent: 95, afterPrune: 70, command: 'Success', commandSeconds: 30, bytesFreed: 12 * MIB,
       ...spec,
@@ -78,12 +82,32 @@ export class ManagedInstancesModel {
     return { InstanceInformationList: page.map((i) => this.info(i)), ...(offset + max < found.length ? { NextToken: String(offset + max) } : {}) };
   }
 
-  /** InstanceInformation.PingStatus: "Connection status of SSM Agent" (Online, ConnectionLost, Inactive). */
+  /**
+   * The instance's SSM Agent stops or resumes pinging (a timeline change). Offline it is
+   * ConnectionLost from now, its last ping now; Run Command cannot deliver a command sent from
+   * then on (run-command.ts). A command sent before goes on as it was scheduled.
+   */
+  setAgent(instance: ManagedInstance, online: boolean): void {
+    if (instance.online === online) return;
+    instance.online = online;
+    instance.lastPingAt = online ? undefined : this.clock.now();
+  }
+
+  /** The disk fills or frees from now on (disk-metrics.ts reads it). */
+  setDisk(instance: ManagedInstance, usedPercent: number): void {
+    instance.diskChanges = [...(instance.diskChanges ?? []), { at: this.clock.now(), usedPercent }];
+  }
+
+  /**
+   * InstanceInformation.PingStatus: "Connection status of SSM Agent" (Online, ConnectionLost, Inactive);
+   * LastPingDateTime: "The date and time when the agent last pinged the Systems Manager service".
+   */
   info(instance: ManagedInstance): InstanceInformation {
+    const lastPing = instance.online ? this.clock.now() - 30_000 : instance.lastPingAt ?? this.clock.now() - 3_600_000;
     return {
       InstanceId: instance.id,
       PingStatus: instance.online ? 'Online' : 'ConnectionLost',
-      LastPingDateTime: new Date(this.clock.now() - (instance.online ? 30_000 : 3_600_000)),
+      LastPingDateTime: new Date(lastPing),
       AgentVersion: '3.3.1142.0',
       IsLatestVersion: true,
       PlatformType: instance.platform as InstanceInformation['PlatformType'],

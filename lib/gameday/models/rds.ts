@@ -202,6 +202,28 @@ export class RdsModel {
     return { DBCluster: this.describeCluster(cluster) };
   }
 
+  /**
+   * The database's status changes, whoever changed it (a timeline change: someone modifies it,
+   * reboots it, stops it). DBInstance.DBInstanceStatus / DBCluster.Status are free text in the API
+   * ("Viewing Amazon RDS DB instance status", RDS User Guide, lists the values); the calls that need
+   * `available` refuse any other. A reboot or failover in progress still completes as `failover` says.
+   */
+  setStatus(db: RdsInstance | RdsCluster, status: string): void {
+    db.status = status;
+  }
+
+  /**
+   * DeleteDBInstance / DeleteDBCluster: the database is gone, so DescribeDBInstances answers
+   * DBInstanceNotFoundFault and DescribeDBClusters DBClusterNotFoundFault (404), as for an
+   * identifier that never existed. The model skips the `deleting` status. A deleted cluster's
+   * members go with it (an Aurora cluster is deleted once its instances are; DeleteDBCluster
+   * deletes a Multi-AZ DB cluster's).
+   */
+  deleteDatabase(db: RdsInstance | RdsCluster): void {
+    if ('writer' in db) this.clusters.delete(db.id);
+    else this.instances.delete(db.id);
+  }
+
   private describeInstance(db: RdsInstance): DBInstance {
     const { region, account } = this.env;
     return {
@@ -227,7 +249,8 @@ export class RdsModel {
       DBInstanceArn: `arn:aws:rds:${region}:${account}:db:${id}`,
       DBInstanceClass: isMultiAzDbCluster(cluster) ? 'db.m6gd.large' : 'db.r6g.large',
       Engine: cluster.engine,
-      DBInstanceStatus: cluster.status === 'available' ? 'available' : 'rebooting',
+      // A member reboots while its cluster fails over; otherwise it shows its cluster's status (stopped, modifying, ...).
+      DBInstanceStatus: cluster.status === 'failing-over' ? 'rebooting' : cluster.status,
       MultiAZ: false,
       AvailabilityZone: `${region}${'abc'[[cluster.writer, ...cluster.readers].indexOf(id) % 3]}`,
       DBClusterIdentifier: cluster.id,

@@ -124,6 +124,18 @@ export class HostedZonesModel {
     return { ChangeInfo: { Id: `/change/C${id}`, Status: 'PENDING', SubmittedAt: new Date(now), Comment: input.ChangeBatch?.Comment } };
   }
 
+  /**
+   * Someone deletes a record set outside medic (a timeline change), as a ChangeResourceRecordSets
+   * DELETE would: the listeners are told (ACM sees a validation record go). Nothing when it is not there.
+   */
+  deleteRecord(zone: HostedZone, name: string, type: string): void {
+    const key = dnsOrder(name, type);
+    const set = zone.records.get(key);
+    if (!set) return;
+    zone.records.delete(key);
+    for (const listener of this.listeners) listener(set, true);
+  }
+
   /** A zone by its id, bare or as `/hostedzone/<id>`; NoSuchHostedZone ("No hosted zone exists with the ID that you specified") otherwise. */
   private zoneOf(id: string | undefined): HostedZone {
     const zone = id ? this.zones.get(id.replace(/^\/hostedzone\//, '')) : undefined;

@@ -1,4 +1,4 @@
-import { ACMClient } from '@aws-sdk/client-acm';
+import { ACMClient, CertificateStatus, FailureReason, RenewalStatus } from '@aws-sdk/client-acm';
 import { Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { parseDuration } from '../duration';
 import { AcmModel, type NewCertificate } from '../models/acm';
@@ -6,6 +6,7 @@ import { derivedRecord, type ValidationMethod } from '../models/acm-certificate'
 import { bindOperations } from '../models/operations';
 import { HostedZonesModel, bare, dnsOrder, fqdn } from '../models/route53';
 import type { World } from '../world';
+import { ChangeReader, inOrder } from './change-reader';
 
 /**
  * `world.acm.certificates[]`: `{ arn, type: AMAZON_ISSUED | PRIVATE | IMPORTED (AMAZON_ISSUED),
@@ -105,6 +106,48 @@ function readCertificate(model: AcmModel, zones: HostedZonesModel, c: Certificat
   }
 }
 
+/** `{ certificate, status?, renewalStatus?, renewalReason? }`: values as the SDK's CertificateStatus, RenewalStatus and FailureReason list them. */
+function readCertificateChange(acm: AcmModel, read: ChangeReader): () => void {
+  const arn = read.target('certificate', 'certificate (its ARN)');
+  const cert = acm.certificates.get(arn);
+  if (!cert) throw read.error('certificate', `no certificate ${arn} in world.acm (known: ${[...acm.certificates.keys()].join(', ') || 'none'})`);
+  for (const key of ['record', 'type', 'delete']) if (read.has(key)) throw read.error(key, 'goes with zone, not certificate');
+  read.requireChange(['status', 'renewalStatus']);
+  const status = read.oneOf('status', Object.values(CertificateStatus));
+  const renewal = read.oneOf('renewalStatus', Object.values(RenewalStatus));
+  const reason = read.oneOf('renewalReason', Object.values(FailureReason));
+  if (reason && !renewal) throw read.error('renewalReason', 'goes with renewalStatus');
+  // ACM does not renew imported certificates (acm/latest/userguide/import-certificate.html): they have no renewal summary.
+  if (renewal && cert.type === 'IMPORTED') throw read.error('renewalStatus', `${arn} is IMPORTED: ACM does not renew imported certificates`);
+  return inOrder([
+    status ? () => acm.setStatus(cert, status) : undefined,
+    renewal ? () => acm.setRenewal(cert, renewal, reason) : undefined,
+  ]);
+}
+
+/** `{ zone, record, type (CNAME), delete: true }`: someone deletes a record set of a simulated zone. */
+function readRecordChange(zones: HostedZonesModel, read: ChangeReader): () => void {
+  const id = read.target('zone', 'hosted zone (its id)');
+  const zone = zones.zones.get(id.replace(/^\/hostedzone\//, ''));
+  if (!zone) throw read.error('zone', `no zone ${id} in world.acm.zones (known: ${[...zones.zones.keys()].join(', ') || 'none'})`);
+  const name = read.target('record', 'record (its name)');
+  if (zone.apex && bare(name) !== zone.apex && !bare(name).endsWith(`.${zone.apex}`)) throw read.error('record', `${name} is not in zone ${id} (${zone.apex})`);
+  const type = read.text('type') ?? 'CNAME';
+  if (!read.flag('delete')) throw read.error('delete', 'is required: a record change deletes the record (delete: true)');
+  for (const key of ['status', 'renewalStatus', 'renewalReason']) if (read.has(key)) throw read.error(key, 'goes with certificate, not zone');
+  return () => zones.deleteRecord(zone, name, type);
+}
+
+/**
+ * Reads a timeline `change: { acm: {...} }`: a certificate's `status` or `renewalStatus` (with
+ * `renewalReason`) changes, or a record set of a zone is deleted.
+ */
+function readChange(acm: AcmModel, zones: HostedZonesModel, change: Record<string, unknown>, where: string): () => void {
+  const read = new ChangeReader(change, where, ['certificate', 'status', 'renewalStatus', 'renewalReason', 'zone', 'record', 'type', 'delete']);
+  if (read.has('certificate') === read.has('zone')) throw new Error(`${where}: give exactly one of certificate or zone`);
+  return read.has('certificate') ? readCertificateChange(acm, read) : readRecordChange(zones, read);
+}
+
 /** Reads `world.acm` into the ACM and Route 53 models on the world's clock and answers ACM and Route 53 calls from them. */
 export function installAcm(world: World): { acm: AcmModel; zones: HostedZonesModel } {
   const spec = (world.spec.acm ?? {}) as { certificates?: CertificateSpec[]; zones?: Record<string, ZoneSpec> };
@@ -116,5 +159,6 @@ export function installAcm(world: World): { acm: AcmModel; zones: HostedZonesMod
   zones.onRecordWritten((set, deleted) => acm.recordWritten(set, deleted));
   bindOperations(world.stub(ACMClient), acm.operations, (operation, input, mutating, answer) => world.answer('acm', operation, input, mutating, answer));
   bindOperations(world.stub(Route53Client), zones.operations, (operation, input, mutating, answer) => world.answer('route53', operation, input, mutating, answer));
+  world.changes.set('acm', (change, where) => readChange(acm, zones, change, where));
   return { acm, zones };
 }

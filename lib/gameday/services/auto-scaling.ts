@@ -3,6 +3,7 @@ import { parseDuration } from '../duration';
 import { AutoScalingModel, TRAFFIC_SOURCE_TYPES, healthCheckTypeError } from '../models/auto-scaling';
 import { bindOperations } from '../models/operations';
 import type { World } from '../world';
+import { ChangeReader, inOrder } from './change-reader';
 
 /**
  * `world.autoScaling.groups[]`: `{ name, healthCheckType (EC2), gracePeriod (0), minSize (2),
@@ -20,6 +21,27 @@ type Spec = {
   targetGroups?: string[]; trafficSources?: Array<{ identifier?: string; type?: string }>; tags?: Record<string, string>;
   afterEnforcing?: 'holds' | 'collapses'; collapseAfter?: string | number;
 };
+
+/**
+ * Reads a timeline `change: { autoScaling: {...} }`: `{ group, delete: true }`, `{ group, healthy: N }`
+ * (healthy in-service capacity changes), `{ group, healthCheckType }` (someone else changes it).
+ */
+function readChange(model: AutoScalingModel, change: Record<string, unknown>, where: string): () => void {
+  const read = new ChangeReader(change, where, ['group', 'delete', 'healthy', 'healthCheckType']);
+  const name = read.target('group', 'Auto Scaling group');
+  const group = model.groups.get(name);
+  if (!group) throw read.error('group', `no group ${name} in world.autoScaling (known: ${[...model.groups.keys()].join(', ') || 'none'})`);
+  read.requireChange(['delete', 'healthy', 'healthCheckType']);
+  if (read.flag('delete')) return () => model.deleteGroup(group);
+  const healthy = read.wholeNumber('healthy', model.size(group));
+  const type = read.text('healthCheckType');
+  const invalid = type === undefined ? undefined : healthCheckTypeError(type);
+  if (invalid) throw read.error('healthCheckType', invalid);
+  return inOrder([
+    type !== undefined ? () => model.setHealthCheckType(group, type) : undefined,
+    healthy !== undefined ? () => model.setHealthy(group, healthy) : undefined,
+  ]);
+}
 
 /** Reads `world.autoScaling` into a model on the world's clock and answers Auto Scaling calls from it. */
 export function installAutoScaling(world: World): AutoScalingModel {
@@ -57,5 +79,6 @@ export function installAutoScaling(world: World): AutoScalingModel {
     });
   }
   bindOperations(world.stub(AutoScalingClient), model.operations, (operation, input, mutating, answer) => world.answer('autoscaling', operation, input, mutating, answer));
+  world.changes.set('autoScaling', (change, where) => readChange(model, change, where));
   return model;
 }

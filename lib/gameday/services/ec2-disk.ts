@@ -6,6 +6,7 @@ import { ManagedInstancesModel, type PruneOutcome } from '../models/managed-inst
 import { bindOperations } from '../models/operations';
 import { RunCommandModel } from '../models/run-command';
 import type { World } from '../world';
+import { ChangeReader, inOrder } from './change-reader';
 
 /**
  * `world.ec2.instances[]`: `{ id, managed (true), online (true), platform (Linux), tags {},
@@ -47,6 +48,23 @@ interface InstanceSpec {
   readonly bytesFreed?: number;
 }
 
+/** Reads a timeline `change: { ec2: {...} }`: `{ instance, agent: offline | online }`, `{ instance, diskUsedPercent: N }` (the disk fills or frees). */
+function readChange(fleet: ManagedInstancesModel, change: Record<string, unknown>, where: string): () => void {
+  const read = new ChangeReader(change, where, ['instance', 'agent', 'diskUsedPercent']);
+  const id = read.target('instance', 'instance (i-...)');
+  const instance = fleet.instances.get(id);
+  if (!instance) throw read.error('instance', `no instance ${id} in world.ec2 (known: ${[...fleet.instances.keys()].join(', ') || 'none'})`);
+  read.requireChange(['agent', 'diskUsedPercent']);
+  const agent = read.oneOf('agent', ['offline', 'online'] as const);
+  // An unmanaged instance has no SSM Agent that Systems Manager knows of: there is no PingStatus to change.
+  if (agent && !instance.managed) throw read.error('agent', `${id} is not managed by Systems Manager (managed: false in world.ec2)`);
+  const disk = read.percent('diskUsedPercent');
+  return inOrder([
+    agent ? () => fleet.setAgent(instance, agent === 'online') : undefined,
+    disk !== undefined ? () => fleet.setDisk(instance, disk) : undefined,
+  ]);
+}
+
 /** Reads `world.ec2` into the managed-instance, Run Command and disk-metric models on the world's clock and answers SSM and CloudWatch calls from them. */
 export function installEc2Disk(world: World): { fleet: ManagedInstancesModel; runCommand: RunCommandModel; disks: DiskMetricsModel } {
   const specs = ((world.spec.ec2 as { instances?: InstanceSpec[] } | undefined)?.instances ?? []);
@@ -66,5 +84,6 @@ export function installEc2Disk(world: World): { fleet: ManagedInstancesModel; ru
   bindOperations(ssm, fleet.operations, viaWorld('ssm'));
   bindOperations(ssm, runCommand.operations, viaWorld('ssm'));
   bindOperations(world.stub(CloudWatchClient), disks.operations, viaWorld('cloudwatch'));
+  world.changes.set('ec2', (change, where) => readChange(fleet, change, where));
   return { fleet, runCommand, disks };
 }

@@ -1,8 +1,9 @@
 import { RDSClient } from '@aws-sdk/client-rds';
 import { parseDuration } from '../duration';
 import { bindOperations } from '../models/operations';
-import { APPLY_STATUSES, CLUSTER_ENGINES, RdsModel, type Failover, type RdsCluster } from '../models/rds';
+import { APPLY_STATUSES, CLUSTER_ENGINES, RdsModel, type Failover, type RdsCluster, type RdsInstance } from '../models/rds';
 import type { World } from '../world';
+import { ChangeReader } from './change-reader';
 
 /**
  * `world.rds.instances[]`: `{ id, multiAZ (true), status (available), az (<region>a), secondaryAz
@@ -49,6 +50,31 @@ function text(value: unknown, where: string): string {
   return value;
 }
 
+/** A status as RDS writes them: lower-case words joined by hyphens (`available`, `storage-full`), so `Rebooting` is a typo. */
+const STATUS_TEXT = /^[a-z]+(-[a-z]+)*$/;
+
+/** The database a change names: exactly one of `instance` or `cluster`. */
+function changedDatabase(model: RdsModel, read: ChangeReader): RdsInstance | RdsCluster {
+  if (read.has('instance') === read.has('cluster')) throw new Error(`${read.where}: give exactly one of instance or cluster`);
+  const kind = read.has('instance') ? 'instance' : 'cluster';
+  const id = read.target(kind, `DB ${kind}`);
+  const all: Map<string, RdsInstance | RdsCluster> = kind === 'instance' ? model.instances : model.clusters;
+  const db = all.get(id);
+  if (!db) throw read.error(kind, `no ${kind} ${id} in world.rds (known: ${[...all.keys()].join(', ') || 'none'})`);
+  return db;
+}
+
+/** Reads a timeline `change: { rds: {...} }`: `{ instance | cluster, status: <text> }` or `{ instance | cluster, delete: true }`. */
+function readChange(model: RdsModel, change: Record<string, unknown>, where: string): () => void {
+  const read = new ChangeReader(change, where, ['instance', 'cluster', 'status', 'delete']);
+  const db = changedDatabase(model, read);
+  read.requireChange(['status', 'delete']);
+  if (read.flag('delete')) return () => model.deleteDatabase(db);
+  const status = read.text('status')!;
+  if (!STATUS_TEXT.test(status)) throw read.error('status', `${JSON.stringify(status)} is not a status as RDS writes them (available, rebooting, modifying, storage-full, ...)`);
+  return () => model.setStatus(db, status);
+}
+
 /** Reads `world.rds` into a model on the world's clock and answers RDS calls from it. */
 export function installRds(world: World): RdsModel {
   const spec = (world.spec.rds as { instances?: InstanceSpec[]; clusters?: ClusterSpec[] } | undefined) ?? {};
@@ -90,5 +116,6 @@ export function installRds(world: World): RdsModel {
     });
   }
   bindOperations(world.stub(RDSClient), model.operations, (operation, input, mutating, answer) => world.answer('rds', operation, input, mutating, answer));
+  world.changes.set('rds', (change, where) => readChange(model, change, where));
   return model;
 }
