@@ -34,7 +34,7 @@ export function scenarioLines(report: ScenarioReport): string[] {
     for (const line of incident.timeline) lines.push(`   ${line}`);
   }
   if (report.incidents.length === 0) lines.push('   (no incident)');
-  for (const n of report.notifications) lines.push(`   ${inert(n.at.slice(11, 19))} NOTIFY ${n.subject === undefined ? '(no subject)' : inert(n.subject)}`);
+  for (const n of report.notifications) lines.push(`   ${inert(n.at.slice(11, 19))} NOTIFY${n.undelivered ? ' (UNDELIVERED)' : ''} ${n.subject === undefined ? '(no subject)' : inert(n.subject)}`);
   for (const fault of report.faults) lines.push(`   FAULT ${inert(fault.rule)}: affected ${fault.applied} call(s)`);
   for (const failure of report.failures) lines.push(`   EXPECTATION NOT MET: ${inert(failure)}`);
   return lines;

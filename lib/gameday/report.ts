@@ -36,7 +36,7 @@ export interface ScenarioReport {
   readonly incidents: IncidentReport[];
   readonly calls: MutatingCall[];
   /** What reached the escalation topic (escalations and runbook reports), in order. */
-  readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string }>;
+  readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string; readonly undelivered?: true }>;
   readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
   /** Each fault rule in words and how many calls it affected (a rule that affected none fails the scenario: it tested nothing). */
   readonly faults: Array<{ readonly rule: string; readonly applied: number }>;
@@ -199,7 +199,7 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
     expectations,
     incidents,
     calls: run.calls,
-    notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject, ...(n.message !== undefined ? { message: n.message } : {}) })),
+    notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject, ...(n.message !== undefined ? { message: n.message } : {}), ...(n.undelivered ? { undelivered: true as const } : {}) })),
     faults: run.faultsApplied.map(({ rule, applied }) => ({ rule: describeFault(rule), applied })),
     summary: {
       incidents: incidents.length,

@@ -43,6 +43,8 @@ export class Surroundings {
     this.routes = ruleTargets(template, stack, env);
     this.backstops = topicRules(template, stack, env);
     this.alarms = new SelfAlarms(template.toJSON().Resources, env);
+    const topic = Object.entries(template.findResources('AWS::SNS::Topic'))[0]?.[0];
+    if (topic) world.onDeliveryFailure(() => this.record({ kind: 'notification-failed', topicId: topic }));
   }
 
   /** EventBridge receives `event` (`deliveries` times: a duplicate delivery is a second copy). */
@@ -64,7 +66,7 @@ export class Surroundings {
       account: this.env.account, time: now, region: this.env.region, resources: [executionArn], detail,
     };
     for (const backstop of this.backstops.filter((b) => matchesPattern(b.pattern, event))) {
-      this.world.notifications.push({ at: now, message: backstop.render(event) });
+      this.world.notify({ at: now, message: backstop.render(event) });
     }
     for (const fact of executionEndFacts(stateMachineId, result.status, result.error?.name)) this.record(fact);
   }
@@ -80,7 +82,7 @@ export class Surroundings {
   }
 
   private record(fact: AlarmFact): void {
-    for (const page of this.alarms.record(fact, this.world.clock.now())) this.world.notifications.push({ at: page.at, subject: page.subject, message: page.message });
+    for (const page of this.alarms.record(fact, this.world.clock.now())) this.world.notify({ at: page.at, subject: page.subject, message: page.message });
   }
 
   /**

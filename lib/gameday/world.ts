@@ -3,6 +3,7 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { SimClock } from './clock';
 import type { Fault, FaultRule, WorldSpec } from './scenario';
 import { ApiLog } from './api-log';
+import type { Published } from './models/sns';
 import { FaultRules, TIMEOUT_ERROR, textValues } from './faults';
 import { refuseIfStopped } from '../local/invocation';
 
@@ -64,7 +65,8 @@ export class World {
   readonly calls: MutatingCall[] = [];
   /** Every call answered by the world (and, through the engine, every DynamoDB call), for the IAM check. */
   readonly apiLog = new ApiLog();
-  readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string }> = [];
+  /** Every message the escalation topic accepted, in order (`undelivered` when an `sns:Deliver` fault kept it from its subscribers). */
+  readonly notifications: Published[] = [];
   /** SSM parameters (kill switches) by name. */
   readonly parameters = new Map<string, string>();
   /** Parameters the runbooks may not read (a scenario's `killSwitch: { unreadable: true }`): GetParameters on them is denied. */
@@ -80,6 +82,7 @@ export class World {
   /** The scenario's fault rules (`operation:` faults), for every simulated API, DynamoDB and Lambda invocations. */
   readonly faults: FaultRules;
   private readonly actionListeners: Array<(call: MutatingCall) => void> = [];
+  private readonly deliveryFailureListeners: Array<() => void> = [];
   private requests = 0;
 
   constructor(readonly spec: WorldSpec, readonly clock: SimClock, readonly env: WorldEnv, faults: Fault[]) {
@@ -162,6 +165,22 @@ export class World {
       ...(runbookSwitch !== undefined ? { runbookKillSwitch: runbookSwitch } : {}),
       changeCalendar: this.changeCalendar,
     };
+  }
+
+  /**
+   * The escalation topic accepted `message` (from a handler, a rule or an alarm): it reaches its
+   * subscribers unless an `sns:Deliver` fault rule fails the delivery, which SNS counts in
+   * `NumberOfNotificationsFailed` (the listeners hear of it: the self-alarm on that metric).
+   */
+  notify(message: Published): void {
+    const failed = this.faults.decide({ service: 'sns', operation: 'Deliver', targets: [message.subject ?? '', message.message ?? ''] });
+    this.notifications.push(failed ? { ...message, undelivered: true } : message);
+    if (failed) for (const listener of this.deliveryFailureListeners) listener();
+  }
+
+  /** Called when the escalation topic fails to deliver a message. */
+  onDeliveryFailure(listener: () => void): void {
+    this.deliveryFailureListeners.push(listener);
   }
 
   /** Called after every successful mutating call. */

@@ -7,6 +7,8 @@ export interface Published {
   readonly at: string;
   readonly subject?: string;
   readonly message?: string;
+  /** The topic accepted the message but could not deliver it to its subscribers (a game-day `sns:Deliver` fault). */
+  readonly undelivered?: true;
 }
 
 /**
@@ -14,8 +16,11 @@ export interface Published {
  * the workflow tests (test/support/fake-aws.ts).
  */
 export class TopicModel {
-  /** @param published where published messages go, in order */
-  constructor(private readonly clock: ModelClock, readonly published: Published[]) {}
+  /**
+   * @param published where published messages go, in order
+   * @param deliver what happens to each accepted message (default: it joins `published`)
+   */
+  constructor(private readonly clock: ModelClock, readonly published: Published[], private readonly deliver: (message: Published) => void = (m) => published.push(m)) {}
 
   readonly operations: ModelOperations = {
     Publish: { command: PublishCommand, mutating: false, answer: (input: { Subject?: string; Message?: string }) => this.publish(input) },
@@ -23,7 +28,7 @@ export class TopicModel {
 
   /** PublishResponse.MessageId: "Unique identifier assigned to the published message." */
   publish(input: { Subject?: string; Message?: string }): { MessageId: string } {
-    this.published.push({ at: new Date(this.clock.now()).toISOString(), subject: input.Subject, message: input.Message });
+    this.deliver({ at: new Date(this.clock.now()).toISOString(), subject: input.Subject, message: input.Message });
     return { MessageId: `m-${this.published.length}` };
   }
 }

@@ -72,6 +72,6 @@ export function installPlatformServices(world: World): void {
   const buckets = new BucketsModel();
   worldBuckets.set(world, buckets);
   bindOperations(world.stub(S3Client), buckets.operations, (operation, input, mutating, answer) => world.answer('s3', operation, input, mutating, answer));
-  const topic = new TopicModel(worldClock(world), world.notifications);
+  const topic = new TopicModel(worldClock(world), world.notifications, (message) => world.notify(message));
   bindOperations(world.stub(SNSClient), topic.operations, (operation, input, mutating, answer) => world.answer('sns', operation, input, mutating, answer));
 }
