@@ -11,7 +11,7 @@ export interface LedgerWriterRequest {
 /**
  * Appends through the ledger writer function, synchronously. The writer's error comes back as
  * Lambda's `FunctionError` payload (`errorType`, `errorMessage`) and is thrown with the same
- * name, so callers see `Medic.LedgerForked` or a DynamoDB error exactly as if they had written.
+ * name, so callers see a DynamoDB error (`ConditionalCheckFailedException` after the writer's retries) exactly as if they had written.
  */
 export async function invokeLedgerWriter(functionName: string, input: AppendInput): Promise<LedgerEntry> {
   client ??= new LambdaClient({});

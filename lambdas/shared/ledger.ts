@@ -77,7 +77,11 @@ export interface AppendInput {
 }
 
 export const incidentPk = (incidentId: string): string => `INCIDENT#${incidentId}`;
-const sortKey = (seq: number, phase: Phase): string => `${String(seq).padStart(6, '0')}#${phase}`;
+/**
+ * The sequence number alone: one item per number, so the write condition itself stops a second
+ * writer from taking a number (whatever its phase), and the loser appends after the winner.
+ */
+const sortKey = (seq: number): string => String(seq).padStart(6, '0');
 
 export function entryHash(entry: UnhashedEntry): string {
   return sha256Hex(canonicalJson(entry));
@@ -123,37 +127,13 @@ async function head(table: string, incidentId: string): Promise<LedgerEntry | un
   return out.Items?.[0] as LedgerEntry | undefined;
 }
 
-/** Two writers took the same sequence number with different phases: the chain forked. */
-export class LedgerForkedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Medic.LedgerForked';
-  }
-}
-
-/**
- * The phase is part of the sort key, so the write condition alone cannot stop two writers from
- * taking one sequence number with different phases. Such a fork is never silent: the writer
- * fails (and the workflow escalates), and the verifier reports it.
- */
-async function assertNoFork(table: string, incidentId: string, seq: number): Promise<void> {
-  const out = await dynamo().send(new QueryCommand({
-    TableName: table,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :seq)',
-    ExpressionAttributeValues: { ':pk': incidentPk(incidentId), ':seq': `${String(seq).padStart(6, '0')}#` },
-    ConsistentRead: true,
-  }));
-  if ((out.Items?.length ?? 0) > 1) {
-    throw new LedgerForkedError(`ledger of incident ${incidentId} forked at sequence ${seq}: ${out.Items!.map((i) => i.sk).join(', ')}`);
-  }
-}
-
 /**
  * Writes one immutable entry to an incident's hash chain: what the ledger writer (the only role
  * that may put ledger items) does for every append. Only the execution that owns an incident
- * writes to its chain (Validate claims it), so appends are sequential; the condition refuses to
- * overwrite anything, a lost race on the same key re-reads the head and tries the next sequence
- * number, and a fork (same number, other phase) fails loudly. `input.table` is ignored in favour
+ * writes to its chain (Validate claims it), but two invocations of one step can overlap (Step
+ * Functions retries a task whose invocation timed out while the first still runs): the condition
+ * refuses to overwrite anything, and a lost race on a sequence number re-reads the head and tries
+ * the next one, so racing appends land one after the other, each linked to the one before. `input.table` is ignored in favour
  * of `table`: the writer writes its own ledger only.
  */
 export async function writeEntry(table: string, input: AppendInput, mac: LedgerMac): Promise<LedgerEntry> {
@@ -164,7 +144,7 @@ export async function writeEntry(table: string, input: AppendInput, mac: LedgerM
     const seq = (previous?.seq ?? 0) + 1;
     const content: UnhashedEntry = {
       pk: incidentPk(input.incidentId),
-      sk: sortKey(seq, input.phase),
+      sk: sortKey(seq),
       incidentId: input.incidentId,
       seq,
       phase: input.phase,
@@ -190,7 +170,6 @@ export async function writeEntry(table: string, input: AppendInput, mac: LedgerM
       if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= MAX_APPEND_ATTEMPTS) throw error;
       continue;
     }
-    await assertNoFork(table, input.incidentId, seq);
     return entry;
   }
 }

@@ -36,6 +36,8 @@ export function scenarioLines(report: ScenarioReport): string[] {
   if (report.incidents.length === 0) lines.push('   (no incident)');
   for (const n of report.notifications) lines.push(`   ${inert(n.at.slice(11, 19))} NOTIFY${n.undelivered ? ' (UNDELIVERED)' : ''} ${n.subject === undefined ? '(no subject)' : inert(n.subject)}`);
   for (const fault of report.faults) lines.push(`   FAULT ${inert(fault.rule)}: affected ${fault.applied} call(s)`);
+  for (const dead of report.deadLetters) lines.push(`   ${inert(dead.at.slice(11, 19))} DEAD LETTER rule ${inert(dead.rule)} could not start ${inert(dead.runbook)} (${inert(dead.error)}); the event is in ${inert(dead.queue ?? 'no queue')}`);
+  for (const alarm of report.selfAlarms.unsimulated) lines.push(`   NOT SIMULATED alarm ${inert(alarm.name)}: ${inert(alarm.reason)}`);
   for (const failure of report.failures) lines.push(`   EXPECTATION NOT MET: ${inert(failure)}`);
   return lines;
 }
@@ -63,6 +65,8 @@ export function jsonReport(reports: ScenarioReport[]): unknown {
       calls: r.calls,
       notifications: r.notifications,
       faults: r.faults,
+      deadLetters: r.deadLetters,
+      selfAlarms: r.selfAlarms,
     })),
   };
 }

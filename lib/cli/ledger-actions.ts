@@ -118,7 +118,9 @@ const brokenJson = (link: BrokenLink | undefined) => (link ? { incidentId: link.
 
 function brokenText(report: ChainReport): string {
   const link = report.firstBroken!;
-  return `incident ${inert(link.incidentId)}, entry ${inert(link.seq)}${link.sk ? ` (${inert(link.sk)})` : ''}: ${inert(link.reason)}`;
+  // The sort key is the padded sequence number: shown only when it says more (an item written by hand).
+  const key = link.sk && link.sk !== String(link.seq).padStart(6, '0') ? ` (${inert(link.sk)})` : '';
+  return `incident ${inert(link.incidentId)}, entry ${inert(link.seq)}${key}: ${inert(link.reason)}`;
 }
 
 /** What `ledger verify` says of the anchors (lambdas/shared/ledger-anchors.ts): how many it compared, or that it had none to compare. */

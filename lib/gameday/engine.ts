@@ -253,7 +253,8 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     const invokeFunction = localLambda(template.toJSON(), env);
     let executionCount = 0;
     const start = (runbook: string, input: unknown, requestedName?: string) => {
-      const name = requestedName ?? `${runbook}-${++executionCount}`;
+      // Unique within a game day (its day in the name), as EventBridge's are: a rejected event's incident id is its execution's name.
+      const name = requestedName ?? `${runbook}-${dayIndex + 1}-${++executionCount}`;
       const workflow = workflows.get(runbook)!;
       clock.participate(async () => {
         const result = await workflow.run(input, name);

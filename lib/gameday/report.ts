@@ -2,6 +2,7 @@ import { inert } from '../../lambdas/shared/inert-text';
 import { ENDING_PHASES, entryDetail, verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { formatDuration } from './duration';
 import type { ScenarioRun } from './engine';
+import type { SurroundingsRecord } from './surroundings';
 import type { CountRange, Expectations, FaultRule, Outcome, TextMatcher, Trigger } from './scenario';
 import type { MutatingCall } from './world';
 
@@ -38,6 +39,10 @@ export interface ScenarioReport {
   /** What reached the escalation topic (escalations and runbook reports), in order. */
   readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string; readonly undelivered?: true }>;
   readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
+  /** Events EventBridge sent to a dead-letter queue after its retries. */
+  readonly deadLetters: SurroundingsRecord['deadLetters'];
+  /** Each self-alarm that paged, with its state at the end; and the alarms the game day could not evaluate. */
+  readonly selfAlarms: { readonly paged: SurroundingsRecord['selfAlarms']; readonly unsimulated: SurroundingsRecord['unsimulatedAlarms'] };
   /** Each fault rule in words and how many calls it affected (a rule that affected none fails the scenario: it tested nothing). */
   readonly faults: Array<{ readonly rule: string; readonly applied: number }>;
 }
@@ -201,6 +206,8 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
     calls: run.calls,
     notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject, ...(n.message !== undefined ? { message: n.message } : {}), ...(n.undelivered ? { undelivered: true as const } : {}) })),
     faults: run.faultsApplied.map(({ rule, applied }) => ({ rule: describeFault(rule), applied })),
+    deadLetters: run.surroundings.deadLetters,
+    selfAlarms: { paged: run.surroundings.selfAlarms.filter((a) => a.pages > 0), unsimulated: run.surroundings.unsimulatedAlarms },
     summary: {
       incidents: incidents.length,
       acted: incidents.filter((i) => i.entries.some((e) => e.phase === 'acted')).length,
@@ -331,6 +338,18 @@ export function checkExpectations(run: ScenarioRun, incidents: IncidentReport[])
   if (expect.leasesHeld !== undefined) {
     check(`${expect.leasesHeld} lease(s) still held at the end`, run.leasesHeld.length === expect.leasesHeld, `found ${run.leasesHeld.length}`,
       `expected ${expect.leasesHeld} lease(s) still held at the end, found ${run.leasesHeld.length}: ${run.leasesHeld.map((l) => `${l.key} by ${l.incidentId}`).join(', ') || 'none'}`);
+  }
+  if (expect.deadLetters !== undefined) {
+    const found = run.surroundings.deadLetters.length;
+    check(`${countText(expect.deadLetters)} event(s) in a dead-letter queue`, countMet(expect.deadLetters, found), `got ${found}`,
+      `expected ${countText(expect.deadLetters)} event(s) in a dead-letter queue, got ${found}`);
+  }
+  for (const [alarm, wanted] of Object.entries(expect.selfAlarms ?? {})) {
+    const matching = run.surroundings.selfAlarms.filter((a) => a.alarm.includes(alarm));
+    const found = matching.reduce((sum, a) => sum + a.pages, 0);
+    const paged = run.surroundings.selfAlarms.filter((a) => a.pages > 0).map((a) => `${a.alarm} x${a.pages}`).join(', ') || 'none';
+    check(`${countText(wanted)} page(s) of self-alarm ${alarm}`, matching.length > 0 && countMet(wanted, found), `got ${found}`,
+      matching.length === 0 ? `expected self-alarm ${alarm}, which the stack does not have` : `expected ${countText(wanted)} page(s) of self-alarm ${alarm}, got ${found} (self-alarms that paged: ${paged})`);
   }
   if (expect.totalIncidents !== undefined) {
     check(`${expect.totalIncidents} incident(s) in all`, incidents.length === expect.totalIncidents, `got ${incidents.length}`,

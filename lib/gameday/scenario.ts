@@ -413,6 +413,10 @@ const expectationsSchema = object({
   notifications: count().optional(),
   /** Leases still held by an incident when the scenario ends (expired holds that nobody released included), exactly, when given. */
   leasesHeld: count().optional(),
+  /** Events EventBridge gave up on (sent to a dead-letter queue) after its retries: a number (exact) or a range. */
+  deadLetters: countRange().optional(),
+  /** Self-alarms (the stack's alarms on its own machinery) that paged, by alarm logical id (or a part of it): how many pages each. */
+  selfAlarms: z.record(z.string(), countRange(), { error: requiredOr('must map alarm logical ids (or a part of one) to a count') }).optional(),
 });
 export type Expectations = z.output<typeof expectationsSchema>;
 

@@ -266,7 +266,7 @@ describe('medic ledger verify', () => {
     // Someone with table access rewrites what the plan said, leaving hashes as they were.
     await raw.send(new UpdateCommand({
       TableName: TAMPERED_TABLE,
-      Key: { pk: `INCIDENT#${TAMPERED}`, sk: '000003#planned' },
+      Key: { pk: `INCIDENT#${TAMPERED}`, sk: '000003' },
       UpdateExpression: 'SET detail = :detail',
       ExpressionAttributeValues: { ':detail': JSON.stringify({ decision: 'noop', reason: 'nothing to do', summary: 'nothing' }) },
     }));
@@ -278,20 +278,20 @@ describe('medic ledger verify', () => {
       medic('ledger', 'verify', '--table', TAMPERED_TABLE, '--mac-key', 'local', '--json'),
       medic('ledger', 'show', TAMPERED, '--table', TAMPERED_TABLE, '--mac-key', 'local', '--json'),
     ]);
-    const firstBroken = { incidentId: TAMPERED, seq: 3, sk: '000003#planned', reason: 'hash does not match the entry\'s content (entry modified)' };
+    const firstBroken = { incidentId: TAMPERED, seq: 3, sk: '000003', reason: 'hash does not match the entry\'s content (entry modified)' };
     expect(verifyJson.code).toBe(1);
     // A broken chain: the completeness check does not run (null), as in the text.
     expect(JSON.parse(verifyJson.stdout)).toMatchObject({ ok: false, chain: { ok: false, incidents: 2, entries: 6, firstBroken }, incomplete: null });
     expect(showJson.code).toBe(1);
     expect(JSON.parse(showJson.stdout)).toMatchObject({ incidentId: TAMPERED, chain: { ok: false, entries: 4, firstBroken } });
-    const broken = `hash chain BROKEN: incident ${TAMPERED}, entry 3 (000003#planned): hash does not match the entry's content (entry modified)`;
+    const broken = `hash chain BROKEN: incident ${TAMPERED}, entry 3: hash does not match the entry's content (entry modified)`;
     expect(range.code).toBe(1);
     expect(range.stdout).toContain(broken);
     expect(range.stdout).toContain('checked 6 entries of 2 incident(s)');
     expect(one.code).toBe(1);
     expect(one.stdout).toContain(broken);
     expect(show.code).toBe(1);
-    expect(show.stdout).toContain(`hash chain BROKEN: incident ${TAMPERED}, entry 3 (000003#planned)`);
+    expect(show.stdout).toContain(`hash chain BROKEN: incident ${TAMPERED}, entry 3`);
     expect(show.stdout).toMatch(/│ 3 BROKEN │ .* planned .* noop: nothing /);
   });
 });

@@ -110,8 +110,8 @@ describe('appending through the writer (MEDIC_LEDGER_WRITER)', () => {
     process.env.MEDIC_LEDGER_WRITER = 'medic-ledger-writer';
     const lambda = mockClient(LambdaClient);
     try {
-      lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'Medic.LedgerForked', errorMessage: 'forked at 3' })) as never });
-      await expect(appendEntry(append('inc-6'))).rejects.toMatchObject({ name: 'Medic.LedgerForked', message: 'forked at 3' });
+      lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'ConditionalCheckFailedException', errorMessage: 'The conditional request failed' })) as never });
+      await expect(appendEntry(append('inc-6'))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException', message: 'The conditional request failed' });
       lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from('not json') as never });
       await expect(appendEntry(append('inc-6'))).rejects.toMatchObject({ name: 'Medic.LedgerWriterFailed', message: 'not json' });
       lambda.on(InvokeCommand).rejects(Object.assign(new Error('rate exceeded'), { name: 'TooManyRequestsException' }));

@@ -166,7 +166,7 @@ expect: { totalIncidents: 2, notifications: 1, leasesHeld: 0 }
     ['a fault with from and after', 'faults: [{ dynamodb: unavailable, from: 0s, after: \'ecs:UpdateService\', for: 1m }]', TIMELINE, 'test.yaml: faults[0]: give from or after, not both'],
     ['a fault of no kind', 'faults: [{ error: ThrottlingException }]', TIMELINE, 'test.yaml: faults[0]: give exactly one of operation, dynamodb (got none)'],
     ['a negative count', 'faults: [{ operation: \'ecs:UpdateService\', error: E, times: -1 }]', TIMELINE, 'test.yaml: faults[0].times: must be a whole number, got -1'],
-    ['an unknown expectation', 'expect: { incident: [] }', TIMELINE, 'test.yaml: expect.incident: unknown key; did you mean "incidents"? (known: incidents, calls, callsWith, pages, ledger, denials, totalIncidents, notifications, leasesHeld)'],
+    ['an unknown expectation', 'expect: { incident: [] }', TIMELINE, 'test.yaml: expect.incident: unknown key; did you mean "incidents"? (known: incidents, calls, callsWith, pages, ledger, denials, totalIncidents, notifications, leasesHeld, deadLetters, selfAlarms)'],
     ['a call count that is not a number', 'expect: { calls: { \'ecs:UpdateService\': one } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"]: must be a whole number or { atLeast?, atMost? }, got "one"'],
     ['a call count that is not whole', 'expect: { calls: { \'ecs:UpdateService\': 1.5 } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"]: must be a whole number, got 1.5'],
     ['a misspelt range bound', 'expect: { calls: { \'ecs:UpdateService\': { atleast: 1 } } }', TIMELINE, 'test.yaml: expect.calls["ecs:UpdateService"].atleast: unknown key; did you mean "atLeast"? (known: atLeast, atMost)'],
