@@ -80,6 +80,14 @@ export class StateTooLargeError extends MedicError {
 /** Errors a guard raises right before a mutation: the mutation was not made. */
 export const GUARD_DENIALS = new Set(['Medic.KillSwitchEngaged', 'Medic.ChangeFrozen', 'Medic.LeaseLost']);
 
+/** The denial category (the `reason` of the Denials metric and of the ledger's `denied` entries) of each guard refusal at act time. */
+export const GUARD_DENIAL_CATEGORIES: Readonly<Record<string, 'kill-switch' | 'change-freeze' | 'target-busy'>> = {
+  'Medic.KillSwitchEngaged': 'kill-switch',
+  'Medic.ChangeFrozen': 'change-freeze',
+  // The lease was lost: another incident holds the target now.
+  'Medic.LeaseLost': 'target-busy',
+};
+
 /** Throttling: the service refused the request before doing anything. */
 export const THROTTLING_ERRORS = new Set([
   'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException',

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { claimAct, readActClaim, settleAct, type ActClaim } from './act-claim';
 import { Admitter, type Denial } from './admission';
 import {
-  ActIncompleteError, ActOutcomeUnknownError, describeError, GUARD_DENIALS, InvalidStateError, isTransient, MedicError,
+  ActIncompleteError, ActOutcomeUnknownError, describeError, GUARD_DENIAL_CATEGORIES, GUARD_DENIALS, InvalidStateError, isTransient, MedicError,
   RollbackRetryableError, StateTooLargeError,
 } from './errors';
 import { supersededTrigger } from './freshness';
@@ -192,8 +192,11 @@ async function actOnce(steps: RunbookSteps, state: WorkflowState, actor: string,
     await settleAct(table, incidentId, batch, owner, { state: tookEffect ? 'failed' : 'refused', attempt, error: describeError(error) })
       .catch((e: unknown) => logger.warn('act claim not settled', { error: describeError(e) }));
     const denied = GUARD_DENIALS.has((error as Error)?.name);
+    const category = GUARD_DENIAL_CATEGORIES[(error as Error)?.name];
+    // A refusal at act time is a denial like Admit's: the same category in the ledger and the Denials metric.
+    if (denied) countDenial(state.runbook.name, category);
     await record(state, denied ? 'denied' : 'act-failed', actor, {
-      batch, ...(denied ? { stage: 'act', reason: (error as Error).message } : { error: describeError(error) }), calls: gate.calls, notExecuted: !tookEffect,
+      batch, ...(denied ? { stage: 'act', category, reason: (error as Error).message } : { error: describeError(error) }), calls: gate.calls, notExecuted: !tookEffect,
     });
     if (!tookEffect) throw error;
     const facts = `batch ${batch}: ${describeCalls(gate.calls)}`;

@@ -253,8 +253,13 @@ export class LocalWorkflow {
       execution.abort();
       return dataLimit;
     };
+    // The runner retries at once (its intervals are overridden to 0): with simulated time, each
+    // retry first waits its interval on the simulated clock, as Step Functions would.
+    const retries = new RetryClock();
     for (const [stateName, { functionName, entry }] of this.taskHandlers) {
       overrides[stateName] = async (payload: unknown) => {
+        const retryDelay = retries.entering(stateName, this.definition.States[stateName].Retry);
+        if (retryDelay > 0 && this.options.simulatedWait) await this.options.simulatedWait(retryDelay, stateName);
         tasks.push(stateName);
         event('TaskStateEntered', { stateEnteredEventDetails: { name: stateName } });
         const text = JSON.stringify(payload);
@@ -270,10 +275,12 @@ export class LocalWorkflow {
           // Step Functions refuses a state output over its 256 KB limit: the task fails with States.DataLimitExceeded.
           if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_PAYLOAD_LIMIT) throw overLimit(`the output of task ${stateName} is over 256 KB`);
           event('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(result) } });
+          retries.succeeded(stateName);
           return result;
         } catch (error) {
           // As Lambda reports a handler's error to Step Functions: the cause is its JSON error.
           const e = error as Error;
+          retries.failed(stateName, e?.name || 'Error');
           event('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: e?.name || 'Error', cause: JSON.stringify({ errorType: e?.name || 'Error', errorMessage: e?.message }) } });
           throw error;
         }
@@ -281,6 +288,7 @@ export class LocalWorkflow {
     }
     for (const [stateName, seconds] of this.waits) {
       overrides[stateName] = async () => {
+        retries.entering(stateName, undefined);
         await this.options.simulatedWait!(seconds, stateName);
         return null;
       };
@@ -328,6 +336,53 @@ export class LocalWorkflow {
       Object.assign(record, { status: 'FAILED', stopDate: new Date().toISOString() });
       return { status: 'FAILED', error: { name: e.name, message: e.message }, tasks, statesEntered };
     }
+  }
+}
+
+interface Retrier {
+  readonly ErrorEquals: string[];
+  readonly IntervalSeconds?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+}
+
+/**
+ * When a task state is entered again right after it failed (nothing else ran between), it is a
+ * retry: the wait before it is its retrier's IntervalSeconds x BackoffRate^(n-1), capped at
+ * MaxDelaySeconds (Step Functions' defaults 1 s and 2). Jitter is left out: a `FULL` jitter
+ * retrier waits up to this, the game day waits this, so runs are repeatable.
+ */
+export class RetryClock {
+  private last?: { readonly state: string; readonly error?: string };
+  private readonly attempts = new Map<string, number>();
+
+  /** The seconds to wait before entering `state` now. */
+  entering(state: string, retriers: Retrier[] | undefined): number {
+    const previous = this.last;
+    this.last = { state };
+    if (previous?.state !== state || previous.error === undefined) {
+      // A new visit of the state: its retriers count from zero again.
+      this.succeeded(state);
+      return 0;
+    }
+    const error = previous.error;
+    const index = (retriers ?? []).findIndex((r) => r.ErrorEquals.includes(error) || r.ErrorEquals.includes('States.ALL')
+      || (r.ErrorEquals.includes('States.TaskFailed') && !error.startsWith('States.')));
+    if (index < 0) return 0;
+    const key = `${state}#${index}`;
+    const attempt = (this.attempts.get(key) ?? 0) + 1;
+    this.attempts.set(key, attempt);
+    const retrier = retriers![index];
+    const seconds = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (attempt - 1);
+    return retrier.MaxDelaySeconds === undefined ? seconds : Math.min(seconds, retrier.MaxDelaySeconds);
+  }
+
+  failed(state: string, error: string): void {
+    if (this.last?.state === state) this.last = { state, error };
+  }
+
+  succeeded(state: string): void {
+    for (const key of [...this.attempts.keys()]) if (key.startsWith(`${state}#`)) this.attempts.delete(key);
   }
 }
 

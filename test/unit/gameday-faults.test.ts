@@ -13,6 +13,7 @@ import { installEcs } from '../../lib/gameday/services/ecs';
 import { Triggers } from '../../lib/gameday/triggers';
 import { World, actingRunbook, type WorldEnv } from '../../lib/gameday/world';
 import { ENTRY_METADATA_KEY } from '../../lib/platform/function';
+import { RetryClock } from '../../lib/local/template-workflow';
 
 /**
  * Fault rules (docs/gameday.md, `faults`): which calls a rule affects (operation, target,
@@ -266,5 +267,35 @@ describe('DynamoDB faults, at the local DynamoDB\'s door', () => {
     await expect(put('lost')).rejects.toThrow();
     local.fault = () => undefined;
     expect(await stored('lost')).toBe(true);
+  });
+});
+
+describe('Step Functions retries take simulated time', () => {
+  const RETRY = [
+    { ErrorEquals: ['ThrottlingException'], IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 10 },
+    { ErrorEquals: ['States.ALL'], IntervalSeconds: 5 },
+  ];
+
+  test('a state entered again right after it failed waits its retrier\'s backoff; a new visit starts from zero', () => {
+    const retries = new RetryClock();
+    const waits: number[] = [];
+    const attempt = (error?: string) => {
+      waits.push(retries.entering('Act', RETRY));
+      if (error) retries.failed('Act', error);
+      else retries.succeeded('Act');
+    };
+    for (const error of ['ThrottlingException', 'ThrottlingException', 'ThrottlingException', 'ThrottlingException', 'Boom', undefined]) attempt(error);
+    expect(waits).toEqual([0, 2, 4, 8, 10, 5]);
+    retries.entering('Wait', undefined);
+    expect(retries.entering('Act', RETRY)).toBe(0);
+    retries.failed('Act', 'ThrottlingException');
+    expect(retries.entering('Act', RETRY)).toBe(2);
+  });
+
+  test('an error no retrier names is not a retry (its Catch leads elsewhere): no wait', () => {
+    const retries = new RetryClock();
+    retries.entering('Act', [RETRY[0]]);
+    retries.failed('Act', 'AccessDenied');
+    expect(retries.entering('Act', [RETRY[0]])).toBe(0);
   });
 });

@@ -324,7 +324,7 @@ describe('act re-checks every guard right before every mutating call', () => {
     expect(error.message).toMatch(why);
     expect(mutations).toEqual([]);
     expect(await phasesOf()).toEqual(['acting', 'denied']);
-    expect(await detailOf('denied')).toMatchObject({ stage: 'act', notExecuted: true, calls: [{ target: 't1', outcome: 'not-made' }] });
+    expect(await detailOf('denied')).toMatchObject({ stage: 'act', category: 'kill-switch', notExecuted: true, calls: [{ target: 't1', outcome: 'not-made' }] });
   });
 
   test('SSM unreadable: fails closed', async () => {
@@ -349,6 +349,7 @@ describe('act re-checks every guard right before every mutating call', () => {
     const error = await expectRejection(run('act', state({ plan: ACT_PLAN, changeCalendar: CALENDAR })), 'Medic.ChangeFrozen');
     expect(error.message).toMatch(/medic-freeze is CLOSED/);
     expect(mutations).toEqual([]);
+    expect(await detailOf('denied')).toMatchObject({ stage: 'act', category: 'change-freeze', notExecuted: true });
   });
 
   test('change calendar closes before a later batch: that batch is not made', async () => {
@@ -379,6 +380,7 @@ describe('act re-checks every guard right before every mutating call', () => {
     const error = await expectRejection(run('act', state({ plan: ACT_PLAN, admission })), 'Medic.LeaseLost');
     expect(error.message).toMatch(/no longer held by this incident \(now held by newer-incident\)/);
     expect(mutations).toEqual([]);
+    expect(await detailOf('denied')).toMatchObject({ stage: 'act', category: 'target-busy' });
   });
 
   test('a lease granted again under a new epoch (released and re-taken) does not let the old holder act', async () => {
