@@ -83,6 +83,8 @@ export function outcomeOf(entries: LedgerEntry[]): Outcome {
   if (phases.has('duplicate')) return 'duplicate';
   if (phases.has('rejected')) return 'rejected';
   if (phases.has('suppressed')) return 'suppressed';
+  // A sweep's own trail: one entry listing the groups it found and the incidents it started.
+  if (phases.has('swept')) return 'swept';
   if (phases.has('denied')) return 'denied';
   // Closed by the reconciler from the execution history: its trail had lost its tail.
   if (phases.has('reconciled')) return 'reconciled';
@@ -134,6 +136,11 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
     case 'digest-sent': return [`${at} DIGEST SENT ${shown(d.denials)} denial(s) in one page`];
     case 'escalated': return [`${at} ESCALATE ${shown(d.headline)}: ${oneLine(d.diagnosis)}`];
     case 'deferred': return [`${at} DEFER ${oneLine(d.summary)}`];
+    case 'swept': {
+      const names = (list: { names?: unknown[] } | undefined) => (list?.names ?? []).map((n) => shown(n)).join(', ') || 'none';
+      const started = ((d.started ?? []) as Array<{ autoScalingGroupName?: unknown }>).map((g) => shown(g.autoScalingGroupName)).join(', ') || 'none';
+      return [`${at} SWEEP scanned ${shown(d.scanned)} group(s): started ${started}; compliant ${names(d.compliant)}; deferred ${names(d.deferred)}`];
+    }
     case 'reconciled': return [
       `${at} RECONCILED execution ${shown(d.executionStatus)}; leases released: ${shown((d.leasesReleased ?? []).length)}`,
       ...((d.missedInLedger ?? []) as Array<Record<string, any>>).map((call) => `${at} MISSED BY THE LEDGER ${shown(call.operation)} ${oneLine(call.target, 80)}: ${shown(call.outcome)}${d.paged ? ' (paged)' : ''}`),

@@ -60,8 +60,8 @@ export interface WorldSpec {
   readonly [service: string]: unknown;
 }
 
-export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'denied' | 'rejected' | 'duplicate' | 'suppressed' | 'reconciled' | 'incomplete';
-export const OUTCOMES: readonly Outcome[] = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'denied', 'rejected', 'duplicate', 'suppressed', 'reconciled', 'incomplete'];
+export type Outcome = 'resolved' | 'observed' | 'deferred' | 'no-action-needed' | 'escalated' | 'denied' | 'rejected' | 'duplicate' | 'suppressed' | 'reconciled' | 'swept' | 'incomplete';
+export const OUTCOMES: readonly Outcome[] = ['resolved', 'observed', 'deferred', 'no-action-needed', 'escalated', 'denied', 'rejected', 'duplicate', 'suppressed', 'reconciled', 'swept', 'incomplete'];
 
 const DEFAULT_START = '2026-11-22T03:17:00Z';
 
