@@ -5,7 +5,7 @@ import {
 import { ssm } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { megabytes, parseSummary, pluginStdout, PLUGIN_OUTPUT_TRUNCATED, verifyDiskMetric, type PruneSummary } from '../shared/disk-metric';
-import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, type InvocationOutcome } from '../shared/prune-command';
+import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, stopIfGuardCloses, type InvocationOutcome } from '../shared/prune-command';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Briefing, Plan, Report, WorkflowState } from '../shared/types';
 import type { DiskPruneFleetOptions } from './options';
@@ -186,7 +186,12 @@ export const steps: RunbookSteps = {
       commandStatus: status, commandStatusDetails: command.StatusDetails, targets: command.TargetCount, completed: command.CompletedCount,
       errors: command.ErrorCount, deliveryTimedOut: command.DeliveryTimedOutCount,
     };
-    if (RUNNING.has(status)) return { verdict: 'pending', reason: `fleet command ${status}: ${command.CompletedCount ?? 0} of ${command.TargetCount ?? '?'} done`, readings: commandReadings };
+    if (RUNNING.has(status)) {
+      // Run Command is still reaching instances: every guard is re-checked, and a closed one cancels the rest (a Cancelling command is being stopped already).
+      const stopped = status === 'Cancelling' ? undefined : await stopIfGuardCloses(state, commandId, { completed: command.CompletedCount, targets: command.TargetCount }, commandReadings);
+      if (stopped) return stopped;
+      return { verdict: 'pending', reason: `fleet command ${status}: ${command.CompletedCount ?? 0} of ${command.TargetCount ?? '?'} done`, readings: commandReadings };
+    }
 
     // The command's own Status says little: one undelivered instance makes it Incomplete (or
     // Delivery Timed Out) though the prune worked everywhere else, and undeliverable instances

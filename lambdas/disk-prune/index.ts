@@ -1,7 +1,7 @@
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
 import { ssm } from '../shared/clients';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
-import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand } from '../shared/prune-command';
+import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, stopIfGuardCloses } from '../shared/prune-command';
 import { describeError } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Plan, WorkflowState } from '../shared/types';
@@ -75,7 +75,12 @@ export const steps: RunbookSteps = {
     };
     // StatusDetails says more than Status (lambdas/shared/prune-command.ts, invocationOutcome).
     const outcome = invocationOutcome(status, invocation.StatusDetails);
-    if (outcome === 'running') return { verdict: 'pending', reason: `command ${details && details !== status ? `${status} (${details})` : status}`, readings };
+    if (outcome === 'running') {
+      // Still Pending, In Progress or Delayed: every guard is re-checked, and a closed one cancels it (a Cancelling one is being stopped already).
+      const stopped = status === 'Cancelling' || details === 'Cancelling' ? undefined : await stopIfGuardCloses(state, commandId, { completed: 0, targets: 1 }, readings);
+      if (stopped) return stopped;
+      return { verdict: 'pending', reason: `command ${details && details !== status ? `${status} (${details})` : status}`, readings };
+    }
     if (outcome === 'not-run') return { verdict: 'failure', reason: `the prune command did not run on ${id}: ${details || status} (${notRunMeaning(details)}); nothing was pruned`, readings };
     if (outcome === 'failed') {
       const output = tail(invocation.StandardErrorContent) || tail(invocation.StandardOutputContent) || 'no output';

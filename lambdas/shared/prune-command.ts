@@ -1,7 +1,8 @@
-import { SendCommandCommand, type SendCommandCommandInput } from '@aws-sdk/client-ssm';
+import { CancelCommandCommand, SendCommandCommand, type SendCommandCommandInput } from '@aws-sdk/client-ssm';
 import { ssm } from './clients';
-import type { MutationGate } from './mutation-gate';
-import type { ActOutput } from './runbook-steps';
+import { describeError, GUARD_DENIALS } from './errors';
+import { checkGuards, type GuardCheck, type MutationGate } from './mutation-gate';
+import type { ActOutput, CheckResult } from './runbook-steps';
 import type { WorkflowState } from './types';
 
 /** What both disk-prune runbooks put in their options about the document. */
@@ -48,7 +49,8 @@ export async function sendPruneCommand(
  * - `succeeded`: Success (exit code 0).
  * - `failed`: the instance ran it, or may have, and it did not succeed: Failed (non-zero exit),
  *   Execution Timed Out, Cancelled ("terminated before it was completed": how far it got is
- *   unknown, and medic never cancels its own command). The first two count against MaxErrors.
+ *   unknown; medic cancels its own command only when a guard closes while it runs, and then its
+ *   check ends there, see stopIfGuardCloses). The first two count against MaxErrors.
  * - `not-run`: the instance never received it, so nothing there changed: Delivery Timed Out,
  *   Undeliverable ("the managed node might not exist or might not be responding"), Terminated
  *   (MaxErrors was exceeded and Run Command cancelled the invocations not yet sent), Invalid
@@ -86,4 +88,65 @@ const NOT_RUN_MEANING: Record<string, string> = {
 
 export function notRunMeaning(statusDetails: string | undefined): string {
   return NOT_RUN_MEANING[detailKey(statusDetails).toLowerCase()] ?? 'never ran';
+}
+
+/** How far the runbook's command had got when a guard closed, as the check last read it. */
+export interface CommandProgress {
+  /** Instances whose invocation had ended (ListCommands' `CompletedCount`: any terminal status). */
+  readonly completed?: number;
+  /** Instances the command was sent to (ListCommands' `TargetCount`). */
+  readonly targets?: number;
+}
+
+/**
+ * Re-checks every guard while the runbook's own prune command is still running (Pending, In
+ * Progress, Delayed): Run Command reaches a fleet's instances one after another over minutes,
+ * long after the gate let SendCommand through, and a freeze, the kill switch or a lost lease must
+ * stop that change too. Every guard passing: undefined, the check goes on as before. A guard
+ * refusing (or one that cannot be read: checkGuards fails closed): CancelCommand for `commandId`
+ * and a `failure` saying which guard closed, whether the cancel was made, and how far the command
+ * had got. `guards` is for unit tests of a runbook's check, like the gate's.
+ */
+export async function stopIfGuardCloses(
+  state: WorkflowState, commandId: string, progress: CommandProgress, readings: Record<string, unknown>, guards: GuardCheck = checkGuards,
+): Promise<CheckResult | undefined> {
+  let closed: string;
+  try {
+    await guards(state, 'act', []);
+    return undefined;
+  } catch (error) {
+    // A guard that refuses names itself; any other error means a guard could not be evaluated, which stops medic as a refusal does.
+    const message = error instanceof Error ? error.message : String(error);
+    closed = GUARD_DENIALS.has((error as Error)?.name) ? message.replace(/^act not performed: /, '') : `a guard could not be evaluated (failing closed): ${describeError(error)}`;
+  }
+  // Cancelling is not a forward change: it stops one, so it is made with the kill switch on,
+  // during a freeze and without the lease (the gate would refuse it for the very reason it is
+  // needed). It names only the command this incident's own SendCommand returned.
+  const at = new Date().toISOString();
+  let cancel: string;
+  let cancelled: Record<string, unknown>;
+  try {
+    const out = await ssm().send(new CancelCommandCommand({ CommandId: commandId }));
+    const requestId = out.$metadata?.requestId;
+    cancelled = { cancelled: { commandId, at, ...(requestId ? { requestId } : {}) } };
+    cancel = `medic cancelled command ${commandId}${requestId ? ` (request id ${requestId})` : ''}`;
+  } catch (error) {
+    cancelled = { cancelError: { commandId, at, error: describeError(error) } };
+    cancel = `medic could not cancel command ${commandId} (${describeError(error)}): it may still be running`;
+  }
+  const got = progress.completed === undefined ? 'how many instances it had finished on is unknown'
+    : `it had finished on ${progress.completed} of ${progress.targets ?? '?'} instance(s)`;
+  // CancelCommand "attempts to cancel ... There is no guarantee that the command will be terminated and the underlying process stopped" (SDK doc).
+  const stopped = 'Run Command cancels the invocations not finished yet: an instance it had not reached is not pruned, one being pruned may be partly pruned';
+  return {
+    verdict: 'failure',
+    reason: `${closed} while the prune command was running: ${cancel}; ${got}`,
+    readings: { ...readings, guardClosed: closed, ...cancelled },
+    briefing: {
+      facts: [`guard: ${closed}`, `command: ${commandId}`, cancelled.cancelled ? `cancelled at ${at}: ${stopped}` : `not cancelled: ${(cancelled.cancelError as { error: string }).error}`, `progress: ${got}`],
+      action: cancelled.cancelled
+        ? `The prune was stopped; ${got}. Re-run it once changes are allowed again (after the freeze, with the kill switch off) if the disk still fills.`
+        : `Cancel command ${commandId} yourself (aws ssm cancel-command --command-id ${commandId}) if the freeze or the kill switch must stop it; check in Run Command which instances it pruned.`,
+    },
+  };
 }

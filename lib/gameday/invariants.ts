@@ -17,7 +17,7 @@ import type { MutatingCall } from './world';
  *    `off` (a deleted one included), or while the change calendar is CLOSED for a runbook that has
  *    one; a rollback of medic's own change may run under a closed calendar, as the mutation gate
  *    does by design (lambdas/shared/mutation-gate.ts: the kill switch stops a rollback, a closed
- *    calendar does not).
+ *    calendar does not). A call that only stops a change (STOPPING_CALLS) is no mutation here.
  * 3. Every incident's trail ends in an ending entry (ENDING_PHASES), or it was paged: a page names
  *    the incident, or an execution that wrote its trail ended FAILED (the backstop pages it). A
  *    trail the ledger could not complete (DynamoDB failing) is expected to be paged instead. The
@@ -43,13 +43,17 @@ export function checkInvariants(run: ScenarioRun): string[] {
 
 const op = (c: { service: string; operation: string }): string => `${c.service}:${c.operation}`;
 
+/** Calls that stop a change in flight rather than make one: what a closed guard asks for (lambdas/shared/prune-command.ts, stopIfGuardCloses). */
+const STOPPING_CALLS = new Set(['ssm:CancelCommand']);
+
 /** Invariant 1, per incident and planned call; a rollback's calls are counted apart (they undo, not repeat, the change). */
 function doubleMutations(trails: IncidentTrail[], owner: Map<MutatingCall, IncidentTrail>): string[] {
   const lines: string[] = [];
   for (const trail of trails) {
     const made = new Map<string, { operation: string; target: string; rollback: boolean; n: number; unanswered: number }>();
     for (const [call, t] of owner) {
-      if (t !== trail || !tookEffect(call)) continue;
+      // Cancelling a command twice changes nothing more: not a double mutation.
+      if (t !== trail || !tookEffect(call) || STOPPING_CALLS.has(op(call))) continue;
       // What the call was meant to change, as the plan names it.
       const target = recordOf(trail, call)?.target ?? trail.planned?.find((p) => p.operation === call.operation && touches(p.target, call))?.target
         ?? JSON.stringify(call.parameters);
@@ -89,7 +93,8 @@ function isRollback(call: MutatingCall, trail: IncidentTrail | undefined): boole
 function guardViolations(run: ScenarioRun, owner: Map<MutatingCall, IncidentTrail>): string[] {
   const lines: string[] = [];
   for (const call of run.calls) {
-    if (call.runbook === undefined || !tookEffect(call) || !call.guards) continue;
+    // Stopping a change is what a kill switch or a freeze asks for, so it is made under them.
+    if (call.runbook === undefined || !tookEffect(call) || !call.guards || STOPPING_CALLS.has(op(call))) continue;
     const g = call.guards;
     const who = owner.get(call)?.id ?? `runbook ${call.runbook} (no incident found)`;
     const what = `${op(call)} ${JSON.stringify(call.parameters)} at ${call.at}`;

@@ -76,3 +76,10 @@ export class DiskPruneDocument extends Construct {
 export const pruneParameters = nameMap('document parameters to values').optional()
   .describe('Document parameters: logRoot, logPatterns, tmpRoots, olderThanDays, journalVacuumSize, maxDeleteMB, dryRun (checked against the document at synth time).');
 export const deliveryTimeoutMinutes = () => num().optional().describe('How long Run Command may wait to reach an instance (default 5).');
+
+/**
+ * Why both disk-prune runbooks may call ssm:CancelCommand on "*", for their cdk-nag
+ * acknowledgement: the action has no resource type to narrow it to, and what it can do is stop a
+ * command, never start a change.
+ */
+export const CANCEL_REASON = 'CancelCommand is wildcard-only (no resource type in the Service Authorization Reference); the handler cancels only the command id its own SendCommand returned, and cancelling only stops a change.';

@@ -12,7 +12,7 @@ import { alarmArns, commonSettings, list, object, runbookName, tag, text } from 
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
 import { DISK_PRUNE_FLEET_DEFAULTS, type DiskPruneFleetOptions } from '../../lambdas/disk-prune-fleet/options';
-import { pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
+import { CANCEL_REASON, pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
 
 /** Properties of a {@link DiskPruneFleetRunbook}. Give exactly one of `autoScalingGroups` and `optInTag`. */
 export interface DiskPruneFleetRunbookProps extends RunbookCommonProps {
@@ -149,7 +149,15 @@ export class DiskPruneFleetRunbook extends Construct {
       actions: ['ssm:DescribeInstanceInformation', 'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'cloudwatch:GetMetricData'],
       resources: ['*'],
     }));
-    acknowledge(fn, ['IAM5[Resource::*]'], 'DescribeInstanceInformation, ListCommands, ListCommandInvocations, GetCommandInvocation and GetMetricData support no resource-level permissions.');
+    const reads = 'DescribeInstanceInformation, ListCommands, ListCommandInvocations, GetCommandInvocation and GetMetricData support no resource-level permissions.';
+    if (maySend) {
+      // The check cancels the runbook's own command when a guard closes while Run Command is
+      // still reaching the fleet (lambdas/shared/prune-command.ts, stopIfGuardCloses).
+      // CancelCommand has no resource type in the Service Authorization Reference: "*" only.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:CancelCommand'], resources: ['*'] }));
+    }
+    // One acknowledgement of Resource::* for this function, naming every action it covers.
+    acknowledge(fn, ['IAM5[Resource::*]'], maySend ? `${reads} ${CANCEL_REASON}` : reads);
     if (!maySend) return;
     const condition = tag
       ? { [`ssm:resourceTag/${tag.key}`]: tag.value }

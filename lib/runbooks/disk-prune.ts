@@ -13,7 +13,7 @@ import { alarmArns, commonSettings, list, object, runbookName, tag, text } from 
 import type { z } from 'zod';
 import { commonRunbookProps, defineRunbookKind } from '../platform/runbook-kind';
 import { DISK_PRUNE_DEFAULTS, type DiskPruneOptions } from '../../lambdas/disk-prune/options';
-import { pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
+import { CANCEL_REASON, pruneParameters, deliveryTimeoutMinutes } from './disk-prune-document';
 
 /** Properties of a {@link DiskPruneRunbook}. */
 export interface DiskPruneRunbookProps extends RunbookCommonProps {
@@ -115,7 +115,15 @@ export class DiskPruneRunbook extends Construct {
       actions: ['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'cloudwatch:GetMetricData'],
       resources: ['*'],
     }));
-    acknowledge(fn, ['IAM5[Resource::*]'], 'DescribeInstanceInformation, GetCommandInvocation and GetMetricData support no resource-level permissions.');
+    const reads = 'DescribeInstanceInformation, GetCommandInvocation and GetMetricData support no resource-level permissions.';
+    if (maySend) {
+      // The check cancels the runbook's own command when a guard closes while it still runs
+      // (lambdas/shared/prune-command.ts, stopIfGuardCloses). CancelCommand has no resource type
+      // in the Service Authorization Reference: "*" only.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:CancelCommand'], resources: ['*'] }));
+    }
+    // One acknowledgement of Resource::* for this function, naming every action it covers.
+    acknowledge(fn, ['IAM5[Resource::*]'], maySend ? `${reads} ${CANCEL_REASON}` : reads);
     if (!maySend) return;
     const instanceArn = (instance: string) => stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: instance });
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:SendCommand'], resources: [this.document.documentArn, ...instances.map(instanceArn)] }));

@@ -1,5 +1,6 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { DiskPruneFleetRunbook, type DiskPruneFleetRunbookProps } from '../../lib/runbooks/disk-prune-fleet';
 import { DiskPruneRunbook, type DiskPruneRunbookProps } from '../../lib/runbooks/disk-prune';
 import { MedicPlatform } from '../../lib/platform/platform';
@@ -49,9 +50,26 @@ describe('IAM of the step handler', () => {
     expect(byTag.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/medic:disk-prune': 'true' } });
   });
 
-  test('the only actions on "*" are the reads without resource-level permissions', () => {
+  test('the only actions on "*" are the reads without resource-level permissions, and CancelCommand (wildcard-only) to stop its own command', () => {
     const onStar = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action)).filter((a) => !String(a).startsWith('xray:'));
-    expect(onStar.sort()).toEqual(['cloudwatch:GetMetricData', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation']);
+    expect(onStar.sort()).toEqual(['cloudwatch:GetMetricData', 'ssm:CancelCommand', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation']);
+  });
+
+  test('one acknowledgement of IAM5[Resource::*] from the runbook, naming CancelCommand and why', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'DiskAck', { env: { account: ACCOUNT, region: REGION } });
+    const platform = new MedicPlatform(stack, 'Platform');
+    const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'Alarm', alarmArn('disk'));
+    const reasons = (mode: 'auto' | 'observe') => {
+      const runbook = new DiskPruneRunbook(stack, `Ack-${mode}`, { platform, name: `ack-${mode}`, mode, alarms: [alarm], instances: ['i-0123456789abcdef0'] });
+      return runbook.stepFunction.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>)).filter(([id]) => id.endsWith('AwsSolutions-IAM5[Resource::*]')).map(([, reason]) => reason);
+    };
+    // The function's own (X-Ray) and the runbook's: the runbook adds one, never one per grant.
+    const auto = reasons('auto');
+    expect(auto).toHaveLength(2);
+    expect(auto[1]).toMatch(/GetMetricData support no resource-level permissions\. CancelCommand is wildcard-only .*the command id its own SendCommand returned/);
+    expect(reasons('observe')[1]).not.toMatch(/CancelCommand/);
   });
 });
 
@@ -103,7 +121,16 @@ describe('the fleet variant', () => {
 
   test('reads on "*" only, those without resource-level permissions: GetCommandInvocation for summaries ListCommandInvocations cut', () => {
     const onStar = statements.filter((s) => asList(s.Resource).includes('*')).flatMap((s) => asList(s.Action)).filter((a) => !String(a).startsWith('xray:'));
-    expect(onStar.sort()).toEqual(['cloudwatch:GetMetricData', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:ListCommands']);
+    expect(onStar.sort()).toEqual(['cloudwatch:GetMetricData', 'ssm:CancelCommand', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:ListCommands']);
+  });
+
+  test('CancelCommand (wildcard-only) only when it may send: not in observe mode', () => {
+    const cancels = statements.filter((s) => asList(s.Action).includes('ssm:CancelCommand'));
+    expect(cancels.map((s) => [asList(s.Action), s.Resource, s.Condition ?? null])).toEqual([[['ssm:CancelCommand'], '*', null]]);
+    const observing = new DiskPruneFleetRunbook(stack, 'Observing', { platform, name: 'fleet-observing', mode: 'observe', alarms: [alarm], autoScalingGroups: ['web-asg'] });
+    const policies = JSON.stringify(Stack.of(observing).resolve((observing.stepFunction.role!.node.tryFindChild('DefaultPolicy') as iam.Policy).document));
+    expect(policies).not.toContain('ssm:CancelCommand');
+    expect(policies).toContain('ssm:ListCommands');
   });
 
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

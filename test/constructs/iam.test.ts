@@ -205,7 +205,8 @@ describe.each(runbooks.map((rb) => [rb.name, rb] as const))('the %s step handler
 describe('across the whole template', () => {
   test('Resource "*" appears only for services without resource-level permissions, or under a condition', () => {
     // cdk-nag's IAM5 is acknowledged per function for X-Ray; this keeps any other wildcard from hiding behind it.
-    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|ssm:DescribeInstanceInformation|ssm:GetCommandInvocation|ssm:ListCommands|ssm:ListCommandInvocations|cloudwatch:GetMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    // ssm:CancelCommand too: wildcard-only, granted to the disk-prune runbooks to stop their own command when a guard closes.
+    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|ssm:CancelCommand|ssm:DescribeInstanceInformation|ssm:GetCommandInvocation|ssm:ListCommands|ssm:ListCommandInvocations|cloudwatch:GetMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     const offending = grants
       .filter((g) => g.resources.includes('*') && g.condition === undefined)
       .flatMap((g) => g.actions.filter((a) => !noResourceLevel.test(a)).map((a) => `${g.source}: ${a}`));

@@ -170,7 +170,7 @@ describe('every AWS call of the game day is allowed by the synthesized policy of
       for (const call of scenarioRun.apiCalls) evaluated.add(`${call.service}:${call.operation}`);
     }
     expect([...evaluated]).toEqual(expect.arrayContaining([
-      'ecs:UpdateService', 'ecs:ListTasks', 'ecs:StopTask', 'autoscaling:UpdateAutoScalingGroup', 'rds:FailoverDBCluster', 'rds:RebootDBInstance', 'ssm:SendCommand',
+      'ecs:UpdateService', 'ecs:ListTasks', 'ecs:StopTask', 'autoscaling:UpdateAutoScalingGroup', 'rds:FailoverDBCluster', 'rds:RebootDBInstance', 'ssm:SendCommand', 'ssm:CancelCommand',
       'acm:RenewCertificate', 'route53:ChangeResourceRecordSets', 'sns:Publish', 's3:PutObject', 'dynamodb:PutItem', 'ssm:GetParameters',
     ]));
   });

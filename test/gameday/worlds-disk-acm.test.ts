@@ -2,7 +2,7 @@ import { ACMClient, DescribeCertificateCommand, RenewCertificateCommand, ResendV
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
-  DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient,
+  CancelCommandCommand, DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { ScenarioReport } from '../../lib/gameday/report';
 import { installAcm } from '../../lib/gameday/services/acm';
@@ -84,6 +84,23 @@ describe('disk prune scenarios', () => {
       + 'disk_used_percent 72.0 is back within the threshold 90 (x2, until 03:33:00)');
     expect(line(r, /RESOLVED/)).toBe('03:33:00 RESOLVED in 16m00s (simulated)');
     expect(r.notifications.map((n) => n.subject)).toEqual(['[medic] Fleet disk prune of aws:autoscaling:groupName=web-asg: RESOLVED, 1 instance(s) not reached']);
+  }, 120_000);
+
+  test('disk-prune-fleet-freeze-mid-batch: the calendar closes while Run Command works through the fleet; medic cancels its command, escalates, and says how far it got', async () => {
+    const r = await run('disk-prune-fleet-freeze-mid-batch.yaml');
+    expect(r.failures).toEqual([]);
+    expect(r.passed).toBe(true);
+    expect(r.incidents.map((i) => [i.runbook, i.outcome])).toEqual([['web-fleet-disk-prune', 'escalated']]);
+    expect(operations(r)).toEqual(['ssm:SendCommand', 'ssm:CancelCommand']);
+    const commandId = (r.calls[1].parameters as { CommandId: string }).CommandId;
+    // Made during the freeze: stopping a change is what the freeze asks for.
+    // (Each scenario of a game day runs on a simulated day of its own: the time of day is what is known.)
+    expect(r.calls[1]).toMatchObject({ at: expect.stringMatching(/T03:18:00\.000Z$/), runbook: 'web-fleet-disk-prune', guards: { changeCalendar: 'CLOSED' }, parameters: { CommandId: commandId } });
+    expect(line(r, /VERIFY/)).toMatch(/^03:18:00 VERIFY failure: change calendar release-freeze is CLOSED \(change freeze\) while the prune command was running: medic cancelled command /);
+    const [page] = r.notifications;
+    expect(page.subject).toBe('[medic] web-fleet-disk-prune: verification failed (web-asg)');
+    expect(page.message).toContain(`medic cancelled command ${commandId} (request id gameday-`);
+    expect(page.message).toContain('WHAT TO DO: The prune was stopped; it had finished on 1 of 3 instance(s).');
   }, 120_000);
 
   test('a single-instance prune checked at once meets InvocationDoesNotExist first (Run Command is eventually consistent), waits, and resolves', async () => {
@@ -230,6 +247,52 @@ describe('the simulated services on their own', () => {
       expect((await disk({ AutoScalingGroupName: 'web-asg', path: '/' }))[0]).toEqual(['03:17:40', 95]);
       expect(await disk({ InstanceId: 'i-nope' })).toEqual([]);
       await expect(ssm.send(new SendCommandCommand({ DocumentName: 'medic-disk-prune', InstanceIds: ['i-4'] }))).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+    } finally {
+      w.restore();
+    }
+  });
+
+  test('CancelCommand, as documented: invocations not yet ended go Cancelling, then Cancelled; a pending one never runs nor prunes; the counts follow', async () => {
+    const { w, clock, advance } = await world({
+      ec2: {
+        instances: [
+          { id: 'i-1', autoScalingGroup: 'web-asg', commandTakes: '45s', afterPrune: 60 },
+          { id: 'i-2', autoScalingGroup: 'web-asg', commandTakes: '45s', afterPrune: 60 },
+          { id: 'i-3', autoScalingGroup: 'web-asg', commandTakes: '45s', afterPrune: 60 },
+        ],
+      },
+    });
+    const ssm = new SSMClient({ region: 'eu-west-1' });
+    try {
+      const { Command } = await ssm.send(new SendCommandCommand({
+        DocumentName: 'medic-disk-prune', Targets: [{ Key: 'tag:aws:autoscaling:groupName', Values: ['web-asg'] }], MaxConcurrency: '1', MaxErrors: '1',
+      }));
+      const id = Command!.CommandId!;
+      const listed = async () => (await ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands![0];
+      const invocations = async () => (await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))).CommandInvocations!
+        .map((i) => [i.InstanceId, i.Status, i.StatusDetails, i.CommandPlugins?.[0]?.ResponseCode ?? null]);
+      // Not registered yet: like the other calls, the id is unknown for its first seconds.
+      await expect(ssm.send(new CancelCommandCommand({ CommandId: id }))).rejects.toMatchObject({ name: 'InvalidCommandId' });
+      await advance(60);
+      expect(await listed()).toMatchObject({ Status: 'InProgress', CompletedCount: 1, TargetCount: 3 });
+      await expect(ssm.send(new CancelCommandCommand({ CommandId: id, InstanceIds: ['i-9'] }))).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+      await expect(ssm.send(new CancelCommandCommand({ CommandId: 'nope' }))).rejects.toMatchObject({ name: 'InvalidCommandId' });
+      expect(await ssm.send(new CancelCommandCommand({ CommandId: id }))).toMatchObject({ $metadata: expect.anything() });
+      expect(w.calls.map((c) => c.operation)).toEqual(['SendCommand', 'CancelCommand']);
+      expect(await listed()).toMatchObject({ Status: 'Cancelling', CompletedCount: 1 });
+      expect(await invocations()).toEqual([['i-1', 'Success', 'Success', 0], ['i-2', 'Cancelling', 'Cancelling', -1], ['i-3', 'Cancelling', 'Cancelling', null]]);
+      await advance(120);
+      // Cancelled is terminal: it counts as completed, not as an error.
+      expect(await listed()).toMatchObject({ Status: 'Cancelled', StatusDetails: 'Cancelled', CompletedCount: 3, ErrorCount: 0, TargetCount: 3 });
+      expect(await invocations()).toEqual([['i-1', 'Success', 'Success', 0], ['i-2', 'Cancelled', 'Cancelled', -1], ['i-3', 'Cancelled', 'Cancelled', null]]);
+      expect(await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: 'i-2' }))).toMatchObject({ Status: 'Cancelled', ResponseCode: -1, StandardOutputContent: '' });
+      // Only i-1 was pruned: i-3 never started, and i-2 was stopped part-way (counted as freeing nothing).
+      const cloudWatch = new CloudWatchClient({ region: 'eu-west-1' });
+      const latest = async (instance: string) => (await cloudWatch.send(new GetMetricDataCommand({
+        StartTime: new Date(clock.now() - 120_000), EndTime: new Date(clock.now() + 60_000), ScanBy: 'TimestampDescending',
+        MetricDataQueries: [{ Id: 'disk', MetricStat: { Metric: { Namespace: 'CWAgent', MetricName: 'disk_used_percent', Dimensions: [{ Name: 'InstanceId', Value: instance }, { Name: 'path', Value: '/' }] }, Period: 60, Stat: 'Maximum' } }],
+      }))).MetricDataResults![0].Values![0];
+      expect([await latest('i-1'), await latest('i-2'), await latest('i-3')]).toEqual([60, 95, 95]);
     } finally {
       w.restore();
     }

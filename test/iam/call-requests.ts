@@ -85,7 +85,8 @@ export function requestsFor(call: ApiCall, facts: ResourceFacts): IamRequest[] {
         ...[...list(input.InstanceIds), ...targetedInstances(input.Targets, facts)].map((id) => on(`arn:aws:ec2:${region}:${account}:instance/${id}`, {}, 'ssm:resourceTag')),
       ];
     }
-    case 'ssm:DescribeInstanceInformation': case 'ssm:GetCommandInvocation': case 'ssm:ListCommands': case 'ssm:ListCommandInvocations':
+    // CancelCommand has no resource type either (Service Authorization Reference: wildcard only).
+    case 'ssm:DescribeInstanceInformation': case 'ssm:GetCommandInvocation': case 'ssm:ListCommands': case 'ssm:ListCommandInvocations': case 'ssm:CancelCommand':
       return anywhere();
     // Auto Scaling: UpdateAutoScalingGroup on the group, with autoscaling:ResourceTag; describes are "*".
     case 'autoscaling:DescribeAutoScalingGroups':
@@ -138,6 +139,9 @@ export function requestsFor(call: ApiCall, facts: ResourceFacts): IamRequest[] {
     // Step Functions: an execution's reads are authorised on the execution (Service Authorization Reference, AWS Step Functions).
     case 'states:DescribeExecution': case 'states:GetExecutionHistory':
       return [on(String(input.executionArn))];
+    // StartExecution (the ASG sweep's): the state machine it starts (resource type stateMachine).
+    case 'states:StartExecution':
+      return [on(String(input.stateMachineArn))];
     case 'kms:GenerateMac': case 'kms:VerifyMac':
       return [on(String(input.KeyId))];
     default:

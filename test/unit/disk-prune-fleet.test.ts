@@ -1,9 +1,10 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
-  DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient,
-  type Command, type CommandInvocation,
+  CancelCommandCommand, DescribeInstanceInformationCommand, GetCalendarStateCommand, GetCommandInvocationCommand, GetParametersCommand, ListCommandInvocationsCommand,
+  ListCommandsCommand, SendCommandCommand, SSMClient, type Command, type CommandInvocation,
 } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps } from '../../lambdas/disk-prune-fleet/index';
 import { invocationOutcome } from '../../lambdas/shared/prune-command';
@@ -14,8 +15,11 @@ import { actThrough } from '../support/gate';
 
 const ssm = mockClient(SSMClient);
 const cloudWatch = mockClient(CloudWatchClient);
-beforeEach(() => { ssm.reset(); cloudWatch.reset(); });
-afterAll(() => { ssm.restore(); cloudWatch.restore(); });
+const dynamo = mockClient(DynamoDBDocumentClient);
+/** The kill switches at `value` (the check re-reads them while the command runs). */
+const killSwitches = (value: string) => ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({ Parameters: input.Names.map((Name) => ({ Name, Value: value })) }));
+beforeEach(() => { ssm.reset(); cloudWatch.reset(); dynamo.reset(); killSwitches('off'); });
+afterAll(() => { ssm.restore(); cloudWatch.restore(); dynamo.restore(); });
 
 const OPTIONS = { documentName: 'medic-disk-prune-doc', documentParameters: { logRoot: '/var/log', dryRun: 'false' }, deliveryTimeoutSeconds: 300, maxConcurrency: '25%', maxErrors: '1' };
 const summary = (mb: number, deleted: number, extra: Record<string, unknown> = {}) => JSON.stringify({
@@ -262,6 +266,13 @@ describe('check, instance by instance (Run Command\'s statuses as the SDK docume
     expect((await steps.check(state({}, 'web-asg', sent))).verdict).toBe('pending');
   });
 
+  test('a Cancelling command (being stopped already) is pending, and no guard is read for it', async () => {
+    commandIs({ Status: 'Cancelling', CompletedCount: 1 });
+    expect(await steps.check(state({}, 'web-asg', sent))).toMatchObject({ verdict: 'pending', reason: 'fleet command Cancelling: 1 of 4 done' });
+    expect(ssm).not.toHaveReceivedCommand(GetParametersCommand);
+    expect(ssm).not.toHaveReceivedCommand(CancelCommandCommand);
+  });
+
   test('invocationOutcome reads StatusDetails first (with or without spaces), then Status; an unknown terminal status is a failure', () => {
     const cases: Array<[string | undefined, string | undefined, string]> = [
       ['Pending', 'Pending', 'running'], ['InProgress', 'InProgress', 'running'], ['InProgress', 'Delayed', 'running'], ['Delayed', undefined, 'running'], ['Cancelling', undefined, 'running'],
@@ -272,5 +283,88 @@ describe('check, instance by instance (Run Command\'s statuses as the SDK docume
       ['TimedOut', undefined, 'failed'], ['Failed', 'SomethingNew', 'failed'], [undefined, undefined, 'failed'],
     ];
     for (const [status, details, outcome] of cases) expect([status, details, invocationOutcome(status, details)]).toEqual([status, details, outcome]);
+  });
+});
+
+describe('check while the command runs: every guard re-read, a closed one cancels the command', () => {
+  const frozen = (act = sent): WorkflowState => {
+    const s = state({}, 'web-asg', act);
+    return { ...s, runbook: { ...s.runbook, changeCalendar: 'release-freeze' } };
+  };
+  const running = () => commandIs({ Status: 'InProgress', TargetCount: 3, CompletedCount: 1 });
+
+  test('every guard passes: pending as before, nothing cancelled', async () => {
+    running();
+    ssm.on(GetCalendarStateCommand).resolves({ State: 'OPEN' });
+    expect(await steps.check(frozen())).toMatchObject({ verdict: 'pending', reason: 'fleet command InProgress: 1 of 3 done' });
+    expect(ssm).toHaveReceivedCommandWith(GetCalendarStateCommand, { CalendarNames: ['release-freeze'] });
+    expect(ssm).not.toHaveReceivedCommand(CancelCommandCommand);
+  });
+
+  test('the change calendar closed: CancelCommand for its own command, failure naming the freeze, the cancel and how far it got', async () => {
+    running();
+    ssm.on(GetCalendarStateCommand).resolves({ State: 'CLOSED' });
+    ssm.on(CancelCommandCommand).resolves({ $metadata: { requestId: 'req-9' } });
+    const result = await steps.check(frozen());
+    expect(ssm).toHaveReceivedCommandTimes(CancelCommandCommand, 1);
+    expect(ssm).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-1' });
+    expect(result.verdict).toBe('failure');
+    expect(result.reason).toBe('change calendar release-freeze is CLOSED (change freeze) while the prune command was running: medic cancelled command cmd-1 (request id req-9); '
+      + 'it had finished on 1 of 3 instance(s)');
+    expect(result.readings).toMatchObject({ completed: 1, targets: 3, guardClosed: 'change calendar release-freeze is CLOSED (change freeze)', cancelled: { commandId: 'cmd-1', requestId: 'req-9', at: expect.any(String) } });
+    expect(result.briefing!.action).toMatch(/^The prune was stopped; it had finished on 1 of 3 instance\(s\)\. Re-run it once changes are allowed again/);
+    expect(ssm).not.toHaveReceivedCommand(ListCommandInvocationsCommand);
+  });
+
+  test('the kill switch is on: cancelled the same way (stopping a change is made with the kill switch on)', async () => {
+    running();
+    killSwitches('on');
+    ssm.on(CancelCommandCommand).resolves({});
+    const result = await steps.check(state({}, 'web-asg', sent));
+    expect(ssm).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-1' });
+    expect(result).toMatchObject({ verdict: 'failure', readings: { cancelled: { commandId: 'cmd-1' } } });
+    expect(result.reason).toBe('kill switch /medic/kill-switch is "on" (only exactly "off" lets medic act) while the prune command was running: medic cancelled command cmd-1; it had finished on 1 of 3 instance(s)');
+  });
+
+  test('a guard that cannot be read fails closed: cancelled', async () => {
+    running();
+    ssm.on(GetCalendarStateCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    ssm.on(CancelCommandCommand).resolves({});
+    const result = await steps.check(frozen());
+    expect(ssm).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-1' });
+    expect(result.verdict).toBe('failure');
+    expect(result.reason).toMatch(/^Medic\.GuardUnavailable: change calendar release-freeze could not be read: AccessDeniedException: User is not authorized \(failing closed\) while the prune command was running: medic cancelled command cmd-1;/);
+  });
+
+  test('the kill switch cannot be read: cancelled', async () => {
+    running();
+    ssm.on(GetParametersCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    ssm.on(CancelCommandCommand).resolves({});
+    const result = await steps.check(state({}, 'web-asg', sent));
+    expect(result.verdict).toBe('failure');
+    expect(result.reason).toMatch(/^kill switch could not be read \(failing closed\): .*ThrottlingException: Rate exceeded while the prune command was running: medic cancelled command cmd-1;/);
+  });
+
+  test('the incident lost its lease: cancelled', async () => {
+    running();
+    dynamo.on(GetCommand).resolves({});
+    ssm.on(CancelCommandCommand).resolves({});
+    const s = state({}, 'web-asg', sent);
+    const result = await steps.check({ ...s, admission: { admitted: true, leases: ['web-asg'], epochs: { 'web-asg': 1 } } });
+    expect(ssm).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-1' });
+    expect(result.reason).toMatch(/^lease web-asg is no longer held by this incident while the prune command was running: medic cancelled command cmd-1;/);
+  });
+
+  test('CancelCommand fails: still a failure, saying it could not be cancelled and may still run', async () => {
+    running();
+    ssm.on(GetCalendarStateCommand).resolves({ State: 'CLOSED' });
+    ssm.on(CancelCommandCommand).rejects(Object.assign(new Error('internal error'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+    const result = await steps.check(frozen());
+    expect(result.verdict).toBe('failure');
+    expect(result.reason).toBe('change calendar release-freeze is CLOSED (change freeze) while the prune command was running: medic could not cancel command cmd-1 '
+      + '(InternalServerError: internal error): it may still be running; it had finished on 1 of 3 instance(s)');
+    expect(result.readings).toMatchObject({ cancelError: { commandId: 'cmd-1', error: 'InternalServerError: internal error' } });
+    expect(result.readings.cancelled).toBeUndefined();
+    expect(result.briefing!.action).toMatch(/^Cancel command cmd-1 yourself/);
   });
 });

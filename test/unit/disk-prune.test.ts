@@ -1,6 +1,9 @@
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient, type InstanceInformation } from '@aws-sdk/client-ssm';
+import {
+  CancelCommandCommand, DescribeInstanceInformationCommand, GetCalendarStateCommand, GetCommandInvocationCommand, GetParametersCommand, SendCommandCommand, SSMClient,
+  type InstanceInformation,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { steps } from '../../lambdas/disk-prune/index';
 import { parseSummary } from '../../lambdas/shared/disk-metric';
@@ -11,7 +14,9 @@ import { actThrough } from '../support/gate';
 
 const ssm = mockClient(SSMClient);
 const cloudWatch = mockClient(CloudWatchClient);
-beforeEach(() => { ssm.reset(); cloudWatch.reset(); });
+/** The kill switches at `value` (the check re-reads them while the command runs). */
+const killSwitches = (value: string) => ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({ Parameters: input.Names.map((Name) => ({ Name, Value: value })) }));
+beforeEach(() => { ssm.reset(); cloudWatch.reset(); killSwitches('off'); });
 afterAll(() => { ssm.restore(); cloudWatch.restore(); });
 
 const INSTANCE = 'i-0123456789abcdef0';
@@ -96,6 +101,58 @@ describe('check', () => {
     expect((await steps.check(state(INSTANCE, sent))).verdict).toBe('pending');
     ssm.on(GetCommandInvocationCommand).rejects(Object.assign(new Error('no invocation'), { name: 'InvocationDoesNotExist' }));
     expect((await steps.check(state(INSTANCE, sent))).verdict).toBe('pending');
+  });
+
+  test('a guard closes while the command runs: CancelCommand for it, failure naming the guard and the cancel; all guards open: pending, nothing cancelled', async () => {
+    const frozen = (): WorkflowState => {
+      const s = state(INSTANCE, sent);
+      return { ...s, runbook: { ...s.runbook, changeCalendar: 'release-freeze' } };
+    };
+    invocation('InProgress', { ResponseCode: -1 });
+    ssm.on(GetCalendarStateCommand).resolves({ State: 'OPEN' });
+    expect(await steps.check(frozen())).toMatchObject({ verdict: 'pending', reason: 'command InProgress' });
+    expect(ssm).not.toHaveReceivedCommand(CancelCommandCommand);
+
+    ssm.on(GetCalendarStateCommand).resolves({ State: 'CLOSED' });
+    ssm.on(CancelCommandCommand).resolves({ $metadata: { requestId: 'req-3' } });
+    const result = await steps.check(frozen());
+    expect(ssm).toHaveReceivedCommandWith(CancelCommandCommand, { CommandId: 'cmd-1' });
+    expect(result).toMatchObject({
+      verdict: 'failure',
+      reason: 'change calendar release-freeze is CLOSED (change freeze) while the prune command was running: medic cancelled command cmd-1 (request id req-3); it had finished on 0 of 1 instance(s)',
+      readings: { commandStatus: 'InProgress', cancelled: { commandId: 'cmd-1', requestId: 'req-3' } },
+    });
+    expect(result.briefing!.action).toMatch(/^The prune was stopped; /);
+  });
+
+  test('the kill switch on, or unreadable, while the command is Pending: cancelled (failing closed)', async () => {
+    invocation('Pending', { ResponseCode: -1 });
+    ssm.on(CancelCommandCommand).resolves({});
+    killSwitches('on');
+    expect((await steps.check(state(INSTANCE, sent))).reason).toBe('kill switch /medic/kill-switch is "on" (only exactly "off" lets medic act) while the prune command was running: '
+      + 'medic cancelled command cmd-1; it had finished on 0 of 1 instance(s)');
+    ssm.on(GetParametersCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalServerError' }));
+    const result = await steps.check(state(INSTANCE, sent));
+    expect(result.verdict).toBe('failure');
+    expect(result.reason).toMatch(/^kill switch could not be read \(failing closed\): .*boom while the prune command was running: medic cancelled command cmd-1;/);
+    expect(ssm).toHaveReceivedCommandTimes(CancelCommandCommand, 2);
+  });
+
+  test('CancelCommand fails: still a failure, saying it could not be cancelled', async () => {
+    invocation('InProgress', { ResponseCode: -1 });
+    killSwitches('on');
+    ssm.on(CancelCommandCommand).rejects(Object.assign(new Error('no such command'), { name: 'InvalidCommandId', $metadata: { httpStatusCode: 400 } }));
+    const result = await steps.check(state(INSTANCE, sent));
+    expect(result.verdict).toBe('failure');
+    expect(result.reason).toMatch(/: medic could not cancel command cmd-1 \(InvalidCommandId: no such command\): it may still be running; it had finished on 0 of 1 instance\(s\)$/);
+    expect(result.readings).toMatchObject({ cancelError: { commandId: 'cmd-1', error: 'InvalidCommandId: no such command' } });
+  });
+
+  test('a Cancelling invocation is being stopped already: pending, no second cancel', async () => {
+    invocation('Cancelling', { StatusDetails: 'Cancelling', ResponseCode: -1 });
+    killSwitches('on');
+    expect((await steps.check(state(INSTANCE, sent))).verdict).toBe('pending');
+    expect(ssm).not.toHaveReceivedCommand(CancelCommandCommand);
   });
 
   test('Run Command still trying to deliver it (Delayed): pending', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand,
+  CancelCommandCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand,
   type Command, type CommandInvocation, type SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
 import type { ModelClock, ModelEnv } from './clock';
@@ -18,6 +18,11 @@ const PLUGIN = 'prune';
  * with an empty list, "because the commandID was not found yet". A few seconds, simulated.
  */
 export const REGISTRATION_SECONDS = 2;
+/**
+ * How long a cancelled invocation stays `Cancelling` before it is `Cancelled` (SSM Agent has to
+ * stop the process; not documented: a few seconds, simulated).
+ */
+export const CANCEL_SECONDS = 2;
 /** The document's aws:runShellScript `timeoutSeconds` (ssm-documents/medic-disk-prune.yaml): the execution timeout. */
 const EXECUTION_TIMEOUT_MS = 600_000;
 
@@ -37,6 +42,8 @@ interface Invocation {
   startedAt?: number;
   endedAt?: number;
   delivering?: boolean;
+  /** CancelCommand reached it before it ended: `Cancelling`, then `Cancelled` (terminal; its schedule no longer applies). */
+  cancel?: 'Cancelling' | 'Cancelled';
 }
 
 interface SentCommand {
@@ -128,6 +135,7 @@ function schedule(input: SendCommandCommandInput, targets: ManagedInstance[]): I
  * or available on the instance, the command status remains at In Progress", monitor-commands.md).
  */
 function statusOf(inv: Invocation): { status: string; details: string; done: boolean } {
+  if (inv.cancel) return { status: inv.cancel, details: inv.cancel, done: inv.cancel === 'Cancelled' };
   if (inv.endedAt !== undefined) return { status: inv.status, details: inv.statusDetails, done: true };
   if (inv.delivering) return { status: 'InProgress', details: 'Delayed', done: false };
   if (inv.startedAt === undefined) return { status: 'Pending', details: 'Pending', done: false };
@@ -154,11 +162,19 @@ function aggregate(done: Array<{ inv: Invocation }>, maxErrors: number): { statu
   return { status: 'Failed', details: 'Incomplete' };
 }
 
+/**
+ * What a cancelled invocation reports: not the outcome it was scheduled for. Its output is not
+ * documented; none here, and -1 ("the command hasn't started running on the managed node, or it
+ * wasn't received by the node", or here: it was stopped) as its response code.
+ */
+const outputOf = (inv: Invocation): { stdout: string; stderr: string } => (inv.cancel ? { stdout: '', stderr: '' } : inv);
+const responseCode = (inv: Invocation, done: boolean): number => (done && !inv.cancel ? inv.responseCode : -1);
+
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /**
- * Systems Manager Run Command as the disk-prune runbooks use it (SendCommand, GetCommandInvocation,
- * ListCommands, ListCommandInvocations) over the managed instances (managed-instances.ts): targets,
+ * Systems Manager Run Command as the disk-prune runbooks use it (SendCommand, CancelCommand,
+ * GetCommandInvocation, ListCommands, ListCommandInvocations) over the managed instances (managed-instances.ts): targets,
  * rate controls, statuses over model time, and the output as SSM Agent reports it. A successful
  * prune marks the instance pruned (its disk metric drops, disk-metrics.ts). Used by the game-day
  * world (lib/gameday/services/ec2-disk.ts) and the workflow tests (test/support/fake-disk.ts). Each
@@ -172,6 +188,7 @@ export class RunCommandModel {
 
   readonly operations: ModelOperations = {
     SendCommand: { command: SendCommandCommand, mutating: true, answer: (input: SendCommandCommandInput) => this.sendCommand(input) },
+    CancelCommand: { command: CancelCommandCommand, mutating: true, answer: (input: { CommandId?: string; InstanceIds?: string[] }) => this.cancelCommand(input) },
     GetCommandInvocation: { command: GetCommandInvocationCommand, mutating: false, answer: (input: { CommandId?: string; InstanceId?: string }) => this.getCommandInvocation(input) },
     ListCommands: { command: ListCommandsCommand, mutating: false, answer: (input: { CommandId?: string; InstanceId?: string }) => this.listCommands(input) },
     ListCommandInvocations: {
@@ -194,9 +211,11 @@ export class RunCommandModel {
     this.commands.set(id, command);
     this.at(this.registrationSeconds * 1000, () => { command.visible = true; });
     for (const inv of command.invocations) {
-      if (inv.startsAfter !== undefined) this.at(inv.startsAfter, () => { inv.startedAt = this.clock.now(); });
-      if (inv.deliveringAfter !== undefined) this.at(inv.deliveringAfter, () => { inv.delivering = true; });
+      // A cancelled invocation's schedule no longer applies: it never starts, and never ends (nor prunes) as scheduled.
+      if (inv.startsAfter !== undefined) this.at(inv.startsAfter, () => { if (!inv.cancel) inv.startedAt = this.clock.now(); });
+      if (inv.deliveringAfter !== undefined) this.at(inv.deliveringAfter, () => { if (!inv.cancel) inv.delivering = true; });
       this.at(inv.endsAfter, () => {
+        if (inv.cancel) return;
         inv.endedAt = this.clock.now();
         inv.delivering = false;
         const instance = this.fleet.instances.get(inv.instanceId);
@@ -205,6 +224,43 @@ export class RunCommandModel {
     }
     // Run Command answers before any instance has it (and before its lists show it: registrationSeconds).
     return { Command: { ...this.describeCommand(command), Status: 'Pending', StatusDetails: 'Pending', CompletedCount: 0 } };
+  }
+
+  /**
+   * CancelCommand (SDK doc of CancelCommandCommand and CancelCommandRequest): "Attempts to cancel
+   * the command specified by the Command ID. There is no guarantee that the command will be
+   * terminated and the underlying process stopped"; without `InstanceIds` "the command is
+   * canceled on every node on which it was requested". Errors: InvalidCommandId ("The specified
+   * command ID isn't valid"; here also while the command is not registered yet, like the other
+   * calls), InvalidInstanceId, DuplicateInstanceId. The answer is empty.
+   *
+   * Every invocation not yet ended becomes `Cancelling`, then, CANCEL_SECONDS later, `Cancelled`
+   * ("The command was terminated before it was completed. This is a terminal state", SDK
+   * CommandInvocation.StatusDetails), and the command's Status goes Cancelling then Cancelled
+   * (SDK CommandStatus). A pending invocation never runs, so it prunes nothing. One in progress is
+   * stopped part-way: how much its script deleted is unknown, and the model counts it as having
+   * freed nothing (its disk metric does not drop). Invocations that had ended keep their outcome.
+   */
+  cancelCommand(input: { CommandId?: string; InstanceIds?: string[] }): Record<string, never> {
+    const command = this.commandOf(input.CommandId);
+    if (!command.visible) throw awsError('InvalidCommandId', `command ${input.CommandId} does not exist`);
+    const ids = input.InstanceIds ?? [];
+    if (new Set(ids).size !== ids.length) throw awsError('DuplicateInstanceId', 'an instance id is listed more than once');
+    for (const id of ids) {
+      if (!command.invocations.some((i) => i.instanceId === id)) throw awsError('InvalidInstanceId', `command ${command.id} was not sent to ${id}`);
+    }
+    const cancelled = command.invocations.filter((inv) => (ids.length === 0 || ids.includes(inv.instanceId)) && inv.endedAt === undefined && !inv.cancel);
+    for (const inv of cancelled) {
+      inv.cancel = 'Cancelling';
+      inv.delivering = false;
+    }
+    this.at(CANCEL_SECONDS * 1000, () => {
+      for (const inv of cancelled) {
+        inv.cancel = 'Cancelled';
+        inv.endedAt = this.clock.now();
+      }
+    });
+    return {};
   }
 
   /** GetCommandInvocation; InvocationDoesNotExist while the command is not registered yet, or for an instance it does not target. */
@@ -216,12 +272,12 @@ export class RunCommandModel {
     return {
       CommandId: command.id, InstanceId: inv.instanceId, Comment: command.input.Comment, DocumentName: command.input.DocumentName, PluginName: PLUGIN,
       // "If the response code is -1, then the command hasn't started running on the managed node, or it wasn't received by the node."
-      Status: status, StatusDetails: details, ResponseCode: done ? inv.responseCode : -1,
+      Status: status, StatusDetails: details, ResponseCode: responseCode(inv, done),
       ...(inv.startedAt !== undefined ? { ExecutionStartDateTime: iso(inv.startedAt) } : {}),
       ...(done && inv.startedAt !== undefined ? { ExecutionEndDateTime: iso(inv.endedAt), ExecutionElapsedTime: `PT${Math.round((inv.endedAt! - inv.startedAt) / 1000)}S` } : {}),
       // Empty until the command finished; then the first 24,000 characters of stdout and 8,000 of stderr.
-      StandardOutputContent: done ? inv.stdout.slice(0, STDOUT_CONTENT_CHARS) : '',
-      StandardErrorContent: done ? inv.stderr.slice(0, STDERR_CONTENT_CHARS) : '',
+      StandardOutputContent: done ? outputOf(inv).stdout.slice(0, STDOUT_CONTENT_CHARS) : '',
+      StandardErrorContent: done ? outputOf(inv).stderr.slice(0, STDERR_CONTENT_CHARS) : '',
     };
   }
 
@@ -245,10 +301,10 @@ export class RunCommandModel {
             // Plugins are what SSM Agent reports: an instance that never received the command reports none (not documented; an empty list here).
             CommandPlugins: inv.startedAt !== undefined ? [{
               Name: PLUGIN, Status: status as NonNullable<CommandInvocation['CommandPlugins']>[number]['Status'], StatusDetails: details,
-              ResponseCode: done ? inv.responseCode : -1,
+              ResponseCode: responseCode(inv, done),
               ResponseStartDateTime: new Date(inv.startedAt),
               ...(done ? { ResponseFinishDateTime: new Date(inv.endedAt!) } : {}),
-              Output: done ? pluginOutput(inv.stdout, inv.stderr) : '',
+              Output: done ? pluginOutput(outputOf(inv).stdout, outputOf(inv).stderr) : '',
             }] : [],
           } : {}),
         };
@@ -292,7 +348,11 @@ export class RunCommandModel {
     const completed = states.filter((s) => s.done);
     let status: string;
     let details: string;
-    if (completed.length < states.length) {
+    if (states.some((s) => s.inv.cancel)) {
+      // CancelCommand reached some invocations: the command is Cancelling until each of them is Cancelled.
+      status = states.some((s) => s.inv.cancel === 'Cancelling') ? 'Cancelling' : 'Cancelled';
+      details = status;
+    } else if (completed.length < states.length) {
       status = states.every((s) => s.status === 'Pending') ? 'Pending' : 'InProgress';
       details = status;
     } else {
@@ -317,9 +377,10 @@ export class RunCommandModel {
       // "Terminal states include ... Success, Failed, Execution Timed Out, Delivery Timed Out, Cancelled, Terminated, or Undeliverable."
       CompletedCount: completed.length,
       // "The number of targets for which the status is Failed or Execution Timed Out."
-      ErrorCount: completed.filter((s) => s.inv.statusDetails === 'Failed' || s.inv.statusDetails === 'ExecutionTimedOut').length,
+      // (A cancelled invocation counts by what it became, Cancelled, not by what was scheduled for it.)
+      ErrorCount: completed.filter((s) => s.details === 'Failed' || s.details === 'ExecutionTimedOut').length,
       // "The number of targets for which the status is Delivery Timed Out."
-      DeliveryTimedOutCount: completed.filter((s) => s.inv.statusDetails === 'DeliveryTimedOut').length,
+      DeliveryTimedOutCount: completed.filter((s) => s.details === 'DeliveryTimedOut').length,
     };
   }
 }

@@ -14,7 +14,7 @@ import { ChangeReader, inOrder } from './change-reader';
  * command: Success | Failed | TimedOut (Success), commandTakes (30s), bytesFreed (12 MiB) }`.
  *
  * Answers what the disk-prune runbooks ask of SSM (DescribeInstanceInformation, SendCommand,
- * GetCommandInvocation, ListCommands, ListCommandInvocations) and CloudWatch (GetMetricData of
+ * CancelCommand, GetCommandInvocation, ListCommands, ListCommandInvocations) and CloudWatch (GetMetricData of
  * the CloudWatch agent's `disk_used_percent`, by `InstanceId` or by `AutoScalingGroupName`).
  * The disk metric reads `diskUsedPercent` until a (non-dry-run) prune succeeded on the instance,
  * `afterPrune` after.
@@ -30,6 +30,8 @@ import { ChangeReader, inOrder } from './change-reader';
  *   `DeliveryTimedOut` when the command expires (`TimeoutSeconds` + the document's 600 s
  *   execution timeout). Delivery timeouts are not errors (they do not count against MaxErrors).
  * - Each invocation has a `Status` and a finer `StatusDetails`; the command aggregates them.
+ * - CancelCommand makes every invocation not yet ended `Cancelling`, then `Cancelled` (a pending
+ *   one never runs, so it prunes nothing), and the command Cancelling, then Cancelled.
  * - ListCommandInvocations' per-plugin `Output` is stdout and stderr cut to 2,500 characters the
  *   way SSM Agent cuts it; GetCommandInvocation gives the first 24,000 characters of stdout and
  *   8,000 of stderr.
