@@ -5,7 +5,7 @@
  */
 export { MedicPlatform, type MedicPlatformProps } from './platform/platform';
 export { Runbook, type RunbookCommonProps, type RunbookProps } from './platform/runbook';
-export type { RunbookPolicyProps, VerificationProps } from './platform/policy';
+export type { RunbookApprovalProps, RunbookPolicyProps, VerificationProps } from './platform/policy';
 export { EcsTaskRestartRunbook, type EcsTaskRestartRunbookProps, type EcsServiceRef, type EcsServiceTarget } from './runbooks/ecs-task-restart';
 export {
   AsgElbHealthCheckRunbook, type AsgElbHealthCheckRunbookProps, type AutoScalingGroupTarget, type OptInTag, DEFAULT_OPT_IN_TAG,

@@ -56,6 +56,9 @@ export class MedicStack extends Stack {
     });
     new CfnOutput(this, 'LimiterTableName', { value: this.platform.limiter.tableName, description: 'Claims, rate logs and leases (DynamoDB)' });
     new CfnOutput(this, 'EscalationTopicArn', { value: this.platform.escalationTopic.topicArn, description: 'Subscribe on-call here' });
+    new CfnOutput(this, 'ApprovalUrl', {
+      value: this.platform.approvalUrl, description: 'Approval endpoint of mode approve (IAM auth; medic approve/reject; approvers need lambda:InvokeFunctionUrl on it)',
+    });
     new CfnOutput(this, 'GlobalKillSwitchParameter', { value: this.platform.globalKillSwitch.parameterName, description: 'Set to "on" to stop every runbook' });
     new CfnOutput(this, 'LedgerVerifyFunctionName', { value: this.platform.ledgerVerifyFunction.functionName, description: 'Verifies the ledger hash chain' });
     new CfnOutput(this, 'LedgerExportBucketName', { value: this.ledgerExport.bucket.bucketName, description: 'Daily ledger exports (exports/day=YYYY-MM-DD/ledger.jsonl)' });

@@ -25,8 +25,9 @@ async function evaluate(state: WorkflowState, admitter: Admitter): Promise<Verdi
   if (!calendar.open) return { admitted: false, category: 'change-freeze', reason: calendar.reason };
 
   // The incident's mode: the runbook's, or observe for a dry run.
-  if (incident.mode === 'approve') return { admitted: false, category: 'mode', reason: 'mode is "approve" but no approval gate is configured: a human must act' };
-  if (incident.mode !== 'observe' && incident.mode !== 'auto') return { admitted: false, category: 'mode', reason: `unknown mode "${String(incident.mode)}"` };
+  // Mode approve is admitted like auto only with a gate: the workflow then waits for approvers before Act.
+  if (incident.mode === 'approve' && !runbook.approval) return { admitted: false, category: 'mode', reason: 'mode is "approve" but no approval gate is configured: a human must act' };
+  if (incident.mode !== 'observe' && incident.mode !== 'auto' && incident.mode !== 'approve') return { admitted: false, category: 'mode', reason: `unknown mode "${String(incident.mode)}"` };
 
   const denial = (await admitter.resourceLease(incident.target!.arn)) ?? (await admitter.runbookLease()) ?? (await admitter.budget(incident.target!.arn));
   return denial ? { admitted: false, ...denial } : { admitted: true, reason: 'all guards passed' };

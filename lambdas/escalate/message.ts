@@ -1,3 +1,4 @@
+import { APPROVAL_ERRORS, NOT_ACTED_ERRORS } from '../shared/errors';
 import { inert } from '../shared/inert-text';
 import { describeTrigger } from '../shared/trigger';
 import type { Trigger, Target, WorkflowState } from '../shared/types';
@@ -43,6 +44,8 @@ function diagnose(state: WorkflowState, record: ActionRecord): { headline: strin
     return { headline: 'ROLLBACK FAILED', diagnosis: `verification failed (${verify?.reason ?? 'see the ledger'}) and the rollback did not complete: ${record.rollbackFailed?.error ?? `${error!.Error}: ${cause}`}` };
   }
   if (error) {
+    const gate = approvalGateDiagnosis(error.Error, error.Cause, cause);
+    if (gate) return gate;
     if (error.Error === 'Medic.KillSwitchEngaged') return { headline: 'stopped by the kill switch', diagnosis: cause ?? error.Error };
     if (error.Error === 'Medic.ChangeFrozen') return { headline: 'stopped by a change freeze', diagnosis: cause ?? error.Error };
     if (error.Error === 'Medic.LeaseLost') return { headline: 'stopped: the target is no longer this incident\'s', diagnosis: cause ?? error.Error };
@@ -60,6 +63,32 @@ function diagnose(state: WorkflowState, record: ActionRecord): { headline: strin
   return { headline: 'escalated', diagnosis: 'the workflow escalated without a recorded reason' };
 }
 
+/** How much of an approver's free-text reason a headline (and the page's subject) carries. */
+const MAX_REASON_CHARS = 200;
+
+/**
+ * The approval gate's endings: each happens before Act, so the headline says nothing was acted
+ * on. The principal and reason come from the rejecting caller: the page shows the headline
+ * inert, like every other untrusted text.
+ */
+function approvalGateDiagnosis(name: string, rawCause: string | undefined, cause: string | undefined): { headline: string; diagnosis: string } | undefined {
+  if (name === APPROVAL_ERRORS.expired) return { headline: 'APPROVAL EXPIRED: not acted', diagnosis: cause ?? 'no approval before the deadline; nothing was done' };
+  if (name === APPROVAL_ERRORS.drifted) return { headline: 'plan changed after approval: not acted', diagnosis: cause ?? 'the plan made again before acting is not the one approved; nothing was done' };
+  if (name !== APPROVAL_ERRORS.rejected) return undefined;
+  let principal = 'an approver';
+  let reason = 'no reason given';
+  try {
+    const parsed = JSON.parse(rawCause ?? '') as { principal?: unknown; reason?: unknown };
+    if (typeof parsed?.principal === 'string' && parsed.principal) principal = parsed.principal;
+    if (typeof parsed?.reason === 'string' && parsed.reason) reason = parsed.reason;
+  } catch {
+    if (cause) reason = cause;
+  }
+  const shortReason = reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}...` : reason;
+  const headline = `REJECTED by ${principal}: ${shortReason}; not acted`;
+  return { headline, diagnosis: `the plan was rejected by ${principal} (${reason}); nothing was done` };
+}
+
 const MAX_MEASURED_CHARS = 1500;
 
 function consoleUrl(executionArn: string, region: string): string {
@@ -68,7 +97,10 @@ function consoleUrl(executionArn: string, region: string): string {
 
 /** Whether this execution could have made a mutating call (it got past admission to an acting plan). */
 export function reachedAct(state: WorkflowState): boolean {
-  return state.admission?.admitted === true && state.plan?.decision === 'act' && state.incident?.mode === 'auto';
+  // The approval gate's errors are raised before Act: such an execution never reached it.
+  if (NOT_ACTED_ERRORS.has(state.error?.Error ?? '')) return false;
+  const acting = state.incident?.mode === 'auto' || (state.incident?.mode === 'approve' && state.approval?.approved === true);
+  return state.admission?.admitted === true && state.plan?.decision === 'act' && acting;
 }
 
 /**
@@ -85,7 +117,8 @@ export function composeEscalation(state: WorkflowState, ledgerTable: string, rec
   const incidentId = inert(incident?.incidentId ?? raw.incidentId ?? '(no incident)');
   const briefing = verify?.briefing ?? plan?.briefing;
   const lines = [
-    `medic runbook ${runbook.name}: ${headline}`,
+    // A rejection's headline carries the approver's own words.
+    `medic runbook ${runbook.name}: ${inert(headline)}`,
     '',
     ...(record.rollbackFailed ? [...rollbackFailedLines(record.rollbackFailed).map((l) => inert(l)), ''] : []),
     ...(briefing ? [`WHAT TO DO: ${inert(briefing.action)}`, ''] : []),

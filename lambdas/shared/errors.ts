@@ -130,3 +130,19 @@ export function isTransient(error: unknown): boolean {
   const status = statusOf(error);
   return status !== undefined && (status >= 500 || status === 429);
 }
+
+/**
+ * The approval gate's endings (mode `approve`). Each is raised before Act, so an incident that
+ * ends with one was not acted on: the page must say nothing was done.
+ * - `ApprovalExpired`: no decision before the deadline (returned by the approval function's `expired` entry).
+ * - `ApprovalRejected`: an approver rejected the plan (SendTaskFailure; the cause is JSON `{ principal, reason }`).
+ * - `PlanDrifted`: the plan made again before Act is not the one approved (the recheck said `drifted`).
+ */
+export const APPROVAL_ERRORS = {
+  expired: 'Medic.ApprovalExpired',
+  rejected: 'Medic.ApprovalRejected',
+  drifted: 'Medic.PlanDrifted',
+} as const;
+
+/** Error names that prove the workflow stopped before Act. */
+export const NOT_ACTED_ERRORS: ReadonlySet<string> = new Set(Object.values(APPROVAL_ERRORS));

@@ -10,10 +10,12 @@ import { supersededTrigger } from './freshness';
 import { readIncident } from './ledger';
 import { releaseLeases } from './leases';
 import { MutationGate } from './mutation-gate';
+import { planHash } from './plan-hash';
+import { recheckPlan } from './recheck';
 import { actorName, countDenial, countFor, logger } from './observability';
 import { record } from './record';
 import { platformSettings } from './settings';
-import type { ActResult, Briefing, CallRecord, CheckVerdict, Plan, Report, RollbackResult, VerifyState, WorkflowState } from './types';
+import type { ActResult, Briefing, CallRecord, CheckVerdict, Plan, RecheckResult, Report, RollbackResult, VerifyState, WorkflowState } from './types';
 
 /** One reading of a runbook's verification. Errors while checking must yield `inconclusive`, never `success`. */
 export interface CheckResult {
@@ -47,7 +49,8 @@ export interface RunbookSteps {
   rollback?(state: WorkflowState, gate: MutationGate): Promise<RollbackOutput>;
 }
 
-export type StepName = 'plan' | 'act' | 'check' | 'rollback';
+/** `recheck`: the plan made again before Act in mode `approve`, compared with the approved one (lambdas/shared/recheck.ts). */
+export type StepName = 'plan' | 'act' | 'check' | 'rollback' | 'recheck';
 
 export interface StepRequest {
   readonly step: StepName;
@@ -73,6 +76,20 @@ function assertFits(state: WorkflowState, key: 'plan' | 'act' | 'verify' | 'roll
 function requireAdmitted(state: WorkflowState): void {
   if (state.incident?.status !== 'received' || !state.incident.target) throw new InvalidStateError('no received incident with a target');
   if (state.admission?.admitted !== true) throw new InvalidStateError('the incident was not admitted');
+}
+
+/**
+ * Act runs in mode `auto`, or in mode `approve` with an approval of this very plan: its hash
+ * must be the hash of the plan in the state, so an approval cannot be carried over to another plan.
+ */
+function requireActingMode(state: WorkflowState): void {
+  const mode = state.incident!.mode;
+  if (mode === 'auto') return;
+  if (mode !== 'approve') throw new InvalidStateError(`refusing to act in mode "${mode}"`);
+  if (state.approval?.approved !== true) throw new InvalidStateError('refusing to act in mode "approve" without an approval');
+  if (!state.plan || state.approval.planHash !== planHash(state)) {
+    throw new InvalidStateError(`refusing to act: the approval is of plan ${state.approval.planHash}, not of the plan in the state`);
+  }
 }
 
 function nextVerifyState(state: WorkflowState, result: CheckResult): VerifyState {
@@ -104,7 +121,8 @@ export function describeCalls(calls: CallRecord[]): string {
 async function admitCoveredResources(state: WorkflowState, plan: Plan, actor: string): Promise<Plan> {
   const resources = [...new Set(plan.resources ?? [])].filter((arn) => arn !== state.incident!.target!.arn);
   if (plan.decision !== 'act' || resources.length === 0) return plan;
-  const observing = state.incident!.mode !== 'auto';
+  // Mode approve takes real leases like auto: once approved it acts on these resources.
+  const observing = state.incident!.mode === 'observe';
   const admitter = new Admitter(state, platformSettings().limiterTable, observing);
   let denial: Denial | undefined;
   try {
@@ -242,7 +260,7 @@ async function rollBack(steps: RunbookSteps, state: WorkflowState, actor: string
 
 /** Builds the Lambda handler for a runbook: step dispatch plus the safety rules and ledger entries around each step. */
 export function runbookHandler(steps: RunbookSteps) {
-  return async (request: StepRequest, context?: Context): Promise<Plan | ActResult | VerifyState | RollbackResult> => {
+  return async (request: StepRequest, context?: Context): Promise<Plan | ActResult | VerifyState | RollbackResult | RecheckResult> => {
     const { step, state } = request ?? ({} as StepRequest);
     if (!state?.runbook) throw new InvalidStateError('the request has no workflow state');
     const actor = actorName(context);
@@ -263,7 +281,7 @@ export function runbookHandler(steps: RunbookSteps) {
         return plan;
       }
       case 'act': {
-        if (state.incident!.mode !== 'auto') throw new InvalidStateError(`refusing to act in mode "${state.incident!.mode}"`);
+        requireActingMode(state);
         if (state.plan?.decision !== 'act') throw new InvalidStateError('refusing to act without a plan that decided to act');
         return actOnce(steps, state, actor, context);
       }
@@ -282,6 +300,8 @@ export function runbookHandler(steps: RunbookSteps) {
       }
       case 'rollback':
         return rollBack(steps, state, actor);
+      case 'recheck':
+        return recheckPlan(steps.plan, state, actor);
       default:
         throw new InvalidStateError(`unknown step "${String(step)}"`);
     }

@@ -121,6 +121,22 @@ export interface RunbookSpec {
    * synthesized before it existed.
    */
   readonly timeoutSeconds?: number;
+  /**
+   * The approval gate of mode `approve` (injected by the CDK into the definition): after Plan the
+   * workflow waits for `minApprovals` distinct `approvers` to approve the plan's hash, for at most
+   * `timeoutSeconds`. Without it, mode `approve` is denied at Admit.
+   */
+  readonly approval?: ApprovalSpec;
+}
+
+/** Who must approve a runbook's plan before it acts, and how long medic waits for them. */
+export interface ApprovalSpec {
+  /** IAM role or user ARNs; a session of an approver role approves as that role. */
+  readonly approvers: string[];
+  /** Approvals by distinct principals needed (2 for a two-person rule). */
+  readonly minApprovals: number;
+  /** How long the request waits; then nothing is done (`approval-expired`) and the incident escalates. */
+  readonly timeoutSeconds: number;
 }
 
 export interface Trigger {
@@ -302,5 +318,33 @@ export interface WorkflowState {
   readonly act?: ActResult;
   readonly verify?: VerifyState;
   readonly rollback?: RollbackResult;
+  /**
+   * The approval request task's output (`$.approval`, from SendTaskSuccess) in mode `approve`:
+   * Act runs only with one whose `planHash` is the hash of the plan in this state.
+   */
+  readonly approval?: ApprovalGranted;
+  /** The recheck before Act in mode `approve` (`$.recheck`). */
+  readonly recheck?: RecheckResult;
   readonly error?: StepError;
 }
+
+/** One principal's approval of a plan. */
+export interface ApprovalVote {
+  /** The caller's ARN as IAM authenticated it (an assumed-role session ARN, or a user ARN). */
+  readonly principal: string;
+  readonly at: string;
+  readonly comment?: string;
+}
+
+/** What the approval task returns once enough approvers approved (the SendTaskSuccess output). */
+export interface ApprovalGranted {
+  readonly approved: true;
+  /** The hash of the plan they approved (lambdas/shared/plan-hash.ts). */
+  readonly planHash: string;
+  readonly approvals: ApprovalVote[];
+}
+
+/** The plan made again right before Act, compared with the approved one. */
+export type RecheckResult =
+  | { readonly status: 'unchanged'; readonly planHash: string }
+  | { readonly status: 'drifted'; readonly planHash: string; readonly reason: string };

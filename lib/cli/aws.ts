@@ -37,12 +37,20 @@ let regionOfClients: (() => Promise<string>) | undefined;
  * nor warns that both are set.
  */
 export function awsClient<C extends SdkClient>(Client: new (config: ClientConfig) => C, options: AwsOptions, config: Pick<ClientConfig, 'maxAttempts'> = {}): C {
-  if (options.profile) {
-    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[name];
-  }
+  preferProfile(options);
   const client = new Client({ ...config, region: options.region, profile: options.profile });
   regionOfClients = client.config.region;
   return client;
+}
+
+/**
+ * With `--profile`, removes static credentials from this process's environment, so that every
+ * credential lookup (the clients of {@link awsClient}, and the signed requests of `medic approve`)
+ * uses the profile, as the AWS CLI does, and the SDK does not warn that both are set.
+ */
+export function preferProfile(options: AwsOptions): void {
+  if (!options.profile) return;
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[name];
 }
 
 /** The region the command's clients use, if it can be resolved (undefined when none is set). */

@@ -36,6 +36,7 @@ export function scenarioLines(report: ScenarioReport): string[] {
   if (report.incidents.length === 0) lines.push('   (no incident)');
   for (const n of report.notifications) lines.push(`   ${inert(n.at.slice(11, 19))} NOTIFY${n.undelivered ? ' (UNDELIVERED)' : ''} ${n.subject === undefined ? '(no subject)' : inert(n.subject)}`);
   for (const fault of report.faults) lines.push(`   FAULT ${inert(fault.rule)}: affected ${fault.applied} call(s)`);
+  for (const a of report.approvals) lines.push(`   ${inert(a.at.slice(11, 19))} APPROVAL ${a.decision} by ${inert(a.as)}: ${a.status} ${inert(a.message)}`);
   for (const dead of report.deadLetters) lines.push(`   ${inert(dead.at.slice(11, 19))} DEAD LETTER rule ${inert(dead.rule)} could not start ${inert(dead.runbook)} (${inert(dead.error)}); the event is in ${inert(dead.queue ?? 'no queue')}`);
   for (const alarm of report.selfAlarms.unsimulated) lines.push(`   NOT SIMULATED alarm ${inert(alarm.name)}: ${inert(alarm.reason)}`);
   for (const failure of report.failures) lines.push(`   EXPECTATION NOT MET: ${inert(failure)}`);
@@ -65,6 +66,7 @@ export function jsonReport(reports: ScenarioReport[]): unknown {
       calls: r.calls,
       notifications: r.notifications,
       faults: r.faults,
+      approvals: r.approvals,
       deadLetters: r.deadLetters,
       selfAlarms: r.selfAlarms,
     })),

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { inert } from '../../lambdas/shared/inert-text';
 import { PACKAGE_ROOT } from '../package/handler-bundles';
+import { registerApprovals } from './approvals';
 import { registerGameday } from './gameday';
 import { registerKillSwitch } from './kill-switch';
 import { registerLedger } from './ledger';
@@ -16,13 +17,13 @@ export function packageVersion(): string {
 }
 
 /**
- * The `medic` command line: game day rehearsals, the ledger, the kill switch. `--profile` and
+ * The `medic` command line: game day rehearsals, the ledger, the kill switch, approvals. `--profile` and
  * `--region` are global (given before or after the command): the AWS commands make every client
  * with them (aws.ts); the offline ones (`gameday`, `--local`) ignore them.
  */
 export function program(): Command {
   const cli = new Command('medic')
-    .description('medic: rehearse runbooks offline, read and verify the audit ledger, flip the kill switch')
+    .description('medic: rehearse runbooks offline, read and verify the audit ledger, flip the kill switch, approve or reject plans')
     .version(packageVersion(), '-V, --version', 'print the version of medic')
     .option('--profile <name>', 'AWS named profile for the AWS commands: its credentials, and its region unless --region or AWS_REGION give one (default: the AWS SDK\'s, e.g. AWS_PROFILE)')
     .option('--region <region>', 'AWS region for the AWS commands (default: AWS_REGION, else the profile\'s)')
@@ -33,6 +34,7 @@ export function program(): Command {
   registerGameday(cli);
   registerLedger(cli);
   registerKillSwitch(cli);
+  registerApprovals(cli);
   return cli;
 }
 

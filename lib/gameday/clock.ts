@@ -64,6 +64,22 @@ export class SimClock {
     });
   }
 
+  /**
+   * A participant starts waiting for something another participant or a timer will give it (a
+   * task token's answer): it counts as asleep until the returned `wake` is called, which the giver
+   * must call synchronously, before it settles the wait, so the clock never moves on while the
+   * woken participant is about to run (as `sleep`'s timer does).
+   */
+  asleep(): () => void {
+    this.sleeping++;
+    let awake = false;
+    return () => {
+      if (awake) return;
+      awake = true;
+      this.sleeping--;
+    };
+  }
+
   /** Something to happen at simulated time `at` (ms), not held by any participant (timeline events); returns what cancels it. */
   schedule(at: number, fire: () => void): () => void {
     const timer = { at: Math.max(at, this.nowMs), seq: this.seq++, fire };
@@ -85,6 +101,8 @@ export class SimClock {
       await this.untilAllAsleep();
       if (this.timers.length === 0) {
         if (this.running === 0) return;
+        // Everyone waits and nothing is due: only a task token nobody will answer does that.
+        if (this.running <= this.sleeping) throw new Error('every execution is waiting for an answer (a task token) and nothing is scheduled to give it');
         continue;
       }
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);

@@ -26,6 +26,7 @@ import { functionVariable, localLambda } from '../local/local-lambda';
 import { World, actingRunbook, type MutatingCall, type WorldEnv } from './world';
 import { LambdaTasks, type FunctionError } from './lambda-tasks';
 import { Triggers } from './triggers';
+import { TaskTokens } from './task-tokens';
 import { formatDuration } from './duration';
 import type { FaultRule, Trigger } from './scenario';
 import type { ApiCall } from './api-log';
@@ -56,6 +57,8 @@ export interface ScenarioRun {
   readonly unfiredTriggers: Trigger[];
   /** Dead letters, the self-alarms' states and the alarms the game day cannot evaluate. */
   readonly surroundings: SurroundingsRecord;
+  /** What the approval endpoint answered each timeline approve/reject. */
+  readonly approvalAnswers: Array<{ readonly at: string; readonly as: string; readonly decision: 'approve' | 'reject'; readonly status: number; readonly message: string }>;
 }
 
 /** Names a fault rule's `target` may use for the stack's own tables, besides their names. */
@@ -214,8 +217,11 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
   const triggers = new Triggers(clock);
   world.onAction((call) => triggers.callMade(`${call.service}:${call.operation}`, call.runbook));
   let surroundings: Surroundings | undefined;
+  // `.waitForTaskToken` tasks (the approval gate) wait on the simulated clock for SendTaskSuccess/Failure.
+  const taskTokens = new TaskTokens(clock);
   const lambdaTasks = new LambdaTasks(world, template.toJSON().Resources as Record<string, never>, (functionId) => surroundings?.functionFailed(functionId));
   const executions: ScenarioRun['executions'] = [];
+  const approvalAnswers: ScenarioRun['approvalAnswers'] = [];
   const errors: string[] = [];
   clock.install();
   // A ledger entry written is the moment an incident reaches its phase (`when: { phase }` triggers).
@@ -239,6 +245,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
       // Lambda's faults and timeouts apply to each invocation (lib/gameday/lambda-tasks.ts).
       taskInvocation: (state, invoke, functionId) => actingRunbook.run(name, () => lambdaTasks.invoke(name, state, functionId, invoke)),
       executionTimer: (seconds, onTimeout) => clock.schedule(clock.now() + seconds * 1000, onTimeout),
+      waitForToken: (token, timeoutSeconds) => taskTokens.wait(token, timeoutSeconds),
     })]));
     Object.assign(process.env, workflows.get(runbooks[0])!.functionEnvironment(), {
       MEDIC_LEDGER_TABLE: LOCAL_LEDGER_TABLE, MEDIC_LIMITER_TABLE: LOCAL_LIMITER_TABLE,
@@ -249,7 +256,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     });
     // The executions' descriptions and histories, for the reconciler (states:DescribeExecution, GetExecutionHistory).
     const stepFunctions = new StepFunctionsModel((arn) => [...workflows.values()].map((w) => w.records.get(arn)).find(Boolean));
-    bindOperations(world.stub(SFNClient), stepFunctions.operations, (operation, input, mutating, answer) => world.answer('states', operation, input, mutating, answer));
+    bindOperations(world.stub(SFNClient), { ...stepFunctions.operations, ...taskTokens.operations }, (operation, input, mutating, answer) => world.answer('states', operation, input, mutating, answer));
     const invokeFunction = localLambda(template.toJSON(), env);
     let executionCount = 0;
     const start = (runbook: string, input: unknown, requestedName?: string) => {
@@ -274,6 +281,30 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
       return { executionArn: `arn:aws:states:${env.region}:${env.account}:execution:${workflows.get(runbook)!.stateMachineLogicalId}:${name}`, startDate: new Date() };
     }));
     const deliver = (event: Record<string, unknown>, deliveries: number) => surroundings!.put(event, deliveries);
+    /** A person's answer to an approval request, through the approval endpoint (its function URL, signed in as `as`). */
+    const answerApproval = async (event: Extract<TimelineEvent, { kind: 'approval' }>) => {
+      const approvalFunction = functionOf(template.toJSON(), 'approval/index.ts');
+      if (!approvalFunction) throw new Error('the stack has no approval endpoint (no runbook in mode approve)');
+      const call = async (method: string, route: string, body?: unknown) => {
+        const out = await invokeFunction({ FunctionName: approvalFunction, Payload: Buffer.from(JSON.stringify(functionUrlEvent(method, route, event.as, body))) });
+        const response = JSON.parse(Buffer.from(out.Payload as Uint8Array).toString('utf8') || '{}') as { statusCode?: number; body?: string; errorMessage?: string };
+        if (out.FunctionError) throw new Error(`the approval endpoint failed: ${response.errorMessage ?? 'unknown error'}`);
+        return { status: response.statusCode ?? 200, body: JSON.parse(response.body ?? '{}') as Record<string, any> };
+      };
+      const listed = await call('GET', '/approvals');
+      const pending = ((listed.body.approvals ?? []) as Array<{ incidentId: string; runbook: string; planHash: string }>)
+        .find((a) => event.runbook === undefined || a.runbook === event.runbook);
+      const record = (status: number, message: string) => approvalAnswers.push({ at: new Date().toISOString(), as: event.as, decision: event.decision, status, message });
+      if (!pending) {
+        record(listed.status === 200 ? 404 : listed.status, String(listed.body.message ?? `no approval pending${event.runbook ? ` for ${event.runbook}` : ''}`));
+        return;
+      }
+      // A stale approval names another plan: a hash of the same form, not the one shown.
+      const planHash = event.decision === 'approve' && event.planHash === 'stale' ? [...pending.planHash].reverse().join('') : pending.planHash;
+      const body = event.decision === 'approve' ? { decision: 'approve', planHash, ...(event.comment ? { comment: event.comment } : {}) } : { decision: 'reject', planHash, reason: event.reason };
+      const answer = await call('POST', `/approvals/${encodeURIComponent(pending.incidentId)}`, body);
+      record(answer.status, String(answer.body.message ?? ''));
+    };
     /** Runs a function of the stack as its schedule would (its errors count on its `Errors` metric). */
     const invokeScheduled = (functionId: string, what: string) => {
       clock.participate(async () => {
@@ -322,6 +353,10 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
           invokeScheduled(reconciler, 'the ledger reconciler');
           break;
         }
+        case 'approval':
+          clock.participate(() => answerApproval(event))
+            .catch((error: unknown) => errors.push(`the ${event.decision} by ${event.as} could not be made: ${(error as Error).message}`));
+          break;
         case 'sweep': {
           const sweep = functionOf(template.toJSON(), 'asg-elb-sweep/index.ts', { MEDIC_SWEEP_RUNBOOK: event.runbook });
           if (!sweep) throw new Error(`${scenario.file}: the timeline runs the sweep of runbook ${event.runbook}, which has none (set its sweep)`);
@@ -363,6 +398,20 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
     faultsApplied: world.faults.applied(),
     unfiredTriggers: triggers.unfired(),
     surroundings: surroundings!.snapshot(),
+    approvalAnswers,
+  };
+}
+
+/** A request to a Lambda function URL with IAM auth (payload format 2.0), signed by `principal`. */
+function functionUrlEvent(method: string, path: string, principal: string, body?: unknown): Record<string, unknown> {
+  const accountId = principal.split(':')[4] ?? '';
+  return {
+    version: '2.0', routeKey: '$default', rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json' },
+    requestContext: {
+      accountId, requestId: `gameday-${Date.now()}`, http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'medic-gameday' },
+      authorizer: { iam: { accessKey: 'ASIAGAMEDAY', accountId, callerId: 'gameday', principalOrgId: null, userArn: principal, userId: 'gameday' } },
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }), isBase64Encoded: false,
   };
 }
 

@@ -39,6 +39,8 @@ export interface ScenarioReport {
   /** What reached the escalation topic (escalations and runbook reports), in order. */
   readonly notifications: Array<{ readonly at: string; readonly subject?: string; readonly message?: string; readonly undelivered?: true }>;
   readonly summary: { readonly incidents: number; readonly acted: number; readonly denied: number; readonly escalated: number; readonly mttrSeconds?: number };
+  /** What the approval endpoint answered each timeline approve/reject. */
+  readonly approvals: ScenarioRun['approvalAnswers'];
   /** Events EventBridge sent to a dead-letter queue after its retries. */
   readonly deadLetters: SurroundingsRecord['deadLetters'];
   /** Each self-alarm that paged, with its state at the end; and the alarms the game day could not evaluate. */
@@ -122,7 +124,9 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
     case 'suppressed': return [`${at} SUPPRESSED ${oneLine(d.reason)}`];
     case 'admitted': return [`${at} ADMIT all guards passed`];
     case 'denied': return [`${at} DENY ${oneLine(d.reason)}`];
-    case 'planned': return [`${at} PLAN ${shown(d.decision)}: ${oneLine(d.wouldAct ? `would ${d.wouldAct}` : d.decision === 'act' ? d.summary : d.reason)}`];
+    case 'planned':
+      if (d.recheck) return [`${at} RECHECK ${shown(d.status)}: ${oneLine(d.drift ?? d.summary ?? d.reason)}`];
+      return [`${at} PLAN ${shown(d.decision)}: ${oneLine(d.wouldAct ? `would ${d.wouldAct}` : d.decision === 'act' ? d.summary : d.reason)}`];
     case 'acted': return ((d.result?.calls ?? []) as Array<Record<string, any>>).map((call) => `${at} ACT ${callText(call)}`);
     case 'act-failed': return [
       ...((d.calls ?? []) as Array<Record<string, any>>).map((call) => `${at} ACT ${shown(call.outcome)} ${callText(call)}`),
@@ -136,6 +140,10 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
     case 'digest-sent': return [`${at} DIGEST SENT ${shown(d.denials)} denial(s) in one page`];
     case 'escalated': return [`${at} ESCALATE ${shown(d.headline)}: ${oneLine(d.diagnosis)}`];
     case 'deferred': return [`${at} DEFER ${oneLine(d.summary)}`];
+    case 'approval-requested': return [`${at} APPROVAL REQUESTED for plan ${shown(String(d.planHash ?? '').slice(0, 12))} from ${oneLine((d.approvers ?? []).join(', '), 120)} (${shown(d.minApprovals)} needed, until ${clockTime(String(d.expiresAt ?? ''))})`];
+    case 'approved': return [`${at} APPROVED by ${shown(d.principal)} (plan ${shown(String(d.planHash ?? '').slice(0, 12))})${d.comment ? `: ${oneLine(d.comment, 80)}` : ''}`];
+    case 'approval-rejected': return [`${at} APPROVAL REJECTED by ${shown(d.principal)}: ${oneLine(d.reason)}`];
+    case 'approval-expired': return [`${at} APPROVAL EXPIRED (${shown(d.received ?? (d.approvals ?? []).length)} of ${shown(d.minApprovals)} approval(s) received)`];
     case 'swept': {
       const names = (list: { names?: unknown[] } | undefined) => (list?.names ?? []).map((n) => shown(n)).join(', ') || 'none';
       const started = ((d.started ?? []) as Array<{ autoScalingGroupName?: unknown }>).map((g) => shown(g.autoScalingGroupName)).join(', ') || 'none';
@@ -213,6 +221,7 @@ export function reportScenario(run: ScenarioRun): ScenarioReport {
     calls: run.calls,
     notifications: run.notifications.map((n) => ({ at: n.at, subject: n.subject, ...(n.message !== undefined ? { message: n.message } : {}), ...(n.undelivered ? { undelivered: true as const } : {}) })),
     faults: run.faultsApplied.map(({ rule, applied }) => ({ rule: describeFault(rule), applied })),
+    approvals: run.approvalAnswers,
     deadLetters: run.surroundings.deadLetters,
     selfAlarms: { paged: run.surroundings.selfAlarms.filter((a) => a.pages > 0), unsimulated: run.surroundings.unsimulatedAlarms },
     summary: {
@@ -345,6 +354,13 @@ export function checkExpectations(run: ScenarioRun, incidents: IncidentReport[])
   if (expect.leasesHeld !== undefined) {
     check(`${expect.leasesHeld} lease(s) still held at the end`, run.leasesHeld.length === expect.leasesHeld, `found ${run.leasesHeld.length}`,
       `expected ${expect.leasesHeld} lease(s) still held at the end, found ${run.leasesHeld.length}: ${run.leasesHeld.map((l) => `${l.key} by ${l.incidentId}`).join(', ') || 'none'}`);
+  }
+  for (const wanted of expect.approvals ?? []) {
+    const answers = run.approvalAnswers.filter((a) => (wanted.as === undefined || a.as === wanted.as) && (wanted.decision === undefined || a.decision === wanted.decision));
+    const found = answers.filter((a) => a.status === wanted.status).length;
+    const who = `${wanted.decision ?? 'approval'} answer(s)${wanted.as ? ` to ${wanted.as}` : ''} with status ${wanted.status}`;
+    check(`${countText(wanted.count)} ${who}`, countMet(wanted.count, found), `got ${found}`,
+      `expected ${countText(wanted.count)} ${who}, got ${found} (answers: ${answers.map((a) => `${a.status} ${cut(a.message, 80)}`).join('; ') || 'none'})`);
   }
   if (expect.deadLetters !== undefined) {
     const found = run.surroundings.deadLetters.length;

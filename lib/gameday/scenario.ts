@@ -221,6 +221,15 @@ const timelineEventSchema = oneOfKeys({
     }, 'must be { source, detailType, resources, detail, account?, region?, id?, time? }'),
     deliveries: deliveries(),
   }).transform((e) => ({ at: e.at, kind: 'event' as const, ...e.event, deliveries: e.deliveries })),
+  /**
+   * A person answers an approval request (mode approve): through the approval endpoint, signed in
+   * as `as` (a role session or user ARN), approving the plan it shows (or `planHash: stale`, one
+   * it does not show any more) or rejecting it with a reason.
+   */
+  approve: object({ at: at(), approve: object({ as: text(), runbook: text().optional(), comment: text().optional(), planHash: z.literal('stale', { error: 'must be stale (leave it out to approve the plan shown)' }).optional() }, 'must be { as, runbook?, comment?, planHash? }') })
+    .transform((e) => ({ at: e.at, kind: 'approval' as const, decision: 'approve' as const, ...e.approve })),
+  reject: object({ at: at(), reject: object({ as: text(), runbook: text().optional(), reason: text() }, 'must be { as, reason, runbook? }') })
+    .transform((e) => ({ at: e.at, kind: 'approval' as const, decision: 'reject' as const, ...e.reject })),
   /** A runbook's sweep runs (as its schedule would run it): the Auto Scaling health-check runbook with `sweep` set. */
   sweep: object({ at: at(), sweep: text() }).transform((e) => ({ at: e.at, kind: 'sweep' as const, runbook: e.sweep })),
   /** The ledger reconciler runs (as its schedule would run it), in simulated time. */
@@ -413,6 +422,13 @@ const expectationsSchema = object({
   notifications: count().optional(),
   /** Leases still held by an incident when the scenario ends (expired holds that nobody released included), exactly, when given. */
   leasesHeld: count().optional(),
+  /** Answers of the approval endpoint to the timeline's approve/reject events: by HTTP status (and who asked, which decision), `count` of them (else at least one). */
+  approvals: z.array(object({
+    status: z.number({ error: requiredOr('must be an HTTP status (200, 403, 409, 410...)') }).int({ error: WHOLE }),
+    as: text().optional(),
+    decision: z.enum(['approve', 'reject'], { error: 'must be approve or reject' }).optional(),
+    count: countRange().optional(),
+  }, 'must be { status, as?, decision?, count? }'), { error: requiredOr('must be a list') }).optional(),
   /** Events EventBridge gave up on (sent to a dead-letter queue) after its retries: a number (exact) or a range. */
   deadLetters: countRange().optional(),
   /** Self-alarms (the stack's alarms on its own machinery) that paged, by alarm logical id (or a part of it): how many pages each. */

@@ -171,7 +171,17 @@ export interface LocalWorkflowOptions {
    * @default - executions never time out
    */
   readonly executionTimer?: (seconds: number, onTimeout: () => void) => () => void;
+  /**
+   * Answers a `.waitForTaskToken` task: resolves with the output its token is sent
+   * (SendTaskSuccess), rejects with the error it is failed with (SendTaskFailure: `name` is the
+   * error), or with `States.Timeout` after `timeoutSeconds`.
+   * @default - a workflow with such a task cannot run
+   */
+  readonly waitForToken?: (token: string, timeoutSeconds: number | undefined) => Promise<unknown>;
 }
+
+/** Stands for `$$.Task.Token` in a token task's payload until the run makes the token. */
+const TASK_TOKEN_PLACEHOLDER = 'medic-local-task-token';
 
 const SIMULATED_WAIT_FUNCTION = 'medic-simulated-wait';
 
@@ -185,6 +195,8 @@ export class LocalWorkflow {
   readonly definition: Record<string, any>;
   private readonly machine: StateMachine;
   private readonly taskHandlers = new Map<string, { functionName: string; entry: string }>();
+  /** Tasks that wait for a task token (`.waitForTaskToken`), with their TimeoutSeconds. */
+  private readonly tokenTasks = new Map<string, { readonly timeoutSeconds?: number }>();
   private readonly waits = new Map<string, number>();
   private readonly env: LocalEnv;
   private executions = 0;
@@ -209,13 +221,27 @@ export class LocalWorkflow {
         continue;
       }
       if (state.Type !== 'Task') continue;
-      const match = /^arn:aws:lambda:[^:]+:\d+:function:([A-Za-z0-9]+)$/.exec(state.Resource);
+      if (/^arn:[^:]+:states:::lambda:invoke\.waitForTaskToken$/.test(state.Resource)) this.rewriteTokenTask(name, state);
+      const match = /^arn:aws:lambda:[^:]+:\d+:function:([A-Za-z0-9]+)$/.exec(this.definition.States[name].Resource);
       if (!match) throw new Error(`task ${name} uses ${state.Resource}; only Lambda tasks have a local handler`);
       const entry = resources[match[1]]?.Metadata?.[ENTRY_METADATA_KEY];
       if (typeof entry !== 'string') throw new Error(`function ${match[1]} has no ${ENTRY_METADATA_KEY} metadata`);
       this.taskHandlers.set(name, { functionName: match[1], entry });
     }
     this.machine = new StateMachine(this.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  }
+
+  /**
+   * A Lambda invoke that waits for a task token: run as a plain Lambda task whose payload carries
+   * a token the run makes up (the runner has no `$$.Task.Token`), whose result is what the token is
+   * answered with (`waitForToken`), and whose TimeoutSeconds runs on the caller's clock.
+   */
+  private rewriteTokenTask(name: string, state: Record<string, any>): void {
+    const { FunctionName, Payload } = state.Parameters ?? {};
+    const payload = Object.fromEntries(Object.entries(Payload ?? {}).map(([k, v]) => (k.endsWith('.$') && v === '$$.Task.Token' ? [k.slice(0, -2), TASK_TOKEN_PLACEHOLDER] : [k, v])));
+    const { TimeoutSeconds, HeartbeatSeconds: _heartbeat, Parameters: _parameters, ...rest } = state;
+    this.definition.States[name] = { ...rest, Resource: String(FunctionName), Parameters: payload };
+    this.tokenTasks.set(name, { timeoutSeconds: typeof TimeoutSeconds === 'number' ? TimeoutSeconds : undefined });
   }
 
   /** Environment variables of the functions the workflow invokes (they must agree). */
@@ -256,13 +282,16 @@ export class LocalWorkflow {
     // The runner retries at once (its intervals are overridden to 0): with simulated time, each
     // retry first waits its interval on the simulated clock, as Step Functions would.
     const retries = new RetryClock();
+    let tokens = 0;
     for (const [stateName, { functionName, entry }] of this.taskHandlers) {
       overrides[stateName] = async (payload: unknown) => {
         const retryDelay = retries.entering(stateName, this.definition.States[stateName].Retry);
         if (retryDelay > 0 && this.options.simulatedWait) await this.options.simulatedWait(retryDelay, stateName);
         tasks.push(stateName);
         event('TaskStateEntered', { stateEnteredEventDetails: { name: stateName } });
-        const text = JSON.stringify(payload);
+        const tokenTask = this.tokenTasks.get(stateName);
+        const token = tokenTask ? `${executionId}:${stateName}:${++tokens}` : undefined;
+        const text = token ? JSON.stringify(payload).split(JSON.stringify(TASK_TOKEN_PLACEHOLDER)).join(JSON.stringify(token)) : JSON.stringify(payload);
         if (Buffer.byteLength(text) > LAMBDA_PAYLOAD_LIMIT) throw overLimit(`the input of task ${stateName} is over 256 KB`);
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { handler } = require(handlerModule(entry)) as { handler: Handler };
@@ -271,7 +300,10 @@ export class LocalWorkflow {
           return result === undefined ? null : JSON.parse(JSON.stringify(result));
         };
         try {
-          const result = await (this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke, functionName) : invoke());
+          const invoked = await (this.options.taskInvocation ? this.options.taskInvocation(stateName, invoke, functionName) : invoke());
+          // A token task's result is the answer to its token (SendTaskSuccess), not the function's.
+          if (token && !this.options.waitForToken) throw new Error(`task ${stateName} waits for a task token; the local runner needs waitForToken to answer it`);
+          const result = token ? await this.options.waitForToken!(token, tokenTask!.timeoutSeconds) : invoked;
           // Step Functions refuses a state output over its 256 KB limit: the task fails with States.DataLimitExceeded.
           if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_PAYLOAD_LIMIT) throw overLimit(`the output of task ${stateName} is over 256 KB`);
           event('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(result) } });

@@ -41,10 +41,21 @@ export const verificationSchema = object({
   requiredConsecutiveSuccesses: num().optional().describe('Positive checks in a row that mean success (default 2).'),
 }).meta({ id: 'Verification', description: 'How the runbook verifies its action: its own check and the alarm back to OK.' });
 
+/** `arn:<partition>:iam::<account>:role/<name>` or `...:user/<name>`. */
+const APPROVER_EXPECTED = 'must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>)';
+export const approverArn = () => z.string({ error: requiredOr(APPROVER_EXPECTED) }).regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: APPROVER_EXPECTED });
+
+export const approvalSchema = object({
+  approvers: list(approverArn()).describe('IAM role or user ARNs who may approve or reject this runbook\'s plans (at least one); each needs lambda:InvokeFunctionUrl on the ApprovalUrl endpoint.'),
+  minApprovals: num().optional().describe('Approvals by distinct approvers needed before acting, at most the number of approvers and at most 5 (default 1).'),
+  timeoutMinutes: num().optional().describe('How long to wait for approval, 1 to 1440 minutes and at least 5 minutes under the workflow timeout; then no action, recorded and escalated (default 30).'),
+}).meta({ id: 'Approval', description: 'The approval gate of mode approve (required with it, refused with any other mode).' });
+
 /** The settings of every runbook entry but its name and alarms. */
 export const commonSettings = {
   mode: z.enum(MODES, { error: requiredOr(`must be one of ${MODES.join(', ')}`) }).optional()
-    .describe('observe (default: plans and records, never mutates), approve (denied and escalated until the approval gate exists), auto (acts).'),
+    .describe('observe (default: plans and records, never mutates), approve (waits for the approvers of "approval" to approve the exact plan, checks it again, then acts), auto (acts).'),
+  approval: approvalSchema.optional(),
   policy: policySchema.optional(),
   verification: verificationSchema.optional(),
   changeCalendar: text().optional().describe('An SSM Change Calendar (name or ARN): no action while it is CLOSED.'),
@@ -59,6 +70,7 @@ export interface CommonRunbookEntry {
   readonly alarmArns?: string[];
   readonly guardAlarmArns?: string[];
   readonly mode?: z.infer<typeof commonSettings.mode>;
+  readonly approval?: z.infer<typeof approvalSchema>;
   readonly policy?: z.infer<typeof policySchema>;
   readonly verification?: z.infer<typeof verificationSchema>;
   readonly changeCalendar?: string;

@@ -2,10 +2,12 @@ import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { MedicFunction } from './function';
 import { LedgerReconciler } from './ledger-reconcile';
@@ -91,6 +93,19 @@ export class MedicPlatform extends Construct {
   public readonly escalateFunction: MedicFunction;
   public readonly ledgerVerifyFunction: MedicFunction;
   /**
+   * The approval gate of mode `approve`: records and publishes approval requests (the workflows
+   * invoke it with a task token), takes approvals and rejections on its function URL, and is the
+   * only role that may answer the runbooks' waiting tasks (`states:SendTaskSuccess`/`SendTaskFailure`).
+   * Its pending approvals are limiter items (`APPROVAL#` keys, expired by the table's TTL).
+   */
+  public readonly approvalFunction: MedicFunction;
+  /**
+   * The approval endpoint (the approval function's URL, IAM auth: requests are SigV4-signed, so the
+   * caller's principal is known). Stack output `ApprovalUrl`, for `medic approve`. Approvers need
+   * `lambda:InvokeFunctionUrl` on it: {@link grantApprove}.
+   */
+  public readonly approvalUrl: string;
+  /**
    * Closes incomplete ledger trails from the execution history every 15 minutes (docs/architecture.md,
    * "Complete trails"); each runbook lets it read its executions.
    */
@@ -104,6 +119,8 @@ export class MedicPlatform extends Construct {
   private readonly ledgerRetentionDays: number;
   /** Per service principal, the rules and alarms allowed to publish (one topic policy statement each). */
   private readonly publishSources = new Map<string, string[]>();
+  /** State machines whose approval tasks the approval function answers (runbooks in mode `approve`). */
+  private readonly approvingStateMachines: string[] = [];
 
   constructor(scope: Construct, id: string, props: MedicPlatformProps = {}) {
     super(scope, id);
@@ -158,7 +175,8 @@ export class MedicPlatform extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Only keeps the table small: every decision reads the stored expiry itself.
+      // Only keeps the table small: every decision reads the stored expiry itself (pending
+      // approvals, APPROVAL# items, carry their expiry here too).
       timeToLiveAttribute: 'expiresAt',
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -235,6 +253,14 @@ export class MedicPlatform extends Construct {
       'Page marks are named for the incident they mark, known only at run time; the grant covers the marks prefix of this stack\'s bucket only.');
     this.escalationTopic.grantPublish(this.completeFunction); // runbook reports (drill results)
 
+    this.approvalFunction = this.platformFunction('ApprovalFunction', 'approval', 'medic: approval gate (request, approve, reject, expire)');
+    this.grantLedgerAppend(this.approvalFunction);
+    this.grantApprovalItems(this.approvalFunction);
+    this.escalationTopic.grantPublish(this.approvalFunction); // approval requests
+    // IAM auth only: a request is SigV4-signed by an IAM principal, whom the function checks against the runbook's approvers.
+    const approvalEndpoint = this.approvalFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    this.approvalUrl = approvalEndpoint.url;
+
     this.ledgerReconciler = new LedgerReconciler(this, 'LedgerReconciler', { platform: this });
     this.selfAlarms = new PlatformSelfAlarms(this, 'SelfAlarms', this);
   }
@@ -268,6 +294,34 @@ export class MedicPlatform extends Construct {
       resources: ['*'], // in a key policy, "*" means this key
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
     }));
+  }
+
+  /**
+   * Lets the approval function answer the approval tasks of `stateMachine` (a runbook in mode
+   * `approve`). `states:SendTaskSuccess` and `states:SendTaskFailure` have no resource type in the
+   * Service Authorization Reference (they act on a task token, not an ARN), so the grant is on
+   * `*`, made once, with the first approving runbook; no other role of the stack holds them.
+   */
+  public allowApprovalOf(stateMachine: sfn.IStateMachine): void {
+    this.approvingStateMachines.push(stateMachine.stateMachineArn);
+    if (this.approvingStateMachines.length > 1) return;
+    this.approvalFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      resources: ['*'],
+    }));
+    acknowledge(this.approvalFunction, ['IAM5[Resource::*]'],
+      'X-Ray trace submission, states:SendTaskSuccess and states:SendTaskFailure have no resource-level permissions (they act on a task token); '
+      + 'only this function holds the two states actions, and it answers only tokens it stored for a runbook\'s approval request.');
+  }
+
+  /**
+   * For approvers (a role or user, e.g. the on-call role): `lambda:InvokeFunctionUrl` on the
+   * approval endpoint ({@link approvalUrl}) and nothing else, as `medic approve` and `medic reject`
+   * need. Being able to call it is not approving: the function accepts only the principals a
+   * runbook lists in its `approval.approvers`.
+   */
+  public grantApprove(grantee: iam.IGrantable): iam.Grant {
+    return this.approvalFunction.grantInvokeUrl(grantee);
   }
 
   /** Environment every handler that touches the ledger or limiter reads. */
@@ -326,6 +380,22 @@ export class MedicPlatform extends Construct {
     if (Construct.isConstruct(grantee)) {
       acknowledge(grantee, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the limiter.');
     }
+  }
+
+  /**
+   * The approval function's pending approvals: reads and conditional writes of the limiter's
+   * `APPROVAL#` items only (not claims, rate logs or leases), and a scan to list the pending
+   * ones (a read; a Scan has no partition key to condition on).
+   */
+  private grantApprovalItems(grantee: MedicFunction): void {
+    grantee.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resources: [this.limiter.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APPROVAL#*'] } },
+    }));
+    grantee.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [this.limiter.tableArn] }));
+    this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey');
+    acknowledge(grantee, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the limiter and the topic.');
   }
 
   /** Read the stack-wide and every runbook's kill switch. */

@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { MODES, type AdmissionPolicy, type Mode, type VerificationPolicy } from '../../lambdas/shared/types';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { MODES, type AdmissionPolicy, type Mode, type RunbookSpec, type VerificationPolicy } from '../../lambdas/shared/types';
 
 /** Admission limits of a runbook. Every guard stays on: a value that would disable one is a synth error. */
 export interface RunbookPolicyProps {
@@ -41,6 +42,80 @@ export interface VerificationProps {
   readonly maxChecks?: number;
   /** @default 2 */
   readonly requiredConsecutiveSuccesses?: number;
+}
+
+/**
+ * Who must approve a runbook's plan before it acts (mode `approve`), and how long medic waits.
+ * After Plan, the workflow pauses on a Step Functions task token and publishes the approval
+ * request (the exact planned calls and their hash) to the escalation topic; approvers answer
+ * through the platform's approval endpoint (`MedicPlatform.approvalUrl`, IAM auth: grant them with
+ * `MedicPlatform.grantApprove`). An approved plan is checked again before Act; no answer in time
+ * means no action, recorded and escalated.
+ */
+export interface RunbookApprovalProps {
+  /**
+   * The IAM principals who may approve or reject this runbook's plans: role or user ARNs
+   * (`arn:aws:iam::<account>:role/<name>`, `arn:aws:iam::<account>:user/<name>`), or the roles and
+   * users themselves. An IAM Identity Center group approves through its permission set's role.
+   * Each still needs `lambda:InvokeFunctionUrl` on the approval endpoint (`grantApprove`).
+   *
+   * There is no default: list at least one approver.
+   */
+  readonly approvers: Array<string | iam.IRole | iam.IUser>;
+  /**
+   * Approvals by distinct approvers needed before the runbook acts (2 for a two-person rule).
+   * At most the number of approvers, and at most 5.
+   * @default 1
+   */
+  readonly minApprovals?: number;
+  /**
+   * How long the workflow waits for the approvals; then it does not act, records
+   * `approval-expired` and escalates. From 1 minute to 24 hours, and at least 5 minutes shorter
+   * than the runbook's workflow `timeout`.
+   * @default Duration.minutes(30)
+   */
+  readonly timeout?: Duration;
+}
+
+/** A role or user ARN of IAM (any partition); a token is checked at deploy time instead. */
+export const APPROVER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/;
+
+/** The ARN of an approver given as an ARN, a role or a user. */
+function approverArn(approver: string | iam.IRole | iam.IUser): string {
+  if (typeof approver === 'string') return approver;
+  return 'roleArn' in approver ? approver.roleArn : approver.userArn;
+}
+
+/**
+ * The approval settings of a runbook's spec, or undefined for a runbook without approval. Mode
+ * `approve` needs them and no other mode takes them: a runbook either waits for a human or does
+ * not, and the configuration says which.
+ */
+export function resolveApproval(runbook: string, mode: Mode, props: RunbookApprovalProps | undefined, workflowTimeout: Duration): RunbookSpec['approval'] {
+  if (!props) {
+    if (mode === 'approve') {
+      throw new Error(`runbook ${runbook}: mode "approve" needs "approval" (at least one approver; optionally minApprovals and timeout)`);
+    }
+    return undefined;
+  }
+  if (mode !== 'approve') {
+    throw new Error(`runbook ${runbook}: "approval" is set but mode is "${mode}"; approval applies only to mode "approve" (set mode "approve", or remove "approval")`);
+  }
+  const approvers = [...new Set((props.approvers ?? []).map(approverArn))];
+  if (approvers.length === 0) throw new Error(`runbook ${runbook}: approval.approvers must list at least one IAM role or user`);
+  for (const arn of approvers) {
+    if (!matchesUnlessToken(arn, APPROVER_ARN)) {
+      throw new Error(`runbook ${runbook}: approval.approvers: "${arn}" is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>)`);
+    }
+  }
+  const minApprovals = wholeNumberIn(`runbook ${runbook}: approval.minApprovals`, props.minApprovals ?? 1, 1, Math.min(5, approvers.length),
+    `at least one approval, at most the ${approvers.length} distinct approver(s) listed and at most 5`);
+  const timeoutSeconds = wholeNumberIn(`runbook ${runbook}: approval.timeout (seconds)`, (props.timeout ?? Duration.minutes(30)).toSeconds(), 60, 86400,
+    'from 1 minute to 24 hours');
+  if (timeoutSeconds + 300 > workflowTimeout.toSeconds()) {
+    throw new Error(`runbook ${runbook}: approval.timeout (${timeoutSeconds}s) must be at least 5 minutes shorter than the workflow timeout (${workflowTimeout.toSeconds()}s); shorten it or raise the timeout`);
+  }
+  return { approvers, minApprovals, timeoutSeconds };
 }
 
 /**

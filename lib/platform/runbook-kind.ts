@@ -55,6 +55,9 @@ export function commonRunbookProps(scope: Construct, platform: MedicPlatform, en
     platform,
     name: entry.name,
     mode: entry.mode,
+    approval: entry.approval && {
+      approvers: entry.approval.approvers, minApprovals: entry.approval.minApprovals, timeout: minutes(entry.approval.timeoutMinutes),
+    },
     alarms: (entry.alarmArns ?? []).map((arn, i) => cloudwatch.Alarm.fromAlarmArn(scope, `Alarm-${entry.name}-${i}`, arn)),
     policy: entry.policy && {
       maxAttempts: entry.policy.maxAttempts, window: minutes(entry.policy.windowMinutes), maxConcurrent: entry.policy.maxConcurrent,

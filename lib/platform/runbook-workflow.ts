@@ -107,8 +107,11 @@ export function buildRunbookWorkflow(scope: Construct, props: RunbookWorkflowPro
 
   const actOrObserve = new sfn.Choice(scope, 'Act or only observe?')
     .when(sfn.Condition.stringEquals('$.incident.mode', 'auto'), act)
-    .when(sfn.Condition.stringEquals('$.incident.mode', 'observe'), complete)
-    .otherwise(escalate);
+    .when(sfn.Condition.stringEquals('$.incident.mode', 'observe'), complete);
+  if (spec.approval) {
+    actOrObserve.when(sfn.Condition.stringEquals('$.incident.mode', 'approve'), approvalGate(scope, props, spec.approval, { act, escalate, step }));
+  }
+  actOrObserve.otherwise(escalate);
   const observing = sfn.Condition.stringEquals('$.incident.mode', 'observe');
   const planDecision = new sfn.Choice(scope, 'Plan decision?')
     .when(sfn.Condition.stringEquals('$.plan.decision', 'act'), actOrObserve)
@@ -139,6 +142,58 @@ export function buildRunbookWorkflow(scope: Construct, props: RunbookWorkflowPro
   admit.next(admitted);
   validate.next(accepted);
   return load.next(validate);
+}
+
+/** The approval function's answer to a waiting task: a rejection fails the task with this error. */
+export const APPROVAL_REJECTED_ERROR = 'Medic.ApprovalRejected';
+/** The error an approved plan that no longer holds is escalated with. */
+export const PLAN_DRIFTED_ERROR = 'Medic.PlanDrifted';
+
+/**
+ * Mode `approve`: `Request approval` publishes the plan and waits on a task token (the approval
+ * function answers it), for at most the runbook's approval timeout. Approved: `Check plan again`
+ * re-runs the plan's preflight and the guards, and only an unchanged plan goes on to Act. No
+ * answer in time (`Record approval expiry`), a rejection, a drifted plan or any error: escalate,
+ * never act.
+ */
+function approvalGate(
+  scope: Construct,
+  props: RunbookWorkflowProps,
+  approval: NonNullable<RunbookSpec['approval']>,
+  next: { act: sfn.IChainable; escalate: sfn.IChainable; step: (name: string, stepName: string, resultPath: string) => tasks.LambdaInvoke },
+): sfn.IChainable {
+  const { platform } = props;
+  const request = new tasks.LambdaInvoke(scope, 'Request approval', {
+    lambdaFunction: platform.approvalFunction,
+    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+    payload: sfn.TaskInput.fromObject({ action: 'request', taskToken: sfn.JsonPath.taskToken, state: sfn.JsonPath.entirePayload }),
+    resultPath: '$.approval',
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(approval.timeoutSeconds)),
+    retryOnServiceExceptions: true,
+  });
+  // A retried request carries a new task token: the approval function keeps only the newest one per incident.
+  request.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
+  const recordExpiry = invoke(scope, 'Record approval expiry', platform.approvalFunction, '$.error',
+    sfn.TaskInput.fromObject({ action: 'expired', state: sfn.JsonPath.entirePayload }));
+  recordExpiry.addCatch(next.escalate, { resultPath: '$.error' });
+  recordExpiry.next(next.escalate);
+  // Timeouts fail safe: no answer is no action.
+  request.addCatch(recordExpiry, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalTimeout' });
+  request.addCatch(next.escalate, { errors: [APPROVAL_REJECTED_ERROR], resultPath: '$.error' });
+  request.addCatch(next.escalate, { resultPath: '$.error' });
+
+  const recheck = next.step('Check plan again', 'recheck', '$.recheck');
+  const drifted = new sfn.Pass(scope, 'Plan drifted', {
+    comment: 'The target changed while the plan waited for approval: what was approved is not what would be done.',
+    parameters: { Error: PLAN_DRIFTED_ERROR, Cause: sfn.JsonPath.stringAt('$.recheck.reason') },
+    resultPath: '$.error',
+  });
+  drifted.next(next.escalate);
+  request.next(recheck);
+  recheck.next(new sfn.Choice(scope, 'Plan unchanged?')
+    .when(sfn.Condition.stringEquals('$.recheck.status', 'unchanged'), next.act)
+    .otherwise(drifted));
+  return request;
 }
 
 function invoke(scope: Construct, name: string, fn: lambda.IFunction, resultPath: string, payload?: sfn.TaskInput): tasks.LambdaInvoke {

@@ -15,7 +15,8 @@ import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow, REFUSED_INPUT_ERROR } from './runbook-workflow';
 import { RunbookSelfAlarms, alarmToEscalationTopic } from './self-monitoring';
 import {
-  resolveAdmissionPolicy, resolveMode, resolveVerification, validateRunbookName, type RunbookPolicyProps, type VerificationProps,
+  resolveAdmissionPolicy, resolveApproval, resolveMode, resolveVerification, validateRunbookName,
+  type RunbookApprovalProps, type RunbookPolicyProps, type VerificationProps,
 } from './policy';
 
 
@@ -26,11 +27,18 @@ export interface RunbookCommonProps {
   /** Unique name: lowercase letters, digits and hyphens. Appears in ledger keys and the kill-switch parameter. */
   readonly name: string;
   /**
-   * `observe` plans and records what it would do without mutating; `approve` needs a human
-   * for each action (until the approval gate exists, it is denied and escalated); `auto` acts.
+   * `observe` plans and records what it would do without mutating; `approve` pauses after Plan
+   * until the `approval` approvers approve that exact plan, checks the plan again and only then
+   * acts; `auto` acts.
    * @default 'observe'
    */
   readonly mode?: Mode;
+  /**
+   * The approval gate of mode `approve`: who approves, how many approvals, how long medic
+   * waits. Required with mode `approve`, refused with any other mode.
+   * @default - no approval gate (modes `observe` and `auto`)
+   */
+  readonly approval?: RunbookApprovalProps;
   /**
    * Alarms whose transition to ALARM starts this runbook: alarms of the same app (whose ARNs are
    * tokens) or imported ones (`Alarm.fromAlarmArn`). More can be attached with `attachTo`.
@@ -94,6 +102,8 @@ export interface RunbookProps extends RunbookCommonProps {
 export class Runbook extends Construct {
   public readonly name: string;
   public readonly mode: Mode;
+  /** The approval gate (mode `approve`): approver ARNs, approvals needed and the wait in seconds. */
+  public readonly approval?: RunbookSpec['approval'];
   public readonly stateMachine: sfn.StateMachine;
   /** The alarm rule, made when the first alarm is attached. */
   public rule?: events.Rule;
@@ -121,10 +131,16 @@ export class Runbook extends Construct {
     const timeout = props.timeout ?? Duration.hours(2);
     const policy = resolveAdmissionPolicy(this.name, props.policy, timeout);
     const verification = resolveVerification(this.name, props.verification);
+    this.approval = resolveApproval(this.name, this.mode, props.approval, timeout);
     const verificationSeconds = verification.initialDelaySeconds + verification.maxChecks * verification.intervalSeconds;
     if (verificationSeconds + 600 > timeout.toSeconds()) {
       throw new Error(`runbook ${this.name}: verification can take ${verificationSeconds}s, which with 10 minutes for the other steps `
         + `does not fit the ${timeout.toSeconds()}s workflow timeout; raise the timeout or shorten verification`);
+    }
+    // An approval given at the last moment still leaves time to act and verify before the execution times out.
+    if (this.approval && this.approval.timeoutSeconds + verificationSeconds + 600 > timeout.toSeconds()) {
+      throw new Error(`runbook ${this.name}: the approval wait (${this.approval.timeoutSeconds}s) and verification (${verificationSeconds}s), with 10 minutes `
+        + `for the other steps, do not fit the ${timeout.toSeconds()}s workflow timeout; shorten approval.timeout or raise the timeout`);
     }
     if (policy.denialDigestSeconds! + 300 > timeout.toSeconds()) {
       throw new Error(`runbook ${this.name}: the denial digest window (${policy.denialDigestSeconds}s) and 5 minutes for the other steps do not fit the `
@@ -167,6 +183,7 @@ export class Runbook extends Construct {
       changeCalendar: props.changeCalendar,
       options: props.options ?? {},
       timeoutSeconds: timeout.toSeconds(),
+      ...(this.approval ? { approval: this.approval } : {}),
     };
     if (props.changeCalendar) {
       const calendarArn = props.changeCalendar.startsWith('arn:')
@@ -201,6 +218,9 @@ export class Runbook extends Construct {
       },
     });
 
+    // Only the platform's approval function may answer this workflow's approval task (SendTaskSuccess/Failure).
+    if (this.approval) platform.allowApprovalOf(this.stateMachine);
+
     this.addTimeoutBackstop(platform);
     platform.ledgerReconciler.watch(this.stateMachine);
     this.selfAlarms = new RunbookSelfAlarms(this, 'SelfAlarms', { platform, runbookName: this.name, stateMachine: this.stateMachine, stepFunction: props.stepFunction });
@@ -211,7 +231,8 @@ export class Runbook extends Construct {
         validate: () => (this.alarmArns.length === 0 ? [`runbook ${this.name} is attached to no alarm: pass "alarms" or call attachTo(alarm)`] : []),
       });
     }
-    const invoked = [platform.validateFunction, platform.admitFunction, props.stepFunction, platform.completeFunction, platform.escalateFunction];
+    const invoked = [platform.validateFunction, platform.admitFunction, props.stepFunction, platform.completeFunction, platform.escalateFunction,
+      ...(this.approval ? [platform.approvalFunction] : [])];
     acknowledge(this.stateMachine, [
       'IAM5[Resource::*]',
       ...invoked.map((fn) => `IAM5[Resource::${fn.functionArn}:*]`),

@@ -97,6 +97,7 @@ const certificateRoles = testConfig.runbooks.certificateRenewal!.map((rb) => rol
 const escalateRole = roleOfFunction('escalate/index.ts');
 const completeRole = roleOfFunction('finish/index.ts');
 const reconcileRole = roleOfFunction('ledger-reconcile/index.ts');
+const approvalRole = roleOfFunction('approval/index.ts');
 const admitRole = roleOfFunction('admit/index.ts');
 const grantsOfRole = (role: string) => grants.filter((g) => g.roles.includes(role));
 
@@ -206,7 +207,8 @@ describe('across the whole template', () => {
   test('Resource "*" appears only for services without resource-level permissions, or under a condition', () => {
     // cdk-nag's IAM5 is acknowledged per function for X-Ray; this keeps any other wildcard from hiding behind it.
     // ssm:CancelCommand too: wildcard-only, granted to the disk-prune runbooks to stop their own command when a guard closes.
-    const noResourceLevel = /^(autoscaling:DescribeAutoScalingGroups|ssm:CancelCommand|ssm:DescribeInstanceInformation|ssm:GetCommandInvocation|ssm:ListCommands|ssm:ListCommandInvocations|cloudwatch:GetMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
+    // states:SendTaskSuccess/SendTaskFailure: wildcard-only (they act on a task token), the approval function's alone (test/constructs/approval.test.ts).
+    const noResourceLevel = /^(states:SendTaskSuccess|states:SendTaskFailure|autoscaling:DescribeAutoScalingGroups|ssm:CancelCommand|ssm:DescribeInstanceInformation|ssm:GetCommandInvocation|ssm:ListCommands|ssm:ListCommandInvocations|cloudwatch:GetMetricData|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$/;
     const offending = grants
       .filter((g) => g.resources.includes('*') && g.condition === undefined)
       .flatMap((g) => g.actions.filter((a) => !noResourceLevel.test(a)).map((a) => `${g.source}: ${a}`));
@@ -261,10 +263,10 @@ describe('across the whole template', () => {
     expect(writers).toEqual([]);
   });
 
-  test('sns:Publish only for the escalate, complete (reports) and ledger reconciler (missed changes) handlers, only on the escalation topic', () => {
+  test('sns:Publish only for the escalate, complete (reports), approval (requests) and ledger reconciler (missed changes) handlers, only on the escalation topic', () => {
     const found = grantsOf('sns:Publish');
     expect(found.length).toBeGreaterThan(0);
-    expect([...new Set(found.flatMap((g) => g.roles))].sort()).toEqual([completeRole, escalateRole, reconcileRole].sort());
+    expect([...new Set(found.flatMap((g) => g.roles))].sort()).toEqual([completeRole, escalateRole, approvalRole, reconcileRole].sort());
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
     expect([...new Set(found.flatMap((g) => g.resources))]).toEqual([`\${Ref:${topicId}}`]);
   });

@@ -345,11 +345,11 @@ describe('ledger is append-only in IAM', () => {
     });
   });
 
-  test('every handler that appends may invoke the writer (and nothing else writes): validate, admit, complete, escalate, each step handler and sweep', () => {
+  test('every handler that appends may invoke the writer (and nothing else writes): validate, admit, complete, escalate, approval, each step handler and sweep', () => {
     const invokers = new Set(allowGrants(template.toJSON())
       .filter((g) => g.actions.includes('lambda:InvokeFunction') && g.resources.some((r) => JSON.stringify(r).includes(`"${writerId}"`)))
       .flatMap((g) => policyRoles(g.source)));
-    expect(invokers.size).toBe(4 + runbookNames.length + sweeps + 1 /* ledger reconciler */ + 1 /* the anchors' daily digest schedule */);
+    expect(invokers.size).toBe(5 + runbookNames.length + sweeps + 1 /* ledger reconciler */ + 1 /* the anchors' daily digest schedule */);
     expect(invokers.has(roleOf(writerId))).toBe(false);
   });
 

@@ -85,6 +85,9 @@ export function requestsFor(call: ApiCall, facts: ResourceFacts): IamRequest[] {
         ...[...list(input.InstanceIds), ...targetedInstances(input.Targets, facts)].map((id) => on(`arn:aws:ec2:${region}:${account}:instance/${id}`, {}, 'ssm:resourceTag')),
       ];
     }
+    // Step Functions' task token answers have no resource type (Service Authorization Reference: wildcard only).
+    case 'states:SendTaskSuccess': case 'states:SendTaskFailure': case 'states:SendTaskHeartbeat':
+      return anywhere();
     // CancelCommand has no resource type either (Service Authorization Reference: wildcard only).
     case 'ssm:DescribeInstanceInformation': case 'ssm:GetCommandInvocation': case 'ssm:ListCommands': case 'ssm:ListCommandInvocations': case 'ssm:CancelCommand':
       return anywhere();

@@ -78,8 +78,11 @@ export function servicePaths(policies: StackPolicies): ServicePath[] {
 function lambdaTasks(node: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(node)) node.forEach((n) => lambdaTasks(n, found));
   else if (node && typeof node === 'object') {
-    const state = node as { Type?: string; Resource?: unknown };
-    if (state.Type === 'Task' && typeof state.Resource === 'string' && state.Resource.includes(':lambda:')) found.add(state.Resource);
+    const state = node as { Type?: string; Resource?: unknown; Parameters?: { FunctionName?: unknown } };
+    // A service integration (`arn:aws:states:::lambda:invoke.waitForTaskToken`) names its function in Parameters.
+    const integration = typeof state.Resource === 'string' && state.Resource.startsWith('arn:aws:states:::lambda:invoke');
+    if (state.Type === 'Task' && integration && typeof state.Parameters?.FunctionName === 'string') found.add(state.Parameters.FunctionName);
+    else if (state.Type === 'Task' && typeof state.Resource === 'string' && state.Resource.includes(':lambda:')) found.add(state.Resource);
     Object.values(node).forEach((n) => lambdaTasks(n, found));
   }
   return found;

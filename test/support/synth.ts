@@ -47,6 +47,7 @@ export const testConfig: MedicConfig = {
       {
         name: 'api-approve',
         mode: 'approve',
+        approval: { approvers: [`arn:aws:iam::${ACCOUNT}:role/on-call`, `arn:aws:iam::${ACCOUNT}:role/api-owners`], minApprovals: 2, timeoutMinutes: 20 },
         alarmArns: [alarmArn('prod-api-errors')],
         services: [{ clusterName: 'prod', serviceName: 'api' }],
       },

@@ -106,6 +106,22 @@ describe('observe mode takes nothing', () => {
   });
 });
 
+describe('mode approve', () => {
+  const approval = { approvers: ['arn:aws:iam::111111111111:role/medic-approvers'], minApprovals: 1, timeoutSeconds: 1800 };
+
+  test('with an approval gate it is admitted like auto: the leases are taken, since an approved plan acts', async () => {
+    const state = incident({ name: 'api-approve', approval }, 'approve');
+    expect(await admit(state)).toMatchObject({ admitted: true, reason: 'all guards passed', leases: [targetLeaseKey(TARGET.arn), runbookLeaseKey('api-approve')] });
+    expect(await leaseHolders(targetLeaseKey(TARGET.arn))).toEqual([state.incident!.incidentId]);
+  });
+
+  test('without one it is denied: a human must act', async () => {
+    const state = incident({ name: 'api-approve' }, 'approve');
+    expect(await admit(state)).toMatchObject({ admitted: false, category: 'mode', reason: 'mode is "approve" but no approval gate is configured: a human must act', leases: [] });
+    expect(await leaseHolders(targetLeaseKey(TARGET.arn))).toEqual([]);
+  });
+});
+
 describe('nothing outlives a failed Admit', () => {
   test('the ledger write fails after the leases were taken: they are released and the step fails', async () => {
     const state = incident();

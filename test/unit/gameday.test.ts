@@ -187,7 +187,7 @@ describe('the printed report shows untrusted text inert; the JSON report keeps i
   const run = {
     scenario: { name: 'hostile\u001b[31m', file: 'scenarios/hostile.yaml', expect: { incidents: [], calls: {} } },
     incidents: new Map([['api-restart-0001', entries]]),
-    calls: [], errors: [ERROR], faultsApplied: [], unfiredTriggers: [], functionErrors: [], surroundings: { deadLetters: [], selfAlarms: [], unsimulatedAlarms: [] },
+    calls: [], errors: [ERROR], faultsApplied: [], unfiredTriggers: [], functionErrors: [], surroundings: { deadLetters: [], selfAlarms: [], unsimulatedAlarms: [] }, approvalAnswers: [],
     notifications: [{ at: '2026-11-22T03:19:00.000Z', subject: SUBJECT, message: `WHAT MEDIC DID: ${ALARM}` }],
   } as unknown as ScenarioRun;
   const report = reportScenario(run);

@@ -146,11 +146,23 @@ describe('ECS task restart workflow (synthesized definition, real handlers, dyna
     expect(detailOf(entries, 'planned').wouldAct).toContain('forceNewDeployment on prod/api');
   });
 
-  test('approve mode without an approval gate never acts', async () => {
-    const run = await h.workflow('api-approve').run(h.fire('prod-api-errors'));
+  test('approve mode: the request is recorded and paged; nobody answers before the timeout, so nothing is done', async () => {
+    const waited: Array<number | undefined> = [];
+    const workflow = h.workflowWith('api-approve', {
+      // Nobody answers the token: Step Functions ends the wait at the task's timeout.
+      waitForToken: async (_token, timeoutSeconds) => {
+        waited.push(timeoutSeconds);
+        throw Object.assign(new Error('no answer'), { name: 'States.Timeout' });
+      },
+    });
+    const run = await workflow.run(h.fire('prod-api-errors'));
     expect(run.status).toBe('FAILED');
+    expect(waited).toEqual([20 * 60]);
     expect(h.aws.mutations()).toHaveLength(0);
-    expect(detailOf(await h.incident('api-approve-'), 'denied').reason).toContain('no approval gate');
+    const entries = await h.incident('api-approve-');
+    expect(phases(entries)).toEqual(['received', 'admitted', 'planned', 'approval-requested', 'approval-expired', 'escalated']);
+    expect(detailOf(entries, 'approval-requested')).toMatchObject({ minApprovals: 2, approvers: [expect.stringContaining('role/on-call'), expect.stringContaining('role/api-owners')] });
+    expect(h.aws.published().map((p) => p.Subject)).toEqual([expect.stringContaining('APPROVAL NEEDED'), expect.stringContaining('APPROVAL EXPIRED')]);
   });
 
   test('deployment already in progress: deferred, no ECS call', async () => {

@@ -1,7 +1,6 @@
 import { verifyChain, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { FakeRds } from '../support/fake-rds';
 import { phases } from '../support/ledger-reader';
-import { LocalWorkflow, stateMachineId } from '../../lib/local/template-workflow';
 import { synthStack, testConfig } from '../support/synth';
 import { WorkflowHarness } from './harness';
 
@@ -191,20 +190,9 @@ describe('RDS failover drill workflow (synthesized definition, real handlers, dy
     expect(h.aws.published().at(-1)?.Message).toMatch(/rate limit: 2 admission\(s\) for arn:aws:rds:eu-west-1:111111111111:db:orders-db in the last 86400s, by any runbook \(max 2\)/);
   });
 
-  test('approve mode (no approval gate yet): a dry run is admitted and rehearses, a real drill is denied', async () => {
+  test('approve mode needs an approval gate: without approvers the stack does not synthesize', () => {
     const approveConfig = { ...testConfig, runbooks: { rdsFailoverDrill: [{ ...testConfig.runbooks.rdsFailoverDrill![0], name: 'approve-drill', mode: 'approve' as const }] } };
-    const { stack, template } = synthStack(approveConfig);
-    const approveDrill = new LocalWorkflow(template, stateMachineId(stack, 'approve-drill'));
-    h.aws.parameters.set('/medic/MedicTest/kill-switch/runbook/approve-drill', 'off');
-
-    const rehearsal = await approveDrill.run({ dbInstanceIdentifier: 'orders-db', dryRun: true });
-    expect(rehearsal.status).toBe('SUCCEEDED');
-    expect(rehearsal.output?.outcome.outcome).toBe('observed');
-    const real = await approveDrill.run({ dbInstanceIdentifier: 'orders-db' });
-    expect(real.status).toBe('FAILED');
-    expect(rds.failovers()).toEqual([]);
-    const denied = [...(await h.ledger()).values()].find((entries) => phases(entries).includes('denied'))!;
-    expect(detailOf(denied, 'denied').reason).toMatch(/no approval gate is configured/);
+    expect(() => synthStack(approveConfig)).toThrow(/approve-drill.*approval/);
   });
 
   test('a guard alarm in ALARM: refused before anything is touched, with the reason', async () => {
