@@ -80,6 +80,8 @@ async function approve(table: string, item: ApprovalItem, caller: string, body: 
     { ':vote': { at, approver, ...(body.comment ? { comment: body.comment } : {}) }, ':pending': 'pending', ':hash': item.planHash }, { '#p': caller });
   if (!voted) {
     const now = await readApproval(table, item.incidentId);
+    // The count was met but telling Step Functions failed (503, back to pending): approving again retries it.
+    if (now?.approvals?.[caller] && now.status === 'pending' && now.planHash === item.planHash && Object.keys(now.approvals).length >= now.minApprovals) return complete(table, now);
     if (now?.approvals?.[caller]) return { statusCode: 409, message: `already approved by you (${caller}) at ${now.approvals[caller].at}; a second approval must come from another principal` };
     return refusal(now, item.incidentId, caller, body, Date.now()) ?? { statusCode: 409, message: 'the approval request changed while answering; read it again' };
   }

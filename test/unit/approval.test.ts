@@ -253,6 +253,18 @@ describe('answers', () => {
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
   });
 
+  test('after a failed send, the same approver approving again (as the 503 tells them) sends, once', async () => {
+    const state = approvalState();
+    await request(state);
+    sfn.on(SendTaskSuccessCommand).rejectsOnce(taskError('ServiceUnavailable')).resolves({});
+    const first = await approveAs(state, ALICE);
+    expect(first).toMatchObject({ statusCode: 503, message: expect.stringContaining('approve again to retry') });
+    expect((await approveAs(state, ALICE)).statusCode).toBe(200);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+    expect((await approveAs(state, ALICE)).statusCode).toBe(409);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+  });
+
   test('malformed requests are 400 with a message, never a crash', async () => {
     const state = approvalState();
     await request(state);
