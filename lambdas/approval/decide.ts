@@ -9,6 +9,9 @@ import { matchingApprover } from './principals';
 import { readApproval, updateApproval, votesOf, type ApprovalItem } from './store';
 import { recordOn } from './trail';
 
+/** How an answer came: `medic approve`/`reject` (SigV4, the caller's ARN) or an email approver's link. */
+export type Channel = 'api' | 'link';
+
 /** A checked POST body. */
 export interface Decision {
   readonly decision: 'approve' | 'reject';
@@ -20,7 +23,14 @@ export interface Decision {
 /** Step Functions' answers for a token whose task is over (timed out, answered, or its execution ended). */
 const TOKEN_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist']);
 
-const gone = (item: ApprovalItem): ApiAnswer => ({ statusCode: 410, message: `the approval request for ${item.incidentId} expired at ${item.deadline}; medic did not act` });
+const gone = (item: ApprovalItem): ApiAnswer => ({ statusCode: 410, message: closedMessage(item) });
+
+/** What a late answer is told: an expired request was not acted on, unless it was a veto window. */
+export function closedMessage(item: Pick<ApprovalItem, 'incidentId' | 'deadline' | 'onTimeout'>): string {
+  return item.onTimeout === 'act'
+    ? `the veto window for ${item.incidentId} closed at ${item.deadline} without a rejection: medic went on with the plan if it still held (see the ledger)`
+    : `the approval request for ${item.incidentId} expired at ${item.deadline}; medic did not act`;
+}
 
 /** Why a request cannot be answered now, or undefined when it can. */
 function refusal(item: ApprovalItem | undefined, incidentId: string, caller: string, body: Decision, now: number): ApiAnswer | undefined {
@@ -71,7 +81,7 @@ async function complete(table: string, item: ApprovalItem): Promise<ApiAnswer> {
   };
 }
 
-async function approve(table: string, item: ApprovalItem, caller: string, body: Decision, actor: string): Promise<ApiAnswer> {
+async function approve(table: string, item: ApprovalItem, caller: string, body: Decision, actor: string, channel: Channel): Promise<ApiAnswer> {
   const at = new Date().toISOString();
   const approver = matchingApprover(caller, item.approvers)!;
   // One vote per principal, only while the request is pending and for this plan.
@@ -88,7 +98,7 @@ async function approve(table: string, item: ApprovalItem, caller: string, body: 
   const count = Object.keys(voted.approvals).length;
   try {
     await recordOn(voted, 'approved', actor, {
-      principal: caller, approver, channel: 'api', at, planHash: voted.planHash, ...(body.comment ? { comment: body.comment } : {}), approvals: count, minApprovals: voted.minApprovals,
+      principal: caller, approver, channel, at, planHash: voted.planHash, ...(body.comment ? { comment: body.comment } : {}), approvals: count, minApprovals: voted.minApprovals,
     });
   } catch (error) {
     // An approval the ledger does not show must not count toward acting.
@@ -102,7 +112,7 @@ async function approve(table: string, item: ApprovalItem, caller: string, body: 
   return complete(table, voted);
 }
 
-async function reject(table: string, item: ApprovalItem, caller: string, body: Decision, actor: string): Promise<ApiAnswer> {
+async function reject(table: string, item: ApprovalItem, caller: string, body: Decision, actor: string, channel: Channel): Promise<ApiAnswer> {
   const at = new Date().toISOString();
   const reason = body.reason!.trim();
   const rejected = await updateApproval(table, item.incidentId, 'SET #status = :rejected, decidedAt = :at, rejection = :r', '#status = :pending AND planHash = :hash',
@@ -112,7 +122,7 @@ async function reject(table: string, item: ApprovalItem, caller: string, body: D
   }
   let ledgerError: string | undefined;
   try {
-    await recordOn(rejected, 'approval-rejected', actor, { principal: caller, channel: 'api', at, planHash: rejected.planHash, reason, approvals: votesOf(rejected) });
+    await recordOn(rejected, 'approval-rejected', actor, { principal: caller, channel, at, planHash: rejected.planHash, reason, approvals: votesOf(rejected) });
   } catch (error) {
     // Rejecting fails safe (nothing is done), so the workflow is still told; the page records it.
     ledgerError = describeError(error);
@@ -130,11 +140,14 @@ async function reject(table: string, item: ApprovalItem, caller: string, body: D
   };
 }
 
-/** POST /approvals/<incidentId>: one principal's answer, checked against the stored request. */
-export async function decide(incidentId: string, caller: string, body: Decision, actor: string): Promise<ApiAnswer> {
+/**
+ * One principal's answer, checked against the stored request: `POST /approvals/<incidentId>` with
+ * the caller's ARN, or an approval page POST with the link's approver (an email address).
+ */
+export async function decide(incidentId: string, caller: string, body: Decision, actor: string, channel: Channel = 'api'): Promise<ApiAnswer> {
   const { limiterTable } = platformSettings();
   const item = await readApproval(limiterTable, incidentId);
   const refused = refusal(item, incidentId, caller, body, Date.now());
   if (refused) return refused;
-  return body.decision === 'approve' ? approve(limiterTable, item!, caller, body, actor) : reject(limiterTable, item!, caller, body, actor);
+  return body.decision === 'approve' ? approve(limiterTable, item!, caller, body, actor, channel) : reject(limiterTable, item!, caller, body, actor, channel);
 }

@@ -14,7 +14,7 @@ export function respond(answer: ApiAnswer): LambdaFunctionURLResult {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statusCode, ...body }) };
 }
 
-const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
+export const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const MAX_TEXT = 1000;
 
@@ -46,14 +46,20 @@ function parseDecision(event: LambdaFunctionURLEventWithIAMAuthorizer): Decision
     return bad('the body is not JSON');
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return bad('the body must be a JSON object');
-  const { decision, planHash, comment, reason } = body as Record<string, unknown>;
+  return checkDecision(body as Record<string, unknown>);
+}
+
+/** An answer's fields (from JSON or a form), checked: a decision, the plan hash, and a reason for a rejection. */
+export function checkDecision(fields: Record<string, unknown>): Decision | ApiAnswer {
+  const { decision, planHash, comment, reason } = fields;
   if (decision !== 'approve' && decision !== 'reject') return bad('"decision" must be "approve" or "reject"');
   if (typeof planHash !== 'string' || !HASH.test(planHash)) return bad('"planHash" must be the plan\'s hash (64 lowercase hex characters) shown with the request');
   for (const [name, value] of [['comment', comment], ['reason', reason]] as const) {
     if (value !== undefined && (typeof value !== 'string' || value.length > MAX_TEXT)) return bad(`"${name}" must be a string of at most ${MAX_TEXT} characters`);
   }
   if (decision === 'reject' && (typeof reason !== 'string' || reason.trim() === '')) return bad('a rejection needs a "reason"');
-  return { decision, planHash, comment: comment as string | undefined, reason: reason as string | undefined };
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+  return { decision, planHash, comment: text(comment), reason: text(reason) };
 }
 
 async function route(event: LambdaFunctionURLEventWithIAMAuthorizer, actor: string): Promise<ApiAnswer> {

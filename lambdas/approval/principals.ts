@@ -20,3 +20,6 @@ export function matchingApprover(caller: string, approvers: readonly string[]): 
     return role !== null && role[1] === partition && role[2] === account && role[3] === roleName;
   });
 }
+
+/** Whether an approver is an email address (answering through its own link) rather than an IAM ARN. */
+export const isEmailApprover = (approver: string): boolean => approver.includes('@') && !approver.startsWith('arn:');

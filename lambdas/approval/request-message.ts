@@ -1,6 +1,7 @@
 import { inert, inertJson } from '../shared/inert-text';
 import { describeTrigger } from '../shared/trigger';
 import type { PlannedCall, WorkflowState } from '../shared/types';
+import { isEmailApprover } from './principals';
 import type { ApprovalItem } from './store';
 
 const MAX_EVIDENCE_CHARS = 1500;
@@ -12,12 +13,23 @@ export function blastRadius(calls: readonly PlannedCall[], resources: readonly s
   return { targets, batches: new Set(calls.map((c) => c.batch)).size };
 }
 
+/** What the request waits for and what happens without an answer: a veto window acts on silence. */
+export function whatHappens(item: Pick<ApprovalItem, 'minApprovals' | 'deadline' | 'onTimeout'>): string {
+  if (item.onTimeout === 'act') {
+    return `Nothing has been done yet. VETO WINDOW: unless an approver rejects this plan before ${item.deadline}, medic acts on it then (after making it again: a changed plan is not acted on); `
+      + `${item.minApprovals} approval(s) let it act sooner.`;
+  }
+  return `Nothing has been done. medic acts only if ${item.minApprovals} approver(s) approve this exact plan (hash below) before ${item.deadline}; otherwise it does not act and escalates.`;
+}
+
 /**
  * The approval request a human reads: what fired, the evidence, the exact calls, how far they
  * reach, the hash an approval binds to, the deadline, and the commands that answer. Every value
  * from outside medic (alarm names, targets, the plan's readings) is made inert.
  */
-export function composeRequest(state: WorkflowState, item: ApprovalItem, stackName: string, ledgerTable: string): { subject: string; body: string } {
+export function composeRequest(
+  state: WorkflowState, item: ApprovalItem, stackName: string, ledgerTable: string, personal?: { readonly approver: string; readonly link: string },
+): { subject: string; body: string } {
   const { runbook, incident, plan } = state;
   const target = incident!.target!;
   const calls = plan!.plannedCalls ?? [];
@@ -27,7 +39,7 @@ export function composeRequest(state: WorkflowState, item: ApprovalItem, stackNa
   const lines = [
     `medic runbook ${runbook.name}: APPROVAL NEEDED before acting`,
     '',
-    `Nothing has been done. medic acts only if ${item.minApprovals} approver(s) approve this exact plan (hash below) before ${item.deadline}; otherwise it does not act and escalates.`,
+    whatHappens(item),
     '',
     `WHAT FIRED: ${inert(describeTrigger(incident!.trigger))}`,
     `TARGET: ${inert(target.type)} ${inert(target.id)} (${inert(target.arn)})`,
@@ -43,10 +55,17 @@ export function composeRequest(state: WorkflowState, item: ApprovalItem, stackNa
     `DEADLINE: ${item.deadline}`,
     `APPROVERS (${item.minApprovals} distinct needed): ${item.approvers.join(', ')}`,
     '',
-    'TO APPROVE (as one of the approvers):',
-    `  medic approve ${id} --stack ${stackName}`,
-    'TO REJECT:',
-    `  medic reject ${id} --reason "..." --stack ${stackName}`,
+    ...(personal ? [
+      `YOUR LINK (for ${inert(personal.approver)} alone, single use, until the deadline):`,
+      `  ${personal.link}`,
+      'Opening it only shows the plan; the Approve and Reject buttons on the page answer. Do not forward this message: whoever holds the link answers as you.',
+    ] : [
+      'TO APPROVE (as one of the approvers):',
+      `  medic approve ${id} --stack ${stackName}`,
+      'TO REJECT:',
+      `  medic reject ${id} --reason "..." --stack ${stackName}`,
+      ...(item.approvers.some(isEmailApprover) ? ['Approvers listed by email address answer with the link each received in a message of their own.'] : []),
+    ]),
     'The plan is made again right before acting; if it changed, medic does not act and escalates.',
     '',
     'LOOK IT UP:',

@@ -6,6 +6,9 @@ import { logger } from '../shared/observability';
 import { planHash } from '../shared/plan-hash';
 import { platformSettings } from '../shared/settings';
 import type { WorkflowState } from '../shared/types';
+import { describeTrigger } from '../shared/trigger';
+import { chatNotification } from './chat-message';
+import { checkLinksCanBeSent, sendLinks } from './links';
 import { composeRequest } from './request-message';
 import { approvalKey, createApproval, readApproval, updateApproval, type ApprovalItem } from './store';
 import { recordOn } from './trail';
@@ -15,6 +18,8 @@ export interface ApprovalRequest {
   readonly action: 'request';
   readonly taskToken: string;
   readonly state: WorkflowState;
+  /** The approval page's URL (given by the workflow when the runbook has email approvers). */
+  readonly pageUrl?: string;
 }
 
 /** Answered requests and expired ones are kept a day past the deadline, then TTL removes them. */
@@ -29,6 +34,7 @@ function checkRequest(request: ApprovalRequest): void {
   if (state.incident?.status !== 'received' || !state.incident.target) throw new InvalidStateError('an approval request needs a received incident with a target');
   if (state.admission?.admitted !== true) throw new InvalidStateError('an approval request needs an admitted incident');
   if (state.plan?.decision !== 'act') throw new InvalidStateError('only a plan that decided to act needs an approval');
+  checkLinksCanBeSent(state.runbook.name, state.runbook.approval.approvers, request.pageUrl);
 }
 
 function newItem(request: ApprovalRequest, now: number): ApprovalItem {
@@ -59,6 +65,8 @@ function newItem(request: ApprovalRequest, now: number): ApprovalItem {
     summary: plan.summary,
     reason: plan.reason,
     plannedCalls: plan.plannedCalls ?? [],
+    fired: describeTrigger(incident.trigger),
+    ...(approval!.onTimeout === 'act' ? { onTimeout: 'act' as const } : {}),
     ...(detailsFit ? { details: plan.details ?? {} } : {}),
   };
 }
@@ -98,8 +106,16 @@ export async function requestApproval(request: ApprovalRequest, actor: string, n
   if (!item.notifiedAt) {
     const message = composeRequest(request.state, item, settings.stackName, settings.ledgerTable);
     const out = await sns().send(new PublishCommand({ TopicArn: settings.topicArn, Subject: message.subject, Message: message.body }));
+    // Chat topics: the same request as an Amazon Q Developer custom notification; email subscribers get the text.
+    const chat = chatNotification(request.state, item, settings.stackName);
+    for (const topicArn of request.state.runbook.approval?.topicArns ?? []) {
+      await sns().send(new PublishCommand({
+        TopicArn: topicArn, Subject: message.subject, MessageStructure: 'json', Message: JSON.stringify({ default: chat, email: message.body }),
+      }));
+    }
     logger.info('approval requested', { incidentId: item.incidentId, planHash: item.planHash, messageId: out.MessageId });
     await updateApproval(settings.limiterTable, item.incidentId, 'SET notifiedAt = :at', 'attribute_exists(pk)', { ':at': new Date().toISOString() });
   }
+  await sendLinks(request.state, item, request.pageUrl);
   return { planHash: item.planHash, deadline: item.deadline };
 }

@@ -45,6 +45,13 @@ export interface ApprovalItem {
   readonly notifiedAt?: string;
   readonly decidedAt?: string;
   readonly rejection?: { readonly principal: string; readonly reason: string };
+  /** What fired, as the request describes it (for the approval page). */
+  readonly fired?: string;
+  /** One-click links of email approvers: SHA-256 of each link's secret -> the approver's address; never returned. */
+  readonly links?: Record<string, string>;
+  readonly linksSentAt?: string;
+  /** `act` for a veto window: without a rejection by the deadline, medic acts (after checking the plan again). */
+  readonly onTimeout?: 'act';
 }
 
 export const approvalKey = (incidentId: string): string => `APPROVAL#${incidentId}`;

@@ -81,12 +81,19 @@ function requireAdmitted(state: WorkflowState): void {
 /**
  * Act runs in mode `auto`, or in mode `approve` with an approval of this very plan: its hash
  * must be the hash of the plan in the state, so an approval cannot be carried over to another plan.
+ * A veto-window grant (nobody answered in time) counts only for a runbook whose spec says
+ * `onTimeout: 'act'`: a forged or stale one never acts for another runbook.
  */
 function requireActingMode(state: WorkflowState): void {
   const mode = state.incident!.mode;
   if (mode === 'auto') return;
   if (mode !== 'approve') throw new InvalidStateError(`refusing to act in mode "${mode}"`);
   if (state.approval?.approved !== true) throw new InvalidStateError('refusing to act in mode "approve" without an approval');
+  const by = (state.approval as { by?: unknown }).by;
+  if (by !== undefined && by !== 'veto-window') throw new InvalidStateError(`refusing to act: unknown approval kind "${String(by)}"`);
+  if (by === 'veto-window' && state.runbook.approval?.onTimeout !== 'act') {
+    throw new InvalidStateError(`refusing to act on an expired approval: runbook ${state.runbook.name} does not act when nobody answers (approval.onTimeout is not "act")`);
+  }
   if (!state.plan || state.approval.planHash !== planHash(state)) {
     throw new InvalidStateError(`refusing to act: the approval is of plan ${state.approval.planHash}, not of the plan in the state`);
   }

@@ -131,13 +131,29 @@ export interface RunbookSpec {
 
 /** Who must approve a runbook's plan before it acts, and how long medic waits for them. */
 export interface ApprovalSpec {
-  /** IAM role or user ARNs; a session of an approver role approves as that role. */
+  /**
+   * IAM role or user ARNs (a session of an approver role approves as that role) and email
+   * addresses (lowercase; each answers through its own single-use link).
+   */
   readonly approvers: string[];
   /** Approvals by distinct principals needed (2 for a two-person rule). */
   readonly minApprovals: number;
-  /** How long the request waits; then nothing is done (`approval-expired`) and the incident escalates. */
+  /** How long the request waits; then `onTimeout` decides. */
   readonly timeoutSeconds: number;
+  /**
+   * No answer by the deadline: `escalate` does nothing (`approval-expired`) and escalates; `act`
+   * (a veto window, only for runbooks declared low-risk) records `approval-expired` and goes on to
+   * the recheck and Act as if approved. A rejection escalates either way. Absent (specs
+   * synthesized before it existed) is `escalate`.
+   */
+  readonly onTimeout?: ApprovalOnTimeout;
+  /** Topics the request goes to besides the escalation topic, as Amazon Q Developer custom notifications. */
+  readonly topicArns?: string[];
 }
+
+/** What the approval gate does when nobody answers in time. */
+export type ApprovalOnTimeout = 'escalate' | 'act';
+export const APPROVAL_ON_TIMEOUT: readonly ApprovalOnTimeout[] = ['escalate', 'act'];
 
 export interface Trigger {
   readonly kind: 'alarm' | 'event' | 'schedule' | 'manual';
@@ -336,12 +352,22 @@ export interface ApprovalVote {
   readonly comment?: string;
 }
 
-/** What the approval task returns once enough approvers approved (the SendTaskSuccess output). */
+/**
+ * What the approval task returns once enough approvers approved (the SendTaskSuccess output), or
+ * what the expiry returns when a veto window (`onTimeout: 'act'`) passed without a rejection.
+ */
 export interface ApprovalGranted {
   readonly approved: true;
   /** The hash of the plan they approved (lambdas/shared/plan-hash.ts). */
   readonly planHash: string;
   readonly approvals: ApprovalVote[];
+  /**
+   * `veto-window`: nobody rejected the plan before the deadline of a runbook whose approval is
+   * `onTimeout: 'act'` (the approvals may be fewer than needed). Absent: the approvers approved.
+   */
+  readonly by?: 'veto-window';
+  /** The deadline that passed, on a veto-window grant. */
+  readonly deadline?: string;
 }
 
 /** The plan made again right before Act, compared with the approved one. */

@@ -20,7 +20,8 @@ import { gameDayDynamo } from './local-dynamo';
 import { Surroundings, type SurroundingsRecord } from './surroundings';
 import type { Scenario, TimelineEvent } from './scenario';
 import { installServices } from './services';
-import { Alarms } from './services/core';
+import { Alarms, approverMessagesOf } from './services/core';
+import { approvalAnswerer, type ApprovalAnswer } from './approval-answers';
 import { installLedgerWriter } from './services/ledger-writer';
 import { functionVariable, localLambda } from '../local/local-lambda';
 import { World, actingRunbook, type MutatingCall, type WorldEnv } from './world';
@@ -58,7 +59,7 @@ export interface ScenarioRun {
   /** Dead letters, the self-alarms' states and the alarms the game day cannot evaluate. */
   readonly surroundings: SurroundingsRecord;
   /** What the approval endpoint answered each timeline approve/reject. */
-  readonly approvalAnswers: Array<{ readonly at: string; readonly as: string; readonly decision: 'approve' | 'reject'; readonly status: number; readonly message: string }>;
+  readonly approvalAnswers: ApprovalAnswer[];
 }
 
 /** Names a fault rule's `target` may use for the stack's own tables, besides their names. */
@@ -281,30 +282,7 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
       return { executionArn: `arn:aws:states:${env.region}:${env.account}:execution:${workflows.get(runbook)!.stateMachineLogicalId}:${name}`, startDate: new Date() };
     }));
     const deliver = (event: Record<string, unknown>, deliveries: number) => surroundings!.put(event, deliveries);
-    /** A person's answer to an approval request, through the approval endpoint (its function URL, signed in as `as`). */
-    const answerApproval = async (event: Extract<TimelineEvent, { kind: 'approval' }>) => {
-      const approvalFunction = functionOf(template.toJSON(), 'approval/index.ts');
-      if (!approvalFunction) throw new Error('the stack has no approval endpoint (no runbook in mode approve)');
-      const call = async (method: string, route: string, body?: unknown) => {
-        const out = await invokeFunction({ FunctionName: approvalFunction, Payload: Buffer.from(JSON.stringify(functionUrlEvent(method, route, event.as, body))) });
-        const response = JSON.parse(Buffer.from(out.Payload as Uint8Array).toString('utf8') || '{}') as { statusCode?: number; body?: string; errorMessage?: string };
-        if (out.FunctionError) throw new Error(`the approval endpoint failed: ${response.errorMessage ?? 'unknown error'}`);
-        return { status: response.statusCode ?? 200, body: JSON.parse(response.body ?? '{}') as Record<string, any> };
-      };
-      const listed = await call('GET', '/approvals');
-      const pending = ((listed.body.approvals ?? []) as Array<{ incidentId: string; runbook: string; planHash: string }>)
-        .find((a) => event.runbook === undefined || a.runbook === event.runbook);
-      const record = (status: number, message: string) => approvalAnswers.push({ at: new Date().toISOString(), as: event.as, decision: event.decision, status, message });
-      if (!pending) {
-        record(listed.status === 200 ? 404 : listed.status, String(listed.body.message ?? `no approval pending${event.runbook ? ` for ${event.runbook}` : ''}`));
-        return;
-      }
-      // A stale approval names another plan: a hash of the same form, not the one shown.
-      const planHash = event.decision === 'approve' && event.planHash === 'stale' ? [...pending.planHash].reverse().join('') : pending.planHash;
-      const body = event.decision === 'approve' ? { decision: 'approve', planHash, ...(event.comment ? { comment: event.comment } : {}) } : { decision: 'reject', planHash, reason: event.reason };
-      const answer = await call('POST', `/approvals/${encodeURIComponent(pending.incidentId)}`, body);
-      record(answer.status, String(answer.body.message ?? ''));
-    };
+    const answerApproval = approvalAnswerer(() => functionOf(template.toJSON(), 'approval/index.ts'), invokeFunction, () => approverMessagesOf(world), approvalAnswers);
     /** Runs a function of the stack as its schedule would (its errors count on its `Errors` metric). */
     const invokeScheduled = (functionId: string, what: string) => {
       clock.participate(async () => {
@@ -403,18 +381,6 @@ export async function runScenario(scenario: Scenario, dayIndex = 0): Promise<Sce
 }
 
 /** A request to a Lambda function URL with IAM auth (payload format 2.0), signed by `principal`. */
-function functionUrlEvent(method: string, path: string, principal: string, body?: unknown): Record<string, unknown> {
-  const accountId = principal.split(':')[4] ?? '';
-  return {
-    version: '2.0', routeKey: '$default', rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json' },
-    requestContext: {
-      accountId, requestId: `gameday-${Date.now()}`, http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'medic-gameday' },
-      authorizer: { iam: { accessKey: 'ASIAGAMEDAY', accountId, callerId: 'gameday', principalOrgId: null, userArn: principal, userId: 'gameday' } },
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }), isBase64Encoded: false,
-  };
-}
-
 /** A "CloudWatch Alarm State Change", as EventBridge delivers it, at the simulated now. */
 function alarmEvent(name: string, dimensions: Record<string, string>, world: World, state: string, previous: string): Record<string, unknown> {
   const { account, region } = world.env;

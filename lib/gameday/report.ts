@@ -141,9 +141,10 @@ function timelineLine(entry: LedgerEntry, detected: number | undefined): string[
     case 'escalated': return [`${at} ESCALATE ${shown(d.headline)}: ${oneLine(d.diagnosis)}`];
     case 'deferred': return [`${at} DEFER ${oneLine(d.summary)}`];
     case 'approval-requested': return [`${at} APPROVAL REQUESTED for plan ${shown(String(d.planHash ?? '').slice(0, 12))} from ${oneLine((d.approvers ?? []).join(', '), 120)} (${shown(d.minApprovals)} needed, until ${clockTime(String(d.expiresAt ?? ''))})`];
-    case 'approved': return [`${at} APPROVED by ${shown(d.principal)} (plan ${shown(String(d.planHash ?? '').slice(0, 12))})${d.comment ? `: ${oneLine(d.comment, 80)}` : ''}`];
+    case 'approved': return [`${at} APPROVED by ${shown(d.principal)}${d.channel === 'link' ? ' (link)' : ''} (plan ${shown(String(d.planHash ?? '').slice(0, 12))})${d.comment ? `: ${oneLine(d.comment, 80)}` : ''}`];
     case 'approval-rejected': return [`${at} APPROVAL REJECTED by ${shown(d.principal)}: ${oneLine(d.reason)}`];
-    case 'approval-expired': return [`${at} APPROVAL EXPIRED (${shown(d.received ?? (d.approvals ?? []).length)} of ${shown(d.minApprovals)} approval(s) received)`];
+    case 'approval-expired': return [`${at} APPROVAL EXPIRED (${shown(d.received ?? (d.approvals ?? []).length)} of ${shown(d.minApprovals)} approval(s) received)`
+      + `${d.onTimeout === 'act' && d.acted !== false ? ': veto window passed without a rejection, the plan is made again before acting' : ''}`];
     case 'swept': {
       const names = (list: { names?: unknown[] } | undefined) => (list?.names ?? []).map((n) => shown(n)).join(', ') || 'none';
       const started = ((d.started ?? []) as Array<{ autoScalingGroupName?: unknown }>).map((g) => shown(g.autoScalingGroupName)).join(', ') || 'none';
@@ -356,9 +357,10 @@ export function checkExpectations(run: ScenarioRun, incidents: IncidentReport[])
       `expected ${expect.leasesHeld} lease(s) still held at the end, found ${run.leasesHeld.length}: ${run.leasesHeld.map((l) => `${l.key} by ${l.incidentId}`).join(', ') || 'none'}`);
   }
   for (const wanted of expect.approvals ?? []) {
-    const answers = run.approvalAnswers.filter((a) => (wanted.as === undefined || a.as === wanted.as) && (wanted.decision === undefined || a.decision === wanted.decision));
+    const answers = run.approvalAnswers.filter((a) => (wanted.as === undefined || a.as === wanted.as) && (wanted.decision === undefined || a.decision === wanted.decision)
+      && (wanted.channel === undefined || a.channel === wanted.channel));
     const found = answers.filter((a) => a.status === wanted.status).length;
-    const who = `${wanted.decision ?? 'approval'} answer(s)${wanted.as ? ` to ${wanted.as}` : ''} with status ${wanted.status}`;
+    const who = `${wanted.decision ?? 'approval'} answer(s)${wanted.as ? ` to ${wanted.as}` : ''}${wanted.channel ? ` by ${wanted.channel}` : ''} with status ${wanted.status}`;
     check(`${countText(wanted.count)} ${who}`, countMet(wanted.count, found), `got ${found}`,
       `expected ${countText(wanted.count)} ${who}, got ${found} (answers: ${answers.map((a) => `${a.status} ${cut(a.message, 80)}`).join('; ') || 'none'})`);
   }

@@ -422,13 +422,18 @@ const expectationsSchema = object({
   notifications: count().optional(),
   /** Leases still held by an incident when the scenario ends (expired holds that nobody released included), exactly, when given. */
   leasesHeld: count().optional(),
-  /** Answers of the approval endpoint to the timeline's approve/reject events: by HTTP status (and who asked, which decision), `count` of them (else at least one). */
+  /**
+   * Answers to the timeline's approve/reject events (the approval endpoint for an ARN, the approval
+   * page for an email address): by HTTP status (and who asked, which decision, which channel),
+   * `count` of them (else at least one).
+   */
   approvals: z.array(object({
     status: z.number({ error: requiredOr('must be an HTTP status (200, 403, 409, 410...)') }).int({ error: WHOLE }),
     as: text().optional(),
     decision: z.enum(['approve', 'reject'], { error: 'must be approve or reject' }).optional(),
+    channel: z.enum(['api', 'link'], { error: 'must be api or link' }).optional(),
     count: countRange().optional(),
-  }, 'must be { status, as?, decision?, count? }'), { error: requiredOr('must be a list') }).optional(),
+  }, 'must be { status, as?, decision?, channel?, count? }'), { error: requiredOr('must be a list') }).optional(),
   /** Events EventBridge gave up on (sent to a dead-letter queue) after its retries: a number (exact) or a range. */
   deadLetters: countRange().optional(),
   /** Self-alarms (the stack's alarms on its own machinery) that paged, by alarm logical id (or a part of it): how many pages each. */

@@ -101,6 +101,8 @@ export class TemplateResolver {
     // A state machine's Name: its physical name is its logical id (as its Ref ARN says).
     if (attribute === 'Name' && resource.Type === 'AWS::StepFunctions::StateMachine') return id;
     if (attribute === 'Name' && resource.Type === 'AWS::ECS::Service') return this.physicalName(id);
+    // A function URL as Lambda forms it: https://<url-id>.lambda-url.<region>.on.aws/
+    if (attribute === 'FunctionUrl' && resource.Type === 'AWS::Lambda::Url') return `https://${id.toLowerCase()}.lambda-url.${this.env.region}.on.aws/`;
     if (attribute !== 'Arn') return `${id}.${attribute}`;
     const { region, account } = this.env;
     // The ARN shapes of the IAM service reference, so policies resolve to what AWS authorises against.

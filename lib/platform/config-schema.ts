@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODES } from '../../lambdas/shared/types';
 import { requiredOr, strictObject } from '../config-issues';
+import { APPROVER_ARN, APPROVER_EMAIL } from './approver-id';
 
 /**
  * The building blocks of the config file's schema (lib/config.ts), shared by every runbook
@@ -32,6 +33,7 @@ export const policySchema = object({
   maxConcurrent: num().optional().describe('Incidents of this runbook in flight at once (default 2).'),
   maxEventAgeMinutes: num().optional().describe('An event older than this is refused and paged (default 15).'),
   denialDigestMinutes: num().optional().describe('After the first page of a storm of denials, one digest per runbook and window this long (default 10).'),
+  lowRisk: bool().optional().describe('Declares that this runbook\'s actions are bounded and undoable; required for approval.onTimeout "act" (default false).'),
 }).meta({ id: 'Policy', description: 'Admission limits.' });
 
 export const verificationSchema = object({
@@ -42,13 +44,19 @@ export const verificationSchema = object({
 }).meta({ id: 'Verification', description: 'How the runbook verifies its action: its own check and the alarm back to OK.' });
 
 /** `arn:<partition>:iam::<account>:role/<name>` or `...:user/<name>`. */
-const APPROVER_EXPECTED = 'must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>)';
-export const approverArn = () => z.string({ error: requiredOr(APPROVER_EXPECTED) }).regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: APPROVER_EXPECTED });
+const APPROVER_EXPECTED = 'must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>) or an email address';
+const APPROVER = new RegExp(`(?:${APPROVER_ARN.source})|(?:(?=.{1,254}$)${APPROVER_EMAIL.source})`);
+export const approverArn = () => z.string({ error: requiredOr(APPROVER_EXPECTED) }).regex(APPROVER, { error: APPROVER_EXPECTED });
+const TOPIC_EXPECTED = 'must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)';
+const topicArn = () => z.string({ error: requiredOr(TOPIC_EXPECTED) }).regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, { error: TOPIC_EXPECTED });
 
 export const approvalSchema = object({
-  approvers: list(approverArn()).describe('IAM role or user ARNs who may approve or reject this runbook\'s plans (at least one); each needs lambda:InvokeFunctionUrl on the ApprovalUrl endpoint.'),
+  approvers: list(approverArn()).describe('Who may approve or reject this runbook\'s plans (at least one): IAM role or user ARNs (medic approve/reject; each needs lambda:InvokeFunctionUrl on the ApprovalUrl endpoint), or email addresses (each gets its own single-use link to the approval page; the address confirms its subscription once).'),
   minApprovals: num().optional().describe('Approvals by distinct approvers needed before acting, at most the number of approvers and at most 5 (default 1).'),
-  timeoutMinutes: num().optional().describe('How long to wait for approval, 1 to 1440 minutes and at least 5 minutes under the workflow timeout; then no action, recorded and escalated (default 30).'),
+  timeoutMinutes: num().optional().describe('How long to wait for approval, 1 to 1440 minutes and at least 5 minutes under the workflow timeout; then onTimeout decides (default 30).'),
+  onTimeout: oneOf(['escalate', 'act']).optional()
+    .describe('No answer before the timeout: escalate (default: no action, recorded and escalated) or act (a veto window: recorded, the plan checked again, then acted on; a rejection still escalates). act needs policy.lowRisk true; the RDS failover drill refuses it.'),
+  topicArns: list(topicArn()).optional().describe('More SNS topics the request goes to, as Amazon Q Developer custom notifications (e.g. a chat channel\'s topic); default: the escalation topic only.'),
 }).meta({ id: 'Approval', description: 'The approval gate of mode approve (required with it, refused with any other mode).' });
 
 /** The settings of every runbook entry but its name and alarms. */

@@ -105,6 +105,8 @@ export class MedicPlatform extends Construct {
    * `lambda:InvokeFunctionUrl` on it: {@link grantApprove}.
    */
   public readonly approvalUrl: string;
+  private links?: { readonly pageUrl: string; readonly topic: sns.Topic };
+  private readonly linkApprovers = new Set<string>();
   /**
    * Closes incomplete ledger trails from the execution history every 15 minutes (docs/architecture.md,
    * "Complete trails"); each runbook lets it read its executions.
@@ -312,6 +314,44 @@ export class MedicPlatform extends Construct {
     acknowledge(this.approvalFunction, ['IAM5[Resource::*]'],
       'X-Ray trace submission, states:SendTaskSuccess and states:SendTaskFailure have no resource-level permissions (they act on a task token); '
       + 'only this function holds the two states actions, and it answers only tokens it stored for a runbook\'s approval request.');
+  }
+
+  /**
+   * The one-click approval page and the topic that carries each email approver's own link, made
+   * with the first runbook that lists an email approver. The page is a second function with a
+   * public function URL (a browser cannot sign requests): it holds no permission but invoking the
+   * approval function, which checks every link (hashed, single-use, per approver, expiring with
+   * the request) and does the answering. Links reach only their approver: each address is
+   * subscribed with a filter policy on the message attribute `approver`.
+   */
+  public approvalLinks(): { readonly pageUrl: string; readonly topic: sns.Topic } {
+    if (this.links) return this.links;
+    const topic = new sns.Topic(this, 'ApprovalLinks', { displayName: 'medic approval links', masterKey: this.key, enforceSSL: true });
+    topic.grantPublish(this.approvalFunction);
+    this.approvalFunction.addEnvironment('MEDIC_APPROVAL_LINKS_TOPIC', topic.topicArn);
+    const page = new MedicFunction(this, 'ApprovalPageFunction', {
+      handler: 'approval-page',
+      description: 'medic: the one-click approval page (public URL; answers through the approval function)',
+      environment: { MEDIC_APPROVAL_FUNCTION: this.approvalFunction.functionName },
+      timeout: Duration.seconds(15),
+    });
+    this.approvalFunction.grantInvoke(page);
+    acknowledge(page, [`IAM5[Resource::${this.approvalFunction.functionArn}:*]`],
+      'grantInvoke covers the approval function\'s versions too; the page invokes only that function.');
+    // Public by design: the secret in each link is the credential, checked by the approval function.
+    const url = page.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.links = { pageUrl: url.url, topic };
+    return this.links;
+  }
+
+  /** Subscribes an email approver to its own links (once per address, whatever the number of runbooks). */
+  public subscribeApprover(email: string): void {
+    const { topic } = this.approvalLinks();
+    if (this.linkApprovers.has(email)) return;
+    this.linkApprovers.add(email);
+    topic.addSubscription(new subscriptions.EmailSubscription(email, {
+      filterPolicy: { approver: sns.SubscriptionFilter.stringFilter({ allowlist: [email] }) },
+    }));
   }
 
   /**

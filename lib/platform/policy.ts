@@ -1,6 +1,8 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { MODES, type AdmissionPolicy, type Mode, type RunbookSpec, type VerificationPolicy } from '../../lambdas/shared/types';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { APPROVER_ARN, APPROVER_EMAIL, isEmailApprover } from './approver-id';
+import { APPROVAL_ON_TIMEOUT, MODES, type AdmissionPolicy, type ApprovalOnTimeout, type Mode, type RunbookSpec, type VerificationPolicy } from '../../lambdas/shared/types';
 
 /** Admission limits of a runbook. Every guard stays on: a value that would disable one is a synth error. */
 export interface RunbookPolicyProps {
@@ -30,6 +32,12 @@ export interface RunbookPolicyProps {
    * @default Duration.minutes(10)
    */
   readonly denialDigestWindow?: Duration;
+  /**
+   * Declares that this runbook's actions are bounded and undoable; required for approval
+   * `onTimeout: 'act'` (a veto window). It changes nothing else.
+   * @default false
+   */
+  readonly lowRisk?: boolean;
 }
 
 /** How a runbook proves its action worked. Success needs positive evidence in consecutive checks. */
@@ -54,10 +62,16 @@ export interface VerificationProps {
  */
 export interface RunbookApprovalProps {
   /**
-   * The IAM principals who may approve or reject this runbook's plans: role or user ARNs
-   * (`arn:aws:iam::<account>:role/<name>`, `arn:aws:iam::<account>:user/<name>`), or the roles and
-   * users themselves. An IAM Identity Center group approves through its permission set's role.
-   * Each still needs `lambda:InvokeFunctionUrl` on the approval endpoint (`grantApprove`).
+   * Who may approve or reject this runbook's plans:
+   * - IAM principals: role or user ARNs (`arn:aws:iam::<account>:role/<name>`,
+   *   `arn:aws:iam::<account>:user/<name>`), or the roles and users themselves. An IAM Identity
+   *   Center group approves through its permission set's role. Each answers with `medic approve`
+   *   / `medic reject` and needs `lambda:InvokeFunctionUrl` on the approval endpoint (`grantApprove`).
+   * - Email addresses: each gets its own single-use link to the approval page with every request
+   *   (the stack subscribes the address to the approval links topic; the owner confirms the
+   *   subscription once). Whoever holds the link answers as that address, so list addresses of
+   *   mailboxes only their owner reads.
+   * Each approver counts once toward `minApprovals`: list each person once.
    *
    * There is no default: list at least one approver.
    */
@@ -75,14 +89,30 @@ export interface RunbookApprovalProps {
    * @default Duration.minutes(30)
    */
   readonly timeout?: Duration;
+  /**
+   * What happens when nobody answers before `timeout`. `escalate`: medic does not act, records
+   * `approval-expired` and escalates. `act`: a veto window: medic records `approval-expired`,
+   * checks the plan again (guards and drift, as after an approval) and acts; a rejection within
+   * the window still escalates. `act` needs `policy.lowRisk: true`, and the RDS failover drill
+   * refuses it.
+   * @default 'escalate'
+   */
+  readonly onTimeout?: ApprovalOnTimeout;
+  /**
+   * More topics the approval request goes to besides the escalation topic, e.g. the topic of an
+   * Amazon Q Developer chat channel. Each gets the request as an Amazon Q Developer custom
+   * notification (JSON: title, description with the plan and its hash, next steps), and email
+   * subscribers a plain-text copy. A KMS-encrypted topic's key must let the approval function
+   * encrypt (the grant is added for topics of this app).
+   * @default - the escalation topic only
+   */
+  readonly topics?: sns.ITopic[];
 }
-
-/** A role or user ARN of IAM (any partition); a token is checked at deploy time instead. */
-export const APPROVER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/;
 
 /** The ARN of an approver given as an ARN, a role or a user. */
 function approverArn(approver: string | iam.IRole | iam.IUser): string {
-  if (typeof approver === 'string') return approver;
+  // Addresses compare case-insensitively: one mailbox is one approver.
+  if (typeof approver === 'string') return isEmailApprover(approver) ? approver.toLowerCase() : approver;
   return 'roleArn' in approver ? approver.roleArn : approver.userArn;
 }
 
@@ -91,7 +121,9 @@ function approverArn(approver: string | iam.IRole | iam.IUser): string {
  * `approve` needs them and no other mode takes them: a runbook either waits for a human or does
  * not, and the configuration says which.
  */
-export function resolveApproval(runbook: string, mode: Mode, props: RunbookApprovalProps | undefined, workflowTimeout: Duration): RunbookSpec['approval'] {
+export function resolveApproval(
+  runbook: string, mode: Mode, props: RunbookApprovalProps | undefined, workflowTimeout: Duration, lowRisk?: boolean,
+): RunbookSpec['approval'] {
   if (!props) {
     if (mode === 'approve') {
       throw new Error(`runbook ${runbook}: mode "approve" needs "approval" (at least one approver; optionally minApprovals and timeout)`);
@@ -102,10 +134,11 @@ export function resolveApproval(runbook: string, mode: Mode, props: RunbookAppro
     throw new Error(`runbook ${runbook}: "approval" is set but mode is "${mode}"; approval applies only to mode "approve" (set mode "approve", or remove "approval")`);
   }
   const approvers = [...new Set((props.approvers ?? []).map(approverArn))];
-  if (approvers.length === 0) throw new Error(`runbook ${runbook}: approval.approvers must list at least one IAM role or user`);
-  for (const arn of approvers) {
-    if (!matchesUnlessToken(arn, APPROVER_ARN)) {
-      throw new Error(`runbook ${runbook}: approval.approvers: "${arn}" is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>)`);
+  if (approvers.length === 0) throw new Error(`runbook ${runbook}: approval.approvers must list at least one IAM role or user, or an email address`);
+  for (const approver of approvers) {
+    const valid = isEmailApprover(approver) ? approver.length <= 254 && APPROVER_EMAIL.test(approver) : matchesUnlessToken(approver, APPROVER_ARN);
+    if (!valid) {
+      throw new Error(`runbook ${runbook}: approval.approvers: "${approver}" is neither an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>) nor an email address`);
     }
   }
   const minApprovals = wholeNumberIn(`runbook ${runbook}: approval.minApprovals`, props.minApprovals ?? 1, 1, Math.min(5, approvers.length),
@@ -115,7 +148,26 @@ export function resolveApproval(runbook: string, mode: Mode, props: RunbookAppro
   if (timeoutSeconds + 300 > workflowTimeout.toSeconds()) {
     throw new Error(`runbook ${runbook}: approval.timeout (${timeoutSeconds}s) must be at least 5 minutes shorter than the workflow timeout (${workflowTimeout.toSeconds()}s); shorten it or raise the timeout`);
   }
-  return { approvers, minApprovals, timeoutSeconds };
+  const topicArns = (props.topics ?? []).map((topic) => topic.topicArn);
+  const onTimeout = resolveOnTimeout(runbook, props.onTimeout, lowRisk);
+  // `escalate` is left out of the spec (absent means escalate): the definitions of existing runbooks stay as they were.
+  return { approvers, minApprovals, timeoutSeconds, ...(topicArns.length ? { topicArns } : {}), ...(onTimeout === 'act' ? { onTimeout } : {}) };
+}
+
+/**
+ * `approval.onTimeout`: `act` (a veto window: silence is consent) only for a runbook whose
+ * `policy.lowRisk` is true, declared where the runbook is defined.
+ */
+function resolveOnTimeout(runbook: string, onTimeout: ApprovalOnTimeout | undefined, lowRisk: boolean | undefined): ApprovalOnTimeout {
+  const resolved = onTimeout ?? 'escalate';
+  if (!APPROVAL_ON_TIMEOUT.includes(resolved)) {
+    throw new Error(`runbook ${runbook}: approval.onTimeout must be one of ${APPROVAL_ON_TIMEOUT.join(', ')} (got "${String(onTimeout)}")`);
+  }
+  if (lowRisk !== undefined && typeof lowRisk !== 'boolean') throw new Error(`runbook ${runbook}: policy.lowRisk must be true or false (got "${String(lowRisk)}")`);
+  if (resolved === 'act' && lowRisk !== true) {
+    throw new Error(`runbook ${runbook}: approval.onTimeout "act" (act when nobody answers in time) needs policy.lowRisk true, declaring the runbook's actions bounded and undoable; set it, or use onTimeout "escalate"`);
+  }
+  return resolved;
 }
 
 /**

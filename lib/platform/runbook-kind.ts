@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
@@ -57,11 +58,14 @@ export function commonRunbookProps(scope: Construct, platform: MedicPlatform, en
     mode: entry.mode,
     approval: entry.approval && {
       approvers: entry.approval.approvers, minApprovals: entry.approval.minApprovals, timeout: minutes(entry.approval.timeoutMinutes),
+      onTimeout: entry.approval.onTimeout,
+      topics: entry.approval.topicArns?.map((arn, i) => sns.Topic.fromTopicArn(scope, `ApprovalTopic-${entry.name}-${i}`, arn)),
     },
     alarms: (entry.alarmArns ?? []).map((arn, i) => cloudwatch.Alarm.fromAlarmArn(scope, `Alarm-${entry.name}-${i}`, arn)),
     policy: entry.policy && {
       maxAttempts: entry.policy.maxAttempts, window: minutes(entry.policy.windowMinutes), maxConcurrent: entry.policy.maxConcurrent,
       maxEventAge: minutes(entry.policy.maxEventAgeMinutes), denialDigestWindow: minutes(entry.policy.denialDigestMinutes),
+      lowRisk: entry.policy.lowRisk,
     },
     verification: entry.verification && {
       initialDelay: seconds(entry.verification.initialDelaySeconds),

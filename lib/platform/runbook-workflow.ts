@@ -21,6 +21,8 @@ export interface RunbookWorkflowProps {
   readonly intervalSeconds: number;
   /** How long the incident that opens a storm digest waits before sending it. */
   readonly denialDigestSeconds: number;
+  /** The approval page's URL, when an approver of this runbook answers by email link. */
+  readonly approvalPageUrl?: string;
 }
 
 /** The error of an execution whose hand-typed input was refused (not paged, not backstopped). */
@@ -154,7 +156,9 @@ export const PLAN_DRIFTED_ERROR = 'Medic.PlanDrifted';
  * function answers it), for at most the runbook's approval timeout. Approved: `Check plan again`
  * re-runs the plan's preflight and the guards, and only an unchanged plan goes on to Act. No
  * answer in time (`Record approval expiry`), a rejection, a drifted plan or any error: escalate,
- * never act.
+ * never act. With `onTimeout: 'act'` (a veto window, low-risk runbooks only), no answer in time
+ * is recorded as expired and goes on to `Check plan again` like an approval; a rejection, a
+ * drifted plan or any error still escalates.
  */
 function approvalGate(
   scope: Construct,
@@ -166,23 +170,30 @@ function approvalGate(
   const request = new tasks.LambdaInvoke(scope, 'Request approval', {
     lambdaFunction: platform.approvalFunction,
     integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: sfn.TaskInput.fromObject({ action: 'request', taskToken: sfn.JsonPath.taskToken, state: sfn.JsonPath.entirePayload }),
+    payload: sfn.TaskInput.fromObject({
+      action: 'request', taskToken: sfn.JsonPath.taskToken, state: sfn.JsonPath.entirePayload,
+      // The page's URL comes with the request: the approval function cannot name its own page (a dependency cycle).
+      ...(props.approvalPageUrl ? { pageUrl: props.approvalPageUrl } : {}),
+    }),
     resultPath: '$.approval',
     taskTimeout: sfn.Timeout.duration(Duration.seconds(approval.timeoutSeconds)),
     retryOnServiceExceptions: true,
   });
   // A retried request carries a new task token: the approval function keeps only the newest one per incident.
   request.addRetry({ errors: THROTTLING_ERRORS, interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 5, jitterStrategy: sfn.JitterType.FULL });
-  const recordExpiry = invoke(scope, 'Record approval expiry', platform.approvalFunction, '$.error',
+  const vetoWindow = approval.onTimeout === 'act';
+  // A veto window's expiry returns the grant Act needs at `$.approval` (or fails into Escalate); otherwise the error to escalate with.
+  const recordExpiry = invoke(scope, 'Record approval expiry', platform.approvalFunction, vetoWindow ? '$.approval' : '$.error',
     sfn.TaskInput.fromObject({ action: 'expired', state: sfn.JsonPath.entirePayload }));
   recordExpiry.addCatch(next.escalate, { resultPath: '$.error' });
-  recordExpiry.next(next.escalate);
-  // Timeouts fail safe: no answer is no action.
+  // Timeouts fail safe: no answer is no action, unless the runbook is low-risk and asked for a veto window.
   request.addCatch(recordExpiry, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalTimeout' });
   request.addCatch(next.escalate, { errors: [APPROVAL_REJECTED_ERROR], resultPath: '$.error' });
   request.addCatch(next.escalate, { resultPath: '$.error' });
 
   const recheck = next.step('Check plan again', 'recheck', '$.recheck');
+  // The veto window passed: the same recheck (guards, drift) as after an approval, then Act.
+  recordExpiry.next(vetoWindow ? recheck : next.escalate);
   const drifted = new sfn.Pass(scope, 'Plan drifted', {
     comment: 'The target changed while the plan waited for approval: what was approved is not what would be done.',
     parameters: { Error: PLAN_DRIFTED_ERROR, Cause: sfn.JsonPath.stringAt('$.recheck.reason') },

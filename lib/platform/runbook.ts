@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { EventTargetSpec, ManualTargetField, Mode, RunbookSpec, TargetSpec } from '../../lambdas/shared/types';
+import { isEmailApprover } from './approver-id';
 import { acknowledge } from './nag';
 import type { MedicPlatform } from './platform';
 import { buildRunbookWorkflow, REFUSED_INPUT_ERROR } from './runbook-workflow';
@@ -131,7 +132,7 @@ export class Runbook extends Construct {
     const timeout = props.timeout ?? Duration.hours(2);
     const policy = resolveAdmissionPolicy(this.name, props.policy, timeout);
     const verification = resolveVerification(this.name, props.verification);
-    this.approval = resolveApproval(this.name, this.mode, props.approval, timeout);
+    this.approval = resolveApproval(this.name, this.mode, props.approval, timeout, props.policy?.lowRisk);
     const verificationSeconds = verification.initialDelaySeconds + verification.maxChecks * verification.intervalSeconds;
     if (verificationSeconds + 600 > timeout.toSeconds()) {
       throw new Error(`runbook ${this.name}: verification can take ${verificationSeconds}s, which with 10 minutes for the other steps `
@@ -199,8 +200,13 @@ export class Runbook extends Construct {
     // Act claims, lease checks (fencing) and the leases of resources a plan covers.
     platform.grantLimiter(props.stepFunction);
 
+    // Email approvers answer on the approval page, through links only they receive.
+    const emailApprovers = (this.approval?.approvers ?? []).filter(isEmailApprover);
+    for (const email of emailApprovers) platform.subscribeApprover(email);
+    for (const topic of props.approval?.topics ?? []) topic.grantPublish(platform.approvalFunction);
     const definition = buildRunbookWorkflow(this, {
       platform, stepFunction: props.stepFunction, reversible: props.reversible, spec,
+      ...(emailApprovers.length ? { approvalPageUrl: platform.approvalLinks().pageUrl } : {}),
       initialDelaySeconds: verification.initialDelaySeconds, intervalSeconds: verification.intervalSeconds,
       denialDigestSeconds: policy.denialDigestSeconds!,
     });

@@ -127,6 +127,11 @@ export class RdsFailoverDrillRunbook extends Construct {
   constructor(scope: Construct, id: string, props: RdsFailoverDrillRunbookProps) {
     super(scope, id);
     const name = props.name ?? 'rds-failover-drill';
+    // Whatever lowRisk says: a drill that is not a dry run is a real failover.
+    if (props.approval?.onTimeout === 'act') {
+      throw new Error(`runbook ${name}: approval.onTimeout "act" is refused for the RDS failover drill: a drill that is not a dry run is a real failover, `
+        + 'never made because nobody answered; use onTimeout "escalate"');
+    }
     const dbInstances = (props.dbInstances ?? []).map((db) => (typeof db === 'string' ? db : db.instanceIdentifier));
     const dbClusters = (props.dbClusters ?? []).map((db) => (typeof db === 'string' ? db : db.clusterIdentifier));
     const pattern = new RegExp(`^${INSTANCE_ID}$`);

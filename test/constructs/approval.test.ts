@@ -6,6 +6,7 @@ import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { parseConfig, type MedicConfig } from '../../lib/config';
 import { MedicStack } from '../../lib/medic-stack';
 import { MedicPlatform } from '../../lib/platform/platform';
@@ -14,6 +15,7 @@ import { EcsTaskRestartRunbook, type EcsTaskRestartRunbookProps } from '../../li
 import { referenceProblems } from '../iam/policy-reference';
 import { StackPolicies, type PolicyDocument } from '../iam/stack-policies';
 import { synthWithNag } from '../support/nag-report';
+import { functionOf, grantsOf, machinesOf, type CfnResource } from '../support/template-parts';
 import { ACCOUNT, REGION, alarmArn, synthStack, testConfig } from '../support/synth';
 
 /*
@@ -25,68 +27,6 @@ import { ACCOUNT, REGION, alarmArn, synthStack, testConfig } from '../support/sy
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 const ENV = { account: ACCOUNT, region: REGION };
 const ROLE = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
-
-interface State {
-  Type: string;
-  Resource?: string | Record<string, unknown>;
-  Next?: string;
-  Default?: string;
-  End?: boolean;
-  Comment?: string;
-  TimeoutSeconds?: number;
-  ResultPath?: string | null;
-  Choices?: Array<Record<string, unknown> & { Next: string }>;
-  Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
-  Retry?: Array<{ ErrorEquals: string[] }>;
-  Parameters?: Record<string, any>;
-}
-interface Definition { StartAt: string; States: Record<string, State> }
-interface CfnResource { Type: string; Properties?: Record<string, any>; Metadata?: Record<string, unknown> }
-
-/** A DefinitionString as JSON, each CloudFormation token in it replaced by a JSON rendering of it (`${{"Ref":"Id"}}`). */
-function parseDefinition(definitionString: unknown): Definition {
-  if (typeof definitionString === 'string') return JSON.parse(definitionString) as Definition;
-  const [separator, parts] = (definitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  const text = parts.map((p) => (typeof p === 'string' ? p : `\${${JSON.stringify(p).replace(/[\\"]/g, '')}}`)).join(separator);
-  return JSON.parse(text) as Definition;
-}
-
-function machinesOf(template: Template): Record<string, { id: string; definition: Definition; roleId: string }> {
-  const out: Record<string, { id: string; definition: Definition; roleId: string }> = {};
-  for (const [id, r] of Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))) {
-    const definition = parseDefinition(r.Properties.DefinitionString);
-    const name = definition.States['Load runbook settings'].Parameters?.runbook?.name as string;
-    out[name] = { id, definition, roleId: r.Properties.RoleArn['Fn::GetAtt'][0] as string };
-  }
-  return out;
-}
-
-const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-interface Grant { policy: string; roles: string[]; actions: string[]; resources: unknown[]; condition?: Record<string, any> }
-
-/** Every Allow statement of the template's AWS::IAM::Policy resources, with the roles it is attached to. */
-function grantsOf(resources: Record<string, CfnResource>): Grant[] {
-  return Object.entries(resources)
-    .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
-    .flatMap(([id, r]) => (asList(r.Properties?.PolicyDocument?.Statement) as Array<Record<string, any>>)
-      .filter((s) => s.Effect === 'Allow')
-      .map((s) => ({
-        policy: id,
-        roles: (asList(r.Properties?.Roles) as Array<{ Ref: string }>).map((ref) => ref.Ref),
-        actions: asList(s.Action) as string[],
-        resources: asList(s.Resource),
-        condition: s.Condition,
-      })));
-}
-
-/** The logical id of the function whose handler is `entry`, and of its role. */
-function functionOf(resources: Record<string, CfnResource>, entry: string): { id: string; roleId: string } {
-  const found = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['medic:entry'] === entry);
-  if (found.length !== 1) throw new Error(`expected one function of ${entry}, found ${found.length}`);
-  const [id, r] = found[0];
-  return { id, roleId: r.Properties!.Role['Fn::GetAtt'][0] as string };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The reference stack of the test config: api-approve (mode approve, two approvers, both needed, 20 minutes).
@@ -328,9 +268,13 @@ describe('synth-time checks of approval', () => {
     ['mode approve without approval', { mode: 'approve' }, /^runbook approval-\d+: mode "approve" needs "approval"/],
     ['approval with mode auto', { mode: 'auto', approval: { approvers: [ROLE('a')] } }, /^runbook approval-\d+: "approval" is set but mode is "auto"; approval applies only to mode "approve"/],
     ['approval with the default mode (observe)', { approval: { approvers: [ROLE('a')] } }, /^runbook approval-\d+: "approval" is set but mode is "observe"/],
-    ['no approver', { mode: 'approve', approval: { approvers: [] } }, /^runbook approval-\d+: approval\.approvers must list at least one IAM role or user$/],
-    ['an approver that is not a role or user ARN', { mode: 'approve', approval: { approvers: ['alice@example.com'] } }, /approval\.approvers: "alice@example\.com" is not an IAM role or user ARN/],
-    ['a group ARN', { mode: 'approve', approval: { approvers: [`arn:aws:iam::${ACCOUNT}:group/ops`] } }, /is not an IAM role or user ARN/],
+    ['no approver', { mode: 'approve', approval: { approvers: [] } }, /^runbook approval-\d+: approval\.approvers must list at least one IAM role or user, or an email address$/],
+    ['an approver that is neither an ARN nor an address', { mode: 'approve', approval: { approvers: ['alice'] } }, /approval\.approvers: "alice" is neither an IAM role or user ARN .* nor an email address/],
+    ['an address with a display name', { mode: 'approve', approval: { approvers: ['Alice <alice@example.com>'] } }, /approval\.approvers: "alice <alice@example\.com>" is neither/],
+    ['an address without a domain dot', { mode: 'approve', approval: { approvers: ['alice@localhost'] } }, /approval\.approvers: "alice@localhost" is neither/],
+    ['a group ARN', { mode: 'approve', approval: { approvers: [`arn:aws:iam::${ACCOUNT}:group/ops`] } }, /is neither an IAM role or user ARN/],
+    ['minApprovals counting one address twice (case aside)', { mode: 'approve', approval: { approvers: ['Alice@Example.com', 'alice@example.com'], minApprovals: 2 } },
+      /approval\.minApprovals must be a whole number from 1 to 1 \(got 2\)/],
     ['minApprovals 0', { mode: 'approve', approval: { approvers: approvers(2), minApprovals: 0 } }, /approval\.minApprovals must be a whole number from 1 to 2 \(got 0\)/],
     ['minApprovals above the approvers', { mode: 'approve', approval: { approvers: approvers(2), minApprovals: 3 } }, /approval\.minApprovals must be a whole number from 1 to 2 \(got 3\)/],
     ['minApprovals counting one approver twice', { mode: 'approve', approval: { approvers: [ROLE('a'), ROLE('a')], minApprovals: 2 } }, /approval\.minApprovals must be a whole number from 1 to 1 \(got 2\)/],
@@ -419,13 +363,27 @@ describe('the config file\'s approval block', () => {
     expect(defaults.States['Load runbook settings'].Parameters?.runbook?.approval).toEqual({ approvers: [ROLE('on-call')], minApprovals: 1, timeoutSeconds: 1800 });
   });
 
-  test('an approver that is not a role or user ARN is an error naming the entry', () => {
-    expect(errorOf(entry({ approvers: ['alice@example.com'] })))
-      .toBe('config: runbooks.ecsTaskRestart[0].approval.approvers[0]: must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>), got "alice@example.com"');
+  test('an approver that is neither a role or user ARN nor an email address is an error naming the entry', () => {
+    expect(errorOf(entry({ approvers: ['alice'] })))
+      .toBe('config: runbooks.ecsTaskRestart[0].approval.approvers[0]: must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>) or an email address, got "alice"');
+    expect(errorOf(entry({ approvers: ['alice@example.com'] }))).toBe('no error');
+  });
+
+  test('topicArns must be SNS topic ARNs and map to topics the request is published to', () => {
+    expect(errorOf(entry({ approvers: [ROLE('on-call')], topicArns: ['arn:aws:sqs:eu-west-1:111111111111:q'] })))
+      .toMatch(/approval\.topicArns\[0\]: must be an SNS topic ARN/);
+    const topicArn = `arn:aws:sns:eu-west-1:${ACCOUNT}:chat`;
+    const config = parseConfig(entry({ approvers: [ROLE('on-call')], topicArns: [topicArn] }));
+    const stack = new MedicStack(new App({ context: NO_BUNDLING }), config.stackName, { config, env: config.env });
+    const template = Template.fromStack(stack);
+    expect(machinesOf(template)['api-approve'].definition.States['Load runbook settings'].Parameters?.runbook?.approval.topicArns).toEqual([topicArn]);
+    const publish = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => st.Action === 'sns:Publish' && st.Resource === topicArn);
+    expect(publish).toHaveLength(1);
   });
 
   test('an unknown key of the block is an error', () => {
-    expect(errorOf(entry({ approvers: [ROLE('on-call')], onTimeout: 'act' }))).toMatch(/runbooks\.ecsTaskRestart\[0\]\.approval.*onTimeout/);
+    expect(errorOf(entry({ approvers: [ROLE('on-call')], onTimout: 'act' }))).toMatch(/runbooks\.ecsTaskRestart\[0\]\.approval.*onTimout/);
   });
 
   test('mode approve without the block, or the block with mode auto, fails synthesis naming the runbook', () => {
@@ -450,9 +408,10 @@ describe('cdk-nag', () => {
       const platform = new MedicPlatform(stack, 'Platform');
       const onCall = new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() });
       platform.grantApprove(onCall);
-      for (const [i, approverList] of [[onCall], [ROLE('on-call'), ROLE('lead')]].entries()) {
+      const chat = new sns.Topic(stack, 'Chat', { enforceSSL: true, masterKey: platform.key });
+      for (const [i, approverList] of [[onCall], [ROLE('on-call'), ROLE('lead'), 'alice@example.com']].entries()) {
         new EcsTaskRestartRunbook(stack, `Runbook${i}`, {
-          platform, name: `nag-approve-${i}`, mode: 'approve', approval: { approvers: approverList, minApprovals: approverList.length },
+          platform, name: `nag-approve-${i}`, mode: 'approve', approval: { approvers: approverList, minApprovals: Math.min(approverList.length, 2), topics: [chat] },
           alarms: [cloudwatch.Alarm.fromAlarmArn(stack, `Alarm${i}`, alarmArn(`nag-${i}`))],
           services: [{ clusterName: 'prod', serviceName: 'api' }],
         });

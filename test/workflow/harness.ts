@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../../lambdas/shared/ledger';
-import { runbookNames } from '../../lib/config';
+import { runbookNames, type MedicConfig } from '../../lib/config';
 import { LocalDynamo, tableFromTemplate } from '../../lib/local/dynalite';
 import { FakeAws } from '../support/fake-aws';
 import { StepClock } from '../support/step-clock';
@@ -23,7 +23,7 @@ const ENV = { account: '111111111111', region: 'eu-west-1' };
  * runbook waits for it.
  */
 export class WorkflowHarness {
-  readonly synthesized = synthStack(testConfig);
+  readonly synthesized: ReturnType<typeof synthStack>;
   readonly dynamo = new LocalDynamo();
   readonly clock = new StepClock();
   readonly aws = new FakeAws(this.clock);
@@ -34,6 +34,11 @@ export class WorkflowHarness {
   private workflows = new Map<string, LocalWorkflow>();
   ledgerTable = '';
   limiterTable = '';
+
+  /** `config`: the stack to run (the test config unless a test needs runbooks it does not have). */
+  constructor(private readonly config: MedicConfig = testConfig) {
+    this.synthesized = synthStack(config);
+  }
 
   workflow(runbook: string): LocalWorkflow {
     let wf = this.workflows.get(runbook);
@@ -78,7 +83,7 @@ export class WorkflowHarness {
     process.env.MEDIC_LIMITER_TABLE = this.limiterTable;
     this.clock.reset();
     this.aws.reset();
-    this.aws.killSwitchesOff(testConfig.stackName, runbookNames(testConfig));
+    this.aws.killSwitchesOff(this.config.stackName, runbookNames(this.config));
   }
 
   /**

@@ -6,7 +6,7 @@ import type { ModelClock } from '../models/clock';
 import { AlarmsModel } from '../models/cloudwatch';
 import { bindOperations } from '../models/operations';
 import { BucketsModel } from '../models/s3';
-import { TopicModel } from '../models/sns';
+import { TopicModel, type ApproverMessage } from '../models/sns';
 import { SsmParametersModel } from '../models/ssm-parameters';
 import type { AlarmSpec } from '../scenario';
 import type { World } from '../world';
@@ -51,6 +51,12 @@ export class Alarms {
 
 /** The buckets of each world: one S3 client per world, so one model routing by `Bucket` (the page marks by default). */
 const worldBuckets = new WeakMap<World, BucketsModel>();
+const worldTopics = new WeakMap<World, TopicModel>();
+
+/** The messages the approval links topic delivered to email approvers (each its own link). */
+export function approverMessagesOf(world: World): readonly ApproverMessage[] {
+  return worldTopics.get(world)?.links ?? [];
+}
 
 /** The world's buckets, to define more than the page marks (lib/gameday/services/ledger-writer.ts: the ledger anchors). */
 export function bucketsOf(world: World): BucketsModel {
@@ -73,5 +79,6 @@ export function installPlatformServices(world: World): void {
   worldBuckets.set(world, buckets);
   bindOperations(world.stub(S3Client), buckets.operations, (operation, input, mutating, answer) => world.answer('s3', operation, input, mutating, answer));
   const topic = new TopicModel(worldClock(world), world.notifications, (message) => world.notify(message));
+  worldTopics.set(world, topic);
   bindOperations(world.stub(SNSClient), topic.operations, (operation, input, mutating, answer) => world.answer('sns', operation, input, mutating, answer));
 }
