@@ -58,13 +58,19 @@ async function markGone(table: string, item: ApprovalItem): Promise<ApiAnswer> {
 
 /**
  * The approval that completes the count sends the token, once: the request is marked `approved`
- * with a conditional write first, so of two last approvers only one sends. A send that fails for
- * a reason other than the task being over puts it back to pending, so a later approval retries.
+ * with a conditional write first, so of two last approvers only one sends. Only votes the ledger
+ * shows count, and the write re-checks each counted vote is still there and recorded (a vote whose
+ * ledger entry failed is withdrawn). A send that fails for a reason other than the task being over
+ * puts it back to pending, so a later approval retries.
  */
 async function complete(table: string, item: ApprovalItem): Promise<ApiAnswer> {
   const now = new Date().toISOString();
-  const won = await updateApproval(table, item.incidentId, 'SET #status = :approved, decidedAt = :at', '#status = :pending AND planHash = :hash',
-    { ':approved': 'approved', ':pending': 'pending', ':at': now, ':hash': item.planHash });
+  const counted = votesOf(item).map((v) => v.principal);
+  if (counted.length < item.minApprovals) return waiting(item);
+  const voteNames = Object.fromEntries(counted.map((principal, i) => [`#v${i}`, principal]));
+  const recorded = counted.map((_, i) => `attribute_exists(approvals.#v${i}) AND (attribute_not_exists(approvals.#v${i}.recorded) OR approvals.#v${i}.recorded = :true)`);
+  const won = await updateApproval(table, item.incidentId, 'SET #status = :approved, decidedAt = :at', ['#status = :pending AND planHash = :hash', ...recorded].join(' AND '),
+    { ':approved': 'approved', ':pending': 'pending', ':at': now, ':hash': item.planHash, ':true': true }, voteNames);
   if (!won) return { statusCode: 200, message: `approved; the approvals for ${item.incidentId} are complete (another answer completed them)` };
   const output: ApprovalGranted = { approved: true, planHash: won.planHash, approvals: votesOf(won) };
   try {
@@ -81,35 +87,64 @@ async function complete(table: string, item: ApprovalItem): Promise<ApiAnswer> {
   };
 }
 
-async function approve(table: string, item: ApprovalItem, caller: string, body: Decision, actor: string, channel: Channel): Promise<ApiAnswer> {
-  const at = new Date().toISOString();
-  const approver = matchingApprover(caller, item.approvers)!;
-  // One vote per principal, only while the request is pending and for this plan.
-  const voted = await updateApproval(table, item.incidentId, 'SET approvals.#p = :vote',
-    '#status = :pending AND planHash = :hash AND attribute_not_exists(approvals.#p)',
-    { ':vote': { at, approver, ...(body.comment ? { comment: body.comment } : {}) }, ':pending': 'pending', ':hash': item.planHash }, { '#p': caller });
-  if (!voted) {
-    const now = await readApproval(table, item.incidentId);
-    // The count was met but telling Step Functions failed (503, back to pending): approving again retries it.
-    if (now?.approvals?.[caller] && now.status === 'pending' && now.planHash === item.planHash && Object.keys(now.approvals).length >= now.minApprovals) return complete(table, now);
-    if (now?.approvals?.[caller]) return { statusCode: 409, message: `already approved by you (${caller}) at ${now.approvals[caller].at}; a second approval must come from another principal` };
-    return refusal(now, item.incidentId, caller, body, Date.now()) ?? { statusCode: 409, message: 'the approval request changed while answering; read it again' };
-  }
-  const count = Object.keys(voted.approvals).length;
+/** The answer while fewer recorded approvals than needed are in. */
+function waiting(item: ApprovalItem, by?: string): ApiAnswer {
+  const count = votesOf(item).length;
+  return {
+    statusCode: 200, message: `approved${by ? ` by ${by}` : ''}: ${count} of ${item.minApprovals} approval(s); waiting for ${item.minApprovals - count} more from other approvers`,
+    planHash: item.planHash, approvals: votesOf(item),
+  };
+}
+
+/**
+ * A vote left unrecorded for longer than any invocation runs (the approval function's timeout is
+ * 30 s) belongs to an invocation that died between its vote and its ledger entry: approving again
+ * records it. A younger one is another invocation still recording it (a double click).
+ */
+const ABANDONED_VOTE_MS = 60_000;
+
+/**
+ * Records a stored vote in the ledger, then marks it recorded; only then does it count. A ledger
+ * that cannot be written withdraws the vote (an approval the ledger does not show must not count
+ * toward acting).
+ */
+async function recordVote(table: string, item: ApprovalItem, caller: string, channel: Channel, actor: string): Promise<ApiAnswer> {
+  const vote = item.approvals[caller];
   try {
-    await recordOn(voted, 'approved', actor, {
-      principal: caller, approver, channel, at, planHash: voted.planHash, ...(body.comment ? { comment: body.comment } : {}), approvals: count, minApprovals: voted.minApprovals,
+    await recordOn(item, 'approved', actor, {
+      principal: caller, approver: vote.approver, channel, at: vote.at, planHash: item.planHash, ...(vote.comment ? { comment: vote.comment } : {}),
+      approvals: votesOf(item).length + 1, minApprovals: item.minApprovals,
     });
   } catch (error) {
-    // An approval the ledger does not show must not count toward acting.
-    await updateApproval(table, item.incidentId, 'REMOVE approvals.#p', '#status = :pending', { ':pending': 'pending' }, { '#p': caller })
+    await updateApproval(table, item.incidentId, 'REMOVE approvals.#p', '#status = :pending AND approvals.#p.recorded = :false', { ':pending': 'pending', ':false': false }, { '#p': caller })
       .catch((e: unknown) => logger.error('unrecorded approval not withdrawn', { error: describeError(e) }));
     return { statusCode: 503, message: `your approval could not be recorded in the ledger (${describeError(error)}), so it does not count; try again` };
   }
-  if (count < voted.minApprovals) {
-    return { statusCode: 200, message: `approved by ${caller}: ${count} of ${voted.minApprovals} approval(s); waiting for ${voted.minApprovals - count} more from other approvers`, planHash: voted.planHash, approvals: votesOf(voted) };
+  const marked = await updateApproval(table, item.incidentId, 'SET approvals.#p.recorded = :true', 'attribute_exists(approvals.#p)', { ':true': true }, { '#p': caller });
+  if (!marked) return { statusCode: 409, message: 'your approval was withdrawn while it was being recorded; read the request again' };
+  return votesOf(marked).length < marked.minApprovals ? waiting(marked, caller) : complete(table, marked);
+}
+
+async function approve(table: string, item: ApprovalItem, caller: string, body: Decision, actor: string, channel: Channel): Promise<ApiAnswer> {
+  const at = new Date().toISOString();
+  const approver = matchingApprover(caller, item.approvers)!;
+  // One vote per principal, only while the request is pending and for this plan; it counts once recorded.
+  const voted = await updateApproval(table, item.incidentId, 'SET approvals.#p = :vote',
+    '#status = :pending AND planHash = :hash AND attribute_not_exists(approvals.#p)',
+    { ':vote': { at, approver, recorded: false, ...(body.comment ? { comment: body.comment } : {}) }, ':pending': 'pending', ':hash': item.planHash }, { '#p': caller });
+  if (voted) return recordVote(table, voted, caller, channel, actor);
+  const now = await readApproval(table, item.incidentId);
+  const mine = now?.approvals?.[caller];
+  if (mine && now!.status === 'pending' && now!.planHash === item.planHash) {
+    if (mine.recorded === false) {
+      if (Date.now() - Date.parse(mine.at) > ABANDONED_VOTE_MS) return recordVote(table, now!, caller, channel, actor);
+      return { statusCode: 409, message: `your approval of ${mine.at} is being recorded; read the request again in a moment` };
+    }
+    // The count was met but telling Step Functions failed (503, back to pending): approving again retries it.
+    if (votesOf(now!).length >= now!.minApprovals) return complete(table, now!);
   }
-  return complete(table, voted);
+  if (mine) return { statusCode: 409, message: `already approved by you (${caller}) at ${mine.at}; a second approval must come from another principal` };
+  return refusal(now, item.incidentId, caller, body, Date.now()) ?? { statusCode: 409, message: 'the approval request changed while answering; read it again' };
 }
 
 async function reject(table: string, item: ApprovalItem, caller: string, body: Decision, actor: string, channel: Channel): Promise<ApiAnswer> {

@@ -71,7 +71,9 @@ async function answer(request: PageRequest, actor: string): Promise<PageResponse
   if ('statusCode' in link) return link;
   const { item, approver } = link;
   const votes = votesOf(item).length;
-  const retry = item.status === 'pending' && !!item.approvals?.[approver] && votes >= item.minApprovals;
+  const mine = item.approvals?.[approver];
+  // Not a second use: completing a count whose send failed, or recording a vote an invocation left unrecorded (decide checks which).
+  const retry = item.status === 'pending' && !!mine && (mine.recorded === false || votes >= item.minApprovals);
   const refused = retry && method === 'POST' ? undefined : closed(item, approver, Date.now());
   if (refused) return refused;
   if (method !== 'POST') {

@@ -33,8 +33,11 @@ export interface ApprovalItem {
    */
   readonly expiresAt: number;
   readonly status: ApprovalStatus;
-  /** Votes by caller ARN: one per principal. */
-  readonly approvals: Record<string, { readonly at: string; readonly approver: string; readonly comment?: string }>;
+  /**
+   * Votes by principal (caller ARN or email approver): one each. A vote counts only once the ledger
+   * shows it (`recorded` true; votes stored without the field were recorded before they were stored).
+   */
+  readonly approvals: Record<string, { readonly at: string; readonly approver: string; readonly comment?: string; readonly recorded?: boolean }>;
   readonly decision: string;
   readonly summary: string;
   readonly reason: string;
@@ -126,9 +129,10 @@ export async function pendingApprovals(table: string): Promise<ApprovalItem[]> {
   return items.sort((a, b) => a.deadline.localeCompare(b.deadline));
 }
 
-/** The votes in the order they were cast, as the approval output and the ledger list them. */
+/** The votes that count (recorded in the ledger), in the order they were cast, as the approval output and the ledger list them. */
 export function votesOf(item: Pick<ApprovalItem, 'approvals'>): ApprovalVote[] {
   return Object.entries(item.approvals ?? {})
+    .filter(([, v]) => v.recorded !== false)
     .map(([principal, v]) => ({ principal, at: v.at, ...(v.comment ? { comment: v.comment } : {}) }))
     .sort((a, b) => a.at.localeCompare(b.at) || a.principal.localeCompare(b.principal));
 }

@@ -7,8 +7,9 @@ import type { LambdaFunctionURLEventWithIAMAuthorizer } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambdas/approval/index';
 import { matchingApprover } from '../../lambdas/approval/principals';
-import { readApproval } from '../../lambdas/approval/store';
+import { readApproval, updateApproval } from '../../lambdas/approval/store';
 import { dynamo } from '../../lambdas/shared/clients';
+import * as ledgerModule from '../../lambdas/shared/ledger';
 import { readIncident, type LedgerEntry } from '../../lambdas/shared/ledger';
 import { planHash } from '../../lambdas/shared/plan-hash';
 import type { Plan, WorkflowState } from '../../lambdas/shared/types';
@@ -82,6 +83,15 @@ const approveAs = (state: WorkflowState, caller: string, extra: Record<string, u
 const phases = async (state: WorkflowState): Promise<LedgerEntry[]> => readIncident(process.env.MEDIC_LEDGER_TABLE!, state.incident!.incidentId);
 const detailOf = (entries: LedgerEntry[], phase: string) => JSON.parse(entries.find((e) => e.phase === phase)!.detail) as Record<string, any>;
 const taskError = (name: string) => Object.assign(new Error(name), { name });
+
+/** Polls until `condition` holds (each poll is a DynamoDB read; no fixed sleep). */
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('condition not met');
+}
 
 beforeAll(() => local.start());
 afterAll(async () => {
@@ -263,6 +273,73 @@ describe('answers', () => {
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
     expect((await approveAs(state, ALICE)).statusCode).toBe(409);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+  });
+
+  test('a vote whose ledger entry fails is withdrawn and does not count; approving again records it', async () => {
+    const state = approvalState();
+    await request(state);
+    const append = jest.spyOn(ledgerModule, 'appendEntry').mockRejectedValueOnce(taskError('ProvisionedThroughputExceededException'));
+    try {
+      const failed = await approveAs(state, ALICE);
+      expect(failed).toMatchObject({ statusCode: 503, message: expect.stringContaining('so it does not count') });
+      expect((await readApproval(process.env.MEDIC_LIMITER_TABLE!, state.incident!.incidentId))!.approvals).toEqual({});
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+      expect((await approveAs(state, ALICE)).statusCode).toBe(200);
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    } finally {
+      append.mockRestore();
+    }
+  });
+
+  test('a vote still being recorded does not count: another approver meanwhile cannot complete the count with it', async () => {
+    const state = approvalState(2);
+    await request(state);
+    let failAlice!: (error: Error) => void;
+    const real = ledgerModule.appendEntry;
+    const append = jest.spyOn(ledgerModule, 'appendEntry').mockImplementation((input) => (
+      input.phase === 'approved' && (input.detail as { principal?: string }).principal === ALICE
+        ? new Promise((_, reject) => { failAlice = reject; })
+        : real(input)));
+    try {
+      const alice = approveAs(state, ALICE);
+      // Alice's vote is stored, her ledger entry not yet written.
+      await waitFor(async () => (await readApproval(process.env.MEDIC_LIMITER_TABLE!, state.incident!.incidentId))!.approvals[ALICE] !== undefined && failAlice !== undefined);
+      const bob = await approveAs(state, BOB);
+      expect(bob).toMatchObject({ statusCode: 200, message: expect.stringContaining('1 of 2 approval(s); waiting for 1 more') });
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+      failAlice(taskError('InternalServerError'));
+      expect((await alice).statusCode).toBe(503);
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+      expect(Object.keys((await readApproval(process.env.MEDIC_LIMITER_TABLE!, state.incident!.incidentId))!.approvals)).toEqual([BOB]);
+    } finally {
+      append.mockRestore();
+    }
+    expect((await approveAs(state, ALICE)).statusCode).toBe(200);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    const output = JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0].args[0].input.output!) as { approvals: Array<{ principal: string }> };
+    expect(output.approvals.map((v) => v.principal).sort()).toEqual([ALICE, BOB].sort());
+    expect((await phases(state)).filter((e) => e.phase === 'approved')).toHaveLength(2);
+  });
+
+  test('the same approver submitting twice at once: one vote, one ledger entry, one send', async () => {
+    const state = approvalState();
+    await request(state);
+    const answers = await Promise.all([approveAs(state, ALICE), approveAs(state, ALICE)]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 409]);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    expect((await phases(state)).filter((e) => e.phase === 'approved')).toHaveLength(1);
+  });
+
+  test('a vote left unrecorded by an invocation that died is recorded when its approver approves again', async () => {
+    const state = approvalState();
+    await request(state);
+    const longAgo = new Date(Date.now() - 5 * 60_000).toISOString();
+    await updateApproval(process.env.MEDIC_LIMITER_TABLE!, state.incident!.incidentId, 'SET approvals.#p = :vote', 'attribute_exists(pk)',
+      { ':vote': { at: longAgo, approver: ROLE, recorded: false } }, { '#p': ALICE });
+    expect((await call('GET', `/approvals/${state.incident!.incidentId}`, ALICE)).approval.approvals).toEqual([]);
+    expect((await approveAs(state, ALICE)).statusCode).toBe(200);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    expect(detailOf(await phases(state), 'approved')).toMatchObject({ principal: ALICE, at: longAgo });
   });
 
   test('malformed requests are 400 with a message, never a crash', async () => {
