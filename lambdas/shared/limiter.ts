@@ -2,9 +2,9 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients';
 
 /**
- * The limiter table holds mutable admission state: incident claims (dedupe), sliding-window
- * admission logs and leases. Every write is conditional on the version it read (optimistic
- * concurrency), so decisions are exact under concurrency. Expiry is judged from stored
+ * The limiter table holds mutable admission state: incident claims (dedupe), attempt budgets
+ * (sliding-window slots, limiter-rate.ts) and leases. Every write is conditional (on the version
+ * it read, or on the slot being free), so decisions are exact under concurrency. Expiry is judged from stored
  * timestamps, never from DynamoDB TTL, which only keeps the table small.
  */
 
@@ -87,44 +87,7 @@ export async function claimIncident(table: string, incidentId: string, execution
   }
 }
 
-interface RateItem extends Versioned {
-  readonly admissions: Array<{ at: number; incidentId: string }>;
-  readonly expiresAt: number;
-}
-
-export interface RateDecision {
-  readonly admitted: boolean;
-  /** Admissions inside the window, including this one when admitted. */
-  readonly inWindow: number;
-  /** When the oldest admission in the window leaves it (epoch ms), if denied. */
-  readonly retryAfter?: number;
-}
-
-/**
- * Sliding-window limiter: admits when fewer than `maxAttempts` admissions for `key` happened
- * in the last `windowSeconds`, and records the admission. An incident already admitted (a
- * retried step) is admitted again without counting twice. With `count: false` (a dry run) the
- * decision is the same but nothing is recorded.
- */
-export async function admitWithinRate(
-  table: string, key: string, incidentId: string, maxAttempts: number, windowSeconds: number, now = Date.now(), count = true,
-): Promise<RateDecision> {
-  return updateVersioned<RateItem, RateDecision>(table, `RATE#${key}`, (current) => {
-    const windowStart = now - windowSeconds * 1000;
-    const recent = (current?.admissions ?? []).filter((a) => a.at > windowStart);
-    if (recent.some((a) => a.incidentId === incidentId)) return { result: { admitted: true, inWindow: recent.length } };
-    if (recent.length >= maxAttempts) {
-      const oldest = Math.min(...recent.map((a) => a.at));
-      return { result: { admitted: false, inWindow: recent.length, retryAfter: oldest + windowSeconds * 1000 } };
-    }
-    const admissions = [...recent, { at: now, incidentId }];
-    if (!count) return { result: { admitted: true, inWindow: admissions.length } };
-    return {
-      next: { admissions, expiresAt: Math.floor(now / 1000) + windowSeconds + TTL_MARGIN_SECONDS },
-      result: { admitted: true, inWindow: admissions.length },
-    };
-  });
-}
+export { admitWithinRate, type RateDecision } from './limiter-rate';
 
 /** One incident's hold on a lease: until when, and the fencing epoch it was granted with. */
 export interface LeaseHold {

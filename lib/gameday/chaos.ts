@@ -82,7 +82,7 @@ export const KIND_OPERATIONS: Record<string, readonly Candidate[]> = {
 /** What every stack calls: the kill switches, the alarm check, the escalation topic. */
 const PLATFORM_OPERATIONS: readonly Candidate[] = aws('ssm:GetParameters', 'cloudwatch:DescribeAlarms', 'sns:Publish');
 /** The ledger and the limiter (target: the engine's aliases of the two tables). */
-const DYNAMODB_OPERATIONS: readonly Candidate[] = ['PutItem', 'Query', 'UpdateItem', 'GetItem'].map((op) => ({ operation: `dynamodb:${op}`, errors: DYNAMODB_ERRORS, targets: ['ledger', 'limiter'] }));
+const DYNAMODB_OPERATIONS: readonly Candidate[] = ['PutItem', 'Query', 'UpdateItem', 'GetItem', 'BatchGetItem'].map((op) => ({ operation: `dynamodb:${op}`, errors: DYNAMODB_ERRORS, targets: ['ledger', 'limiter'] }));
 /** Each Task state of the synthesized workflow (lib/platform/runbook-workflow.ts), as `lambda:InvokeFunction` targets. */
 const TASK_STATES = ['Validate event', 'Admit', 'Plan', 'Act', 'Verify', 'Roll back', 'Complete', 'Escalate'] as const;
 const LAMBDA_OPERATIONS: readonly Candidate[] = [{ operation: 'lambda:InvokeFunction', errors: LAMBDA_ERRORS, targets: TASK_STATES }];

@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: ledger and limiter timings against dynalite on loopback. Offline; prints
- * numbers, judges nothing. The numbers are relative (dynalite in this process's machine), not
- * DynamoDB service latency.
+ * numbers (and checks the admission counts). The numbers are relative (dynalite in this
+ * process's machine), not DynamoDB service latency. `npm run bench -- --json FILE` also writes
+ * the admission figures as one flat JSON object (names in ./admission.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { dynamo } from '../../lambdas/shared/clients';
 import { appendEntry, verifyIncident, type Phase } from '../../lambdas/shared/ledger';
 import { LocalLedgerMac } from '../../lambdas/shared/ledger-mac';
-import { admitWithinRate } from '../../lambdas/shared/limiter';
 import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
+import { benchAdmission, type ScenarioResult } from './admission';
 
 const localMac = new LocalLedgerMac();
 
@@ -21,14 +23,13 @@ process.env.AWS_REGION = 'eu-west-1';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 delete process.env.AWS_PROFILE;
+process.env.MEDIC_LEDGER_MAC_KEY ??= 'local';
 
 // ---- sizes (bounded: the whole run takes seconds) -----------------------------------------
 const SEQUENTIAL_APPENDS = 300;
 const INCIDENTS = 50;
 const APPENDS_PER_INCIDENT = 10;
 const INCIDENT_CONCURRENCY = 10;
-const RATE_CALLERS = 50;
-const RATE_ROUNDS = 5;
 const CHAIN_LENGTH = 100;
 const VERIFY_RUNS = 20;
 
@@ -186,36 +187,6 @@ async function appendsAcrossIncidents(table: string): Promise<Row> {
   );
 }
 
-async function rateUnderContention(table: string, maxAttempts: number): Promise<Row> {
-  const samples: number[] = [];
-  let admitted = 0;
-  let conflictFree = 0;
-  let conflicts = 0;
-  let failed = 0;
-  let wall = 0;
-  for (let round = 0; round < RATE_ROUNDS; round++) {
-    const key = `bench-runbook#target-${maxAttempts}-${round}`;
-    const start = performance.now();
-    const results = await Promise.all(Array.from({ length: RATE_CALLERS }, (_, n) =>
-      timed(() => admitWithinRate(table, key, `inc-${round}-${n}`, maxAttempts, 3600))));
-    wall += performance.now() - start;
-    for (const r of results) {
-      samples.push(r.ms);
-      conflicts += r.conflicts;
-      if (r.conflicts === 0) conflictFree++;
-      if (r.error) failed++;
-      else if (r.value?.admitted) admitted++;
-    }
-  }
-  const total = RATE_CALLERS * RATE_ROUNDS;
-  return row(
-    `admitWithinRate: ${RATE_CALLERS} concurrent, max ${maxAttempts}`,
-    samples, wall,
-    `${conflictFree}/${total} conflict-free, ${conflicts} conflicts, admitted ${admitted} ` +
-      `(expected ${Math.min(maxAttempts, RATE_CALLERS) * RATE_ROUNDS}), errors ${failed}`,
-  );
-}
-
 async function verifyLongChain(table: string): Promise<Row> {
   for (let i = 0; i < CHAIN_LENGTH; i++) await append(table, 'bench-chain-100', i);
   const samples: number[] = [];
@@ -228,6 +199,13 @@ async function verifyLongChain(table: string): Promise<Row> {
     samples.push(r.ms);
   }
   return row(`verifyIncident: ${CHAIN_LENGTH}-entry chain`, samples, performance.now() - start, `ok every run: ${ok}`);
+}
+
+function admissionRow(r: ScenarioResult): Row {
+  return row(
+    `admitWithinRate ${r.scenario}`, r.samples, r.wallMs,
+    `${r.requestsPerDecision.toFixed(2)} req/decision, ${r.conflicts} conflicts, admitted ${r.admitted} (expected ${r.expected}), errors ${r.errors}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -244,16 +222,38 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     rows.push(await sequentialAppends('bench-ledger'));
     rows.push(await appendsAcrossIncidents('bench-ledger'));
-    rows.push(await rateUnderContention('bench-limiter', 3));
-    rows.push(await rateUnderContention('bench-limiter', RATE_CALLERS));
     rows.push(await verifyLongChain('bench-ledger'));
+    await local.createTable(limiterTableInput('bench-limiter-baseline'));
+    const admission = await benchAdmission({ slots: 'bench-limiter', baseline: 'bench-limiter-baseline' });
+    rows.push(...admission.results.map(admissionRow));
 
     console.log('');
     console.log(`medic bench: dynalite (in-process, in memory) on loopback ${local.endpoint}, node ${process.version}`);
     console.log('These are relative numbers for comparing changes, NOT DynamoDB service latency.');
-    console.log('Each ledger append = 1 Query (head) + 1 conditional PutItem + 1 Query (fork check); each rate decision = 1 GetItem + 1 conditional PutItem, retried on conflict.');
+    console.log('Each ledger append = 1 Query (head) + 1 conditional PutItem + 1 Query (fork check).');
+    console.log('Rate decisions: baseline = 1 GetItem + 1 versioned PutItem of one RATE#<key> item, retried on conflict;');
+    console.log('slots = 1 BatchGetItem of the slots + 1 conditional PutItem on a free slot (the next on conflict; none to deny).');
     console.log('');
     printTable(rows);
+    console.log('');
+    const m = admission.metrics;
+    for (const scope of ['contended.max3', 'contended.max50', 'spread.100targets']) {
+      console.log(`${scope}: p50 ${m[`baseline.admission.${scope}.p50_ms`].toFixed(2)} -> ${m[`admission.${scope}.p50_ms`].toFixed(2)} ms `
+        + `(${m[`ratio.admission.${scope}.p50_baseline_over_slots`].toFixed(1)}x lower), requests/decision `
+        + `${m[`baseline.admission.${scope}.requests_per_decision`].toFixed(2)} -> ${m[`admission.${scope}.requests_per_decision`].toFixed(2)}, decisions/s `
+        + `${m[`baseline.admission.${scope}.decisions_per_s`].toFixed(0)} -> ${m[`admission.${scope}.decisions_per_s`].toFixed(0)}`);
+    }
+    for (const r of admission.results) {
+      console.log(`${r.admitted === r.expected && r.errors === 0 ? 'exact' : 'NOT EXACT'}: ${r.scenario}: admitted ${r.admitted}, expected ${r.expected}, errors ${r.errors}`);
+    }
+    if (!admission.exact) process.exitCode = 1;
+    const jsonAt = process.argv.indexOf('--json');
+    if (jsonAt >= 0) {
+      const file = process.argv[jsonAt + 1];
+      if (!file) throw new Error('--json needs a file name');
+      writeFileSync(file, `${JSON.stringify(admission.metrics, null, 2)}\n`);
+      console.log(`admission figures written to ${file}`);
+    }
     console.log('');
     console.log(`total conditional-check conflicts: ${totalConflicts}; wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {

@@ -56,6 +56,13 @@ export function requestsFor(call: ApiCall, facts: ResourceFacts): IamRequest[] {
         ...(key ? keyActions.map((keyAction) => ({ ...on(key, viaDynamoDb), action: keyAction })) : []),
       ];
     }
+    // BatchGetItem: authorised on each table named in RequestItems (reads: kms:Decrypt).
+    case 'dynamodb:BatchGetItem':
+      return Object.keys((input.RequestItems ?? {}) as Record<string, unknown>).flatMap((name) => {
+        const table = `arn:aws:dynamodb:${region}:${account}:table/${name}`;
+        const key = facts.tableKey(table);
+        return [on(table), ...(key ? [{ ...on(key, { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` }), action: 'kms:Decrypt' }] : [])];
+      });
     // ECS: services, tasks and container instances, each with the ecs:cluster condition key.
     case 'ecs:DescribeServices':
       return list(input.services).map((s) => on(s.startsWith('arn:') ? s : `arn:aws:ecs:${region}:${account}:service/${String(input.cluster)}/${s}`, { 'ecs:cluster': cluster(input.cluster) }));

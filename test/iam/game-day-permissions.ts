@@ -61,9 +61,14 @@ export async function deniedCalls(run: ScenarioRun, template = run.template): Pr
     [LOCAL_LEDGER_TABLE, policies.environmentValue('MEDIC_LEDGER_TABLE')],
     [LOCAL_LIMITER_TABLE, policies.environmentValue('MEDIC_LIMITER_TABLE')],
   ]);
-  const asDeployed = (call: ApiCall): ApiCall => (call.service === 'dynamodb' && tables.get(String(call.input.TableName))
-    ? { ...call, input: { ...call.input, TableName: tables.get(String(call.input.TableName)) } }
-    : call);
+  const asDeployed = (call: ApiCall): ApiCall => {
+    if (call.service !== 'dynamodb') return call;
+    if (call.input.RequestItems) {
+      const items = call.input.RequestItems as Record<string, unknown>;
+      return { ...call, input: { ...call.input, RequestItems: Object.fromEntries(Object.entries(items).map(([name, v]) => [tables.get(name) ?? name, v])) } };
+    }
+    return tables.get(String(call.input.TableName)) ? { ...call, input: { ...call.input, TableName: tables.get(String(call.input.TableName)) } } : call;
+  };
   for (const call of run.apiCalls.map(asDeployed)) {
     if (!call.functionId) throw new Error(`${call.service}:${call.operation} was made outside any function`);
     const role = policies.roleOf(call.functionId);

@@ -1,7 +1,8 @@
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../../lambdas/shared/clients';
 import { claimAct, readActClaim, settleAct } from '../../lambdas/shared/act-claim';
 import { acquireLease, admitWithinRate, checkLease, claimIncident, peekLease, releaseLease } from '../../lambdas/shared/limiter';
+import { legacyRateKey, rateSlotKey, slotPreference } from '../../lambdas/shared/limiter-rate';
 import { LocalDynamo, limiterTableInput } from '../../lib/local/dynalite';
 
 /** The limiter (dedupe claims, sliding-window rate, leases) against dynalite, under real concurrency. */
@@ -22,6 +23,12 @@ async function freshLimiterTable(): Promise<string> {
 
 async function rawItem(table: string, pk: string): Promise<Record<string, unknown> | undefined> {
   return (await raw.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }))).Item;
+}
+
+/** Every admission stored in `key`'s slots (the first `slots` of them), whatever its time. */
+async function storedAdmissions(table: string, key: string, slots = 64): Promise<Array<{ slot: number; at: number; incidentId: string }>> {
+  const items = await Promise.all(Array.from({ length: slots }, (_, slot) => rawItem(table, rateSlotKey(key, slot))));
+  return items.flatMap((item, slot) => (item ? [{ slot, at: Number(item.at), incidentId: String(item.incidentId) }] : []));
 }
 
 const ids = (n: number, prefix: string): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
@@ -47,9 +54,8 @@ describe('admitWithinRate', () => {
     expect(admitted).toHaveLength(3);
     expect(decisions.filter((d) => !d.admitted).every((d) => d.inWindow === 3 && d.retryAfter === T0 + HOUR * 1000)).toBe(true);
 
-    // the stored window holds exactly the admitted incidents
-    const item = await rawItem(table, 'RATE#api#svc');
-    const stored = (item?.admissions as Array<{ incidentId: string }>).map((a) => a.incidentId).sort();
+    // the slots hold exactly the admitted incidents, one each
+    const stored = (await storedAdmissions(table, 'api#svc')).map((a) => a.incidentId).sort();
     expect(stored).toEqual([...admitted].sort());
   });
 
@@ -104,8 +110,7 @@ describe('admitWithinRate', () => {
     // a retry of an admitted incident is still admitted when the window is full
     await expect(admitWithinRate(table, key, 'b', 3, HOUR, T0 + 6 * MINUTE)).resolves.toEqual({ admitted: true, inWindow: 3 });
 
-    const item = await rawItem(table, `RATE#${key}`);
-    expect((item?.admissions as unknown[]).length).toBe(3);
+    expect(await storedAdmissions(table, key)).toHaveLength(3);
   });
 
   test('keys are independent', async () => {
@@ -113,6 +118,110 @@ describe('admitWithinRate', () => {
     await admitWithinRate(table, 'runbook#target-1', 'a', 1, HOUR, T0);
     await expect(admitWithinRate(table, 'runbook#target-1', 'b', 1, HOUR, T0)).resolves.toMatchObject({ admitted: false });
     await expect(admitWithinRate(table, 'runbook#target-2', 'b', 1, HOUR, T0)).resolves.toMatchObject({ admitted: true });
+  });
+});
+
+describe('admitWithinRate: slots, no hot item', () => {
+  /** An incident id whose first choice among `n` slots is `slot` (the order is a fixed function of the id). */
+  const preferring = (slot: number, n: number, prefix: string): string => {
+    for (let i = 0; ; i++) if (slotPreference(`${prefix}-${i}`, n)[0] === slot) return `${prefix}-${i}`;
+  };
+
+  test('200 concurrent callers on one key with maxAttempts 50: exactly 50 admitted, one per slot', async () => {
+    const table = await freshLimiterTable();
+    const incidents = ids(200, 'inc');
+    const decisions = await Promise.all(incidents.map((id) => admitWithinRate(table, 'api#svc', id, 50, HOUR, T0)));
+    const admitted = incidents.filter((_, i) => decisions[i].admitted);
+    expect(admitted).toHaveLength(50);
+    expect(decisions.filter((d) => !d.admitted).every((d) => d.inWindow === 50 && d.retryAfter === T0 + HOUR * 1000)).toBe(true);
+    const stored = await storedAdmissions(table, 'api#svc');
+    expect(stored.map((a) => a.slot)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(stored.map((a) => a.incidentId).sort()).toEqual([...admitted].sort());
+  });
+
+  test('a step retried while others contend (5 concurrent runs of one incident among 40): one admission, every run agrees', async () => {
+    const table = await freshLimiterTable();
+    const calls = [...Array.from({ length: 5 }, () => 'retried'), ...ids(40, 'other')];
+    const decisions = await Promise.all(calls.map((id) => admitWithinRate(table, 'k', id, 3, HOUR, T0)));
+    const retried = decisions.slice(0, 5).map((d) => d.admitted);
+    expect(new Set(retried).size).toBe(1);
+    const stored = await storedAdmissions(table, 'k');
+    expect(stored).toHaveLength(3);
+    expect(new Set(stored.map((a) => a.incidentId)).size).toBe(3);
+    expect(new Set(calls.filter((_, i) => decisions[i].admitted)).size).toBe(3);
+    // and retried later, it is told the same
+    await expect(admitWithinRate(table, 'k', 'retried', 3, HOUR, T0 + MINUTE)).resolves.toMatchObject({ admitted: retried[0] });
+  });
+
+  test('a slot whose admission left the window is reused; the key never has more than N slots', async () => {
+    const table = await freshLimiterTable();
+    await expect(admitWithinRate(table, 'k', 'a', 2, HOUR, T0)).resolves.toEqual({ admitted: true, inWindow: 1 });
+    await expect(admitWithinRate(table, 'k', 'b', 2, HOUR, T0 + 10 * MINUTE)).resolves.toEqual({ admitted: true, inWindow: 2 });
+    await expect(admitWithinRate(table, 'k', 'c', 2, HOUR, T0 + 60 * MINUTE - 1)).resolves.toEqual({ admitted: false, inWindow: 2, retryAfter: T0 + 60 * MINUTE });
+    await expect(admitWithinRate(table, 'k', 'c', 2, HOUR, T0 + 60 * MINUTE)).resolves.toEqual({ admitted: true, inWindow: 2 });
+    const stored = await storedAdmissions(table, 'k');
+    expect(stored.map((a) => [a.incidentId, a.at]).sort()).toEqual([['b', T0 + 10 * MINUTE], ['c', T0 + 60 * MINUTE]]);
+    await expect(admitWithinRate(table, 'k', 'd', 2, HOUR, T0 + 61 * MINUTE)).resolves.toEqual({ admitted: false, inWindow: 2, retryAfter: T0 + 70 * MINUTE });
+    // 50 concurrent once a slot is free again: exactly one of them gets it
+    const later = await Promise.all(ids(50, 'late').map((id) => admitWithinRate(table, 'k', id, 2, HOUR, T0 + 71 * MINUTE)));
+    expect(later.filter((d) => d.admitted)).toHaveLength(1);
+  });
+
+  test('maxAttempts lowered: admissions in slots beyond the new N still count, and never more than the new N are in the window', async () => {
+    const table = await freshLimiterTable();
+    // two admissions under maxAttempts 5 that landed in slots 3 and 4
+    const high = [preferring(3, 5, 'high'), preferring(4, 5, 'high')];
+    for (const id of high) await expect(admitWithinRate(table, 'k', id, 5, HOUR, T0)).resolves.toMatchObject({ admitted: true });
+    expect((await storedAdmissions(table, 'k')).map((a) => a.slot)).toEqual([3, 4]);
+    // maxAttempts is now 3: with 2 in the window, 50 concurrent callers get exactly one admission
+    const decisions = await Promise.all(ids(50, 'low').map((id) => admitWithinRate(table, 'k', id, 3, HOUR, T0 + MINUTE)));
+    expect(decisions.filter((d) => d.admitted)).toHaveLength(1);
+    expect(decisions.filter((d) => !d.admitted).every((d) => d.inWindow === 3 && d.retryAfter === T0 + HOUR * 1000)).toBe(true);
+    // maxAttempts 1 now: 3 in the window, denied; the earlier admissions are still recognised as admitted
+    await expect(admitWithinRate(table, 'k', 'x', 1, HOUR, T0 + 2 * MINUTE)).resolves.toMatchObject({ admitted: false, inWindow: 3 });
+    await expect(admitWithinRate(table, 'k', high[0], 1, HOUR, T0 + 2 * MINUTE)).resolves.toEqual({ admitted: true, inWindow: 3 });
+  });
+
+  test('the legacy RATE#<key> log (before slots) still counts during its window, also under contention', async () => {
+    const table = await freshLimiterTable();
+    await raw.send(new PutCommand({
+      TableName: table,
+      Item: { pk: legacyRateKey('k'), version: 2, admissions: [{ at: T0 - 2 * HOUR * 1000, incidentId: 'old' }, { at: T0, incidentId: 'a' }, { at: T0 + MINUTE, incidentId: 'b' }], expiresAt: 0 },
+    }));
+    await expect(admitWithinRate(table, 'k', 'a', 3, HOUR, T0 + 2 * MINUTE)).resolves.toEqual({ admitted: true, inWindow: 2 });
+    const decisions = await Promise.all(ids(50, 'new').map((id) => admitWithinRate(table, 'k', id, 3, HOUR, T0 + 2 * MINUTE)));
+    expect(decisions.filter((d) => d.admitted)).toHaveLength(1);
+    expect(decisions.filter((d) => !d.admitted).every((d) => d.inWindow === 3 && d.retryAfter === T0 + HOUR * 1000)).toBe(true);
+    expect(await storedAdmissions(table, 'k')).toHaveLength(1);
+    // once a and b leave the window, two more fit
+    const after = await Promise.all(ids(10, 'after').map((id) => admitWithinRate(table, 'k', id, 3, HOUR, T0 + 61 * MINUTE + 1)));
+    expect(after.filter((d) => d.admitted)).toHaveLength(2);
+  });
+
+  test('a dry run reads only: no slot and no log is written, whatever it decides', async () => {
+    const table = await freshLimiterTable();
+    const dry = await Promise.all(ids(20, 'dry').map((id) => admitWithinRate(table, 'k', id, 3, HOUR, T0, false)));
+    expect(dry.every((d) => d.admitted && d.inWindow === 1)).toBe(true);
+    expect(await storedAdmissions(table, 'k')).toEqual([]);
+    expect(await rawItem(table, legacyRateKey('k'))).toBeUndefined();
+  });
+
+  test('a DynamoDB error after the read fails the decision (closed), and nothing is admitted', async () => {
+    const table = await freshLimiterTable();
+    const failPuts = 'failLimiterPuts';
+    dynamo().middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'PutItemCommand') throw Object.assign(new Error('injected'), { name: 'ValidationException' });
+      return next(args);
+    }, { step: 'initialize', name: failPuts });
+    try {
+      await expect(admitWithinRate(table, 'k', 'a', 3, HOUR, T0)).rejects.toMatchObject({ name: 'ValidationException' });
+    } finally {
+      dynamo().middlewareStack.remove(failPuts);
+    }
+    expect(await storedAdmissions(table, 'k')).toEqual([]);
+    await expect(admitWithinRate(table, 'k', 'a', 3, HOUR, T0 + 1)).resolves.toEqual({ admitted: true, inWindow: 1 });
+    // a read that fails (no such table) fails too
+    await expect(admitWithinRate('no-such-limiter', 'k', 'b', 3, HOUR, T0)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
 
