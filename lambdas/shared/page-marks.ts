@@ -1,4 +1,3 @@
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from './clients';
 import { describeError } from './errors';
 
@@ -20,7 +19,8 @@ export async function markPaged(bucket: string | undefined, mark: string, body: 
   if (!bucket) return { state: 'unavailable', reason: 'no page-marks bucket is configured' };
   for (let attempt = 1; ; attempt++) {
     try {
-      await s3().send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(mark), IfNoneMatch: '*', Body: JSON.stringify(body), ContentType: 'application/json' }));
+      const [client, { PutObjectCommand }] = await Promise.all([s3(), import('./s3-client')]);
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(mark), IfNoneMatch: '*', Body: JSON.stringify(body), ContentType: 'application/json' }));
       return { state: 'new' };
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -36,5 +36,6 @@ export async function markPaged(bucket: string | undefined, mark: string, body: 
 /** Removes a mark whose page could not be published, so a retry can page. */
 export async function unmarkPaged(bucket: string | undefined, mark: string): Promise<void> {
   if (!bucket) return;
-  await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(mark) }));
+  const [client, { DeleteObjectCommand }] = await Promise.all([s3(), import('./s3-client')]);
+  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(mark) }));
 }

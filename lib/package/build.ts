@@ -1,7 +1,7 @@
 /**
  * The package build (`npm run package`, run by `npm pack` and `npm publish` through `prepack`):
  * compiles bin/, lib/ and lambdas/ to JavaScript with declarations in dist/, then bundles every
- * handler into dist/handlers/<handler>/index.js. An installed package needs neither TypeScript
+ * handler into dist/handlers/<handler>/ (index.mjs and its chunks). An installed package needs neither TypeScript
  * sources nor esbuild: its constructs deploy these bundles, its CLI runs the compiled code.
  */
 import { execFileSync } from 'node:child_process';

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledge } from './nag';
-import { HANDLER_BUNDLES_DIR, HANDLER_SOURCES_DIR, PACKAGE_ROOT, RUNNING_FROM_SOURCES, bundleHandler } from '../package/handler-bundles';
+import { HANDLER_BUNDLES_DIR, HANDLER_BUNDLE_FILE, HANDLER_SOURCES_DIR, PACKAGE_ROOT, RUNNING_FROM_SOURCES, bundleHandler } from '../package/handler-bundles';
 
 /**
  * The handler modules the offline runners load in process: `lambdas/` in a clone, its compiled
@@ -37,7 +37,7 @@ export interface MedicFunctionProps {
 export function handlerCode(handler: string): lambda.Code {
   if (!RUNNING_FROM_SOURCES) {
     const bundle = path.join(HANDLER_BUNDLES_DIR, handler);
-    if (!fs.existsSync(path.join(bundle, 'index.js'))) throw new Error(`medic: the package has no bundle of handler ${handler} (${bundle}); reinstall it`);
+    if (!fs.existsSync(path.join(bundle, HANDLER_BUNDLE_FILE))) throw new Error(`medic: the package has no bundle of handler ${handler} (${bundle}); reinstall it`);
     return lambda.Code.fromAsset(bundle);
   }
   // The handler's own folder as the asset's source: CDK caches staged assets by source path and
@@ -53,13 +53,14 @@ export function handlerCode(handler: string): lambda.Code {
 }
 
 /**
- * A medic handler: Node.js 22 on arm64, bundled with the AWS SDK v3 left to the runtime, X-Ray
+ * A medic handler: Node.js 22 on arm64, an ES module bundle with the AWS SDK v3 inlined, X-Ray
  * tracing, a log group with a retention, and Powertools settings.
  */
 export class MedicFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: MedicFunctionProps) {
     super(scope, id, {
       code: handlerCode(props.handler),
+      // index.mjs: the runtime resolves `index` to the ES module bundle.
       handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,

@@ -59,7 +59,7 @@ describe('medic in a newcomer\'s CDK app (packed, installed, cdk init defaults)'
     const files = pack.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'LICENSE', 'README.md', 'bin/medic-cli.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'ssm-documents/medic-disk-prune.yaml']));
     const handlers = fs.readdirSync(path.join(REPO, 'lambdas')).filter((d) => d !== 'shared');
-    for (const handler of handlers) expect(files).toContain(`dist/handlers/${handler}/index.js`);
+    for (const handler of handlers) expect(files).toContain(`dist/handlers/${handler}/index.mjs`);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('lambdas/') || f.startsWith('lib/'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(fs.existsSync(path.join(app, 'node_modules', 'esbuild'))).toBe(false);
@@ -94,8 +94,11 @@ describe('medic in a newcomer\'s CDK app (packed, installed, cdk init defaults)'
     const keyOf = new Map<string, string>();
     for (const fn of functions) {
       const handler = fn.Metadata!['medic:entry'].replace(/\/index\.ts$/, '');
-      const staged = path.join(app, 'cdk.out', assets.files[String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')].source.path, 'index.js');
-      expect(fs.readFileSync(staged)).toEqual(fs.readFileSync(path.join(installed, 'dist', 'handlers', handler, 'index.js')));
+      // The whole folder: index.mjs and the chunks it loads on demand.
+      const staged = path.join(app, 'cdk.out', assets.files[String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')].source.path);
+      const filesIn = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f))]));
+      expect(Object.keys(filesIn(staged))).toContain('index.mjs');
+      expect(filesIn(staged)).toEqual(filesIn(path.join(installed, 'dist', 'handlers', handler)));
       keyOf.set(handler, fn.Properties.Code.S3Key);
     }
     expect(new Set(keyOf.values()).size).toBe(keyOf.size);
