@@ -18,6 +18,8 @@ export interface GameDayDynamo {
   fault: (request: DynamoRequest) => FaultEffect | undefined;
   /** Waits simulated time (an injected latency), set by the engine. */
   sleep: (seconds: number) => Promise<void>;
+  /** Requests the proxy received (each SDK attempt), for the bench's cost figures. */
+  requests: number;
 }
 
 /** One DynamoDB request as the proxy sees it: its operation and every table it touches. */
@@ -87,6 +89,7 @@ async function start(dir?: string): Promise<GameDayDynamo> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       void (async () => {
+        state.requests++;
         if (state.outage()) return errorAnswer(res, 503, 'ServiceUnavailableException', 'DynamoDB is unavailable (simulated outage)');
         const body = Buffer.concat(chunks);
         const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
@@ -114,7 +117,7 @@ async function start(dir?: string): Promise<GameDayDynamo> {
       })();
     });
   });
-  const state: GameDayDynamo = { dynamo, proxy, outage: () => false, fault: () => undefined, sleep: () => Promise.resolve() };
+  const state: GameDayDynamo = { dynamo, proxy, outage: () => false, fault: () => undefined, sleep: () => Promise.resolve(), requests: 0 };
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
   process.env.AWS_ENDPOINT_URL_DYNAMODB = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   return state;

@@ -71,6 +71,14 @@ async function measured(op: () => Promise<RateDecision>): Promise<Sample> {
   });
 }
 
+/** The DynamoDB requests `op` sends (each HTTP attempt). */
+export async function requestsOf(op: () => Promise<unknown>): Promise<number> {
+  countRequests();
+  const store: Counts = { requests: 0, conflicts: 0 };
+  await tracker.run(store, op);
+  return store.requests;
+}
+
 async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;

@@ -11,7 +11,12 @@ import { dynamo } from '../../lambdas/shared/clients';
 import { appendEntry, verifyIncident, type Phase } from '../../lambdas/shared/ledger';
 import { LocalLedgerMac } from '../../lambdas/shared/ledger-mac';
 import { LocalDynamo, ledgerTableInput, limiterTableInput } from '../../lib/local/dynalite';
-import { benchAdmission, type ScenarioResult } from './admission';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { benchAdmission, requestsOf, type ScenarioResult } from './admission';
+import { measureInit } from './init';
+import { FIGURES_LINE } from './figures-line';
+import type { ScenarioCost } from './transitions';
 
 const localMac = new LocalLedgerMac();
 
@@ -230,7 +235,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`medic bench: dynalite (in-process, in memory) on loopback ${local.endpoint}, node ${process.version}`);
     console.log('These are relative numbers for comparing changes, NOT DynamoDB service latency.');
-    console.log('Each ledger append = 1 Query (head) + 1 conditional PutItem + 1 Query (fork check).');
+    console.log('Each ledger append = 1 Query (head) + 1 conditional PutItem (the sort key is the sequence number: a second writer fails the condition).');
     console.log('Rate decisions: baseline = 1 GetItem + 1 versioned PutItem of one RATE#<key> item, retried on conflict;');
     console.log('slots = 1 BatchGetItem of the slots + 1 conditional PutItem on a free slot (the next on conflict; none to deny).');
     console.log('');
@@ -239,7 +244,7 @@ async function main(): Promise<void> {
     const m = admission.metrics;
     for (const scope of ['contended.max3', 'contended.max50', 'spread.100targets']) {
       console.log(`${scope}: p50 ${m[`baseline.admission.${scope}.p50_ms`].toFixed(2)} -> ${m[`admission.${scope}.p50_ms`].toFixed(2)} ms `
-        + `(${m[`ratio.admission.${scope}.p50_baseline_over_slots`].toFixed(1)}x lower), requests/decision `
+        + `(baseline/slots ${m[`ratio.admission.${scope}.p50_baseline_over_slots`].toFixed(1)}), requests/decision `
         + `${m[`baseline.admission.${scope}.requests_per_decision`].toFixed(2)} -> ${m[`admission.${scope}.requests_per_decision`].toFixed(2)}, decisions/s `
         + `${m[`baseline.admission.${scope}.decisions_per_s`].toFixed(0)} -> ${m[`admission.${scope}.decisions_per_s`].toFixed(0)}`);
     }
@@ -247,12 +252,41 @@ async function main(): Promise<void> {
       console.log(`${r.admitted === r.expected && r.errors === 0 ? 'exact' : 'NOT EXACT'}: ${r.scenario}: admitted ${r.admitted}, expected ${r.expected}, errors ${r.errors}`);
     }
     if (!admission.exact) process.exitCode = 1;
+
+    const roundTrips: number[] = [];
+    for (let i = 0; i < 20; i++) roundTrips.push(await requestsOf(() => append('bench-ledger', 'bench-round-trips', i)));
+    const ledger = { 'ledger.append.p50_ms': rows[0].p50, 'ledger.append.round_trips': roundTrips.reduce((a, b) => a + b, 0) / roundTrips.length };
+    console.log(`ledger append: p50 ${ledger['ledger.append.p50_ms'].toFixed(2)} ms, ${ledger['ledger.append.round_trips'].toFixed(2)} DynamoDB round trips`);
+
+    console.log('');
+    console.log('Module init of each handler bundle as the stack ships it (median of 15 fresh node processes):');
+    const init = await measureInit();
+    for (const [handler, f] of Object.entries(init)) console.log(`  ${handler.padEnd(24)} ${f.median_ms.toFixed(1).padStart(6)} ms  ${String(Math.round(f.bytes / 1024)).padStart(4)} KB bundle`);
+
+    console.log('');
+    console.log('Happy paths and a denial on the game day (the synthesized state machines), and the example stack\'s synth:');
+    const { costs, synthSeconds } = gameDayFigures();
+    for (const [name, cost] of Object.entries(costs)) {
+      console.log(`  ${name.padEnd(26)} ${String(cost.transitions).padStart(3)} transitions, ${String(cost.lambdaInvocations).padStart(3)} Lambda invocations, `
+        + `${String(cost.dynamodbRequests).padStart(3)} DynamoDB requests, ${cost.notifications} page(s)`);
+    }
+    console.log(`  synth of the example config (bundling included): ${synthSeconds.toFixed(1)} s`);
+
+    const figures: Record<string, number> = {
+      ...admission.metrics,
+      ...ledger,
+      ...Object.fromEntries(Object.entries(init).map(([handler, f]) => [`init.${handler}.median_ms`, f.median_ms])),
+      ...Object.fromEntries(Object.entries(costs).flatMap(([name, c]) => [
+        [`transitions.${name}`, c.transitions], [`cost.${name}.lambda_invocations`, c.lambdaInvocations], [`cost.${name}.dynamodb_requests`, c.dynamodbRequests],
+      ])),
+      synth_s: synthSeconds,
+    };
     const jsonAt = process.argv.indexOf('--json');
     if (jsonAt >= 0) {
       const file = process.argv[jsonAt + 1];
       if (!file) throw new Error('--json needs a file name');
-      writeFileSync(file, `${JSON.stringify(admission.metrics, null, 2)}\n`);
-      console.log(`admission figures written to ${file}`);
+      writeFileSync(file, `${JSON.stringify(figures, null, 2)}\n`);
+      console.log(`figures written to ${file}`);
     }
     console.log('');
     console.log(`total conditional-check conflicts: ${totalConflicts}; wall time ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -260,6 +294,16 @@ async function main(): Promise<void> {
     dynamo().destroy();
     await local.stop();
   }
+}
+
+/** Runs test/bench/transitions.ts in a child process: the game day changes process-wide settings (endpoints, clocks). */
+function gameDayFigures(): { costs: Record<string, ScenarioCost>; synthSeconds: number } {
+  const out = execFileSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'transitions.ts')], {
+    encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const line = out.split('\n').find((l) => l.startsWith(FIGURES_LINE));
+  if (!line) throw new Error(`the game-day figures did not come back:\n${out.slice(-2000)}`);
+  return JSON.parse(line.slice(FIGURES_LINE.length)) as { costs: Record<string, ScenarioCost>; synthSeconds: number };
 }
 
 main().catch((error) => {
