@@ -2,7 +2,7 @@ import {
   ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, RenewCertificateCommand, ResendValidationEmailCommand, SearchCertificatesCommand,
   type CertificateDetail, type DomainValidation,
 } from '@aws-sdk/client-acm';
-import type { Route53Client } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { describeError, isTransient } from '../shared/errors';
 import { runbookHandler, type ActOutput, type CheckResult, type RunbookSteps } from '../shared/runbook-steps';
 import type { Briefing, Plan, PlannedCall, WorkflowState } from '../shared/types';
@@ -18,18 +18,7 @@ export type PlannedAction =
   | { readonly kind: 'resend-email'; readonly domains: Array<{ readonly domain: string; readonly validationDomain: string }> };
 
 const acm = new ACMClient({});
-let route53Client: Route53Client | undefined;
-/**
- * Route 53 is needed only for DNS-validated certificates in a configured hosted zone: its client
- * module is imported on that path, so other cold starts do not load it.
- */
-async function route53(): Promise<Route53Client> {
-  if (!route53Client) {
-    const { Route53Client } = await import('./route53');
-    route53Client ??= new Route53Client({});
-  }
-  return route53Client;
-}
+const route53 = new Route53Client({});
 const DAY_MS = 86_400_000;
 /** Closer to expiry than this, "ACM is on it" is no longer a reason to wait quietly. */
 const URGENT_DAYS = 7;
@@ -152,7 +141,7 @@ async function planDnsRepair(validations: DomainValidation[], options: Certifica
       if (option.ValidationStatus !== 'SUCCESS') unmanaged.push(read.record);
       continue;
     }
-    const found = await lookUpRecord(await route53(), zone.zoneId, read.record);
+    const found = await lookUpRecord(route53, zone.zoneId, read.record);
     if (found.state !== 'present') toRestore.push({ zone, record: read.record, found: found.state === 'missing' ? 'missing' : `CNAME ${found.current.join(' ')}` });
   }
   const listing = (records: ValidationRecord[]) => records.map((r) => `${r.name} CNAME ${r.value}`).join('; ');
@@ -409,10 +398,9 @@ export const steps: RunbookSteps = {
           HostedZoneId: zone.zoneId,
           ChangeBatch: { Comment: `medic ${state.incident!.incidentId}: restore ACM validation record(s) of ${arn}`.slice(0, 256), Changes: records.map(upsertChange) },
         }));
-        const [client, { ChangeResourceRecordSetsCommand }] = await Promise.all([route53(), import('./route53')]);
         for (const parameters of batches) {
           await gate.call({ service: 'route53', operation: 'ChangeResourceRecordSets', target: parameters.HostedZoneId, parameters },
-            () => client.send(new ChangeResourceRecordSetsCommand(parameters)), (out) => ({ changeId: out.ChangeInfo?.Id, status: out.ChangeInfo?.Status }));
+            () => route53.send(new ChangeResourceRecordSetsCommand(parameters)), (out) => ({ changeId: out.ChangeInfo?.Id, status: out.ChangeInfo?.Status }));
         }
         break;
       }

@@ -1,4 +1,4 @@
-import type { Change, Route53Client } from '@aws-sdk/client-route-53';
+import { ListResourceRecordSetsCommand, type Change, type Route53Client } from '@aws-sdk/client-route-53';
 import type { DomainValidation } from '@aws-sdk/client-acm';
 
 /** A DNS validation record exactly as ACM asks for it: names lowercase and fully qualified (trailing dot). */
@@ -66,8 +66,6 @@ export type RecordState = { readonly state: 'present' } | { readonly state: 'mis
 
 /** Looks the record up in its hosted zone: present with ACM's value, missing, or a CNAME with another value. */
 export async function lookUpRecord(route53: Route53Client, zoneId: string, record: ValidationRecord): Promise<RecordState> {
-  // Imported here, on the one path that looks records up (index.ts loads the client module the same way).
-  const { ListResourceRecordSetsCommand } = await import('./route53');
   const out = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: record.name, StartRecordType: 'CNAME', MaxItems: 1 }));
   const found = out.ResourceRecordSets?.[0];
   if (!found || fullyQualified(found.Name ?? '') !== record.name || found.Type !== 'CNAME') return { state: 'missing' };

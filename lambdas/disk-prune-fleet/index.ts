@@ -2,7 +2,7 @@ import {
   DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand,
   type Command, type CommandInvocation, type InstanceInformation,
 } from '@aws-sdk/client-ssm';
-import { ssm } from '../shared/ssm-client';
+import { ssm } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { megabytes, parseSummary, pluginStdout, PLUGIN_OUTPUT_TRUNCATED, verifyDiskMetric, type PruneSummary } from '../shared/disk-metric';
 import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, stopIfGuardCloses, type InvocationOutcome } from '../shared/prune-command';

@@ -1,5 +1,5 @@
 import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
-import { ssm } from '../shared/ssm-client';
+import { ssm } from '../shared/clients';
 import { megabytes, parseSummary, verifyDiskMetric } from '../shared/disk-metric';
 import { detailKey, invocationOutcome, notRunMeaning, sendPruneCommand, stopIfGuardCloses } from '../shared/prune-command';
 import { describeError } from '../shared/errors';

@@ -45,7 +45,7 @@ export async function handler(request?: ExportRequest): Promise<ExportResult> {
   const day = exportDay(request);
   const entries = exportOrder(await entriesOfDay(dynamo(), table, day));
   const key = exportObjectKey(day);
-  await (await s3()).send(new PutObjectCommand({
+  await s3().send(new PutObjectCommand({
     Bucket: bucket,
     Key: key,
     Body: toJsonLines(entries),

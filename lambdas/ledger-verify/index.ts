@@ -21,7 +21,7 @@ export async function handler(request: VerifyRequest): Promise<ChainReport> {
   const mac = ledgerMacFromEnv();
   // The chains are also compared with their anchors (MEDIC_LEDGER_ANCHORS_BUCKET) when the stack has them.
   const bucket = process.env.MEDIC_LEDGER_ANCHORS_BUCKET;
-  const anchors = bucket ? new AnchorCheck(new S3AnchorSource(await s3(), bucket)) : undefined;
+  const anchors = bucket ? new AnchorCheck(new S3AnchorSource(s3(), bucket)) : undefined;
   if (request?.incidentId) return verifyIncident(table, request.incidentId, mac, dynamo(), anchors);
   if (request?.from) {
     const from = new Date(request.from);

@@ -1,11 +1,12 @@
 import { dynamo, s3 } from '../shared/clients';
 import { describeError } from '../shared/errors';
 import { writeEntry, type LedgerEntry } from '../shared/ledger';
-import type { DigestResult } from '../shared/ledger-anchors';
-import type { ArchiveResult } from '../shared/ledger-archive';
+import { anchorIfEnding, writeDigest, type DigestResult } from '../shared/ledger-anchors';
+import { archiveCutoff, archiveExpired, type ArchiveResult } from '../shared/ledger-archive';
 import { entriesOfDay } from '../shared/ledger-export';
 import { ledgerMacFromEnv } from '../shared/ledger-mac';
 import type { LedgerWriterRequest } from '../shared/ledger-writer-client';
+import { exportDay } from '../ledger-export/index';
 import { logger } from '../shared/observability';
 
 /** The daily digest's request (the schedule sends `{"digest": {}}`): one past UTC day, default yesterday. */
@@ -39,11 +40,8 @@ export async function handler(request: LedgerWriterRequest | DigestRequest | Arc
   const anchors = process.env.MEDIC_LEDGER_ANCHORS_BUCKET;
   if (request && 'digest' in request) {
     if (!anchors) throw new Error('environment variable MEDIC_LEDGER_ANCHORS_BUCKET is not set');
-    // The digest, the retention run and anchoring use S3: their modules (and the S3 client's) are
-    // loaded on those paths only, so a cold start for an append does not parse them.
-    const [{ exportDay }, { writeDigest }] = await Promise.all([import('../ledger-export/index'), import('../shared/ledger-anchors')]);
     const day = exportDay(request.digest ?? {});
-    return writeDigest(await s3(), anchors, dynamo(), table, day, await entriesOfDay(dynamo(), table, day));
+    return writeDigest(s3(), anchors, dynamo(), table, day, await entriesOfDay(dynamo(), table, day));
   }
   if (request && 'archive' in request) {
     const retentionDays = Number(process.env.MEDIC_LEDGER_RETENTION_DAYS ?? '0');
@@ -51,11 +49,10 @@ export async function handler(request: LedgerWriterRequest | DigestRequest | Arc
     if (!Number.isInteger(retentionDays) || retentionDays <= 0) {
       throw Object.assign(new Error('no ledger retention is configured (MEDIC_LEDGER_RETENTION_DAYS): nothing is archived'), { name: 'Medic.InvalidArchive' });
     }
-    const { archiveCutoff, archiveExpired } = await import('../shared/ledger-archive');
     const before = archiveCutoff(request.archive?.before, retentionDays);
     const remaining = context?.getRemainingTimeInMillis?.();
     const result = await archiveExpired({
-      s3: await s3(), bucket: anchors, client: dynamo(), table, mac: ledgerMacFromEnv(), before,
+      s3: s3(), bucket: anchors, client: dynamo(), table, mac: ledgerMacFromEnv(), before,
       deadline: remaining === undefined ? undefined : Date.now() + remaining - ARCHIVE_SAFETY_MS,
     });
     // Never silent: each incident left in the table is logged as an error (the function's log), and returned.
@@ -74,8 +71,7 @@ export async function handler(request: LedgerWriterRequest | DigestRequest | Arc
     // The entry is written: a failed anchor must not fail the append (the caller would retry it
     // and write it twice). The daily digest anchors every ending entry still lacking its anchor.
     try {
-      const { anchorIfEnding } = await import('../shared/ledger-anchors');
-      await anchorIfEnding(await s3(), anchors, dynamo(), table, entry);
+      await anchorIfEnding(s3(), anchors, dynamo(), table, entry);
     } catch (error) {
       logger.error('ledger anchor not written; the daily digest will re-anchor it', { incidentId: entry.incidentId, seq: entry.seq, error: describeError(error) });
     }

@@ -1,5 +1,5 @@
 import { GetCalendarStateCommand, GetParametersCommand } from '@aws-sdk/client-ssm';
-import { ssm } from './ssm-client';
+import { ssm } from './clients';
 import { describeError, GuardUnavailableError } from './errors';
 import type { RunbookSpec } from './types';
 

@@ -1,3 +1,4 @@
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { s3 } from './clients';
 import { describeError } from './errors';
 
@@ -19,8 +20,7 @@ export async function markPaged(bucket: string | undefined, mark: string, body: 
   if (!bucket) return { state: 'unavailable', reason: 'no page-marks bucket is configured' };
   for (let attempt = 1; ; attempt++) {
     try {
-      const [client, { PutObjectCommand }] = await Promise.all([s3(), import('./s3-client')]);
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(mark), IfNoneMatch: '*', Body: JSON.stringify(body), ContentType: 'application/json' }));
+      await s3().send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(mark), IfNoneMatch: '*', Body: JSON.stringify(body), ContentType: 'application/json' }));
       return { state: 'new' };
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -36,6 +36,5 @@ export async function markPaged(bucket: string | undefined, mark: string, body: 
 /** Removes a mark whose page could not be published, so a retry can page. */
 export async function unmarkPaged(bucket: string | undefined, mark: string): Promise<void> {
   if (!bucket) return;
-  const [client, { DeleteObjectCommand }] = await Promise.all([s3(), import('./s3-client')]);
-  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(mark) }));
+  await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(mark) }));
 }

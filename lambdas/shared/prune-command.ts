@@ -1,5 +1,5 @@
 import { CancelCommandCommand, SendCommandCommand, type SendCommandCommandInput } from '@aws-sdk/client-ssm';
-import { ssm } from './ssm-client';
+import { ssm } from './clients';
 import { describeError, GUARD_DENIALS } from './errors';
 import { checkGuards, type GuardCheck, type MutationGate } from './mutation-gate';
 import type { ActOutput, CheckResult } from './runbook-steps';

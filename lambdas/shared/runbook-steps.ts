@@ -9,7 +9,7 @@ import {
 import { supersededTrigger } from './freshness';
 import { readIncident } from './ledger';
 import { releaseLeases } from './leases';
-import type { MutationGate } from './mutation-gate';
+import { MutationGate } from './mutation-gate';
 import { planHash } from './plan-hash';
 import { recheckPlan } from './recheck';
 import { actorName, countDenial, countFor, logger } from './observability';
@@ -180,8 +180,6 @@ async function recordedResult(state: WorkflowState, batch: number): Promise<ActR
  * or fails without acting.
  */
 async function actOnce(steps: RunbookSteps, state: WorkflowState, actor: string, context?: Context): Promise<ActResult> {
-  // The gate's guards (SSM) are needed by Act and Rollback only: loaded here, not at every cold start.
-  const { MutationGate } = await import('./mutation-gate');
   const table = platformSettings().limiterTable;
   const incidentId = state.incident!.incidentId;
   const batch = (state.act?.batch ?? -1) + 1;
@@ -251,7 +249,6 @@ async function actOnce(steps: RunbookSteps, state: WorkflowState, actor: string,
 /** Undoes the action through the gate; a transient failure is retried by the state machine, every attempt recorded. */
 async function rollBack(steps: RunbookSteps, state: WorkflowState, actor: string): Promise<RollbackResult> {
   if (!steps.rollback) throw new InvalidStateError(`runbook ${state.runbook.kind} has no rollback`);
-  const { MutationGate } = await import('./mutation-gate');
   const gate = new MutationGate(state, 'rollback');
   let output: RollbackOutput;
   try {
