@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { dynamo } from '../../lambdas/shared/clients';
 import { admitWithinRate, type RateDecision } from '../../lambdas/shared/limiter';
 import { baselineAdmitWithinRate } from './baseline-limiter';
+import { percentile, pool } from './stats';
 
 export type Admit = (table: string, key: string, incidentId: string, maxAttempts: number, windowSeconds: number) => Promise<RateDecision>;
 
@@ -79,19 +80,6 @@ export async function requestsOf(op: () => Promise<unknown>): Promise<number> {
   return store.requests;
 }
 
-async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
-
 export interface ScenarioResult {
   readonly scenario: string;
   readonly samples: number[];
@@ -103,11 +91,6 @@ export interface ScenarioResult {
   readonly admitted: number;
   readonly expected: number;
   readonly errors: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 function summarise(scenario: string, samples: Sample[], wallMs: number, expected: number): ScenarioResult {

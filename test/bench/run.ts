@@ -17,6 +17,7 @@ import { benchAdmission, requestsOf, type ScenarioResult } from './admission';
 import { measureInit } from './init';
 import { FIGURES_LINE } from './figures-line';
 import type { ScenarioCost } from './transitions';
+import { percentile, pool } from './stats';
 
 const localMac = new LocalLedgerMac();
 
@@ -75,26 +76,6 @@ async function timed<T>(op: () => Promise<T>): Promise<Timed<T>> {
       return { ms: performance.now() - start, conflicts: store.conflicts, error };
     }
   });
-}
-
-/** Runs `tasks` with at most `limit` in flight. */
-async function pool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const i = next++;
-      results[i] = await tasks[i]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
 }
 
 interface Row {
