@@ -114,7 +114,24 @@ function requireUserModule(file: string): unknown {
   return require(file);
 }
 
+/**
+ * Stacks synthesized from a scenario config, by the config's JSON: many bundled scenarios share a
+ * config, and a synthesized stack is only read (its template, construct names, parameter names).
+ * A user's app module is synthesized each time (it may read the environment).
+ */
+const synthesizedConfigs = new Map<string, SynthesizedStack>();
+
 function synthesize(scenario: Scenario): SynthesizedStack {
+  if (!scenario.config) return synthesizeOnce(scenario);
+  const key = JSON.stringify(scenario.config);
+  const known = synthesizedConfigs.get(key);
+  if (known) return known;
+  const synthesized = synthesizeOnce(scenario);
+  synthesizedConfigs.set(key, synthesized);
+  return synthesized;
+}
+
+function synthesizeOnce(scenario: Scenario): SynthesizedStack {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   let stack: Stack;
   if (scenario.config) {
