@@ -49,6 +49,15 @@ test('two function URLs: the approval endpoint (AWS_IAM) and the page (NONE, on 
   ]));
 });
 
+test('only the page function is public: its URL permission (AuthType NONE) and the InvokeFunction a URL call needs, nothing else to anyone', () => {
+  const publicPermissions = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties).filter((p) => p.Principal === '*');
+  expect(publicPermissions).toEqual(expect.arrayContaining([
+    expect.objectContaining({ Action: 'lambda:InvokeFunctionUrl', FunctionUrlAuthType: 'NONE', FunctionName: { 'Fn::GetAtt': [pageFn.id, 'Arn'] } }),
+    expect.objectContaining({ Action: 'lambda:InvokeFunction', InvokedViaFunctionUrl: true, FunctionName: { 'Fn::GetAtt': [pageFn.id, 'Arn'] } }),
+  ]));
+  expect(publicPermissions).toHaveLength(2);
+});
+
 test('the page function may only invoke the approval function: no table, topic, key or Step Functions access', () => {
   const own = grants.filter((g) => g.roles.includes(pageFn.roleId));
   const actions = [...new Set(own.flatMap((g) => g.actions))].sort();
