@@ -13,3 +13,6 @@ process.env.MEDIC_TOPIC_ARN ??= 'arn:aws:sns:eu-west-1:111111111111:escalations'
 process.env.MEDIC_STACK_NAME ??= 'MedicTest';
 // Tests that append without a writer function sign with the offline key (lambdas/shared/ledger-mac.ts).
 process.env.MEDIC_LEDGER_MAC_KEY ??= 'local';
+// CDK's built-in CloudFormation validation takes seconds a synth (WebAssembly); one test runs it
+// on the reference stack (test/constructs/cfn-validation.test.ts), the other template tests skip it.
+process.env.CDK_VALIDATION ??= 'false';
