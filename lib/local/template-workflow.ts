@@ -188,6 +188,26 @@ const TASK_TOKEN_PLACEHOLDER = 'medic-local-task-token';
 const SIMULATED_WAIT_FUNCTION = 'medic-simulated-wait';
 
 /**
+ * Definitions already validated in this process, each with the definition as the validator left
+ * it (it fills in each state's QueryLanguage). asl-validator compiles its JSON schemas anew on
+ * every call (about 0.1 s): a game day or test file runs the same few definitions many times.
+ */
+const validatedDefinitions = new Map<string, string>();
+
+/** The runner's state machine for `definition`, validated (ASL schema, paths, ARNs) once per distinct definition, and the definition it runs. */
+function validatedMachine(definition: Record<string, any>): { machine: StateMachine; definition: Record<string, any> } {
+  const key = JSON.stringify(definition);
+  const known = validatedDefinitions.get(key);
+  if (known !== undefined) {
+    const validated = JSON.parse(known) as Record<string, any>;
+    return { machine: new StateMachine(validated as never, { validationOptions: { noValidate: true } }), definition: validated };
+  }
+  const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+  validatedDefinitions.set(key, JSON.stringify(definition));
+  return { machine, definition };
+}
+
+/**
  * Runs a state machine definition exactly as the stack synthesized it, with
  * aws-local-stepfunctions: every Lambda task runs the function's real handler source
  * in-process (input and output through JSON, as Lambda does), retry intervals take no time, and
@@ -230,7 +250,7 @@ export class LocalWorkflow {
       if (typeof entry !== 'string') throw new Error(`function ${match[1]} has no ${ENTRY_METADATA_KEY} metadata`);
       this.taskHandlers.set(name, { functionName: match[1], entry });
     }
-    this.machine = new StateMachine(this.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
+    ({ machine: this.machine, definition: this.definition } = validatedMachine(this.definition));
   }
 
   /**
