@@ -145,3 +145,60 @@ describe('nothing outlives a failed Admit', () => {
     expect(await leaseHolders(targetLeaseKey(TARGET.arn))).toEqual([]);
   });
 });
+
+describe('a denial gives back every lease it took', () => {
+  test('the attempt budget denies after both leases were taken: both are released', async () => {
+    const policy = { maxAttempts: 1, windowSeconds: 3600, maxConcurrent: 2, leaseSeconds: 7200 };
+    const first = incident({ policy });
+    expect((await admit(first)).admitted).toBe(true);
+    await releaseIncidentLeases({ ...first, admission: { admitted: true, leases: [targetLeaseKey(TARGET.arn), runbookLeaseKey('api-restart')] } }, process.env.MEDIC_LIMITER_TABLE!);
+    const second = await admit(incident({ policy }));
+    expect(second).toMatchObject({ admitted: false, category: 'rate-limit', leases: [] });
+    expect(await leaseHolders(targetLeaseKey(TARGET.arn))).toEqual([]);
+    expect(await leaseHolders(runbookLeaseKey('api-restart'))).toEqual([]);
+  });
+
+  test('a guard fails after the leases were taken and releasing them fails too: still denied (never admitted), the release error recorded', async () => {
+    const state = incident();
+    let failing = false;
+    const name = 'failLimiterAfterLeases';
+    dynamo().middlewareStack.add((next, context) => async (args) => {
+      const table = (args.input as { TableName?: string; RequestItems?: Record<string, unknown> }).TableName
+        ?? Object.keys((args.input as { RequestItems?: Record<string, unknown> }).RequestItems ?? {})[0];
+      if (context.commandName === 'BatchGetItemCommand') failing = true;
+      if (failing && table === process.env.MEDIC_LIMITER_TABLE) throw Object.assign(new Error('injected outage'), { name: 'InternalServerError' });
+      return next(args);
+    }, { step: 'initialize', name });
+    let admission;
+    try {
+      admission = await admit(state);
+    } finally {
+      dynamo().middlewareStack.remove(name);
+    }
+    expect(admission).toMatchObject({ admitted: false, category: 'guard-unavailable' });
+    expect(admission.reason).toMatch(/^a guard could not be evaluated, failing closed: .*injected outage/);
+    const [entry] = await readIncident(process.env.MEDIC_LEDGER_TABLE!, state.incident!.incidentId);
+    expect(entry.phase).toBe('denied');
+    expect(JSON.parse(entry.detail)).toMatchObject({ category: 'guard-unavailable', readings: { releaseError: expect.stringMatching(/injected outage/) } });
+  });
+});
+
+describe('what Admit refuses to decide on', () => {
+  test('an unknown mode is denied (category mode), nothing held', async () => {
+    const state = incident({}, 'bogus' as Mode);
+    expect(await admit(state)).toMatchObject({ admitted: false, category: 'mode', reason: 'unknown mode "bogus"', leases: [] });
+    expect(await leaseHolders(targetLeaseKey(TARGET.arn))).toEqual([]);
+  });
+
+  test.each([
+    ['an incident that is not received', (s: WorkflowState) => ({ ...s, incident: { ...s.incident!, status: 'rejected' } as WorkflowState['incident'] })],
+    ['an incident without a target', (s: WorkflowState) => ({ ...s, incident: { ...s.incident!, target: undefined } })],
+    ['no incident', (s: WorkflowState) => ({ ...s, incident: undefined })],
+  ])('%s: InvalidState, nothing taken or recorded', async (_, alter) => {
+    const state = alter(incident());
+    await expect(admit(state)).rejects.toMatchObject({ name: 'Medic.InvalidState', message: 'Admit needs a received incident with a target' });
+    expect(await leaseHolders(targetLeaseKey(TARGET.arn))).toEqual([]);
+    expect(await leaseHolders(runbookLeaseKey('api-restart'))).toEqual([]);
+    if (state.incident) expect(await readIncident(process.env.MEDIC_LEDGER_TABLE!, state.incident.incidentId)).toEqual([]);
+  });
+});
