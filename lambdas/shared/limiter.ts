@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients';
 
 /**
@@ -10,6 +10,8 @@ import { dynamo } from './clients';
 
 const MAX_CONFLICT_RETRIES = 25;
 const TTL_MARGIN_SECONDS = 86400;
+/** A lease item's TTL is at least this far past every hold in it (the versioned writes set it a day past). */
+const TTL_MIN_SLACK_SECONDS = 3600;
 
 export interface Versioned {
   readonly pk: string;
@@ -98,6 +100,11 @@ export interface LeaseHold {
 interface LeaseItem extends Versioned {
   /** incidentId -> its hold (items written before fencing hold a bare expiry, read as epoch 0). */
   readonly holders: Record<string, LeaseHold | number>;
+  /**
+   * How many entries `holders` has, live or expired: kept by every write, so a grant can be one
+   * atomic conditional update (`holderCount < max`). Items written before it have none.
+   */
+  readonly holderCount?: number;
   readonly expiresAt: number;
 }
 
@@ -121,21 +128,69 @@ export interface LeaseDecision {
 /**
  * Acquires one of `max` leases on `key`; expired leases are reclaimed. Re-acquiring one's own
  * live lease extends it and keeps its epoch.
+ *
+ * One consistent read, then: a denial writes nothing; a grant is one conditional UpdateItem that
+ * adds the holder and counts it (`holderCount < max`, the caller not yet a holder), so concurrent
+ * grants do not conflict with each other, only with a full lease. The count includes expired
+ * holds, so it never admits more than `max`; when only expired holds stand in the way, or the
+ * item predates the count, the versioned read-modify-write below clears them and grants.
+ * docs/architecture.md ("Leases") has the argument.
  */
 export async function acquireLease(
   table: string, key: string, incidentId: string, max: number, leaseSeconds: number, now = Date.now(),
 ): Promise<LeaseDecision> {
-  return updateVersioned<LeaseItem, LeaseDecision>(table, `LEASE#${key}`, (current) => {
+  const pk = `LEASE#${key}`;
+  const expiry = now + leaseSeconds * 1000;
+  const expiresAt = Math.floor(expiry / 1000) + TTL_MARGIN_SECONDS;
+  // The item's TTL must outlast every hold in it by a margin; a grant that would need it raised goes the versioned way.
+  const ttlNeeded = Math.floor(expiry / 1000) + TTL_MIN_SLACK_SECONDS;
+  for (let attempt = 0; ; attempt++) {
+    const current = await readItem<LeaseItem>(table, pk);
     const live = liveHolders(current, now);
     const others = Object.keys(live).filter((id) => id !== incidentId);
-    if (others.length >= max) return { result: { acquired: false, holders: others } };
-    const expiry = now + leaseSeconds * 1000;
-    const epoch = live[incidentId]?.epoch ?? (current?.version ?? 0) + 1;
-    return {
-      next: { holders: { ...live, [incidentId]: { expiry, epoch } }, expiresAt: Math.floor(expiry / 1000) + TTL_MARGIN_SECONDS },
-      result: { acquired: true, holders: others, epoch },
-    };
-  });
+    if (others.length >= max) return { acquired: false, holders: others };
+    const count = current?.holderCount;
+    // The atomic grant needs a counted item with room and a TTL that outlasts this hold; the caller must not hold it already.
+    if (current && count !== undefined && count < max && current.expiresAt >= ttlNeeded && current.holders[incidentId] === undefined) {
+      try {
+        const epoch = current.version + 1;
+        await grantCounted(table, pk, incidentId, max, { expiry, epoch }, ttlNeeded);
+        return { acquired: true, holders: others, epoch };
+      } catch (error) {
+        if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        continue; // the lease filled (or changed shape) since the read: decide again from a fresh read
+      }
+    }
+    try {
+      const epoch = live[incidentId]?.epoch ?? (current?.version ?? 0) + 1;
+      await writeIfUnchanged(table, {
+        pk, version: (current?.version ?? 0) + 1,
+        holders: { ...live, [incidentId]: { expiry, epoch } },
+        holderCount: Object.keys(live).length + (live[incidentId] ? 0 : 1),
+        expiresAt: Math.max(expiresAt, current?.expiresAt ?? 0),
+      }, current?.version);
+      return { acquired: true, holders: others, epoch };
+    } catch (error) {
+      if (!isConflict(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      await backoff(attempt);
+    }
+  }
+}
+
+/**
+ * Adds `incidentId`'s `hold` to `pk` if fewer than `max` holds are counted and it has none. The
+ * epoch is the version read before plus one: every write raises the version, so a later grant
+ * to the same incident reads a higher one and gets a new epoch.
+ */
+async function grantCounted(table: string, pk: string, incidentId: string, max: number, hold: LeaseHold, ttlNeeded: number): Promise<void> {
+  await dynamo().send(new UpdateCommand({
+    TableName: table,
+    Key: { pk },
+    UpdateExpression: 'SET holders.#me = :hold ADD holderCount :one, version :one',
+    ConditionExpression: 'holderCount < :max AND attribute_not_exists(holders.#me) AND expiresAt >= :ttlNeeded',
+    ExpressionAttributeNames: { '#me': incidentId },
+    ExpressionAttributeValues: { ':hold': hold, ':one': 1, ':max': max, ':ttlNeeded': ttlNeeded },
+  }));
 }
 
 /** What acquiring would decide, without taking anything (observe mode). */
@@ -166,12 +221,31 @@ export async function checkLease(table: string, key: string, incidentId: string,
   return { held: true, reason: `lease ${key} held until ${new Date(hold.expiry).toISOString()}` };
 }
 
-/** Releases a lease; releasing one that is not held is a no-op. */
+/**
+ * Releases a lease; releasing one that is not held is a no-op. One conditional UpdateItem that
+ * removes the hold and uncounts it; an item written before the count falls back to the
+ * versioned read-modify-write.
+ */
 export async function releaseLease(table: string, key: string, incidentId: string, now = Date.now()): Promise<void> {
-  await updateVersioned<LeaseItem, void>(table, `LEASE#${key}`, (current) => {
+  const pk = `LEASE#${key}`;
+  try {
+    await dynamo().send(new UpdateCommand({
+      TableName: table,
+      Key: { pk },
+      UpdateExpression: 'REMOVE holders.#me ADD holderCount :minusOne, version :one',
+      ConditionExpression: 'attribute_exists(holders.#me) AND attribute_exists(holderCount)',
+      ExpressionAttributeNames: { '#me': incidentId },
+      ExpressionAttributeValues: { ':minusOne': -1, ':one': 1 },
+    }));
+    return;
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+  // Not held (nothing to do), or held in an item without a count.
+  await updateVersioned<LeaseItem, void>(table, pk, (current) => {
     if (!current || !(incidentId in current.holders)) return { result: undefined };
     const holders = Object.fromEntries(Object.entries(liveHolders(current, now)).filter(([id]) => id !== incidentId));
-    return { next: { holders, expiresAt: current.expiresAt }, result: undefined };
+    return { next: { holders, holderCount: Object.keys(holders).length, expiresAt: current.expiresAt }, result: undefined };
   });
 }
 
@@ -187,6 +261,6 @@ export async function releaseLeaseIfHeld(table: string, key: string, incidentId:
     if (!current || raw === undefined) return { result: undefined };
     if (epoch !== undefined && holdOf(raw).epoch !== epoch) return { result: undefined };
     const holders = Object.fromEntries(Object.entries(liveHolders(current, now)).filter(([id]) => id !== incidentId));
-    return { next: { holders, expiresAt: current.expiresAt }, result: holdOf(raw).expiry > now ? 'live' : 'expired' };
+    return { next: { holders, holderCount: Object.keys(holders).length, expiresAt: current.expiresAt }, result: holdOf(raw).expiry > now ? 'live' : 'expired' };
   });
 }

@@ -7,15 +7,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { dynamo } from '../../lambdas/shared/clients';
-import { admitWithinRate, type RateDecision } from '../../lambdas/shared/limiter';
-import { baselineAdmitWithinRate } from './baseline-limiter';
+import { acquireLease, admitWithinRate, type RateDecision } from '../../lambdas/shared/limiter';
+import { baselineAcquireLease, baselineAdmitWithinRate } from './baseline-limiter';
 import { percentile, pool } from './stats';
 
 export type Admit = (table: string, key: string, incidentId: string, maxAttempts: number, windowSeconds: number) => Promise<RateDecision>;
 
-export const IMPLEMENTATIONS: ReadonlyArray<{ readonly name: 'slots' | 'baseline'; readonly admit: Admit }> = [
-  { name: 'baseline', admit: baselineAdmitWithinRate },
-  { name: 'slots', admit: admitWithinRate },
+type Acquire = (table: string, key: string, incidentId: string, max: number, leaseSeconds: number) => Promise<{ acquired: boolean; holders: string[] }>;
+
+export const IMPLEMENTATIONS: ReadonlyArray<{ readonly name: 'slots' | 'baseline'; readonly admit: Admit; readonly acquire: Acquire }> = [
+  { name: 'baseline', admit: baselineAdmitWithinRate, acquire: baselineAcquireLease },
+  { name: 'slots', admit: admitWithinRate, acquire: acquireLease },
 ];
 
 const CALLERS = 50;
@@ -123,6 +125,25 @@ async function contended(admit: Admit, table: string, label: string, maxAttempts
   return summarise(`${label}: ${CALLERS} concurrent on one key, max ${maxAttempts}`, samples, wall, Math.min(maxAttempts, CALLERS) * ROUNDS);
 }
 
+/**
+ * The runbook cap in a storm: `CALLERS` concurrent incidents of one runbook (each on its own
+ * target) acquire its lease with `maxConcurrent` = `max`, `ROUNDS` times (a fresh key each round).
+ */
+async function capContended(acquire: Acquire, table: string, label: string, max: number): Promise<ScenarioResult> {
+  const samples: Sample[] = [];
+  let wall = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const key = `runbook#bench-cap-${label}-${max}-${round}`;
+    const start = performance.now();
+    samples.push(...await Promise.all(Array.from({ length: CALLERS }, (_, n) => measured(async () => {
+      const d = await acquire(table, key, `inc-cap-${label}-${max}-${round}-${n}`, max, WINDOW_SECONDS);
+      return { admitted: d.acquired, inWindow: d.holders.length };
+    }))));
+    wall += performance.now() - start;
+  }
+  return summarise(`${label}: runbook cap, ${CALLERS} concurrent incidents, max ${max}`, samples, wall, Math.min(max, CALLERS) * ROUNDS);
+}
+
 /** `SPREAD_EVENTS` events round-robin over `SPREAD_TARGETS` keys, `SPREAD_CONCURRENCY` at a time, max `SPREAD_MAX` per key. */
 async function spread(admit: Admit, table: string, label: string): Promise<ScenarioResult> {
   const start = performance.now();
@@ -137,7 +158,10 @@ async function spread(admit: Admit, table: string, label: string): Promise<Scena
 
 export interface AdmissionBench {
   readonly results: ScenarioResult[];
-  /** Flat figures under fixed names (`admission.*` for slots, `baseline.admission.*`, `ratio.*` = baseline / slots). */
+  /**
+   * Flat figures under fixed names (`admission.*` for today's limiter: the budget's slots and the
+   * counted lease, `baseline.admission.*` for the versioned items before them, `ratio.*` = baseline / today).
+   */
   readonly metrics: Record<string, number>;
   /** Every scenario admitted exactly what it should have, without errors. */
   readonly exact: boolean;
@@ -151,7 +175,7 @@ export async function benchAdmission(tables: Record<'slots' | 'baseline', string
   countRequests();
   const results: ScenarioResult[] = [];
   const metrics: Record<string, number> = {};
-  for (const { name, admit } of IMPLEMENTATIONS) {
+  for (const { name, admit, acquire } of IMPLEMENTATIONS) {
     const table = tables[name];
     // warm up: connections, dynalite's table
     await Promise.all(Array.from({ length: 10 }, (_, i) => admit(table, `warmup-${name}`, `w-${i}`, 10, WINDOW_SECONDS)));
@@ -167,8 +191,10 @@ export async function benchAdmission(tables: Record<'slots' | 'baseline', string
     put('contended.max3', await contended(admit, table, name, 3));
     put('contended.max50', await contended(admit, table, name, CALLERS));
     put('spread.100targets', await spread(admit, table, name));
+    put('cap.contended.max3', await capContended(acquire, table, name, 3));
+    put('cap.contended.max20', await capContended(acquire, table, name, 20));
   }
-  for (const scope of ['contended.max3', 'contended.max50', 'spread.100targets']) {
+  for (const scope of ['contended.max3', 'contended.max50', 'spread.100targets', 'cap.contended.max3', 'cap.contended.max20']) {
     metrics[`ratio.admission.${scope}.p50_baseline_over_slots`] = metrics[`baseline.admission.${scope}.p50_ms`] / metrics[`admission.${scope}.p50_ms`];
     metrics[`ratio.admission.${scope}.decisions_per_s_slots_over_baseline`] = metrics[`admission.${scope}.decisions_per_s`] / metrics[`baseline.admission.${scope}.decisions_per_s`];
   }

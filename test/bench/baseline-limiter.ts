@@ -88,3 +88,28 @@ export async function baselineAdmitWithinRate(
     };
   });
 }
+
+interface LeaseItem extends Versioned {
+  readonly holders: Record<string, { expiry: number; epoch: number }>;
+  readonly expiresAt: number;
+}
+
+/**
+ * The lease as it was before the counted grant (every grant a versioned read-modify-write of the
+ * whole holders map), copied so the bench can compare the runbook cap under a storm.
+ */
+export async function baselineAcquireLease(
+  table: string, key: string, incidentId: string, max: number, leaseSeconds: number, now = Date.now(),
+): Promise<{ acquired: boolean; holders: string[]; epoch?: number }> {
+  return updateVersioned<LeaseItem, { acquired: boolean; holders: string[]; epoch?: number }>(table, `LEASE#${key}`, (current) => {
+    const live = Object.fromEntries(Object.entries(current?.holders ?? {}).filter(([, hold]) => hold.expiry > now));
+    const others = Object.keys(live).filter((id) => id !== incidentId);
+    if (others.length >= max) return { result: { acquired: false, holders: others } };
+    const expiry = now + leaseSeconds * 1000;
+    const epoch = live[incidentId]?.epoch ?? (current?.version ?? 0) + 1;
+    return {
+      next: { holders: { ...live, [incidentId]: { expiry, epoch } }, expiresAt: Math.floor(expiry / 1000) + TTL_MARGIN_SECONDS },
+      result: { acquired: true, holders: others, epoch },
+    };
+  });
+}

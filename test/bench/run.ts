@@ -189,7 +189,7 @@ async function verifyLongChain(table: string): Promise<Row> {
 
 function admissionRow(r: ScenarioResult): Row {
   return row(
-    `admitWithinRate ${r.scenario}`, r.samples, r.wallMs,
+    `${r.scenario.includes('runbook cap') ? 'acquireLease' : 'admitWithinRate'} ${r.scenario}`, r.samples, r.wallMs,
     `${r.requestsPerDecision.toFixed(2)} req/decision, ${r.conflicts} conflicts, admitted ${r.admitted} (expected ${r.expected}), errors ${r.errors}`,
   );
 }

@@ -287,6 +287,99 @@ describe('acquireLease and releaseLease', () => {
   });
 });
 
+describe('leases: the counted grant (one conditional update, no read-modify-write race)', () => {
+  /** The lease item's holders and count, as stored. */
+  const stored = async (table: string, key: string) => {
+    const item = await rawItem(table, `LEASE#${key}`);
+    return { holders: Object.keys((item?.holders ?? {}) as object).sort(), holderCount: item?.holderCount, version: item?.version, expiresAt: Number(item?.expiresAt) };
+  };
+
+  test('max 20, 60 concurrent incidents: exactly 20 acquire, each hold stores the epoch its incident was given, and the count matches the holders', async () => {
+    const table = await freshLimiterTable();
+    const incidents = ids(60, 'storm');
+    const decisions = await Promise.all(incidents.map((id) => acquireLease(table, 'runbook#storm', id, 20, 600, T0)));
+    const winners = incidents.filter((_, i) => decisions[i].acquired);
+    expect(winners).toHaveLength(20);
+    expect(await stored(table, 'runbook#storm')).toMatchObject({ holders: [...winners].sort(), holderCount: 20 });
+    // Epochs fence one incident's successive holds (holder and epoch are checked together), so two incidents may share one.
+    for (const [i, id] of incidents.entries()) {
+      if (decisions[i].acquired) await expect(checkLease(table, 'runbook#storm', id, decisions[i].epoch!, T0 + 1)).resolves.toMatchObject({ held: true });
+    }
+    for (const d of decisions.filter((x) => !x.acquired)) expect(d.holders).toHaveLength(20);
+  });
+
+  test('grants and releases at once: never more than max held, and the count always equals the holders', async () => {
+    const table = await freshLimiterTable();
+    const first = ids(3, 'first');
+    for (const id of first) expect((await acquireLease(table, 'runbook#mix', id, 3, 600, T0)).acquired).toBe(true);
+    const newcomers = ids(12, 'new');
+    const [decisions] = await Promise.all([
+      Promise.all(newcomers.map((id) => acquireLease(table, 'runbook#mix', id, 3, 600, T0 + 1))),
+      Promise.all(first.map((id) => releaseLease(table, 'runbook#mix', id, T0 + 1))),
+    ]);
+    const after = await stored(table, 'runbook#mix');
+    expect(after.holderCount).toBe(after.holders.length);
+    expect(after.holders.length).toBeLessThanOrEqual(3);
+    expect(after.holders.every((id) => id.startsWith('new-'))).toBe(true);
+    expect(after.holders).toEqual(newcomers.filter((_, i) => decisions[i].acquired).sort());
+  });
+
+  test('expired holds count until a grant clears them: max 2 with one live and one expired, the third is granted and the expired one is gone', async () => {
+    const table = await freshLimiterTable();
+    await acquireLease(table, 'k', 'short', 2, 60, T0);
+    await acquireLease(table, 'k', 'long', 2, 3600, T0);
+    await expect(acquireLease(table, 'k', 'c', 2, 600, T0 + 61_000)).resolves.toMatchObject({ acquired: true, holders: ['long'] });
+    expect(await stored(table, 'k')).toMatchObject({ holders: ['c', 'long'], holderCount: 2 });
+    await expect(acquireLease(table, 'k', 'd', 2, 600, T0 + 62_000)).resolves.toEqual({ acquired: false, holders: ['long', 'c'] });
+  });
+
+  test('an item written before the count (holders only) is honoured: its holds count, and the next grant adds the count', async () => {
+    const table = await freshLimiterTable();
+    await raw.send(new PutCommand({ TableName: table, Item: { pk: 'LEASE#k', version: 4, holders: { old: { expiry: T0 + 600_000, epoch: 4 } }, expiresAt: Math.floor(T0 / 1000) + 90_000 } }));
+    await expect(acquireLease(table, 'k', 'b', 1, 600, T0 + 1000)).resolves.toEqual({ acquired: false, holders: ['old'] });
+    await expect(acquireLease(table, 'k', 'b', 2, 600, T0 + 1000)).resolves.toEqual({ acquired: true, holders: ['old'], epoch: 5 });
+    expect(await stored(table, 'k')).toMatchObject({ holders: ['b', 'old'], holderCount: 2, version: 5 });
+    // and a hold in such an item is released through the versioned path
+    await raw.send(new PutCommand({ TableName: table, Item: { pk: 'LEASE#legacy', version: 1, holders: { old: T0 + 600_000 }, expiresAt: Math.floor(T0 / 1000) + 90_000 } }));
+    await releaseLease(table, 'legacy', 'old', T0 + 1000);
+    expect(await stored(table, 'legacy')).toMatchObject({ holders: [], holderCount: 0, version: 2 });
+  });
+
+  test('the item\'s TTL always outlasts every hold in it by at least an hour', async () => {
+    const table = await freshLimiterTable();
+    for (const [i, id] of ids(5, 'ttl').entries()) {
+      // each later grant holds until later: some go through the counted update, the one that needs a longer TTL through the versioned write
+      await acquireLease(table, 'k', id, 10, 600 + i * 20_000, T0 + i * 1000);
+      const item = await rawItem(table, 'LEASE#k');
+      const latest = Math.max(...Object.values(item!.holders as Record<string, { expiry: number }>).map((h) => h.expiry));
+      expect(Number(item!.expiresAt)).toBeGreaterThanOrEqual(Math.floor(latest / 1000) + 3600);
+    }
+    expect((await stored(table, 'k')).holderCount).toBe(5);
+  });
+
+  test('a counted grant that finds the lease filled since its read is refused, not granted over the cap', async () => {
+    const table = await freshLimiterTable();
+    await acquireLease(table, 'k', 'a', 2, 600, T0);
+    // Between b's read and its update, c takes the last place.
+    const name = 'interleaveC';
+    let interleaved = false;
+    dynamo().middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'UpdateItemCommand' && !interleaved) {
+        interleaved = true;
+        await raw.send(new PutCommand({ TableName: table, Item: { ...(await rawItem(table, 'LEASE#k')), holders: { a: { expiry: T0 + 600_000, epoch: 1 }, c: { expiry: T0 + 600_000, epoch: 2 } }, holderCount: 2, version: 2 } }));
+      }
+      return next(args);
+    }, { step: 'initialize', name });
+    try {
+      await expect(acquireLease(table, 'k', 'b', 2, 600, T0 + 1)).resolves.toEqual({ acquired: false, holders: ['a', 'c'] });
+    } finally {
+      dynamo().middlewareStack.remove(name);
+    }
+    expect(interleaved).toBe(true);
+    expect(await stored(table, 'k')).toMatchObject({ holders: ['a', 'c'], holderCount: 2 });
+  });
+});
+
 describe('claimIncident', () => {
   test('the first claim owns; another execution does not and learns the owner; the owner re-claims', async () => {
     const table = await freshLimiterTable();
