@@ -147,6 +147,73 @@ describe('composeEscalation', () => {
     expect(message.subject).toContain('stopped by the kill switch');
   });
 
+  describe('each failure category has its own headline, and the cause (or what it means without one)', () => {
+    const lambdaCause = (message: string) => JSON.stringify({ errorType: 'X', errorMessage: message, trace: ['at handler (index.mjs:1:1)'] });
+    test.each([
+      ['Medic.ChangeFrozen', 'stopped by a change freeze'],
+      ['Medic.LeaseLost', 'stopped: the target is no longer this incident\'s'],
+      ['Medic.ActOutcomeUnknown', 'action outcome unknown'],
+      ['Medic.ActIncomplete', 'action stopped part-way'],
+      ['Medic.KillSwitchEngaged', 'stopped by the kill switch'],
+    ])('%s', (name, headline) => {
+      // Lambda's JSON cause is read down to its message; the stack trace is not paged.
+      const withCause = compose(state({ plan: ACT_PLAN, error: { Error: name, Cause: lambdaCause('calendar prod-freeze is CLOSED') } }));
+      expect({ headline: withCause.headline, diagnosis: withCause.diagnosis }).toEqual({ headline, diagnosis: 'calendar prod-freeze is CLOSED' });
+      expect(withCause.body).toContain(`medic runbook api-restart: ${headline}`);
+      expect(withCause.body).not.toContain('index.mjs');
+      const bare = compose(state({ plan: ACT_PLAN, error: { Error: name } }));
+      expect({ headline: bare.headline, diagnosis: bare.diagnosis }).toEqual({ headline, diagnosis: name });
+    });
+
+    test('the approval gate: expired and drifted say nothing was done, with or without a cause', () => {
+      expect(compose(state({ error: { Error: 'Medic.ApprovalExpired' } }))).toMatchObject({ headline: 'APPROVAL EXPIRED: not acted', diagnosis: 'no approval before the deadline; nothing was done' });
+      expect(compose(state({ error: { Error: 'Medic.ApprovalExpired', Cause: 'no approval by 03:40' } }))).toMatchObject({ diagnosis: 'no approval by 03:40' });
+      expect(compose(state({ error: { Error: 'Medic.PlanDrifted' } }))).toMatchObject({
+        headline: 'plan changed after approval: not acted', diagnosis: 'the plan made again before acting is not the one approved; nothing was done',
+      });
+      expect(compose(state({ error: { Error: 'Medic.PlanDrifted', Cause: 'hash abc is not def' } }))).toMatchObject({ diagnosis: 'hash abc is not def' });
+    });
+
+    test('a rejection names the approver and their reason; a long reason is cut in the headline only; a cause that is not JSON is the reason', () => {
+      const cause = JSON.stringify({ principal: 'arn:aws:iam::111111111111:role/on-call', reason: 'not during the sale' });
+      expect(compose(state({ error: { Error: 'Medic.ApprovalRejected', Cause: cause } }))).toMatchObject({
+        headline: 'REJECTED by arn:aws:iam::111111111111:role/on-call: not during the sale; not acted',
+        diagnosis: 'the plan was rejected by arn:aws:iam::111111111111:role/on-call (not during the sale); nothing was done',
+      });
+      const long = 'x'.repeat(250);
+      const cut = compose(state({ error: { Error: 'Medic.ApprovalRejected', Cause: JSON.stringify({ principal: 'p', reason: long }) } }));
+      expect(cut.headline).toBe(`REJECTED by p: ${'x'.repeat(200)}...; not acted`);
+      expect(cut.diagnosis).toBe(`the plan was rejected by p (${long}); nothing was done`);
+      const exactly200 = compose(state({ error: { Error: 'Medic.ApprovalRejected', Cause: JSON.stringify({ principal: 'p', reason: 'y'.repeat(200) }) } }));
+      expect(exactly200.headline).toBe(`REJECTED by p: ${'y'.repeat(200)}; not acted`);
+      expect(compose(state({ error: { Error: 'Medic.ApprovalRejected', Cause: 'plain words' } }))).toMatchObject({ headline: 'REJECTED by an approver: plain words; not acted' });
+      expect(compose(state({ error: { Error: 'Medic.ApprovalRejected', Cause: JSON.stringify({ principal: '', reason: '' }) } }))).toMatchObject({
+        headline: 'REJECTED by an approver: no reason given; not acted',
+      });
+      expect(compose(state({ error: { Error: 'Medic.ApprovalRejected' } }))).toMatchObject({ headline: 'REJECTED by an approver: no reason given; not acted' });
+    });
+
+    test('without an error: a rejected event or a denial without a reason, and an escalation nothing explains', () => {
+      const rejected = { incidentId: 'r-1', status: 'rejected', runbook: 'api-restart', mode: 'auto' } as Incident;
+      expect(compose(state({ incident: rejected, admission: undefined }))).toMatchObject({ headline: 'event rejected', diagnosis: 'no reason given' });
+      expect(compose(state({ admission: { admitted: false, leases: [] } as never }))).toMatchObject({ headline: 'needs a human (not admitted)', diagnosis: 'denied' });
+      expect(compose(state({ admission: { admitted: true, reason: 'all guards passed', leases: [] } }))).toMatchObject({
+        headline: 'escalated', diagnosis: 'the workflow escalated without a recorded reason',
+      });
+    });
+
+    test('a failure after a failed verification is the rollback failing: ROLLBACK FAILED, with the verification\'s reason', () => {
+      const message = compose(state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY, error: { Error: 'ECS.ServiceException', Cause: lambdaCause('rollback call failed') } }));
+      expect(message.headline).toBe('ROLLBACK FAILED');
+      expect(message.diagnosis).toBe(`verification failed (${FAILED_VERIFY.reason}) and the rollback did not complete: ECS.ServiceException: rollback call failed`);
+      // The same error before any verification is a plain step failure.
+      expect(compose(state({ plan: ACT_PLAN, error: { Error: 'ECS.ServiceException', Cause: 'x' } })).headline).toBe('a step failed');
+      // A rollback that completed, then another step failing, is not a failed rollback.
+      const rollback = { status: 'rolled-back' as const, summary: 'restored', calls: [] };
+      expect(compose(state({ plan: ACT_PLAN, act: ACTED, verify: FAILED_VERIFY, rollback, error: { Error: 'States.Timeout' } })).headline).toBe('a step failed');
+    });
+  });
+
   test('a runbook\'s briefing: the action right under the headline, the facts in their own block', () => {
     const briefing = { facts: ['days left: 12 (expires 2026-12-07T00:00:00.000Z)', 'used by: arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/web/1'], action: 'Re-import the certificate.' };
     const lines = compose(state({ plan: { decision: 'escalate', reason: 'imported', summary: 'no change', details: {}, briefing } })).body.split('\n');
