@@ -415,10 +415,11 @@ export class MedicPlatform extends Construct {
 
   /**
    * Conditional reads and writes of limiter items (claims, rate slots, leases). BatchGetItem reads
-   * a rate limit's slots in one request.
+   * a rate limit's slots in one request; UpdateItem grants and releases a lease in one
+   * conditional write (lambdas/shared/limiter.ts).
    */
   public grantLimiter(grantee: iam.IGrantable): void {
-    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'], resourceArns: [this.limiter.tableArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resourceArns: [this.limiter.tableArn] });
     this.key.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey');
     if (Construct.isConstruct(grantee)) {
       acknowledge(grantee, ['IAM5[Action::kms:GenerateDataKey*]'], 'GenerateDataKey* is limited to the platform key, which encrypts the limiter.');
