@@ -80,8 +80,12 @@ describe('one budget and one lease per resource, across runbooks', () => {
     expect(await leaseHolders(targetLeaseKey(ecsTarget('prod', 'c').arn))).toEqual([]);
   });
 
-  test('admission hands out fencing epochs for every lease it took', async () => {
-    const admission = await admit(incident());
+  test('admission hands out fencing epochs for every lease it took, and the ledger records "admitted" with every reading', async () => {
+    const state = incident();
+    const admission = await admit(state);
+    const [entry] = await readIncident(process.env.MEDIC_LEDGER_TABLE!, state.incident!.incidentId);
+    expect(entry.phase).toBe('admitted');
+    expect(JSON.parse(entry.detail)).toMatchObject({ reason: 'all guards passed', readings: { killSwitch: 'kill switches off', changeCalendar: 'no change calendar configured' } });
     expect(Object.keys(admission.epochs ?? {}).sort()).toEqual([runbookLeaseKey('api-restart'), targetLeaseKey(TARGET.arn)].sort());
   });
 });

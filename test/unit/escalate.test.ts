@@ -214,6 +214,35 @@ describe('composeEscalation', () => {
     });
   });
 
+  test('the page\'s lines in order: the mode (the incident\'s, else the runbook\'s), the verification and what it measured, the look-up block', () => {
+    const verify: VerifyState = { ...FAILED_VERIFY, lastReadings: { runningCount: 3, desiredCount: 4 } };
+    const body = compose(state({ plan: ACT_PLAN, act: ACTED, verify, incident: receivedIncident({ trigger: TRIGGER, mode: 'approve' }) })).body.split('\n');
+    expect(body).toContain('MODE: approve');
+    expect(body).toContain(`VERIFICATION: failed after 4 check(s): ${FAILED_VERIFY.reason}`);
+    expect(body).toContain('MEASURED: {"runningCount":3,"desiredCount":4}');
+    const lookUp = body.indexOf('LOOK IT UP:');
+    expect(body[lookUp - 1]).toBe('');
+    expect(body[lookUp + 1]).toBe(`  incident ${INCIDENT_ID}`);
+    // No readings: no MEASURED line; no incident: the runbook's mode and "(no incident)".
+    const bare = compose(state({ incident: undefined, verify: FAILED_VERIFY })).body.split('\n');
+    expect(bare.some((l) => l.startsWith('MEASURED'))).toBe(false);
+    expect(bare).toContain(`MODE: ${ecsRunbookSpec().mode}`);
+    expect(bare).toContain('  incident (no incident)');
+    expect(bare.some((l) => l.startsWith('ABOUT THE TARGET'))).toBe(false);
+    expect(bare.some((l) => l.startsWith('WHAT TO DO'))).toBe(false);
+  });
+
+  test('a subject of exactly 100 characters is kept whole; 101 is cut to 97 and "..."', () => {
+    const base = compose(state({ error: { Error: 'States.Timeout' } })).subject;
+    const pad = (n: number) => compose(state({ error: { Error: 'States.Timeout' }, incident: receivedIncident({ trigger: TRIGGER, target: { ...ecsTarget(), id: 'x'.repeat(n) } }) })).subject;
+    const exact = pad(100 - base.length + ecsTarget().id.length);
+    expect(exact).toHaveLength(100);
+    expect(exact.endsWith('...')).toBe(false);
+    const over = pad(101 - base.length + ecsTarget().id.length);
+    expect(over).toHaveLength(100);
+    expect(over.endsWith('...')).toBe(true);
+  });
+
   test('a runbook\'s briefing: the action right under the headline, the facts in their own block', () => {
     const briefing = { facts: ['days left: 12 (expires 2026-12-07T00:00:00.000Z)', 'used by: arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/web/1'], action: 'Re-import the certificate.' };
     const lines = compose(state({ plan: { decision: 'escalate', reason: 'imported', summary: 'no change', details: {}, briefing } })).body.split('\n');
@@ -292,6 +321,34 @@ describe('WHAT MEDIC DID comes from the ledger, call by call', () => {
     const message = composeEscalation(s, LEDGER, actionRecord(undefined, s, 'ProvisionedThroughputExceededException: slow down'));
     expect(message.body).toMatch(/WHAT MEDIC DID: not known from the ledger: the ledger could not be read \(ProvisionedThroughputExceededException: slow down\); mutating calls may have been made/);
     expect(message.body).not.toContain('WHAT MEDIC DID: nothing');
+  });
+
+  describe('with the ledger unreadable, whether the execution could have acted decides the line', () => {
+    const MAY = /WHAT MEDIC DID: not known from the ledger: .*mutating calls may have been made/;
+    const NOTHING = 'WHAT MEDIC DID: nothing in this execution';
+    const page = (s: WorkflowState) => composeEscalation(s, LEDGER, actionRecord(undefined, s, 'ECONNREFUSED')).body;
+    const admitted = { admitted: true, reason: 'all guards passed', leases: [] };
+    const approveMode = (approval?: WorkflowState['approval']) => state({
+      incident: receivedIncident({ trigger: TRIGGER, mode: 'approve' }), admission: admitted, plan: stopPlan, ...(approval ? { approval } : {}),
+      error: { Error: 'States.Timeout' },
+    });
+
+    test('auto, admitted, a plan to act: may have acted', () => {
+      expect(page(state({ admission: admitted, plan: stopPlan, error: { Error: 'States.Timeout' } }))).toMatch(MAY);
+    });
+    test('approve mode, approved: may have acted; not (yet) approved: it could not have', () => {
+      expect(page(approveMode({ approved: true } as WorkflowState['approval']))).toMatch(MAY);
+      expect(page(approveMode({ approved: false } as unknown as WorkflowState['approval']))).toContain(NOTHING);
+      expect(page(approveMode())).toContain(NOTHING);
+    });
+    test('observe mode, a denial or a plan that escalates: it could not have', () => {
+      expect(page(state({ incident: receivedIncident({ trigger: TRIGGER, mode: 'observe' }), admission: admitted, plan: stopPlan, error: { Error: 'States.Timeout' } }))).toContain(NOTHING);
+      expect(page(state({ admission: { admitted: false, reason: 'x', leases: [] }, plan: stopPlan, error: { Error: 'States.Timeout' } }))).toContain(NOTHING);
+      expect(page(state({ admission: admitted, plan: { ...stopPlan, decision: 'escalate' }, error: { Error: 'States.Timeout' } }))).toContain(NOTHING);
+    });
+    test('an approval-gate error proves it stopped before Act, even in auto mode with a plan to act', () => {
+      expect(page(state({ admission: admitted, plan: stopPlan, error: { Error: 'Medic.ApprovalExpired' } }))).toContain(NOTHING);
+    });
   });
 
   test('the ledger unreadable before admission: nothing in this execution, and it says the ledger did not confirm it', () => {
