@@ -385,3 +385,101 @@ describe('parseAlarmEvent: alarm kinds a runbook cannot verify are refused befor
     expect(rejection(parseAlarmEvent(insights(), diskSpec()))).toMatch(/is a Metrics Insights alarm; runbook disk-prune verifies by reading/);
   });
 });
+
+describe('parseAlarmEvent: the exact words of each rejection, and shapes CloudWatch may send', () => {
+  const diskSpec = (): RunbookSpec => ecsRunbookSpec({
+    name: 'disk-prune',
+    target: { type: 'ec2-instance', dimensions: { InstanceId: 'i-[0-9a-f]{8,17}' }, idTemplate: '{InstanceId}', arnTemplate: 'arn:{partition}:ec2:{region}:{account}:instance/{InstanceId}', allowed: [{ InstanceId: 'i-0123456789abcdef0' }], singleMetricAlarms: true },
+  });
+  const onInstance = { InstanceId: 'i-0123456789abcdef0' };
+
+  test('an event that cannot be serialised is rejected, not thrown', () => {
+    const event = alarmEvent({ alarm: ALARM }) as Record<string, any>;
+    event.detail.loop = event;
+    expect(rejection(parseAlarmEvent(event, spec()))).toBe('the event cannot be serialised as JSON for alarm events');
+  });
+
+  test('an event over the limit: its size and the limit', () => {
+    const event = withDetail((detail) => { detail.state.reason = 'x'.repeat(MAX_EVENT_BYTES); });
+    const size = Buffer.byteLength(JSON.stringify(event), 'utf8');
+    expect(rejection(parseAlarmEvent(event, spec()))).toBe(`the event is ${size} bytes, over the ${MAX_EVENT_BYTES}-byte limit for alarm events`);
+  });
+
+  test('a resource that is not an alarm ARN is quoted, cut at 300 characters', () => {
+    const long = `arn:aws:sns:${REGION}:${ACCOUNT}:${'t'.repeat(400)}`;
+    expect(rejection(parseAlarmEvent({ ...alarmEvent({ alarm: ALARM }), resources: [long] }, spec()))).toBe(`"${long.slice(0, 300)}" is not a CloudWatch alarm ARN`);
+  });
+
+  test('a runbook without an alarm target is not started by alarms', () => {
+    expect(rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM }), ecsRunbookSpec({ target: undefined })))).toBe('runbook api-restart is not started by alarms');
+  });
+
+  test('metrics that disagree: both values named', () => {
+    const event = withDetail((detail) => {
+      const metric = detail.configuration.metrics[0];
+      detail.configuration.metrics.push({ ...metric, id: 'm2', metricStat: { ...metric.metricStat, metric: { ...metric.metricStat.metric, dimensions: { ClusterName: 'prod', ServiceName: 'web' } } } });
+    });
+    expect(rejection(parseAlarmEvent(event, spec({ allowed: TWO_SERVICES })))).toBe('the alarm\'s metrics disagree on dimension ServiceName ("api" vs "web")');
+  });
+
+  test('entries of metrics that are not objects, and dimension values that are not strings, are ignored', () => {
+    const event = withDetail((detail) => {
+      detail.configuration.metrics.unshift('junk', null);
+      detail.configuration.metrics[2].metricStat.metric.dimensions = { ...onInstance, Extra: 5 };
+    });
+    const parsed = accepted(parseAlarmEvent(event, diskSpec()));
+    expect(parsed.target.dimensions).toEqual(onInstance);
+  });
+
+  test('the alarm kinds: one metric with a metricStat is single-metric; one expression, or a Metrics Insights query among others, is not', () => {
+    const kindOf = (metrics: unknown[]) => {
+      const event = withDetail((d) => { d.configuration = { metrics }; });
+      const result = parseAlarmEvent(event, diskSpec());
+      return result.ok ? 'accepted' : result.reason.replace(/^alarm \S+ is (.*?); runbook.*$/, '$1');
+    };
+    const stat = { id: 'm1', metricStat: { metric: { namespace: 'CWAgent', name: 'disk_used_percent', dimensions: onInstance }, period: 60, stat: 'Average' }, returnData: true };
+    expect(kindOf([stat])).toBe('accepted');
+    expect(kindOf([{ id: 'e1', expression: 'ANOMALY_DETECTION_BAND(m1)', returnData: true }])).toBe('a metric-math or anomaly-detection alarm');
+    expect(kindOf([{ ...stat, id: 'm1' }, { id: 'q1', expression: 'SELECT MAX(disk_used_percent) FROM CWAgent', returnData: true }])).toBe('a Metrics Insights alarm');
+    expect(kindOf([stat, { ...stat, id: 'm2' }])).toBe('a metric-math or anomaly-detection alarm');
+  });
+
+  test('dimensions naming another resource: rejected with them (each value cut at 200), with or without aliases', () => {
+    const long = 'app/' + 'w'.repeat(300);
+    const event = alarmEvent({ alarm: ALARM, dimensions: { LoadBalancer: long } });
+    expect(rejection(parseAlarmEvent(event, spec({ allowed: TWO_SERVICES })))).toBe(
+      `the alarm has no ClusterName, ServiceName dimension; its dimensions (LoadBalancer=${long.slice(0, 200)}) name another resource, so runbook api-restart does not guess its target`,
+    );
+    const withAliases = spec({ target: { ...ecsTargetSpec(TWO_SERVICES), aliases: [{ dimensions: { TargetGroup: 'targetgroup/api/1' }, target: { ClusterName: 'prod', ServiceName: 'api' } }] } });
+    expect(rejection(parseAlarmEvent(event, withAliases))).toMatch(/name another resource or an unmapped one, so runbook api-restart does not guess its target$/);
+  });
+
+  test('an alias matches only when every one of its dimensions does; the alarm\'s own dimensions win over an alias', () => {
+    const target = { ...ecsTargetSpec(TWO_SERVICES), aliases: [{ dimensions: { TargetGroup: 'targetgroup/api/1', LoadBalancer: 'app/web/1' }, target: { ClusterName: 'prod', ServiceName: 'api' } }] };
+    expect(rejection(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/api/1' } }), spec({ target })))).toMatch(/has no ClusterName, ServiceName dimension/);
+    expect(accepted(parseAlarmEvent(alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/api/1', LoadBalancer: 'app/web/1' } }), spec({ target }))).target.id).toBe('prod/api');
+    const both = alarmEvent({ alarm: ALARM, dimensions: { TargetGroup: 'targetgroup/api/1', LoadBalancer: 'app/web/1', ClusterName: 'prod', ServiceName: 'web' } });
+    expect(accepted(parseAlarmEvent(both, spec({ target }))).target.id).toBe('prod/web');
+  });
+
+  test('a state reason that is not a string is left out; a timestamp that is not a string is not a date', () => {
+    expect(accepted(parseAlarmEvent(withDetail((d) => { d.state.reason = 42; }), spec())).trigger.reason).toBeUndefined();
+    expect(rejection(parseAlarmEvent(withDetail((d) => { d.state.timestamp = 1764000000000; }), spec()))).toBe('the alarm state timestamp "" is not a date');
+  });
+
+  test('suppression: an empty suppressor is none; a suppressor without a reason, a mute without a rule name, a rule by ARN, a long rule name cut at 200', () => {
+    const suppressedBy = (edit: (d: Record<string, any>) => void) => accepted(parseAlarmEvent(withDetail(edit), spec())).suppressed;
+    expect(suppressedBy((d) => { d.state.actionsSuppressedBy = ''; d.state.actionsSuppressedReason = 'x'; })).toBeUndefined();
+    expect(suppressedBy((d) => { d.state.actionsSuppressedBy = 'WaitPeriod'; })).toBe('the alarm\'s actions are suppressed (WaitPeriod)');
+    expect(suppressedBy((d) => { d.state.actionsSuppressedBy = 'Alarm'; d.state.actionsSuppressedReason = 7; })).toBe('the alarm\'s actions are suppressed (Alarm)');
+    expect(suppressedBy((d) => { d.muteDetail = null; })).toBeUndefined();
+    expect(suppressedBy((d) => { d.muteDetail = { mutedAt: '2026-11-22T03:00:00Z' }; })).toBe('the alarm is muted');
+    expect(suppressedBy((d) => { d.muteDetail = { muteRuleArn: 'arn:aws:cloudwatch:eu-west-1:111111111111:alarm-mute-rule:weekly' }; })).toBe('the alarm is muted by rule arn:aws:cloudwatch:eu-west-1:111111111111:alarm-mute-rule:weekly');
+    expect(suppressedBy((d) => { d.muteDetail = { muteRuleName: 'r'.repeat(300) }; })).toBe(`the alarm is muted by rule ${'r'.repeat(200)}`);
+  });
+
+  test('a target template naming a dimension the runbook does not define fails loudly (a bug, never a guessed target)', () => {
+    const broken = spec({ target: { ...ecsTargetSpec(), idTemplate: '{ClusterName}/{Missing}' } });
+    expect(() => parseAlarmEvent(alarmEvent({ alarm: ALARM }), broken)).toThrow('template placeholder {Missing} has no value');
+  });
+});
