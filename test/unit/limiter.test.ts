@@ -25,10 +25,18 @@ async function rawItem(table: string, pk: string): Promise<Record<string, unknow
   return (await raw.send(new GetCommand({ TableName: table, Key: { pk }, ConsistentRead: true }))).Item;
 }
 
-/** Every admission stored in `key`'s slots (the first `slots` of them), whatever its time. */
+/**
+ * Every admission stored in `key`'s slots (the first `slots` of them), whatever its time. Read one
+ * at a time: 64 reads at once from a fresh client opened as many sockets, which dynalite reset
+ * on a loaded machine.
+ */
 async function storedAdmissions(table: string, key: string, slots = 64): Promise<Array<{ slot: number; at: number; incidentId: string }>> {
-  const items = await Promise.all(Array.from({ length: slots }, (_, slot) => rawItem(table, rateSlotKey(key, slot))));
-  return items.flatMap((item, slot) => (item ? [{ slot, at: Number(item.at), incidentId: String(item.incidentId) }] : []));
+  const found: Array<{ slot: number; at: number; incidentId: string }> = [];
+  for (let slot = 0; slot < slots; slot++) {
+    const item = await rawItem(table, rateSlotKey(key, slot));
+    if (item) found.push({ slot, at: Number(item.at), incidentId: String(item.incidentId) });
+  }
+  return found;
 }
 
 const ids = (n: number, prefix: string): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
